@@ -1,0 +1,7 @@
+//! jixiao-core: the domain of jixiao (绩效), with no I/O.
+//!
+//! Periods, the assessment scheme (考核方案) and its indicator tree, reported data,
+//! the formula language and the scoring engine. Everything here is deterministic
+//! and runs the same in the server, the command line and the benchmarks.
+
+pub mod round;
