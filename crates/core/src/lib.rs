@@ -4,4 +4,8 @@
 //! the formula language and the scoring engine. Everything here is deterministic
 //! and runs the same in the server, the command line and the benchmarks.
 
+pub mod data;
+pub mod formula;
+pub mod period;
 pub mod round;
+pub mod scheme;

@@ -1,0 +1,330 @@
+//! Reported data (spec §3): monthly entries (填报数据) and dated records (积分记录),
+//! validated against a scheme into a `Dataset` the engine reads.
+//!
+//! A data file with any bad row loads nothing: `Dataset::load` returns every bad
+//! row with its position and reason. Values are kept densely per indicator, unit
+//! and month, with NaN for "not reported", because a province has millions of
+//! them and the engine reads them in tight loops.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::period::Month;
+use crate::scheme::{FieldType, Scheme, Source};
+
+/// The data file as written.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataFile {
+    #[serde(default)]
+    pub entries: Vec<EntryRow>,
+    #[serde(default)]
+    pub records: Vec<RecordRow>,
+}
+
+/// One unit's report for one indicator and month.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntryRow {
+    pub unit: String,
+    pub indicator: String,
+    pub month: String,
+    pub values: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A dated event with points: an award, a violation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordRow {
+    pub unit: String,
+    pub indicator: String,
+    pub date: String,
+    #[serde(default)]
+    pub points: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A bad row: where it is and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// `entries[3]` or `records[0]` (0-based, as in the file), or a JSON position.
+    pub location: String,
+    pub message: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
+    }
+}
+
+/// Every bad row of a data file; nothing of it was loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct DataError {
+    pub rows: Vec<RowError>,
+}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.rows.len();
+        write!(f, "invalid data ({n} bad row{}), nothing loaded:", if n == 1 { "" } else { "s" })?;
+        for row in &self.rows {
+            write!(f, "\n  {row}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A validated entry: indices into the scheme, values in field order (NaN = not carried).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub unit: usize,
+    /// Node index of the indicator.
+    pub indicator: usize,
+    /// 1–12.
+    pub month: u8,
+    pub values: Vec<f64>,
+}
+
+/// A validated record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub unit: usize,
+    pub indicator: usize,
+    pub date: NaiveDate,
+    pub points: f64,
+    pub note: Option<String>,
+}
+
+impl Record {
+    pub fn month(&self) -> u8 {
+        self.date.month() as u8
+    }
+}
+
+/// All data of one scheme year, laid out for scoring.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// Per node index: the indicator's values, `[unit][month 0..12][field]`, NaN = absent.
+    values: Vec<Vec<f64>>,
+    /// Per node index: the number of fields.
+    widths: Vec<usize>,
+    units: usize,
+    /// Per node index, per unit: records in file order.
+    records: Vec<Vec<Vec<Record>>>,
+}
+
+impl Dataset {
+    /// An empty dataset for a scheme.
+    pub fn new(scheme: &Scheme) -> Dataset {
+        let units = scheme.units.len();
+        let widths: Vec<usize> =
+            scheme.nodes.iter().map(|n| n.indicator.as_ref().map_or(0, |i| i.fields.len())).collect();
+        Dataset {
+            values: widths.iter().map(|_| Vec::new()).collect(),
+            widths,
+            units,
+            records: scheme.nodes.iter().map(|_| Vec::new()).collect(),
+        }
+    }
+
+    /// Parses and validates a data file's text against a scheme.
+    pub fn from_json(scheme: &Scheme, text: &str) -> Result<Dataset, DataError> {
+        let file: DataFile = serde_json::from_str(text).map_err(|e| DataError {
+            rows: vec![RowError {
+                location: format!("line {}, column {}", e.line(), e.column()),
+                message: format!("not a valid data file: {e}"),
+            }],
+        })?;
+        Dataset::load(scheme, &file)
+    }
+
+    /// Validates every row; loads all of them or none.
+    pub fn load(scheme: &Scheme, file: &DataFile) -> Result<Dataset, DataError> {
+        let mut errors = Vec::new();
+        let mut data = Dataset::new(scheme);
+        let mut seen: HashMap<(usize, usize, u8), usize> = HashMap::new();
+        for (i, row) in file.entries.iter().enumerate() {
+            match validate_entry(scheme, row) {
+                Ok(entry) => match seen.insert((entry.unit, entry.indicator, entry.month), i) {
+                    Some(first) => errors.push(RowError {
+                        location: format!("entries[{i}]"),
+                        message: format!(
+                            "duplicate entry: entries[{first}] already reports {} for {} in {}",
+                            row.indicator, row.unit, row.month
+                        ),
+                    }),
+                    None => data.set_entry(&entry),
+                },
+                Err(message) => errors.push(RowError { location: format!("entries[{i}]"), message }),
+            }
+        }
+        for (i, row) in file.records.iter().enumerate() {
+            match validate_record(scheme, row) {
+                Ok(record) => data.push_record(record),
+                Err(message) => errors.push(RowError { location: format!("records[{i}]"), message }),
+            }
+        }
+        if errors.is_empty() { Ok(data) } else { Err(DataError { rows: errors }) }
+    }
+
+    /// The values a unit reported for an indicator in a month (1–12), NaN where absent;
+    /// empty if nothing was reported for that indicator at all.
+    pub fn entry_values(&self, indicator: usize, unit: usize, month: u8) -> &[f64] {
+        let w = self.widths[indicator];
+        let all = &self.values[indicator];
+        if all.is_empty() || w == 0 {
+            return &[];
+        }
+        let start = (unit * 12 + usize::from(month - 1)) * w;
+        &all[start..start + w]
+    }
+
+    /// One field's value, if reported.
+    #[inline]
+    pub fn value(&self, indicator: usize, unit: usize, month: u8, field: usize) -> Option<f64> {
+        let all = &self.values[indicator];
+        if all.is_empty() {
+            return None;
+        }
+        let v = all[(unit * 12 + usize::from(month - 1)) * self.widths[indicator] + field];
+        (!v.is_nan()).then_some(v)
+    }
+
+    /// Records of a unit for an indicator, in file order.
+    pub fn records(&self, indicator: usize, unit: usize) -> &[Record] {
+        self.records[indicator].get(unit).map_or(&[], Vec::as_slice)
+    }
+
+    /// Stores (or replaces) an entry. The entry must have been validated against
+    /// the same scheme.
+    pub fn set_entry(&mut self, entry: &Entry) {
+        let w = self.widths[entry.indicator];
+        if w == 0 {
+            return;
+        }
+        let all = &mut self.values[entry.indicator];
+        if all.is_empty() {
+            *all = vec![f64::NAN; self.units * 12 * w];
+        }
+        let start = (entry.unit * 12 + usize::from(entry.month - 1)) * w;
+        all[start..start + w].copy_from_slice(&entry.values);
+    }
+
+    /// Removes a unit's entry for an indicator and month.
+    pub fn remove_entry(&mut self, indicator: usize, unit: usize, month: u8) {
+        let w = self.widths[indicator];
+        let all = &mut self.values[indicator];
+        if !all.is_empty() && w > 0 {
+            let start = (unit * 12 + usize::from(month - 1)) * w;
+            all[start..start + w].fill(f64::NAN);
+        }
+    }
+
+    /// Appends a validated record after the unit's existing ones.
+    pub fn push_record(&mut self, record: Record) {
+        let per_unit = &mut self.records[record.indicator];
+        if per_unit.is_empty() {
+            per_unit.resize_with(self.units, Vec::new);
+        }
+        per_unit[record.unit].push(record);
+    }
+
+    /// Removes the `position`-th record of a unit for an indicator.
+    pub fn remove_record(&mut self, indicator: usize, unit: usize, position: usize) -> Option<Record> {
+        let list = self.records[indicator].get_mut(unit)?;
+        (position < list.len()).then(|| list.remove(position))
+    }
+
+    /// How many values are stored (reported), over all indicators.
+    pub fn value_count(&self) -> usize {
+        self.values.iter().map(|v| v.iter().filter(|x| !x.is_nan()).count()).sum()
+    }
+
+    /// Bytes held by the dense value arrays and records.
+    pub fn heap_bytes(&self) -> usize {
+        self.values.iter().map(|v| v.capacity() * 8).sum::<usize>()
+            + self.records.iter().flatten().map(|r| r.capacity() * std::mem::size_of::<Record>()).sum::<usize>()
+    }
+}
+
+/// Checks one entry row against the scheme.
+pub fn validate_entry(scheme: &Scheme, row: &EntryRow) -> Result<Entry, String> {
+    let unit = scheme.unit_index(&row.unit).ok_or_else(|| format!("unknown unit `{}`", row.unit))?;
+    let node = scheme
+        .node_index(&row.indicator)
+        .ok_or_else(|| format!("unknown indicator `{}`", row.indicator))?;
+    let indicator = scheme
+        .indicator(node)
+        .ok_or_else(|| format!("`{}` is a category; data is reported for indicators", row.indicator))?;
+    if indicator.source == Source::Records {
+        return Err(format!("indicator `{}` counts records; it takes no entries", row.indicator));
+    }
+    let month: Month = row.month.parse().map_err(|e| format!("month: {e}"))?;
+    if month.year != scheme.year {
+        return Err(format!("month {} is outside the scheme's year {}", row.month, scheme.year));
+    }
+    let mut values = vec![f64::NAN; indicator.fields.len()];
+    for (key, value) in &row.values {
+        let f = indicator
+            .field_index(key)
+            .ok_or_else(|| format!("indicator `{}` has no field `{key}`", row.indicator))?;
+        values[f] = field_value(&indicator.fields[f], value)?;
+    }
+    Ok(Entry { unit, indicator: node, month: month.month, values })
+}
+
+fn field_value(field: &crate::scheme::FieldDef, value: &serde_json::Value) -> Result<f64, String> {
+    let key = &field.key;
+    let x = match (field.field_type, value) {
+        (FieldType::Boolean, serde_json::Value::Bool(b)) => f64::from(u8::from(*b)),
+        (FieldType::Boolean, v) => match v.as_f64() {
+            Some(x) if x == 0.0 || x == 1.0 => x,
+            _ => return Err(format!("field `{key}` is a boolean: write true or false (or 1 or 0), not {v}")),
+        },
+        (t, v) => {
+            let x = v
+                .as_f64()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| format!("field `{key}` must be a number, not {v}"))?;
+            if t == FieldType::Integer && x.fract() != 0.0 {
+                return Err(format!("field `{key}` must be a whole number, not {v}"));
+            }
+            x
+        }
+    };
+    if let Some(min) = field.min.filter(|&m| x < m) {
+        return Err(format!("field `{key}` = {x} is below its minimum {min}"));
+    }
+    if let Some(max) = field.max.filter(|&m| x > m) {
+        return Err(format!("field `{key}` = {x} is above its maximum {max}"));
+    }
+    Ok(x)
+}
+
+/// Checks one record row against the scheme.
+pub fn validate_record(scheme: &Scheme, row: &RecordRow) -> Result<Record, String> {
+    let unit = scheme.unit_index(&row.unit).ok_or_else(|| format!("unknown unit `{}`", row.unit))?;
+    let node = scheme
+        .node_index(&row.indicator)
+        .ok_or_else(|| format!("unknown indicator `{}`", row.indicator))?;
+    let indicator = scheme
+        .indicator(node)
+        .ok_or_else(|| format!("`{}` is a category; records belong to indicators", row.indicator))?;
+    if indicator.source != Source::Records {
+        return Err(format!("indicator `{}` takes entries, not records (its source is fields)", row.indicator));
+    }
+    let date = NaiveDate::parse_from_str(&row.date, "%Y-%m-%d")
+        .map_err(|_| format!("date `{}` is not a date like 2027-02-10", row.date))?;
+    if date.year() != scheme.year {
+        return Err(format!("date {} is outside the scheme's year {}", row.date, scheme.year));
+    }
+    if !row.points.is_finite() {
+        return Err("points must be a number".into());
+    }
+    Ok(Record { unit, indicator: node, date, points: row.points, note: row.note.clone() })
+}
