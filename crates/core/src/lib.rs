@@ -9,3 +9,4 @@ pub mod formula;
 pub mod period;
 pub mod round;
 pub mod scheme;
+pub mod score;

@@ -261,9 +261,11 @@ impl Validator {
             let loc = format!("group {}", g.id);
             if g.id.is_empty() {
                 self.issue("groups", "a group has an empty id");
-            } else if group_index.insert(g.id.clone(), groups.len()).is_some() {
+            } else if group_index.contains_key(&g.id) {
                 self.issue(loc, "duplicate group id");
                 continue;
+            } else {
+                group_index.insert(g.id.clone(), groups.len());
             }
             groups.push(Group { id: g.id.clone(), name: g.name.clone() });
         }
@@ -280,10 +282,11 @@ impl Validator {
                 self.issue(loc, format!("unknown group `{}`", u.group));
                 continue;
             };
-            if unit_index.insert(u.id.clone(), units.len()).is_some() {
+            if unit_index.contains_key(&u.id) {
                 self.issue(loc, "duplicate unit id");
                 continue;
             }
+            unit_index.insert(u.id.clone(), units.len());
             units.push(Unit { id: u.id.clone(), name: u.name.clone(), group });
         }
 
