@@ -634,4 +634,4 @@ fn is_reserved(s: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
