@@ -5,3 +5,4 @@
 //! and runs the same in the server, the command line and the benchmarks.
 
 pub mod round;
+pub mod formula;
