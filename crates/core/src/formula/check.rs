@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use super::ast::{Expr, ExprKind, UnaryOp};
 use super::error::CompileError;
 use super::functions::{ALL, Func};
+use super::lexer::shorten;
 use super::print::number_text;
 use super::suggest::closest;
 
@@ -148,7 +149,7 @@ impl Checker<'_> {
         }
         let suggestion = closest(name, self.allowed.iter().copied()).map(str::to_string);
         self.errors.push(
-            CompileError::new(e.pos, format!("unknown variable `{name}`"))
+            CompileError::new(e.pos, format!("unknown variable `{}`", shorten(name)))
                 .with_suggestion(suggestion),
         );
     }
@@ -158,7 +159,7 @@ impl Checker<'_> {
             let message = if self.allowed_set.contains(name) {
                 format!("unknown function `{name}` (`{name}` is a variable, not a function)")
             } else {
-                format!("unknown function `{name}`")
+                format!("unknown function `{}`", shorten(name))
             };
             let suggestion = closest(name, ALL.iter().map(|f| f.name())).map(str::to_string);
             self.errors.push(CompileError::new(e.pos, message).with_suggestion(suggestion));

@@ -38,8 +38,8 @@ impl Tok<'_> {
     /// How the token reads in an error message.
     pub(crate) fn describe(&self) -> String {
         match self {
-            Tok::Number(_, text) => format!("number `{text}`"),
-            Tok::Ident(name) => format!("`{name}`"),
+            Tok::Number(_, text) => format!("number `{}`", shorten(text)),
+            Tok::Ident(name) => format!("`{}`", shorten(name)),
             Tok::And => "`and`".into(),
             Tok::Or => "`or`".into(),
             Tok::Not => "`not`".into(),
@@ -66,6 +66,15 @@ impl Tok<'_> {
 pub(crate) struct Token<'a> {
     pub tok: Tok<'a>,
     pub pos: Pos,
+}
+
+/// `text` as it may appear in a message: names and numbers of hostile length are cut.
+pub(crate) fn shorten(text: &str) -> String {
+    const KEEP: usize = 40;
+    match text.char_indices().nth(KEEP) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
 }
 
 fn is_ident_start(c: char) -> bool {

@@ -26,7 +26,7 @@
 
 use super::ast::{BinaryOp, Expr, ExprKind, Pos, UnaryOp};
 use super::error::CompileError;
-use super::lexer::{Tok, Token, tokenize};
+use super::lexer::{Tok, Token, shorten, tokenize};
 
 /// Parentheses, call arguments and prefix operators inside each other.
 pub(crate) const MAX_NESTING: u32 = 200;
@@ -256,7 +256,7 @@ impl<'a> Parser<'a> {
                     // report the formula's other problems.
                     self.errors.push(CompileError::new(
                         t.pos,
-                        format!("the number `{text}` is too large for a double"),
+                        format!("the number `{}` is too large for a double", shorten(text)),
                     ));
                 }
                 self.node(ExprKind::Number(value), t.pos, 0)
@@ -275,6 +275,7 @@ impl<'a> Parser<'a> {
             }
             other => {
                 let message = match other {
+                    Tok::Eof if self.tokens.len() == 1 => "the formula is empty".to_string(),
                     Tok::Eof => "the formula ends where an operand was expected".to_string(),
                     Tok::Plus => {
                         "expected an operand, found `+` (there is no unary plus)".to_string()
