@@ -120,7 +120,10 @@ impl Expr {
     }
 
     pub fn binary(op: BinaryOp, left: Expr, right: Expr) -> Expr {
-        Expr::new(ExprKind::Binary(op, Box::new(left), Box::new(right)), Pos::default())
+        Expr::new(
+            ExprKind::Binary(op, Box::new(left), Box::new(right)),
+            Pos::default(),
+        )
     }
 
     pub fn call(name: impl Into<String>, args: Vec<Expr>) -> Expr {

@@ -49,7 +49,10 @@ pub(crate) fn check(expr: &Expr, allowed: &[&str]) -> Result<Checked, Vec<Compil
     let ty = c.expr(expr, None);
     c.expect(expr, ty, Ty::Num, "the formula's result");
     if c.errors.is_empty() {
-        Ok(Checked { variables: c.variables, peer_sites: c.peer_sites })
+        Ok(Checked {
+            variables: c.variables,
+            peer_sites: c.peer_sites,
+        })
     } else {
         Err(c.errors)
     }
@@ -134,7 +137,10 @@ impl Checker<'_> {
             return;
         }
         if Func::from_name(name).is_some() {
-            self.error(e, format!("`{name}` is a function, not a variable: call it as `{name}(…)`"));
+            self.error(
+                e,
+                format!("`{name}` is a function, not a variable: call it as `{name}(…)`"),
+            );
             return;
         }
         if name == "true" || name == "false" {
@@ -162,7 +168,8 @@ impl Checker<'_> {
                 format!("unknown function `{}`", shorten(name))
             };
             let suggestion = closest(name, ALL.iter().map(|f| f.name())).map(str::to_string);
-            self.errors.push(CompileError::new(e.pos, message).with_suggestion(suggestion));
+            self.errors
+                .push(CompileError::new(e.pos, message).with_suggestion(suggestion));
             for arg in args {
                 self.expr(arg, peer);
             }
@@ -171,7 +178,10 @@ impl Checker<'_> {
         if let Some(takes) = func.arity_problem(args.len()) {
             let n = args.len();
             let plural = if n == 1 { "" } else { "s" };
-            self.error(e, format!("`{name}` takes {takes}, but was given {n} argument{plural}"));
+            self.error(
+                e,
+                format!("`{name}` takes {takes}, but was given {n} argument{plural}"),
+            );
         }
         let mut inner_peer = peer;
         if func.is_peer() {
@@ -198,7 +208,13 @@ impl Checker<'_> {
                 match (args.get(1).zip(types.get(1)), args.get(2).zip(types.get(2))) {
                     (Some((_, &a)), Some((b_expr, &b))) => {
                         if a != Ty::Unknown && b != Ty::Unknown && a != b {
-                            let kind = |t| if t == Ty::Num { "a number" } else { "a condition" };
+                            let kind = |t| {
+                                if t == Ty::Num {
+                                    "a number"
+                                } else {
+                                    "a condition"
+                                }
+                            };
                             self.error(
                                 b_expr,
                                 format!(

@@ -37,7 +37,11 @@ impl CompileError {
 
 impl fmt::Display for CompileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}, column {}: {}", self.line, self.column, self.message)?;
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.message
+        )?;
         if let Some(s) = &self.suggestion {
             write!(f, " — did you mean `{s}`?")?;
         }
@@ -56,11 +60,15 @@ pub struct EvalError {
 
 impl EvalError {
     pub(crate) fn new(message: impl Into<String>) -> EvalError {
-        EvalError { message: message.into() }
+        EvalError {
+            message: message.into(),
+        }
     }
 
     pub(crate) fn at(pos: Pos, message: impl fmt::Display) -> EvalError {
-        EvalError { message: format!("{message} at line {}, column {}", pos.line, pos.column) }
+        EvalError {
+            message: format!("{message} at line {}, column {}", pos.line, pos.column),
+        }
     }
 }
 

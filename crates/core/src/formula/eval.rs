@@ -54,7 +54,13 @@ impl PeerSet {
             *v += 0.0;
         }
         sorted.sort_by(f64::total_cmp);
-        PeerSet { sorted, max, min, avg, all_finite }
+        PeerSet {
+            sorted,
+            max,
+            min,
+            avg,
+            all_finite,
+        }
     }
 
     pub fn max(&self) -> f64 {
@@ -143,12 +149,20 @@ fn operand(x: f64) -> String {
 }
 
 fn not_finite(pos: Pos, what: String, result: f64) -> EvalError {
-    let why = if result.is_nan() { "undefined" } else { "overflow" };
+    let why = if result.is_nan() {
+        "undefined"
+    } else {
+        "overflow"
+    };
     EvalError::at(pos, format!("{what} is not a finite number ({why})"))
 }
 
 fn checked(pos: Pos, result: f64, what: impl FnOnce() -> String) -> Result<f64, EvalError> {
-    if result.is_finite() { Ok(result) } else { Err(not_finite(pos, what(), result)) }
+    if result.is_finite() {
+        Ok(result)
+    } else {
+        Err(not_finite(pos, what(), result))
+    }
 }
 
 /// The first smallest / largest, left to right; all inputs are finite.
@@ -179,10 +193,26 @@ impl Machine<'_> {
         let depth = seg.max_depth as usize;
         if depth <= INLINE_STACK {
             let mut buf = [0.0; INLINE_STACK];
-            self.exec(seg.start as usize, &mut Stack { buf: &mut buf, sp: 0 }, slots, peers)
+            self.exec(
+                seg.start as usize,
+                &mut Stack {
+                    buf: &mut buf,
+                    sp: 0,
+                },
+                slots,
+                peers,
+            )
         } else {
             let mut buf = vec![0.0; depth];
-            self.exec(seg.start as usize, &mut Stack { buf: &mut buf, sp: 0 }, slots, peers)
+            self.exec(
+                seg.start as usize,
+                &mut Stack {
+                    buf: &mut buf,
+                    sp: 0,
+                },
+                slots,
+                peers,
+            )
         }
     }
 
@@ -207,7 +237,9 @@ impl Machine<'_> {
                 Op::Load(i) => {
                     let name = self.variables.get(i as usize).map_or("?", String::as_str);
                     let Some(&v) = slots.get(i as usize) else {
-                        return Err(EvalError::new(format!("no value given for variable `{name}`")));
+                        return Err(EvalError::new(format!(
+                            "no value given for variable `{name}`"
+                        )));
                     };
                     if !v.is_finite() {
                         return Err(EvalError::at(
@@ -305,11 +337,15 @@ impl Machine<'_> {
                     s.push(round_half_away(x, n.min(10)))?;
                 }
                 Op::Clamp => {
-                    let &[x, lo, hi] = s.take(3)? else { return Err(internal()) };
+                    let &[x, lo, hi] = s.take(3)? else {
+                        return Err(internal());
+                    };
                     s.push(max2(lo, min2(x, hi)))?;
                 }
                 Op::SafeDiv => {
-                    let &[a, b, d] = s.take(3)? else { return Err(internal()) };
+                    let &[a, b, d] = s.take(3)? else {
+                        return Err(internal());
+                    };
                     let r = if b == 0.0 {
                         d
                     } else {
@@ -362,11 +398,17 @@ impl Machine<'_> {
             }
         };
         if !set.all_finite() {
-            return Err(EvalError::at(pos, format!("a value of `{name}` over the group is not a finite number")));
+            return Err(EvalError::at(
+                pos,
+                format!("a value of `{name}` over the group is not a finite number"),
+            ));
         }
         let needs_values = matches!(kind, PeerOp::Max | PeerOp::Min | PeerOp::Avg);
         if needs_values && set.count() == 0 {
-            return Err(EvalError::at(pos, format!("`{name}` has no units to compare")));
+            return Err(EvalError::at(
+                pos,
+                format!("`{name}` has no units to compare"),
+            ));
         }
         let r = match kind {
             PeerOp::Max => set.max(),

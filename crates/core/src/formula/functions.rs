@@ -90,10 +90,13 @@ impl Func {
             Func::GroupCount => (n == 0, "no arguments"),
             Func::Round => (n == 2, "2 arguments (the value and a number of decimals)"),
             Func::Clamp => (n == 3, "3 arguments (x, lo, hi)"),
-            Func::If => (n == 3, "3 arguments (condition, value if true, value if false)"),
+            Func::If => (
+                n == 3,
+                "3 arguments (condition, value if true, value if false)",
+            ),
             Func::SafeDiv => (n == 3, "3 arguments (a, b, value when b is 0)"),
             Func::Tier => (
-                n >= 4 && n % 2 == 0,
+                n >= 4 && n.is_multiple_of(2),
                 "x, then one or more threshold/score pairs, then a default \
                  (an even number of arguments, at least 4)",
             ),

@@ -249,7 +249,12 @@ fn unexpected_char(c: char, pos: Pos) -> CompileError {
 
 /// All the tokens of `src`, ending with [`Tok::Eof`], or the first lexical error.
 pub(crate) fn tokenize(src: &str) -> Result<Vec<Token<'_>>, CompileError> {
-    let mut lexer = Lexer { src, at: 0, line: 1, column: 1 };
+    let mut lexer = Lexer {
+        src,
+        at: 0,
+        line: 1,
+        column: 1,
+    };
     let mut tokens = Vec::new();
     loop {
         let token = lexer.next_token()?;

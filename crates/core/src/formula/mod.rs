@@ -140,7 +140,10 @@ impl Formula {
     }
 
     fn machine(&self) -> Machine<'_> {
-        Machine { program: &self.inner.program, variables: &self.inner.variables }
+        Machine {
+            program: &self.inner.program,
+            variables: &self.inner.variables,
+        }
     }
 
     /// Evaluates the argument of peer site `k` with one unit's slots; `group_count()`

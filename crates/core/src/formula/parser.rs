@@ -58,7 +58,12 @@ pub(crate) fn parse_with_errors(src: &str) -> (Option<Expr>, Vec<CompileError>) 
         Ok(tokens) => tokens,
         Err(e) => return (None, vec![e]),
     };
-    let mut p = Parser { tokens, next: 0, nesting: 0, errors: Vec::new() };
+    let mut p = Parser {
+        tokens,
+        next: 0,
+        nesting: 0,
+        errors: Vec::new(),
+    };
     let tree = match p.parse_expr() {
         Ok(node) => {
             let t = p.peek();
@@ -89,7 +94,10 @@ impl<'a> Parser<'a> {
             .get(self.next)
             .or_else(|| self.tokens.last())
             .copied()
-            .unwrap_or(Token { tok: Tok::Eof, pos: Pos::new(1, 1) })
+            .unwrap_or(Token {
+                tok: Tok::Eof,
+                pos: Pos::new(1, 1),
+            })
     }
 
     fn advance(&mut self) -> Token<'a> {
@@ -128,12 +136,19 @@ impl<'a> Parser<'a> {
                 format!("formula nested too deeply (more than {MAX_TREE_DEPTH} levels)"),
             ));
         }
-        Ok(Node { expr: Expr::new(kind, pos), depth })
+        Ok(Node {
+            expr: Expr::new(kind, pos),
+            depth,
+        })
     }
 
     fn binary(&mut self, op: BinaryOp, pos: Pos, left: Node, right: Node) -> PResult {
         let depth = left.depth.max(right.depth);
-        self.node(ExprKind::Binary(op, Box::new(left.expr), Box::new(right.expr)), pos, depth)
+        self.node(
+            ExprKind::Binary(op, Box::new(left.expr), Box::new(right.expr)),
+            pos,
+            depth,
+        )
     }
 
     fn unary(&mut self, op: UnaryOp, pos: Pos, operand: Node) -> PResult {

@@ -13,7 +13,9 @@ fn number() -> impl Strategy<Value = f64> {
     prop_oneof![
         (0u32..1000).prop_map(f64::from),
         (0u32..100_000).prop_map(|n| f64::from(n) / 100.0),
-        any::<f64>().prop_filter("finite", |x| x.is_finite()).prop_map(f64::abs),
+        any::<f64>()
+            .prop_filter("finite", |x| x.is_finite())
+            .prop_map(f64::abs),
     ]
 }
 
@@ -25,7 +27,10 @@ fn any_tree() -> impl Strategy<Value = Expr> {
     ];
     leaf.prop_recursive(6, 64, 4, |inner| {
         prop_oneof![
-            (prop_oneof![Just(UnaryOp::Neg), Just(UnaryOp::Not)], inner.clone())
+            (
+                prop_oneof![Just(UnaryOp::Neg), Just(UnaryOp::Not)],
+                inner.clone()
+            )
                 .prop_map(|(op, e)| Expr::unary(op, e)),
             (
                 proptest::sample::select(vec![
@@ -47,7 +52,10 @@ fn any_tree() -> impl Strategy<Value = Expr> {
                 inner.clone()
             )
                 .prop_map(|(op, l, r)| Expr::binary(op, l, r)),
-            (proptest::sample::select(FUNCS), proptest::collection::vec(inner, 0..4))
+            (
+                proptest::sample::select(FUNCS),
+                proptest::collection::vec(inner, 0..4)
+            )
                 .prop_map(|(name, args)| Expr::call(name, args)),
         ]
     })
@@ -85,16 +93,29 @@ fn num_tree() -> BoxedStrategy<Expr> {
                     n.clone()
                 )
                     .prop_map(|(op, l, r)| Expr::binary(op, l, r)),
-                (proptest::sample::select(vec!["min", "max"]), proptest::collection::vec(n.clone(), 1..4))
+                (
+                    proptest::sample::select(vec!["min", "max"]),
+                    proptest::collection::vec(n.clone(), 1..4)
+                )
                     .prop_map(|(f, args)| Expr::call(f, args)),
-                (proptest::sample::select(vec!["abs", "floor", "ceil"]), n.clone())
+                (
+                    proptest::sample::select(vec!["abs", "floor", "ceil"]),
+                    n.clone()
+                )
                     .prop_map(|(f, x)| Expr::call(f, vec![x])),
-                (n.clone(), 0u32..=10).prop_map(|(x, d)| Expr::call("round", vec![x, lit(f64::from(d))])),
-                (n.clone(), n.clone(), n.clone()).prop_map(|(x, l, h)| Expr::call("clamp", vec![x, l, h])),
-                (n.clone(), n.clone(), n.clone()).prop_map(|(x, y, d)| Expr::call("safe_div", vec![x, y, d])),
+                (n.clone(), 0u32..=10)
+                    .prop_map(|(x, d)| Expr::call("round", vec![x, lit(f64::from(d))])),
+                (n.clone(), n.clone(), n.clone())
+                    .prop_map(|(x, l, h)| Expr::call("clamp", vec![x, l, h])),
+                (n.clone(), n.clone(), n.clone())
+                    .prop_map(|(x, y, d)| Expr::call("safe_div", vec![x, y, d])),
                 (b, n.clone(), n.clone()).prop_map(|(c, x, y)| Expr::call("if", vec![c, x, y])),
                 // Thresholds are computed, so no literal ordering rule applies.
-                (n.clone(), proptest::collection::vec((n.clone(), n.clone()), 1..3), n)
+                (
+                    n.clone(),
+                    proptest::collection::vec((n.clone(), n.clone()), 1..3),
+                    n
+                )
                     .prop_map(|(x, pairs, d)| {
                         let mut args = vec![x];
                         for (t, s) in pairs {
@@ -126,7 +147,11 @@ fn bool_of(n: BoxedStrategy<Expr>) -> impl Strategy<Value = Expr> {
     cmp.prop_recursive(2, 8, 3, |b| {
         prop_oneof![
             b.clone().prop_map(|e| Expr::unary(UnaryOp::Not, e)),
-            (prop_oneof![Just(BinaryOp::And), Just(BinaryOp::Or)], b.clone(), b.clone())
+            (
+                prop_oneof![Just(BinaryOp::And), Just(BinaryOp::Or)],
+                b.clone(),
+                b.clone()
+            )
                 .prop_map(|(op, l, r)| Expr::binary(op, l, r)),
             (b.clone(), b.clone(), b).prop_map(|(c, x, y)| Expr::call("if", vec![c, x, y])),
         ]
@@ -144,10 +169,18 @@ fn reference(e: &Expr, env: &dyn Fn(&str) -> f64) -> Result<f64, ()> {
         ExprKind::Unary(UnaryOp::Neg, x) => -reference(x, env)?,
         ExprKind::Unary(UnaryOp::Not, x) => b(reference(x, env)? == 0.0),
         ExprKind::Binary(BinaryOp::And, l, r) => {
-            if reference(l, env)? == 0.0 { 0.0 } else { reference(r, env)? }
+            if reference(l, env)? == 0.0 {
+                0.0
+            } else {
+                reference(r, env)?
+            }
         }
         ExprKind::Binary(BinaryOp::Or, l, r) => {
-            if reference(l, env)? != 0.0 { 1.0 } else { reference(r, env)? }
+            if reference(l, env)? != 0.0 {
+                1.0
+            } else {
+                reference(r, env)?
+            }
         }
         ExprKind::Binary(op, l, r) => {
             let (x, y) = (reference(l, env)?, reference(r, env)?);
@@ -175,7 +208,10 @@ fn reference(e: &Expr, env: &dyn Fn(&str) -> f64) -> Result<f64, ()> {
             }
         }
         ExprKind::Call(f, args) => {
-            let v: Vec<f64> = args.iter().map(|a| reference(a, env)).collect::<Result<_, _>>()?;
+            let v: Vec<f64> = args
+                .iter()
+                .map(|a| reference(a, env))
+                .collect::<Result<_, _>>()?;
             match f.as_str() {
                 "min" => v[1..].iter().fold(v[0], |m, &x| if x < m { x } else { m }),
                 "max" => v[1..].iter().fold(v[0], |m, &x| if x > m { x } else { m }),
@@ -188,7 +224,11 @@ fn reference(e: &Expr, env: &dyn Fn(&str) -> f64) -> Result<f64, ()> {
                     if m > v[1] { m } else { v[1] }
                 }
                 "safe_div" => {
-                    if v[1] == 0.0 { v[2] } else { fin(v[0] / v[1])? }
+                    if v[1] == 0.0 {
+                        v[2]
+                    } else {
+                        fin(v[0] / v[1])?
+                    }
                 }
                 "tier" => {
                     let pairs = (v.len() - 2) / 2;
@@ -246,7 +286,9 @@ enum Edit {
 fn edit() -> impl Strategy<Value = Edit> {
     let ch = prop_oneof![
         proptest::sample::select(
-            "()（），,+-*/^<>=!&|. 0123456789eE_a目\n".chars().collect::<Vec<_>>()
+            "()（），,+-*/^<>=!&|. 0123456789eE_a目\n"
+                .chars()
+                .collect::<Vec<_>>()
         ),
         any::<char>(),
     ];
