@@ -334,10 +334,12 @@ fn peer_functions_use_complete_units_of_the_same_group() {
     assert_eq!(at("group_avg(x)", "u1"), 16.67, "50 / 3");
     assert_eq!(at("group_max(x)", "u1"), 20.0);
     assert_eq!(at("group_min(x)", "u2"), 10.0);
-    assert_eq!(at("group_count()", "u1"), 3.0);
-    assert_eq!(at("group_count()", "v1"), 1.0);
+    assert_eq!(at("group_count() + x * 0", "u1"), 3.0);
+    assert_eq!(at("group_count() + x * 0", "v1"), 1.0);
+    // Without a field in the formula nothing can be missing: u4 is a peer too.
+    assert_eq!(at("group_count()", "u1"), 4.0);
     assert_eq!(at("x / group_max(x) * 100", "u1"), 50.0);
-    let s = peers_scheme("group_count()");
+    let s = peers_scheme("group_count() + x * 0");
     let r = score_period(&s, &peers_data(&s, &xs), period("2027-01"));
     assert_eq!(status_of(&s, &r, "u4", "P"), Status::Missing);
 }
