@@ -113,9 +113,14 @@ fn check_entry(year: i32, row: &EntryRow) -> std::result::Result<(), String> {
 
 /// Shape checks of a record row that need no scheme.
 fn check_record(year: i32, row: &RecordRow) -> std::result::Result<(), String> {
-    let date = NaiveDate::parse_from_str(&row.date, "%Y-%m-%d")
-        .map_err(|_| format!("date `{}` is not a date like 2027-02-10", row.date))?;
-    if date.year() != year || date.format("%Y-%m-%d").to_string() != row.date {
+    let not_a_date = || format!("date `{}` is not a date like 2027-02-10", row.date);
+    let date = NaiveDate::parse_from_str(&row.date, "%Y-%m-%d").map_err(|_| not_a_date())?;
+    // chrono accepts `2027-2-1`; stored dates are always written out in full so that
+    // they sort and compare as text.
+    if date.format("%Y-%m-%d").to_string() != row.date {
+        return Err(not_a_date());
+    }
+    if date.year() != year {
         return Err(format!("date {} is outside the year {year}", row.date));
     }
     if !row.points.is_finite() {
