@@ -37,8 +37,8 @@ use std::str::FromStr;
 use sha2::Digest;
 use sqlx::Row;
 
-use crate::error::{Result, StoreError};
 use crate::Store;
+use crate::error::{Result, StoreError};
 
 /// `prev_hash` of the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -146,7 +146,10 @@ pub struct EntryFields<'a> {
 /// The canonical encoding described in the module documentation.
 pub fn canonical_encoding(e: &EntryFields<'_>) -> Vec<u8> {
     let texts = [e.at, e.actor, e.action, e.object_type, e.object_id];
-    let size = 16 + 8 + 8 * 8 + texts.iter().map(|t| t.len()).sum::<usize>()
+    let size = 16
+        + 8
+        + 8 * 8
+        + texts.iter().map(|t| t.len()).sum::<usize>()
         + e.before_json.map_or(0, str::len)
         + e.after_json.map_or(0, str::len)
         + e.prev_hash.len();
@@ -347,9 +350,8 @@ pub(crate) async fn append(
     pending: &[crate::tx::PendingAudit],
     actor: &str,
 ) -> Result<std::ops::RangeInclusive<i64>> {
-    let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await?;
+    let head =
+        sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *conn).await?;
     let (mut seq, mut prev_hash) = match head {
         Some(row) => (row.try_get::<i64, _>("seq")?, row.try_get::<String, _>("hash")?),
         None => (0, GENESIS_HASH.to_string()),

@@ -74,8 +74,9 @@ impl Store {
     pub async fn connect_unchecked(url: &str, options: StoreOptions) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let redacted = redact_url(url);
-        let backend = backend_of(url)
-            .ok_or_else(|| StoreError::invalid(format!("unsupported database URL `{redacted}`: use sqlite://PATH or postgres://…")))?;
+        let backend = backend_of(url).ok_or_else(|| {
+            StoreError::invalid(format!("unsupported database URL `{redacted}`: use sqlite://PATH or postgres://…"))
+        })?;
         let unreachable = |e: sqlx::Error| StoreError::Unreachable { url: redacted.clone(), reason: reason_text(&e) };
 
         let (url, memory) = match backend {
@@ -304,7 +305,10 @@ mod tests {
     fn redacts_passwords() {
         assert_eq!(redact_url("postgres://app:s3cret@db:5432/jx"), "postgres://app@db:5432/jx");
         assert_eq!(redact_url("postgres://app@db/jx"), "postgres://app@db/jx");
-        assert_eq!(redact_url("postgres://db/jx?user=a&password=x&sslmode=require"), "postgres://db/jx?user=a&password=***&sslmode=require");
+        assert_eq!(
+            redact_url("postgres://db/jx?user=a&password=x&sslmode=require"),
+            "postgres://db/jx?user=a&password=***&sslmode=require"
+        );
         assert_eq!(redact_url("postgres://a:p@ss@db/jx"), "postgres://a@db/jx");
         assert_eq!(redact_url("sqlite:///var/lib/jixiao/jx.db"), "sqlite:///var/lib/jixiao/jx.db");
     }

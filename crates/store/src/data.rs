@@ -59,7 +59,8 @@ pub struct ImportSummary {
 const BATCH: usize = 1000;
 
 fn values_of(text: &str) -> Result<Map<String, Value>> {
-    serde_json::from_str(text).map_err(|e| StoreError::invalid(format!("stored entry values are not a JSON object: {e}")))
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::invalid(format!("stored entry values are not a JSON object: {e}")))
 }
 
 fn entry_from_row(row: &AnyRow) -> Result<StoredEntry> {
@@ -96,7 +97,8 @@ fn record_from_row(row: &AnyRow) -> Result<StoredRecord> {
     })
 }
 
-const ENTRY_COLUMNS: &str = "id, year, unit_id, indicator_id, month, values_json, state, version, updated_by, updated_at";
+const ENTRY_COLUMNS: &str =
+    "id, year, unit_id, indicator_id, month, values_json, state, version, updated_by, updated_at";
 const RECORD_COLUMNS: &str = "id, year, unit_id, indicator_id, date, points, note, state, created_by, created_at";
 
 /// Shape checks of an entry row that need no scheme.
@@ -154,9 +156,14 @@ impl Store {
         row: &EntryRow,
         expected_version: Option<i64>,
     ) -> Result<i64> {
-        check_entry(year, row).map_err(|m| StoreError::invalid(format!("entry {}: {m}", entry_object_id(year, row))))?;
+        check_entry(year, row)
+            .map_err(|m| StoreError::invalid(format!("entry {}: {m}", entry_object_id(year, row))))?;
         if !unit_exists(tx, &row.unit).await? {
-            return Err(StoreError::invalid(format!("entry {}: unknown unit `{}`", entry_object_id(year, row), row.unit)));
+            return Err(StoreError::invalid(format!(
+                "entry {}: unknown unit `{}`",
+                entry_object_id(year, row),
+                row.unit
+            )));
         }
         let values = Value::Object(row.values.clone()).to_string();
         let at = now();
@@ -211,7 +218,11 @@ impl Store {
         .bind(&row.month)
         .fetch_optional(tx.conn())
         .await?;
-        Err(StoreError::Conflict { what: format!("entry {}", entry_object_id(year, row)), expected: expected_version, current })
+        Err(StoreError::Conflict {
+            what: format!("entry {}", entry_object_id(year, row)),
+            expected: expected_version,
+            current,
+        })
     }
 
     /// One entry with its version, if reported.
@@ -270,11 +281,12 @@ impl Store {
 
     /// A year's records in the order they were added.
     pub async fn records(&self, year: i32) -> Result<Vec<StoredRecord>> {
-        let rows =
-            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {RECORD_COLUMNS} FROM records WHERE year = $1 ORDER BY id")))
-                .bind(year)
-                .fetch_all(self.pool())
-                .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE year = $1 ORDER BY id"
+        )))
+        .bind(year)
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(record_from_row).collect()
     }
 
@@ -315,13 +327,13 @@ impl Store {
             if problem.is_none() && !units.contains(&row.unit) {
                 problem = Some(format!("unknown unit `{}`", row.unit));
             }
-            if problem.is_none() {
-                if let Some(first) = seen.insert((&row.unit, &row.indicator, &row.month), i) {
-                    problem = Some(format!(
-                        "duplicate entry: entries[{first}] already reports {} for {} in {}",
-                        row.indicator, row.unit, row.month
-                    ));
-                }
+            if problem.is_none()
+                && let Some(first) = seen.insert((&row.unit, &row.indicator, &row.month), i)
+            {
+                problem = Some(format!(
+                    "duplicate entry: entries[{first}] already reports {} for {} in {}",
+                    row.indicator, row.unit, row.month
+                ));
             }
             match problem {
                 Some(message) => errors.push(RowError { location: format!("entries[{i}]"), message }),
@@ -382,7 +394,12 @@ impl Store {
             }
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(year).bind(&actor).bind(&at);
             for row in chunk {
-                query = query.bind(&row.unit).bind(&row.indicator).bind(&row.date).bind(row.points).bind(row.note.as_deref());
+                query = query
+                    .bind(&row.unit)
+                    .bind(&row.indicator)
+                    .bind(&row.date)
+                    .bind(row.points)
+                    .bind(row.note.as_deref());
             }
             query.execute(tx.conn()).await?;
         }

@@ -21,7 +21,10 @@ impl Store {
             ));
         }
         if path.exists() {
-            return Err(StoreError::invalid(format!("{} already exists; choose a new file for the backup", path.display())));
+            return Err(StoreError::invalid(format!(
+                "{} already exists; choose a new file for the backup",
+                path.display()
+            )));
         }
         let target = path
             .to_str()

@@ -91,21 +91,25 @@ impl Store {
 
     /// All groups, disabled ones included, by id.
     pub async fn groups(&self) -> Result<Vec<Group>> {
-        let rows = sqlx::query("SELECT id, name, disabled, created_at FROM groups ORDER BY id")
-            .fetch_all(self.pool())
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, name, disabled, created_at FROM groups ORDER BY id").fetch_all(self.pool()).await?;
         rows.iter().map(group_from_row).collect()
     }
 
     /// Creates a unit or updates its name, group and order. Does not change `disabled`.
-    pub async fn upsert_unit(&self, tx: &mut WriteTx, id: &str, name: &str, group_id: &str, sort_order: i64) -> Result<()> {
+    pub async fn upsert_unit(
+        &self,
+        tx: &mut WriteTx,
+        id: &str,
+        name: &str,
+        group_id: &str,
+        sort_order: i64,
+    ) -> Result<()> {
         check_id("unit", id)?;
         // Checked here rather than left to the foreign key: a clear message, and a
         // failed statement would abort the whole PostgreSQL transaction.
-        let group: Option<i64> = sqlx::query_scalar("SELECT 1 FROM groups WHERE id = $1")
-            .bind(group_id)
-            .fetch_optional(tx.conn())
-            .await?;
+        let group: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM groups WHERE id = $1").bind(group_id).fetch_optional(tx.conn()).await?;
         if group.is_none() {
             return Err(StoreError::invalid(format!("unit `{id}`: unknown group `{group_id}`")));
         }

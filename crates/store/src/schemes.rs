@@ -236,11 +236,12 @@ impl Store {
     ) -> Result<()> {
         let year = period.year();
         if let Some(v) = scheme_version {
-            let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM scheme_versions WHERE year = $1 AND version = $2")
-                .bind(year)
-                .bind(v)
-                .fetch_optional(tx.conn())
-                .await?;
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT 1 FROM scheme_versions WHERE year = $1 AND version = $2")
+                    .bind(year)
+                    .bind(v)
+                    .fetch_optional(tx.conn())
+                    .await?;
             if found.is_none() {
                 return Err(StoreError::invalid(format!("period {period}: there is no scheme {year} version {v}")));
             }

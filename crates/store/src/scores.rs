@@ -40,9 +40,7 @@ async fn replace(
     if scheme.is_none() {
         return Err(StoreError::invalid(format!("scores for a scheme that does not exist: {year} version {version}")));
     }
-    period
-        .parse::<jixiao_core::period::Period>()
-        .map_err(|e| StoreError::invalid(e.to_string()))?;
+    period.parse::<jixiao_core::period::Period>().map_err(|e| StoreError::invalid(e.to_string()))?;
     sqlx::query("DELETE FROM scores WHERE year = $1 AND scheme_version = $2 AND period = $3")
         .bind(year)
         .bind(version)

@@ -125,10 +125,8 @@ impl Store {
         }
         if let Some(unit) = &user.unit_id {
             check_id("unit", unit)?;
-            let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM units WHERE id = $1")
-                .bind(unit)
-                .fetch_optional(tx.conn())
-                .await?;
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT 1 FROM units WHERE id = $1").bind(unit).fetch_optional(tx.conn()).await?;
             if found.is_none() {
                 return Err(StoreError::invalid(format!("user `{}`: unknown unit `{unit}`", user.username)));
             }
@@ -231,10 +229,8 @@ impl Store {
 
     /// Replaces a user's roles.
     pub async fn set_roles(&self, tx: &mut WriteTx, user_id: i64, roles: &[RoleGrant]) -> Result<()> {
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(tx.conn())
-            .await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM users WHERE id = $1").bind(user_id).fetch_optional(tx.conn()).await?;
         if exists.is_none() {
             return Err(StoreError::not_found(format!("user {user_id}")));
         }

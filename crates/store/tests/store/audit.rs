@@ -29,9 +29,7 @@ async fn fill(store: &Store, n: usize) -> u64 {
         let mut tx = store.begin(&format!("user{}", i % 4)).await.unwrap();
         for k in 0..(i % 3 + 1) {
             let before = if k == 0 { None } else { Some(json!({"value": k, "note": "前"})) };
-            tx.audit("setting.set", "setting", &format!("key{i}"), before, Some(json!({"value": i})))
-                .await
-                .unwrap();
+            tx.audit("setting.set", "setting", &format!("key{i}"), before, Some(json!({"value": i}))).await.unwrap();
             total += 1;
         }
         tx.commit().await.unwrap();

@@ -68,15 +68,10 @@ impl TestDb {
             Backend::Postgres => {
                 let admin = admin_url()?;
                 let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
-                let name = format!(
-                    "jx_{}_{}_{}",
-                    std::process::id(),
-                    COUNTER.fetch_add(1, Ordering::SeqCst),
-                    nanos
-                );
-                let mut conn = sqlx::AnyConnection::connect(&admin)
-                    .await
-                    .unwrap_or_else(|e| panic!("PostgreSQL for tests at {admin}: {e} (JIXIAO_TEST_POSTGRES=off skips)"));
+                let name = format!("jx_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), nanos);
+                let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap_or_else(|e| {
+                    panic!("PostgreSQL for tests at {admin}: {e} (JIXIAO_TEST_POSTGRES=off skips)")
+                });
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
                     .execute(&mut conn)
                     .await

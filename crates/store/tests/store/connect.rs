@@ -8,10 +8,7 @@ backend_tests!(empty_database_needs_migration, migrate_from_empty, newer_schema_
 
 async fn empty_database_needs_migration(db: TestDb) {
     let err = Store::connect(&db.url).await.unwrap_err();
-    assert!(
-        matches!(err, StoreError::NeedsMigration { database: None, binary: 1 }),
-        "{err:?}"
-    );
+    assert!(matches!(err, StoreError::NeedsMigration { database: None, binary: 1 }), "{err:?}");
     assert!(err.to_string().contains("run `jixiao migrate`"), "{err}");
     // connect did not migrate behind our back.
     let store = db.unchecked().await;
@@ -34,8 +31,20 @@ async fn migrate_from_empty(db: TestDb) {
     assert_eq!(report.entries, 0);
     assert!(report.is_intact());
     for table in [
-        "groups", "units", "users", "user_roles", "sessions", "api_tokens", "scheme_versions", "periods", "entries",
-        "records", "attachments", "scores", "audit_log", "settings",
+        "groups",
+        "units",
+        "users",
+        "user_roles",
+        "sessions",
+        "api_tokens",
+        "scheme_versions",
+        "periods",
+        "entries",
+        "records",
+        "attachments",
+        "scores",
+        "audit_log",
+        "settings",
     ] {
         let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
             .fetch_one(store.pool())

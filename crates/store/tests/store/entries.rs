@@ -16,6 +16,7 @@ backend_tests!(
     racing_creators_one_wins,
     entries_come_in_code_point_order,
     bad_entries_are_refused,
+    dropped_writer_releases_its_locks,
 );
 
 fn entry(unit: &str, indicator: &str, month: &str, values: Value) -> EntryRow {
@@ -213,4 +214,23 @@ async fn bad_entries_are_refused(db: TestDb) {
     tx.audit("entry.save", "entry", "2027/u01/A1/2027-03", None, None).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.entries(2027).await.unwrap(), vec![row]);
+}
+
+/// A writer that gives up (drops its transaction) while holding the entry must not keep
+/// others waiting: its locks go with it.
+async fn dropped_writer_releases_its_locks(db: TestDb) {
+    let store = store_with_scheme(&db).await;
+    write(&store, "setup", &entry("u01", "A1", "2027-03", json!({"actual": 1})), None).await.unwrap();
+    let mut a = store.begin("alice").await.unwrap();
+    store.upsert_entry(&mut a, 2027, &entry("u01", "A1", "2027-03", json!({"actual": 10})), Some(1)).await.unwrap();
+    drop(a);
+    let b = tokio::time::timeout(
+        Duration::from_secs(10),
+        write(&store, "bob", &entry("u01", "A1", "2027-03", json!({"actual": 20})), Some(1)),
+    )
+    .await
+    .expect("bob must not wait for alice's abandoned transaction");
+    assert_eq!(b.unwrap(), 2);
+    let stored = store.entry(2027, "u01", "A1", "2027-03").await.unwrap().unwrap();
+    assert_eq!((stored.row.values["actual"].clone(), stored.updated_by.as_str()), (json!(20), "bob"));
 }

@@ -27,7 +27,12 @@ async fn settings_get_and_set(db: TestDb) {
 async fn scores_replace_a_period(db: TestDb) {
     let store = store_with_scheme(&db).await;
     store
-        .save_scores(2027, 1, "2027-03", vec![("u02".into(), json!({"total": 81.5})), ("u01".into(), json!({"total": 90.25, "rank": 1}))])
+        .save_scores(
+            2027,
+            1,
+            "2027-03",
+            vec![("u02".into(), json!({"total": 81.5})), ("u01".into(), json!({"total": 90.25, "rank": 1}))],
+        )
         .await
         .unwrap();
     store.save_scores(2027, 1, "2027-Q1", vec![("u01".into(), json!({"total": 1}))]).await.unwrap();

@@ -79,7 +79,8 @@ async fn roles_replace(db: TestDb) {
         )
         .await
         .unwrap();
-    let err = store.set_roles(&mut tx, id, &[RoleGrant { role: "bad role".into(), scope: json!({}) }]).await.unwrap_err();
+    let err =
+        store.set_roles(&mut tx, id, &[RoleGrant { role: "bad role".into(), scope: json!({}) }]).await.unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
     assert!(matches!(store.set_roles(&mut tx, 999, &[]).await.unwrap_err(), StoreError::NotFound { .. }));
     tx.audit("user.roles", "user", &id.to_string(), None, None).await.unwrap();
