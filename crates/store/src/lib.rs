@@ -1,1 +1,128 @@
-//! placeholder
+//! jixiao-store: the database of jixiao (绩效).
+//!
+//! One code path for SQLite (embedded, the default) and PostgreSQL (several servers
+//! sharing one database): every query goes through `sqlx::AnyPool` with `$1, $2`
+//! placeholders, and the schema sticks to what the Any driver carries (integers,
+//! doubles, text, bytes). The modules:
+//!
+//! - `connect` — opening a database, schema version checks, migrations;
+//! - `tx` — `WriteTx`, the only way to write, which carries the audit entry;
+//! - `audit` — the hash-chained audit log and its verification;
+//! - `org`, `users`, `schemes`, `data`, `scores`, `settings` — repositories: reads are
+//!   `async fn`s on `Store`, writes take `&mut WriteTx`;
+//! - `maintenance` — backups.
+//!
+//! Invariants: every change is one transaction with its audit entry (the one exception,
+//! computed scores, is documented in `scores`); organisation rows are disabled, never
+//! deleted; timestamps are RFC 3339 text in UTC; concurrent edits of an entry are
+//! detected by its version column, never silently overwritten.
+
+mod audit;
+mod connect;
+mod data;
+mod error;
+mod maintenance;
+mod org;
+mod schemes;
+mod scores;
+mod settings;
+mod tx;
+mod users;
+
+use std::fmt;
+
+use sqlx::AnyPool;
+
+pub use audit::{
+    AuditEntry, AuditReport, BrokenLink, BrokenReason, EntryFields, GENESIS_HASH, HashAlgorithm, canonical_encoding,
+    entry_hash,
+};
+pub use connect::{SCHEMA_VERSION, StoreOptions, redact_url};
+pub use data::{ImportSummary, StoredEntry, StoredRecord};
+pub use error::{Result, StoreError};
+pub use org::{Group, Unit};
+pub use schemes::{PeriodRow, PeriodState, SchemeVersion, SchemeVersionInfo};
+pub use scores::ScoreRow;
+pub use tx::{Receipt, WriteTx};
+pub use users::{NewUser, RoleGrant, User, hash_password};
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        })
+    }
+}
+
+/// A handle on the database: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    algorithm: HashAlgorithm,
+    /// The URL without password, for messages.
+    url: String,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).field("url", &self.url).finish()
+    }
+}
+
+impl Store {
+    fn from_parts(pool: AnyPool, backend: Backend, algorithm: HashAlgorithm, url: String) -> Store {
+        Store { pool, backend, algorithm, url }
+    }
+
+    /// SQLite or PostgreSQL.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The hash function used for new audit entries.
+    pub fn hash_algorithm(&self) -> HashAlgorithm {
+        self.algorithm
+    }
+
+    /// The same store, hashing new audit entries with `algorithm`.
+    pub fn with_hash_algorithm(mut self, algorithm: HashAlgorithm) -> Store {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// The database URL without any password.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The connection pool, for this crate's repositories and for tests that need raw
+    /// SQL. Writing through it bypasses the audit log: application code must use
+    /// `begin`.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Closes every connection; waits for those in use.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Now, as stored: RFC 3339 in UTC with microseconds, so text order is time order.
+pub(crate) fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Booleans are INTEGER 0/1 in both schemas (see the migrations).
+pub(crate) fn flag(b: bool) -> i32 {
+    i32::from(b)
+}

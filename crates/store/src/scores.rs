@@ -1,0 +1,119 @@
+//! Computed scores, per year, scheme version, period and unit.
+//!
+//! Scores are derived data: the engine recomputes them from the scheme and the entries
+//! and records, all of which are audited. `Store::save_scores` therefore writes them in
+//! a transaction of its own *without* an audit entry — the one documented exception to
+//! "every write carries an audit entry", because recomputing after every change would
+//! otherwise flood the log with entries that add nothing. When saving scores is itself
+//! an act someone should answer for (publishing final results), use
+//! `Store::save_scores_in`, which writes inside the caller's audited `WriteTx`.
+
+use serde_json::Value;
+use sqlx::{AnyConnection, Row};
+
+use crate::error::{Result, StoreError};
+use crate::{Store, WriteTx, now};
+
+/// One unit's stored result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreRow {
+    pub unit_id: String,
+    /// Whatever the engine produced for the unit (total, items, ranks…).
+    pub result: Value,
+    pub computed_at: String,
+}
+
+const BATCH: usize = 1000;
+
+async fn replace(
+    conn: &mut AnyConnection,
+    year: i32,
+    version: i32,
+    period: &str,
+    rows: &[(String, Value)],
+) -> Result<()> {
+    let scheme: Option<i64> = sqlx::query_scalar("SELECT 1 FROM scheme_versions WHERE year = $1 AND version = $2")
+        .bind(year)
+        .bind(version)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if scheme.is_none() {
+        return Err(StoreError::invalid(format!("scores for a scheme that does not exist: {year} version {version}")));
+    }
+    period.parse::<jixiao_core::period::Period>().map_err(|e| StoreError::invalid(e.to_string()))?;
+    sqlx::query("DELETE FROM scores WHERE year = $1 AND scheme_version = $2 AND period = $3")
+        .bind(year)
+        .bind(version)
+        .bind(period)
+        .execute(&mut *conn)
+        .await?;
+    let at = now();
+    for chunk in rows.chunks(BATCH) {
+        let mut sql = String::from(
+            "INSERT INTO scores (year, scheme_version, period, unit_id, result_json, computed_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let p = 5 + i * 2;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("($1,$2,$3,${},${},$4)", p, p + 1));
+        }
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(year).bind(version).bind(period).bind(&at);
+        for (unit, result) in chunk {
+            query = query.bind(unit).bind(result.to_string());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Replaces the scores of one period, in a transaction of its own and without an
+    /// audit entry (scores are recomputable; see the module documentation).
+    pub async fn save_scores(&self, year: i32, version: i32, period: &str, rows: Vec<(String, Value)>) -> Result<()> {
+        let mut tx = match self.backend() {
+            crate::Backend::Sqlite => self.pool().begin_with("BEGIN IMMEDIATE").await?,
+            crate::Backend::Postgres => self.pool().begin().await?,
+        };
+        replace(&mut tx, year, version, period, &rows).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces the scores of one period inside an audited transaction.
+    pub async fn save_scores_in(
+        &self,
+        tx: &mut WriteTx,
+        year: i32,
+        version: i32,
+        period: &str,
+        rows: Vec<(String, Value)>,
+    ) -> Result<()> {
+        replace(tx.conn(), year, version, period, &rows).await
+    }
+
+    /// The scores of one period, by unit id.
+    pub async fn scores(&self, year: i32, version: i32, period: &str) -> Result<Vec<ScoreRow>> {
+        let rows = sqlx::query(
+            "SELECT unit_id, result_json, computed_at FROM scores \
+             WHERE year = $1 AND scheme_version = $2 AND period = $3 ORDER BY unit_id",
+        )
+        .bind(year)
+        .bind(version)
+        .bind(period)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let text: String = row.try_get("result_json")?;
+                Ok(ScoreRow {
+                    unit_id: row.try_get("unit_id")?,
+                    result: serde_json::from_str(&text)
+                        .map_err(|e| StoreError::invalid(format!("stored score is not JSON: {e}")))?,
+                    computed_at: row.try_get("computed_at")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,13 @@
+//! Storage tests. Every test in the modules below runs on SQLite and on PostgreSQL
+//! (see `common`).
+
+mod common;
+
+mod audit;
+mod connect;
+mod data;
+mod entries;
+mod misc;
+mod schemes;
+mod tx;
+mod users;

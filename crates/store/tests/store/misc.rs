@@ -1,0 +1,100 @@
+//! Settings, scores and backups.
+
+use jixiao_store::{Backend, Store, StoreError};
+use serde_json::json;
+
+use crate::common::{TestDb, backend_tests, store_with_scheme};
+
+backend_tests!(settings_get_and_set, scores_replace_a_period, backup);
+
+async fn settings_get_and_set(db: TestDb) {
+    let store = db.store().await;
+    let mut tx = store.begin("admin").await.unwrap();
+    assert_eq!(store.set_setting(&mut tx, "report.due_day", "15").await.unwrap(), None);
+    assert_eq!(store.set_setting(&mut tx, "report.due_day", "20").await.unwrap().as_deref(), Some("15"));
+    store.set_setting(&mut tx, "audit.anchor", "").await.unwrap();
+    assert!(matches!(store.set_setting(&mut tx, "", "x").await.unwrap_err(), StoreError::Invalid(_)));
+    tx.audit("setting.set", "setting", "report.due_day", Some(json!("15")), Some(json!("20"))).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.setting("report.due_day").await.unwrap().as_deref(), Some("20"));
+    assert_eq!(store.setting("missing").await.unwrap(), None);
+    assert_eq!(
+        store.settings().await.unwrap(),
+        vec![("audit.anchor".to_string(), String::new()), ("report.due_day".to_string(), "20".to_string())]
+    );
+}
+
+async fn scores_replace_a_period(db: TestDb) {
+    let store = store_with_scheme(&db).await;
+    store
+        .save_scores(
+            2027,
+            1,
+            "2027-03",
+            vec![("u02".into(), json!({"total": 81.5})), ("u01".into(), json!({"total": 90.25, "rank": 1}))],
+        )
+        .await
+        .unwrap();
+    store.save_scores(2027, 1, "2027-Q1", vec![("u01".into(), json!({"total": 1}))]).await.unwrap();
+    let march = store.scores(2027, 1, "2027-03").await.unwrap();
+    assert_eq!(
+        march.iter().map(|s| (s.unit_id.as_str(), s.result.clone())).collect::<Vec<_>>(),
+        vec![("u01", json!({"total": 90.25, "rank": 1})), ("u02", json!({"total": 81.5}))]
+    );
+    // Saving again replaces the period's rows, and only that period's.
+    store.save_scores(2027, 1, "2027-03", vec![("s01".into(), json!({"total": 70}))]).await.unwrap();
+    let march = store.scores(2027, 1, "2027-03").await.unwrap();
+    assert_eq!(march.iter().map(|s| s.unit_id.as_str()).collect::<Vec<_>>(), vec!["s01"]);
+    assert_eq!(store.scores(2027, 1, "2027-Q1").await.unwrap().len(), 1);
+    assert!(matches!(store.save_scores(2027, 7, "2027-03", vec![]).await.unwrap_err(), StoreError::Invalid(_)));
+    assert!(matches!(store.save_scores(2027, 1, "March", vec![]).await.unwrap_err(), StoreError::Invalid(_)));
+    // Derived data: no audit entry beyond the scheme import.
+    assert_eq!(store.verify_audit().await.unwrap().entries, 1);
+
+    // Inside an audited transaction (publishing), rolled back with it.
+    let mut tx = store.begin("office").await.unwrap();
+    store.save_scores_in(&mut tx, 2027, 1, "2027", vec![("u01".into(), json!({"total": 95}))]).await.unwrap();
+    drop(tx);
+    assert_eq!(store.scores(2027, 1, "2027").await.unwrap(), vec![]);
+    let mut tx = store.begin("office").await.unwrap();
+    store.save_scores_in(&mut tx, 2027, 1, "2027", vec![("u01".into(), json!({"total": 95}))]).await.unwrap();
+    tx.audit("scores.publish", "scores", "2027/1/2027", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.scores(2027, 1, "2027").await.unwrap()[0].result, json!({"total": 95}));
+}
+
+async fn backup(db: TestDb) {
+    let store = store_with_scheme(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("backup.db");
+    if db.backend == Backend::Postgres {
+        let err = store.backup(&path).await.unwrap_err();
+        let StoreError::Unsupported(message) = &err else { panic!("{err:?}") };
+        assert!(message.contains("pg_dump"), "{message}");
+        assert!(!path.exists());
+        return;
+    }
+    let mut tx = store.begin("admin").await.unwrap();
+    store.set_setting(&mut tx, "k", "v").await.unwrap();
+    tx.audit("setting.set", "setting", "k", None, Some(json!("v"))).await.unwrap();
+    tx.commit().await.unwrap();
+
+    store.backup(&path).await.unwrap();
+    assert!(path.exists());
+    let err = store.backup(&path).await.unwrap_err();
+    assert!(matches!(&err, StoreError::Invalid(m) if m.contains("already exists")), "{err:?}");
+
+    // Changes after the backup are not in it.
+    let mut tx = store.begin("admin").await.unwrap();
+    store.set_setting(&mut tx, "k", "after").await.unwrap();
+    tx.audit("setting.set", "setting", "k", Some(json!("v")), Some(json!("after"))).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let copy = Store::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    assert_eq!(copy.setting("k").await.unwrap().as_deref(), Some("v"));
+    assert_eq!(copy.units().await.unwrap(), store.units().await.unwrap());
+    assert_eq!(copy.scheme(2027, None).await.unwrap(), store.scheme(2027, None).await.unwrap());
+    let report = copy.verify_audit().await.unwrap();
+    assert_eq!((report.entries, report.first_broken), (2, None));
+    assert_eq!(copy.audit_entries(0, 10).await.unwrap(), store.audit_entries(0, 2).await.unwrap());
+}

@@ -1,0 +1,100 @@
+//! Accounts, passwords, roles.
+
+use jixiao_store::{NewUser, RoleGrant, StoreError};
+use serde_json::json;
+
+use crate::common::{TestDb, backend_tests, store_with_scheme};
+
+backend_tests!(accounts_and_passwords, roles_replace);
+
+fn new_user(username: &str, password: &str, unit: Option<&str>) -> NewUser {
+    NewUser {
+        username: username.into(),
+        display_name: format!("{username} 的名字"),
+        password: password.into(),
+        unit_id: unit.map(Into::into),
+        language: "zh-CN".into(),
+    }
+}
+
+async fn accounts_and_passwords(db: TestDb) {
+    let store = store_with_scheme(&db).await;
+    let mut tx = store.begin("admin").await.unwrap();
+    let zhang = store.add_user(&mut tx, &new_user("zhangsan", "Jx#2027-secret", Some("u01"))).await.unwrap();
+    let err = store.add_user(&mut tx, &new_user("zhangsan", "other", None)).await.unwrap_err();
+    assert!(matches!(&err, StoreError::AlreadyExists { what } if what == "user `zhangsan`"), "{err:?}");
+    let err = store.add_user(&mut tx, &new_user("li si", "pw", None)).await.unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    let err = store.add_user(&mut tx, &new_user("lisi", "pw", Some("u99"))).await.unwrap_err();
+    assert!(matches!(&err, StoreError::Invalid(m) if m.contains("unknown unit `u99`")), "{err:?}");
+    tx.audit("user.create", "user", &zhang.to_string(), None, Some(json!({"username": "zhangsan"}))).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let users = store.users().await.unwrap();
+    assert_eq!(users.len(), 1);
+    let u = &users[0];
+    assert_eq!((u.id, u.username.as_str(), u.unit_id.as_deref(), u.disabled), (zhang, "zhangsan", Some("u01"), false));
+    assert_eq!((u.failed_logins, u.locked_until.as_deref(), u.language.as_str()), (0, None, "zh-CN"));
+    assert_eq!(store.user(zhang).await.unwrap(), *u);
+    assert_eq!(store.user_by_username("zhangsan").await.unwrap().as_ref(), Some(u));
+    assert_eq!(store.user_by_username("nobody").await.unwrap(), None);
+
+    // Stored as an argon2id PHC string, never the password.
+    let phc: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'zhangsan'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert!(phc.starts_with("$argon2id$v=19$"), "{phc}");
+    assert!(!phc.contains("Jx#2027-secret"));
+
+    assert_eq!(store.verify_password("zhangsan", "Jx#2027-secret").await.unwrap().map(|u| u.id), Some(zhang));
+    assert_eq!(store.verify_password("zhangsan", "jx#2027-secret").await.unwrap(), None);
+    assert_eq!(store.verify_password("nobody", "Jx#2027-secret").await.unwrap(), None);
+
+    let mut tx = store.begin("admin").await.unwrap();
+    store.set_password(&mut tx, zhang, "新密码-2027").await.unwrap();
+    assert!(matches!(store.set_password(&mut tx, 999, "x").await.unwrap_err(), StoreError::NotFound { .. }));
+    store.set_user_disabled(&mut tx, zhang, true).await.unwrap();
+    tx.audit("user.password", "user", &zhang.to_string(), None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.verify_password("zhangsan", "Jx#2027-secret").await.unwrap(), None);
+    let user = store.verify_password("zhangsan", "新密码-2027").await.unwrap().unwrap();
+    assert!(user.disabled);
+    assert!(user.password_changed_at >= user.created_at);
+}
+
+async fn roles_replace(db: TestDb) {
+    let store = db.store().await;
+    let mut tx = store.begin("admin").await.unwrap();
+    let id = store.add_user(&mut tx, &new_user("wang", "pw", None)).await.unwrap();
+    store
+        .set_roles(
+            &mut tx,
+            id,
+            &[
+                RoleGrant { role: "reporter".into(), scope: json!({"units": ["u01"]}) },
+                RoleGrant { role: "leader".into(), scope: json!({"all": true}) },
+                RoleGrant { role: "reporter".into(), scope: json!({"units": ["u01"]}) },
+            ],
+        )
+        .await
+        .unwrap();
+    let err =
+        store.set_roles(&mut tx, id, &[RoleGrant { role: "bad role".into(), scope: json!({}) }]).await.unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    assert!(matches!(store.set_roles(&mut tx, 999, &[]).await.unwrap_err(), StoreError::NotFound { .. }));
+    tx.audit("user.roles", "user", &id.to_string(), None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        store.roles(id).await.unwrap(),
+        vec![
+            RoleGrant { role: "leader".into(), scope: json!({"all": true}) },
+            RoleGrant { role: "reporter".into(), scope: json!({"units": ["u01"]}) },
+        ]
+    );
+    let mut tx = store.begin("admin").await.unwrap();
+    store.set_roles(&mut tx, id, &[RoleGrant { role: "staff".into(), scope: json!({}) }]).await.unwrap();
+    tx.audit("user.roles", "user", &id.to_string(), None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.roles(id).await.unwrap(), vec![RoleGrant { role: "staff".into(), scope: json!({}) }]);
+}
