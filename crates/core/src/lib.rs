@@ -6,6 +6,7 @@
 
 pub mod data;
 pub mod formula;
+pub mod generate;
 pub mod period;
 pub mod round;
 pub mod scheme;
