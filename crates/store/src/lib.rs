@@ -23,6 +23,7 @@ mod data;
 mod error;
 mod maintenance;
 mod org;
+mod refresh;
 mod schemes;
 mod scores;
 mod settings;

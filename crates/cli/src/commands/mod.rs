@@ -4,8 +4,15 @@
 //! (with its causes) goes to standard error, nothing more goes to standard output,
 //! and the exit status is 1. Usage errors exit with 2 (clap's convention).
 
+mod bench;
+mod data;
+mod db;
+mod demo;
+mod scheme;
 mod score;
+mod serve;
 mod table;
+mod user;
 
 use std::process::ExitCode;
 
@@ -15,20 +22,53 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "jixiao", version, about, long_about = None)]
 struct Cli {
+    #[command(flatten)]
+    db: db::DbArgs,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Create the database or upgrade its schema in place.
+    Migrate,
+    /// Load the demo district (江汉新区) and print its demo accounts.
+    Demo(demo::DemoArgs),
+    /// Start the web server.
+    Serve(serve::ServeArgs),
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Validate, import and export schemes (考核方案, spec §2).
+    #[command(subcommand)]
+    Scheme(scheme::SchemeCommand),
+    /// Import and export reported data (spec §3).
+    #[command(subcommand)]
+    Data(data::DataCommand),
+    /// Check the audit log (处处留迹).
+    #[command(subcommand)]
+    Audit(db::AuditCommand),
+    /// Copy the SQLite database to a file while it is in use.
+    Backup(db::BackupArgs),
     /// Score a scheme file against a data file (spec §8), without a database.
     Score(score::Args),
+    /// Benchmarks (see BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("JIXIAO_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let outcome = match cli.command {
         Command::Score(args) => score::run(args),
+        Command::Bench(command) => bench::run(command),
+        command => runtime().and_then(|rt| rt.block_on(run_async(&cli.db, command))),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -36,5 +76,23 @@ pub fn run() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+async fn run_async(db: &db::DbArgs, command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Migrate => db::migrate(db).await,
+        Command::Demo(args) => demo::run(db, args).await,
+        Command::Serve(args) => serve::run(db, args).await,
+        Command::User(c) => user::run(db, c).await,
+        Command::Scheme(c) => scheme::run(db, c).await,
+        Command::Data(c) => data::run(db, c).await,
+        Command::Audit(c) => db::audit(db, c).await,
+        Command::Backup(args) => db::backup(db, args).await,
+        Command::Score(_) | Command::Bench(_) => unreachable!("handled without a runtime"),
     }
 }

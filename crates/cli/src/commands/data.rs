@@ -1,0 +1,77 @@
+//! `jixiao data import|export`: the data file of spec §3 in and out of the
+//! database. An import is checked row by row against the year's scheme first;
+//! a file with any bad row loads nothing.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use jixiao_core::data::{DataFile, Dataset};
+
+use super::db::DbArgs;
+
+#[derive(clap::Subcommand)]
+pub enum DataCommand {
+    /// Load entries and records into a year (all or nothing).
+    Import {
+        file: PathBuf,
+        /// The scheme year the data belongs to.
+        #[arg(long)]
+        year: i32,
+        #[arg(long, default_value = "cli")]
+        actor: String,
+    },
+    /// Write a year's entries and records as a data file.
+    Export {
+        year: i32,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// A spinner on standard error that shows only for work that takes a while.
+pub fn progress(message: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner().with_message(message.to_string());
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+pub async fn run(db: &DbArgs, command: DataCommand) -> anyhow::Result<()> {
+    match command {
+        DataCommand::Import { file, year, actor } => {
+            let store = db.open().await?;
+            let scheme = store.scheme(year, None).await?.compile()?;
+            let bar = progress(&format!("checking {}", file.display()));
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read data file {}", file.display()))?;
+            let data: DataFile = serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("data file {}: line {}, column {}: {e}", file.display(), e.line(), e.column()))?;
+            Dataset::load(&scheme, &data).with_context(|| format!("data file {}", file.display()))?;
+            bar.set_message(format!("writing {} entries and {} records", data.entries.len(), data.records.len()));
+            let mut tx = store.begin(&actor).await?;
+            let summary = store.import_data(&mut tx, year, &data).await?;
+            tx.audit(
+                "data.import",
+                "data",
+                &year.to_string(),
+                None,
+                Some(serde_json::json!({"file": file.display().to_string(), "entries": summary.entries, "records": summary.records})),
+            )
+            .await?;
+            tx.commit().await?;
+            bar.finish_and_clear();
+            println!("imported {} entries and {} records into {year}", summary.entries, summary.records);
+        }
+        DataCommand::Export { year, output } => {
+            let store = db.open().await?;
+            let file = store.data_file(year).await?;
+            let text = serde_json::to_string_pretty(&file)? + "\n";
+            match output {
+                Some(path) => std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?,
+                None => print!("{text}"),
+            }
+        }
+    }
+    Ok(())
+}

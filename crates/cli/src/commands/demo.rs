@@ -1,0 +1,112 @@
+//! `jixiao demo`: loads the demo district (江汉新区: 76 units, the 2027 "3+2"
+//! scheme, monthly data, bonus and deduction records, one account per role) into
+//! the database, computes its scores and prints the demo accounts once.
+//! Idempotent: a database that already holds the demo year is left as it is,
+//! unless `--force` (SQLite only) starts from an empty file.
+
+use chrono::Datelike;
+use jixiao_core::data::Dataset;
+use jixiao_core::generate::{demo_district, demo_users};
+use jixiao_core::scheme::Scheme;
+use jixiao_store::{NewUser, RoleGrant};
+
+use super::db::{sqlite_path, DbArgs};
+use super::serve::ServeArgs;
+
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// The assessment year of the demo scheme.
+    #[arg(long, default_value_t = 2027)]
+    year: i32,
+    /// Data is reported from January through this month (default: this calendar month).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=12))]
+    through_month: Option<u8>,
+    /// Seed of the generator: the same seed gives the same district.
+    #[arg(long, default_value_t = 2027)]
+    seed: u64,
+    /// Delete the SQLite database file first and load the demo afresh.
+    #[arg(long)]
+    force: bool,
+    /// Serve the demo district afterwards.
+    #[arg(long)]
+    serve: bool,
+    #[command(flatten)]
+    serve_args: ServeArgs,
+}
+
+pub async fn run(db: &DbArgs, args: DemoArgs) -> anyhow::Result<()> {
+    if args.force {
+        let Some(path) = sqlite_path(&db.database) else {
+            anyhow::bail!("--force deletes an SQLite file; for PostgreSQL drop and create the database yourself (dropdb, createdb)");
+        };
+        for suffix in ["", "-wal", "-shm"] {
+            let file = format!("{}{suffix}", path.display());
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(anyhow::Error::from(e).context(format!("cannot delete {file}"))),
+            }
+        }
+    }
+    let store = db.open_migrated().await?;
+    if !store.scheme_versions(args.year).await?.is_empty() {
+        println!("the demo year {} is already loaded in {} (use --force to start afresh)", args.year, store.url());
+    } else {
+        let through = args.through_month.unwrap_or_else(|| chrono::Local::now().month() as u8);
+        let started = std::time::Instant::now();
+        let bar = super::data::progress("generating the demo district");
+        let (scheme_file, data_file) = demo_district(args.year, through, args.seed);
+        let scheme = Scheme::from_file(scheme_file.clone())?;
+        Dataset::load(&scheme, &data_file)?;
+        bar.set_message("writing");
+        let mut tx = store.begin("demo").await?;
+        let version = store.import_scheme(&mut tx, &scheme_file, "演示方案 / demo scheme").await?;
+        tx.audit("scheme.import", "scheme", &format!("{}/v{version}", args.year), None,
+                 Some(serde_json::json!({"name": scheme.name, "reason": "demo"}))).await?;
+        let summary = store.import_data(&mut tx, args.year, &data_file).await?;
+        tx.audit("data.import", "data", &args.year.to_string(), None,
+                 Some(serde_json::json!({"entries": summary.entries, "records": summary.records}))).await?;
+        for u in demo_users() {
+            let scope = match &u.unit {
+                Some(unit) if u.role != "assessor" => serde_json::json!({"units": [unit]}),
+                _ => serde_json::json!("all"),
+            };
+            let id = store
+                .add_user(&mut tx, &NewUser {
+                    username: u.username.into(),
+                    display_name: u.display_name.into(),
+                    password: u.password.into(),
+                    unit_id: u.unit.clone(),
+                    language: "zh-CN".into(),
+                })
+                .await?;
+            store.set_roles(&mut tx, id, &[RoleGrant { role: u.role.into(), scope: scope.clone() }]).await?;
+            tx.audit("user.add", "user", u.username, None, Some(serde_json::json!({"role": u.role, "scope": scope}))).await?;
+        }
+        tx.commit().await?;
+        bar.set_message("scoring");
+        store.refresh_scores(args.year).await?;
+        bar.finish_and_clear();
+        println!(
+            "demo district loaded into {} in {:.1} s: {} groups, {} units, {} indicators, {} entries, {} records (January–{through} {})",
+            store.url(),
+            started.elapsed().as_secs_f64(),
+            scheme.groups.len(),
+            scheme.units.len(),
+            scheme.indicators.len(),
+            summary.entries,
+            summary.records,
+            args.year
+        );
+        println!("\ndemo accounts (shown once; change them before real use):");
+        let mut rows = vec![["用户名 username", "密码 password", "角色 role", "姓名", "单位 unit"].map(String::from).to_vec()];
+        rows.extend(demo_users().into_iter().map(|u| {
+            vec![u.username.into(), u.password.into(), format!("{} {}", u.role, u.role_name), u.display_name.into(), u.unit.unwrap_or_default()]
+        }));
+        print!("{}", super::table::render(&rows, &[]));
+    }
+    if args.serve {
+        super::serve::run(db, args.serve_args).await?;
+    }
+    Ok(())
+}
