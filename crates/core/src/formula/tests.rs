@@ -234,7 +234,8 @@ fn canonical_text() {
     assert_eq!(canonical("2^3^2"), "2 ^ 3 ^ 2");
     assert_eq!(canonical("(2^3)^2"), "(2 ^ 3) ^ 2");
     assert_eq!(canonical("2^-1"), "2 ^ -1");
-    assert_eq!(canonical("- - a"), "-(-a)");
+    assert_eq!(canonical("- - a"), "- -a");
+    assert_eq!(canonical("---a"), "- - -a");
     assert_eq!(canonical("-(a*b)"), "-(a * b)");
     assert_eq!(canonical("(-a)*b"), "-a * b");
     assert_eq!(canonical("not(a<b and c<d)"), "not (a < b and c < d)");
@@ -694,6 +695,17 @@ fn deeply_nested_input_is_an_error_not_a_crash() {
     // Right-nested sums make the value stack deep: past the inline buffer.
     let src = format!("{}1{}", "1 + (".repeat(150), ")".repeat(150));
     assert_eq!(val(&src), 151.0);
+}
+
+#[test]
+fn canonical_text_stays_within_the_nesting_limit() {
+    // Found by the fuzzer: `-(-(…))` for a run of minus signs added a level per sign.
+    let src = format!("a - {}x", "-".repeat(150));
+    let tree = parse(&src).unwrap();
+    assert_eq!(parse(&tree.to_string()).unwrap(), tree);
+    let src = format!("{}a{}", "-(".repeat(99), ")".repeat(99));
+    let tree = parse(&src).unwrap();
+    assert_eq!(parse(&tree.to_string()).unwrap(), tree);
 }
 
 #[test]
