@@ -47,7 +47,7 @@ pub(crate) fn check(expr: &Expr, allowed: &[&str]) -> Result<Checked, Vec<Compil
         errors: Vec::new(),
     };
     let ty = c.expr(expr, None);
-    c.expect(expr, ty, Ty::Num, "the formula's result");
+    c.expect(expr, ty, Ty::Num, || "the formula's result".into());
     if c.errors.is_empty() {
         Ok(Checked {
             variables: c.variables,
@@ -75,10 +75,12 @@ impl Checker<'_> {
     }
 
     /// Reports `e` (of type `got`) where a `want` is required; `what` names the place.
-    fn expect(&mut self, e: &Expr, got: Ty, want: Ty, what: &str) {
+    fn expect(&mut self, e: &Expr, got: Ty, want: Ty, what: impl FnOnce() -> String) {
+        // `what` is a closure so that the common case, no error, builds no text.
         if got == want || got == Ty::Unknown || want == Ty::Unknown {
             return;
         }
+        let what = what();
         let message = match want {
             Ty::Num => format!(
                 "{what} must be a number, but this is a condition (true/false); \
@@ -101,12 +103,12 @@ impl Checker<'_> {
             }
             ExprKind::Unary(UnaryOp::Neg, x) => {
                 let t = self.expr(x, peer);
-                self.expect(x, t, Ty::Num, "the operand of unary `-`");
+                self.expect(x, t, Ty::Num, || "the operand of unary `-`".into());
                 Ty::Num
             }
             ExprKind::Unary(UnaryOp::Not, x) => {
                 let t = self.expr(x, peer);
-                self.expect(x, t, Ty::Bool, "the operand of `not`");
+                self.expect(x, t, Ty::Bool, || "the operand of `not`".into());
                 Ty::Bool
             }
             ExprKind::Binary(op, l, r) => {
@@ -120,8 +122,8 @@ impl Checker<'_> {
                     (Ty::Num, Ty::Num)
                 };
                 let sym = op.symbol();
-                self.expect(l, lt, want, &format!("the left operand of `{sym}`"));
-                self.expect(r, rt, want, &format!("the right operand of `{sym}`"));
+                self.expect(l, lt, want, || format!("the left operand of `{sym}`"));
+                self.expect(r, rt, want, || format!("the right operand of `{sym}`"));
                 result
             }
             ExprKind::Call(name, args) => self.call(e, name, args, peer),
@@ -203,7 +205,7 @@ impl Checker<'_> {
         match func {
             Func::If => {
                 if let (Some(c), Some(&ct)) = (args.first(), types.first()) {
-                    self.expect(c, ct, Ty::Bool, "the condition of `if`");
+                    self.expect(c, ct, Ty::Bool, || "the condition of `if`".into());
                 }
                 match (args.get(1).zip(types.get(1)), args.get(2).zip(types.get(2))) {
                     (Some((_, &a)), Some((b_expr, &b))) => {
@@ -236,7 +238,7 @@ impl Checker<'_> {
             }
             Func::Round => {
                 if let (Some(x), Some(&xt)) = (args.first(), types.first()) {
-                    self.expect(x, xt, Ty::Num, &arg_what(0));
+                    self.expect(x, xt, Ty::Num, || arg_what(0));
                 }
                 if let Some(n) = args.get(1) {
                     let ok = matches!(n.kind, ExprKind::Number(v)
@@ -254,7 +256,7 @@ impl Checker<'_> {
             }
             _ => {
                 for (i, (a, &t)) in args.iter().zip(&types).enumerate() {
-                    self.expect(a, t, Ty::Num, &arg_what(i));
+                    self.expect(a, t, Ty::Num, || arg_what(i));
                 }
                 if func == Func::Tier && func.arity_problem(args.len()).is_none() {
                     self.tier_thresholds(args);

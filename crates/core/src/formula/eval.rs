@@ -216,6 +216,12 @@ impl Machine<'_> {
         }
     }
 
+    fn variable_name(&self, slot: u32) -> &str {
+        self.variables
+            .get(slot as usize)
+            .map_or("?", String::as_str)
+    }
+
     fn pos(&self, pc: usize) -> Pos {
         self.program.pos.get(pc).copied().unwrap_or_default()
     }
@@ -234,21 +240,22 @@ impl Machine<'_> {
             pc += 1;
             match op {
                 Op::Const(x) => s.push(x)?,
-                Op::Load(i) => {
-                    let name = self.variables.get(i as usize).map_or("?", String::as_str);
-                    let Some(&v) = slots.get(i as usize) else {
-                        return Err(EvalError::new(format!(
-                            "no value given for variable `{name}`"
-                        )));
-                    };
-                    if !v.is_finite() {
+                Op::Load(i) => match slots.get(i as usize) {
+                    Some(&v) if v.is_finite() => s.push(v)?,
+                    Some(_) => {
+                        let name = self.variable_name(i);
                         return Err(EvalError::at(
                             self.pos(at),
                             format!("the value of `{name}` is not a finite number"),
                         ));
                     }
-                    s.push(v)?;
-                }
+                    None => {
+                        let name = self.variable_name(i);
+                        return Err(EvalError::new(format!(
+                            "no value given for variable `{name}`"
+                        )));
+                    }
+                },
                 Op::Neg => {
                     let x = s.pop()?;
                     s.push(-x)?;

@@ -16,6 +16,43 @@
 //! every unit of the group. The engine gets them in two steps: it runs
 //! [`Formula::eval_peer_arg`] for site `k` on each complete peer, wraps the results
 //! in a [`PeerSet`], and passes one per site to [`Formula::eval`].
+//!
+//! # Choices where spec §4 is silent
+//!
+//! - Numbers are `digits[.digits][(e|E)[+|-]digits]`: no `.5`, no `5.`, no unary plus.
+//!   A number running straight into a letter (`2x`) is an error, not `2 * x`.
+//! - Identifiers start with `_` or a Unicode letter (`char::is_alphabetic`) and go on
+//!   with letters, digits (`char::is_alphanumeric`) and `_`. Keywords are lowercase
+//!   only. Any Unicode whitespace separates tokens, including the ideographic space
+//!   U+3000. Full-width characters other than `（），` are rejected with a hint naming
+//!   the ASCII one; `=`, `&`, `|` alone are rejected with a hint; `true`/`false` are
+//!   unknown variables with a hint that there are no boolean literals.
+//! - `round(x, n)`: `n` must be a literal whose value is a whole number from 0 to 10;
+//!   `2.0` counts as `2` (and prints as `2`).
+//! - `tier`: a threshold "written as a literal" is a number or unary minus applied to a
+//!   number (`-5`, `-(5)`); other thresholds are skipped when checking the order. `-0`
+//!   equals `0`, so it is not strictly below it.
+//! - `clamp(x, lo, hi)` with `lo > hi` gives `lo`, as its definition
+//!   `max(lo, min(x, hi))` does; it is not an error. `min`/`max` keep the first of equal
+//!   values (visible only for `0` and `-0`).
+//! - `safe_div(a, b, d)` and `/` treat `-0` as zero. `0 ^ -1` is reported as a
+//!   non-finite result (overflow), not as a division by zero.
+//! - Slot values that are not finite are refused when read, with the variable's name.
+//! - Peer functions: an error in `peers[k]` is returned unchanged (the engine knows
+//!   which peer failed and can say so); `group_max`/`group_min`/`group_avg` over an
+//!   empty set are errors, `group_rank*` over one gives 1 and `group_count()` 0. Ranks
+//!   compare with IEEE equality, so `-0` and `0` tie.
+//! - Limits: 200 levels of parentheses, call arguments and prefix operators; a tree
+//!   1000 levels deep (so a chain of more than 1000 terms like `a + b + …` is rejected:
+//!   "formula nested too deeply"); at most 50 compile errors, the first by position.
+//! - "Did you mean": the closest name by edit distance (with transpositions, ignoring
+//!   case) when at most a third of the name's length, and at least one edit, away.
+//! - Errors point at the token that defines the offending node: the operator of a
+//!   binary operation, the name of a call or variable, the first digit of a number.
+//! - Canonical text: one space around binary operators, `and`/`or`/`not` as words,
+//!   `, ` between arguments, only the parentheses the grammar needs, `- -x` for a
+//!   double minus, numbers as the shortest text that reads back as the same double
+//!   (`1000` for `1e3`, `1e-7` and `1.5e300` beyond the everyday range).
 
 mod ast;
 mod check;

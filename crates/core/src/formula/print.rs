@@ -65,8 +65,12 @@ fn write_expr(f: &mut fmt::Formatter<'_>, e: &Expr, min: u8) -> fmt::Result {
         ExprKind::Var(name) => f.write_str(name)?,
         ExprKind::Unary(UnaryOp::Neg, operand) => {
             f.write_char('-')?;
-            // `-(-x)` rather than `--x`; `-2 ^ 2` needs none (the power binds tighter).
-            write_expr(f, operand, POWER)?;
+            // `- -x`, not `-(-x)`: parentheses would count as nesting, and the canonical
+            // text must stay within the parser's limits whenever the source did.
+            if matches!(operand.kind, ExprKind::Unary(UnaryOp::Neg, _)) {
+                f.write_char(' ')?;
+            }
+            write_expr(f, operand, UNARY)?;
         }
         ExprKind::Unary(UnaryOp::Not, operand) => {
             f.write_str("not ")?;

@@ -234,7 +234,8 @@ fn canonical_text() {
     assert_eq!(canonical("2^3^2"), "2 ^ 3 ^ 2");
     assert_eq!(canonical("(2^3)^2"), "(2 ^ 3) ^ 2");
     assert_eq!(canonical("2^-1"), "2 ^ -1");
-    assert_eq!(canonical("- - a"), "-(-a)");
+    assert_eq!(canonical("- - a"), "- -a");
+    assert_eq!(canonical("---a"), "- - -a");
     assert_eq!(canonical("-(a*b)"), "-(a * b)");
     assert_eq!(canonical("(-a)*b"), "-a * b");
     assert_eq!(canonical("not(a<b and c<d)"), "not (a < b and c < d)");
@@ -694,6 +695,52 @@ fn deeply_nested_input_is_an_error_not_a_crash() {
     // Right-nested sums make the value stack deep: past the inline buffer.
     let src = format!("{}1{}", "1 + (".repeat(150), ")".repeat(150));
     assert_eq!(val(&src), 151.0);
+}
+
+#[test]
+fn the_deepest_accepted_formulas_fit_a_small_thread_stack() {
+    // At the limits, every pass (parse, check, compile, print, evaluate, drop) must run
+    // on a thread with half the usual 2 MiB, even in an unoptimised build.
+    let job = || {
+        let cases = [
+            (format!("{}1", "1 + ".repeat(999)), 1000.0),
+            (format!("{}1{}", "(".repeat(199), ")".repeat(199)), 1.0),
+            (format!("{}1", "-".repeat(198)), 1.0),
+            (format!("{}1{}", "min(".repeat(199), ")".repeat(199)), 1.0),
+            (
+                format!("{}1{}", "abs(1 + ".repeat(199), ")".repeat(199)),
+                200.0,
+            ),
+            (format!("{}2", "1 ^ ".repeat(199)), 1.0),
+        ];
+        for (src, want) in cases {
+            let f = Formula::compile(&src, VARS).unwrap_or_else(|e| panic!("{e:?}"));
+            assert_eq!(f.eval(&[], &[]).unwrap(), want);
+            assert_eq!(parse(&f.canonical()).unwrap(), parse(&src).unwrap());
+        }
+        // One step further is refused.
+        assert!(Formula::compile(&format!("{}1", "1 + ".repeat(1000)), VARS).is_err());
+        assert!(
+            Formula::compile(&format!("{}1{}", "(".repeat(200), ")".repeat(200)), VARS).is_err()
+        );
+    };
+    std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(job)
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+#[test]
+fn canonical_text_stays_within_the_nesting_limit() {
+    // Found by the fuzzer: `-(-(…))` for a run of minus signs added a level per sign.
+    let src = format!("a - {}x", "-".repeat(150));
+    let tree = parse(&src).unwrap();
+    assert_eq!(parse(&tree.to_string()).unwrap(), tree);
+    let src = format!("{}a{}", "-(".repeat(99), ")".repeat(99));
+    let tree = parse(&src).unwrap();
+    assert_eq!(parse(&tree.to_string()).unwrap(), tree);
 }
 
 #[test]
