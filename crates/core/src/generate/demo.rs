@@ -22,13 +22,13 @@ use crate::data::{DataFile, EntryRow, RecordRow};
 use crate::scheme::{
     Aggregation::{self, Avg, Last, Sum},
     FieldType::{Boolean, Integer, Number, Percent},
-    GradeDef, GroupDef, Kind, NodeDef, SchemeFile, UnitDef,
+    Frequency, GradeDef, GroupDef, Kind, NodeDef, SchemeFile, UnitDef,
 };
 
 use super::Base::{Fixed as F, Param as P};
 use super::{
-    ANY, Dice, Gen, Leaf, NONNEG, PCT, Performance, Tree, capped, category, due_months, entry_values,
-    leaves, month_text, range, resolve_params, simulate,
+    ANY, Dice, Gen, Leaf, NONNEG, PCT, Performance, Tree, capped, category, due_months, entry_values, leaves,
+    month_text, range, resolve_params, simulate,
 };
 
 /// The demo district's name.
@@ -202,8 +202,16 @@ const HOTLINE: [&str; 20] = [
     "区园林局",
     "区房屋征收局",
 ];
-const HOTLINE_OTHERS: [&str; 8] =
-    ["区税务局", "区公安分局", "区公安交管大队", "区供电公司", "区供水公司", "区燃气公司", "区邮政分公司", "区电信分公司"];
+const HOTLINE_OTHERS: [&str; 8] = [
+    "区税务局",
+    "区公安分局",
+    "区公安交管大队",
+    "区供电公司",
+    "区供水公司",
+    "区燃气公司",
+    "区邮政分公司",
+    "区电信分公司",
+];
 /// Departments with safety-production duties (安全生产).
 const SAFETY: [&str; 8] =
     ["区应急局", "区住建局", "区城管执法局", "区市场监管局", "区教育局", "区商务局", "区文旅局", "区卫健局"];
@@ -406,7 +414,7 @@ fn scheme(year: i32) -> (SchemeFile, HashMap<String, Vec<Gen>>) {
         t.leaf(
             Leaf::new("A45", "统计数据质量")
                 .points(2.0)
-                .field("差错", "统计数据差错(次)", Integer, Sum, NONNEG, Gen::Events { mean: 0.06, sens: -3.0 })
+                .field("差错", "统计数据差错(次)", Integer, Sum, NONNEG, Gen::Events { mean: 0.03, sens: -3.0 })
                 .field("按时报送", "统计报表按时报送", Boolean, Last, ANY, Gen::Flag { p: 0.93 })
                 .formula("if(差错 == 0 and 按时报送 == 1, points, max(points - 差错 * 0.5 - if(按时报送 == 1, 0, 0.5), 0))")
                 .group("street", &[])
@@ -426,117 +434,179 @@ fn scheme(year: i32) -> (SchemeFile, HashMap<String, Vec<Gen>>) {
     let a = category("A", "职能履行", Some(60.0), vec![a1, a2, a3, a4]);
 
     // 二、依法行政 (20): rule-of-law government, openness, integrity.
-    let b1 = category("B1", "法治政府建设", Some(8.0), vec![
-        t.leaf(
-            Leaf::new("B11", "规范性文件备案审查")
-                .points(2.0)
-                .quarterly()
-                .field("报备文件", "应报备规范性文件(件)", Integer, Last, NONNEG, Gen::RunningEvents { mean: 0.3 })
-                .part("按时报备", "按时报备(件)", Last, "报备文件", 0.95, 0.5, false)
-                .formula("safe_div(按时报备, 报备文件, 1) * points")
-                .group("dept", &[])
-                .group("street", &[]),
-        ),
-        t.leaf(
-            Leaf::new("B12", "行政执法规范化")
-                .points(3.0)
-                .quarterly()
-                .period()
-                .field("案卷合格率", "执法案卷评查合格率(%)", Percent, Avg, PCT, Gen::Level { centre: F(93.0), sens: 20.0, noise: 3.0 })
-                .formula("tier(案卷合格率, 95, points, 90, points * 0.9, 80, points * 0.7, points * 0.4)")
-                .group("street", &[])
-                .units(&ENFORCEMENT, &[])
-                .units(&["区公安分局", "区税务局"], &[]),
-        ),
-        t.leaf(
-            Leaf::new("B13", "行政复议诉讼纠错")
-                .points(3.0)
-                .quarterly()
-                .field("案件数", "行政复议诉讼案件(件)", Integer, Sum, NONNEG, Gen::Events { mean: 0.5, sens: 0.0 })
-                .part("纠错数", "被撤销或确认违法(件)", Sum, "案件数", 0.1, -0.5, false)
-                .formula("points * (1 - min(safe_div(纠错数, 案件数, 0) * 2, 1))")
-                .group("dept", &[])
-                .group("street", &[]),
-        ),
-    ]);
-    let b2 = category("B2", "政务公开与服务", Some(7.0), vec![
-        t.leaf(
-            Leaf::new("B21", "政务公开")
-                .points(3.0)
-                .quarterly()
-                .period()
-                .field("公开得分", "政务公开第三方评估得分", Number, Last, PCT, Gen::Level { centre: F(86.0), sens: 25.0, noise: 4.0 })
-                .formula("points * clamp((公开得分 - 60) / 35, 0, 1)")
-                .group("dept", &[])
-                .group("street", &[]),
-        ),
-        t.leaf(
-            Leaf::new("B22", "政务服务好差评")
-                .points(2.0)
-                .field("好评率", "政务服务好评率(%)", Percent, Avg, PCT, Gen::Level { centre: F(98.5), sens: 5.0, noise: 0.8 })
-                .field("差评整改", "差评按时整改", Boolean, Last, ANY, Gen::Flag { p: 0.9 })
-                .formula("min(好评率 / 98, 1) * points * if(差评整改 == 0 or 好评率 < 90, 0.8, 1)")
-                .group("street", &[])
-                .units(&SERVICE, &[]),
-        ),
-        t.leaf(
-            Leaf::new("B23", "依申请公开按时答复")
-                .points(2.0)
-                .field("申请数", "依申请公开(件)", Integer, Sum, NONNEG, Gen::Events { mean: 0.8, sens: 0.0 })
-                .part("按时答复", "按期答复(件)", Sum, "申请数", 0.95, 0.5, false)
-                .formula("round(safe_div(按时答复, 申请数, 1) * points, 2)")
-                .group("dept", &[])
-                .group("street", &[]),
-        ),
-    ]);
-    let b3 = category("B3", "廉政与作风建设", Some(5.0), vec![
-        t.leaf(
-            Leaf::new("B31", "党风廉政建设责任制")
-                .points(3.0)
-                .annual()
-                .field("考核得分", "党风廉政建设责任制考核得分", Number, Last, PCT, Gen::Level { centre: F(92.0), sens: 20.0, noise: 3.0 })
-                .formula("points * 考核得分 / 100")
-                .group("dept", &[])
-                .group("street", &[])
-                .group("other", &[]),
-        ),
-        t.leaf(
-            Leaf::new("B32", "作风建设暗访")
-                .points(2.0)
-                .quarterly()
-                .period()
-                .field("通报次数", "暗访被通报(次)", Integer, Sum, NONNEG, Gen::Events { mean: 0.04, sens: -3.0 })
-                .formula("max(points - 通报次数 * 0.5, 0)")
-                .group("dept", &[])
-                .group("street", &[])
-                .group("other", &[]),
-        ),
-    ]);
+    let b1 = category(
+        "B1",
+        "法治政府建设",
+        Some(8.0),
+        vec![
+            t.leaf(
+                Leaf::new("B11", "规范性文件备案审查")
+                    .points(2.0)
+                    .quarterly()
+                    .field("报备文件", "应报备规范性文件(件)", Integer, Last, NONNEG, Gen::RunningEvents { mean: 0.3 })
+                    .part("按时报备", "按时报备(件)", Last, "报备文件", 0.95, 0.5, false)
+                    .formula("safe_div(按时报备, 报备文件, 1) * points")
+                    .group("dept", &[])
+                    .group("street", &[]),
+            ),
+            t.leaf(
+                Leaf::new("B12", "行政执法规范化")
+                    .points(3.0)
+                    .quarterly()
+                    .period()
+                    .field(
+                        "案卷合格率",
+                        "执法案卷评查合格率(%)",
+                        Percent,
+                        Avg,
+                        PCT,
+                        Gen::Level { centre: F(93.0), sens: 20.0, noise: 3.0 },
+                    )
+                    .formula("tier(案卷合格率, 95, points, 90, points * 0.9, 80, points * 0.7, points * 0.4)")
+                    .group("street", &[])
+                    .units(&ENFORCEMENT, &[])
+                    .units(&["区公安分局", "区税务局"], &[]),
+            ),
+            t.leaf(
+                Leaf::new("B13", "行政复议诉讼纠错")
+                    .points(3.0)
+                    .quarterly()
+                    .field("案件数", "行政复议诉讼案件(件)", Integer, Sum, NONNEG, Gen::Events { mean: 0.5, sens: 0.0 })
+                    .part("纠错数", "被撤销或确认违法(件)", Sum, "案件数", 0.1, -0.5, false)
+                    .formula("points * (1 - min(safe_div(纠错数, 案件数, 0) * 2, 1))")
+                    .group("dept", &[])
+                    .group("street", &[]),
+            ),
+        ],
+    );
+    let b2 = category(
+        "B2",
+        "政务公开与服务",
+        Some(7.0),
+        vec![
+            t.leaf(
+                Leaf::new("B21", "政务公开")
+                    .points(3.0)
+                    .quarterly()
+                    .period()
+                    .field(
+                        "公开得分",
+                        "政务公开第三方评估得分",
+                        Number,
+                        Last,
+                        PCT,
+                        Gen::Level { centre: F(86.0), sens: 25.0, noise: 4.0 },
+                    )
+                    .formula("points * clamp((公开得分 - 50) / 45, 0, 1)")
+                    .group("dept", &[])
+                    .group("street", &[]),
+            ),
+            t.leaf(
+                Leaf::new("B22", "政务服务好差评")
+                    .points(2.0)
+                    .field(
+                        "好评率",
+                        "政务服务好评率(%)",
+                        Percent,
+                        Avg,
+                        PCT,
+                        Gen::Level { centre: F(98.5), sens: 5.0, noise: 0.8 },
+                    )
+                    .field("差评整改", "差评按时整改", Boolean, Last, ANY, Gen::Flag { p: 0.9 })
+                    .formula("min(好评率 / 98, 1) * points * if(差评整改 == 0 or 好评率 < 90, 0.8, 1)")
+                    .group("street", &[])
+                    .units(&SERVICE, &[]),
+            ),
+            t.leaf(
+                Leaf::new("B23", "依申请公开按时答复")
+                    .points(2.0)
+                    .field("申请数", "依申请公开(件)", Integer, Sum, NONNEG, Gen::Events { mean: 0.8, sens: 0.0 })
+                    .part("按时答复", "按期答复(件)", Sum, "申请数", 0.95, 0.5, false)
+                    .formula("round(safe_div(按时答复, 申请数, 1) * points, 2)")
+                    .group("dept", &[])
+                    .group("street", &[]),
+            ),
+        ],
+    );
+    let b3 = category(
+        "B3",
+        "廉政与作风建设",
+        Some(5.0),
+        vec![
+            t.leaf(
+                Leaf::new("B31", "党风廉政建设责任制")
+                    .points(3.0)
+                    .annual()
+                    .field(
+                        "考核得分",
+                        "党风廉政建设责任制考核得分",
+                        Number,
+                        Last,
+                        PCT,
+                        Gen::Level { centre: F(92.0), sens: 20.0, noise: 3.0 },
+                    )
+                    .formula("points * 考核得分 / 100")
+                    .group("dept", &[])
+                    .group("street", &[])
+                    .group("other", &[]),
+            ),
+            t.leaf(
+                Leaf::new("B32", "作风建设暗访")
+                    .points(2.0)
+                    .quarterly()
+                    .period()
+                    .field("通报次数", "暗访被通报(次)", Integer, Sum, NONNEG, Gen::Events { mean: 0.04, sens: -3.0 })
+                    .formula("max(points - 通报次数 * 0.5, 0)")
+                    .group("dept", &[])
+                    .group("street", &[])
+                    .group("other", &[]),
+            ),
+        ],
+    );
     let b = category("B", "依法行政", Some(20.0), vec![b1, b2, b3]);
 
     // 三、领导班子建设 (20): political work, how the leadership runs, the cadre team.
-    let c1 = category("C1", "思想政治建设", Some(6.0), vec![
-        t.leaf(
-            Leaf::new("C11", "理论学习中心组学习")
-                .points(3.0)
-                .quarterly()
-                .field("学习次数", "中心组集体学习(次)", Integer, Sum, range(0.0, 12.0), Gen::Events { mean: 0.75, sens: 2.0 })
-                .formula("min(学习次数 / ceil(month * 2 / 3), 1) * points")
-                .group("dept", &[])
-                .group("street", &[])
-                .group("other", &[]),
-        ),
-        t.leaf(
-            Leaf::new("C12", "意识形态工作")
-                .points(3.0)
-                .quarterly()
-                .field("责任制落实", "意识形态工作责任制落实", Boolean, Last, ANY, Gen::Flag { p: 0.95 })
-                .field("舆情处置", "负面舆情处置不当(次)", Integer, Sum, NONNEG, Gen::Events { mean: 0.02, sens: -3.0 })
-                .formula("max(if(not (责任制落实 == 1), points * 0.5, points) - min(舆情处置, 3) * 0.5, 0)")
-                .group("dept", &[])
-                .group("street", &[]),
-        ),
-    ]);
+    let c1 = category(
+        "C1",
+        "思想政治建设",
+        Some(6.0),
+        vec![
+            t.leaf(
+                Leaf::new("C11", "理论学习中心组学习")
+                    .points(3.0)
+                    .quarterly()
+                    .field(
+                        "学习次数",
+                        "中心组集体学习(次)",
+                        Integer,
+                        Sum,
+                        range(0.0, 12.0),
+                        Gen::Events { mean: 0.9, sens: 2.0 },
+                    )
+                    .formula("min(学习次数 / ceil(month * 2 / 3), 1) * points")
+                    .group("dept", &[])
+                    .group("street", &[])
+                    .group("other", &[]),
+            ),
+            t.leaf(
+                Leaf::new("C12", "意识形态工作")
+                    .points(3.0)
+                    .quarterly()
+                    .field("责任制落实", "意识形态工作责任制落实", Boolean, Last, ANY, Gen::Flag { p: 0.95 })
+                    .field(
+                        "舆情处置",
+                        "负面舆情处置不当(次)",
+                        Integer,
+                        Sum,
+                        NONNEG,
+                        Gen::Events { mean: 0.02, sens: -3.0 },
+                    )
+                    .formula("max(if(not (责任制落实 == 1), points * 0.5, points) - min(舆情处置, 3) * 0.5, 0)")
+                    .group("dept", &[])
+                    .group("street", &[]),
+            ),
+        ],
+    );
     let c2 = category("C2", "班子运行", Some(8.0), vec![
         t.leaf(
             Leaf::new("C21", "民主测评满意度")
@@ -559,126 +629,171 @@ fn scheme(year: i32) -> (SchemeFile, HashMap<String, Vec<Gen>>) {
                 .group("other", &[]),
         ),
     ]);
-    let c3 = category("C3", "队伍建设", Some(6.0), vec![
-        t.leaf(
-            Leaf::new("C31", "干部教育培训")
-                .points(2.0)
-                .annual()
-                .field("参训率", "干部网络学院学时达标率(%)", Percent, Last, PCT, Gen::Level { centre: F(96.0), sens: 15.0, noise: 3.0 })
-                // Full-width brackets and comma, as a Chinese input method types them (spec §4).
-                .formula("round（min（参训率 / 95，1） * points，1）")
-                .group("dept", &[])
-                .group("street", &[])
-                .group("other", &[]),
-        ),
-        t.leaf(
-            Leaf::new("C32", "政务信息报送")
-                .points(2.0)
-                .field("采用篇数", "政务信息被采用(篇)", Integer, Sum, NONNEG, Gen::Flow { base: P("目标篇数"), seasonal: false })
-                .param("目标篇数", 12.0)
-                .formula("min(采用篇数 / (目标篇数 * progress), 1) * points")
-                .group("dept", &[])
-                .group("street", &[("目标篇数", 24.0)])
-                .named("区委办公室", &[("目标篇数", 36.0)])
-                .named("区政府办公室", &[("目标篇数", 36.0)]),
-        ),
-        t.leaf(
-            Leaf::new("C33", "绩效管理工作")
-                .points(2.0)
-                .field("按时填报率", "绩效数据按时填报率(%)", Percent, Avg, PCT, Gen::Level { centre: F(95.0), sens: 20.0, noise: 3.0 })
-                .field("佐证材料完整", "佐证材料完整", Boolean, Last, ANY, Gen::Flag { p: 0.9 })
-                .formula("points * (0.7 * 按时填报率 / 100 + 0.3 * 佐证材料完整)")
-                .group("dept", &[])
-                .group("street", &[])
-                .group("other", &[]),
-        ),
-    ]);
+    let c3 = category(
+        "C3",
+        "队伍建设",
+        Some(6.0),
+        vec![
+            t.leaf(
+                Leaf::new("C31", "干部教育培训")
+                    .points(2.0)
+                    .annual()
+                    .field(
+                        "参训率",
+                        "干部网络学院学时达标率(%)",
+                        Percent,
+                        Last,
+                        PCT,
+                        Gen::Level { centre: F(96.0), sens: 15.0, noise: 3.0 },
+                    )
+                    // Full-width brackets and comma, as a Chinese input method types them (spec §4).
+                    .formula("round（min（参训率 / 95，1） * points，1）")
+                    .group("dept", &[])
+                    .group("street", &[])
+                    .group("other", &[]),
+            ),
+            t.leaf(
+                Leaf::new("C32", "政务信息报送")
+                    .points(2.0)
+                    .field(
+                        "采用篇数",
+                        "政务信息被采用(篇)",
+                        Integer,
+                        Sum,
+                        NONNEG,
+                        Gen::Flow { base: P("目标篇数"), seasonal: false },
+                    )
+                    .param("目标篇数", 12.0)
+                    .formula("min(采用篇数 / (目标篇数 * progress), 1) * points")
+                    .group("dept", &[])
+                    .group("street", &[("目标篇数", 24.0)])
+                    .named("区委办公室", &[("目标篇数", 36.0)])
+                    .named("区政府办公室", &[("目标篇数", 36.0)]),
+            ),
+            t.leaf(
+                Leaf::new("C33", "绩效管理工作")
+                    .points(2.0)
+                    .field(
+                        "按时填报率",
+                        "绩效数据按时填报率(%)",
+                        Percent,
+                        Avg,
+                        PCT,
+                        Gen::Level { centre: F(95.0), sens: 20.0, noise: 3.0 },
+                    )
+                    .field("佐证材料完整", "佐证材料完整", Boolean, Last, ANY, Gen::Flag { p: 0.9 })
+                    .formula("points * (0.7 * 按时填报率 / 100 + 0.3 * 佐证材料完整)")
+                    .group("dept", &[])
+                    .group("street", &[])
+                    .group("other", &[]),
+            ),
+        ],
+    );
     let c = category("C", "领导班子建设", Some(20.0), vec![c1, c2, c3]);
 
     // 创新创优加分 (bonus, capped at 5): awards, innovation, research, funds won.
-    let x = capped("X", "创新创优加分", Kind::Bonus, 5.0, vec![
-        t.leaf(
-            Leaf::new("X1", "上级表彰")
-                .records()
-                .formula("record_points")
-                .group("dept", &[])
-                .group("street", &[])
-                .group("other", &[]),
-        ),
-        t.leaf(
-            Leaf::new("X2", "创新项目")
-                .records()
-                .points(3.0)
-                .formula("min(record_points, 3)")
-                .group("dept", &[])
-                .group("street", &[]),
-        ),
-        t.leaf(
-            Leaf::new("X3", "信息调研成果")
-                .records()
-                .points(2.0)
-                .formula("round(record_points * 0.2, 2)")
-                .group("dept", &[])
-                .group("street", &[])
-                .group("other", &[]),
-        ),
-        t.leaf(
-            Leaf::new("X4", "争取上级资金")
-                .points(2.0)
-                .quarterly()
-                .field("争取资金", "争取上级资金到位(万元)", Number, Sum, NONNEG, Gen::Lumpy { mean: 400.0, p: 0.25 })
-                .formula("min(floor(争取资金 / 500) * 0.5, 2)")
-                .group("dept", &[])
-                .group("street", &[]),
-        ),
-    ]);
+    let x = capped(
+        "X",
+        "创新创优加分",
+        Kind::Bonus,
+        5.0,
+        vec![
+            t.leaf(
+                Leaf::new("X1", "上级表彰")
+                    .records()
+                    .formula("record_points")
+                    .group("dept", &[])
+                    .group("street", &[])
+                    .group("other", &[]),
+            ),
+            t.leaf(
+                Leaf::new("X2", "创新项目")
+                    .records()
+                    .points(3.0)
+                    .formula("min(record_points, 3)")
+                    .group("dept", &[])
+                    .group("street", &[]),
+            ),
+            t.leaf(
+                Leaf::new("X3", "信息调研成果")
+                    .records()
+                    .points(2.0)
+                    .formula("round(record_points * 0.2, 2)")
+                    .group("dept", &[])
+                    .group("street", &[])
+                    .group("other", &[]),
+            ),
+            t.leaf(
+                Leaf::new("X4", "争取上级资金")
+                    .points(2.0)
+                    .quarterly()
+                    .field(
+                        "争取资金",
+                        "争取上级资金到位(万元)",
+                        Number,
+                        Sum,
+                        NONNEG,
+                        Gen::Lumpy { mean: 400.0, p: 0.25 },
+                    )
+                    .formula("min(floor(争取资金 / 500) * 0.5, 2)")
+                    .group("dept", &[])
+                    .group("street", &[]),
+            ),
+        ],
+    );
 
     // 违规失职减分 (deduction, capped at 10): overdue tasks, petitions, accidents, lapses.
-    let y = capped("Y", "违规失职减分", Kind::Deduction, 10.0, vec![
-        t.leaf(
-            Leaf::new("Y1", "督办事项逾期")
-                .records()
-                .points(3.0)
-                .formula("record_count * 0.5")
-                .group("dept", &[])
-                .group("street", &[])
-                .group("other", &[]),
-        ),
-        t.leaf(
-            Leaf::new("Y2", "信访问题")
-                .records()
-                .points(3.0)
-                .formula("record_points")
-                .group("dept", &[])
-                .group("street", &[]),
-        ),
-        t.leaf(
-            Leaf::new("Y3", "安全生产事故")
-                .records()
-                .points(5.0)
-                .formula("tier(record_points, 3, 5, 2, 3, 1, 1, 0)")
-                .group("street", &[])
-                .units(&SAFETY, &[]),
-        ),
-        t.leaf(
-            Leaf::new("Y4", "数据迟报漏报")
-                .records()
-                .points(2.0)
-                .formula("record_count * 0.2")
-                .group("dept", &[])
-                .group("street", &[])
-                .group("other", &[]),
-        ),
-        t.leaf(
-            Leaf::new("Y5", "违反廉政纪律")
-                .records()
-                .points(6.0)
-                .formula("record_count * 2")
-                .group("dept", &[])
-                .group("street", &[])
-                .group("other", &[]),
-        ),
-    ]);
+    let y = capped(
+        "Y",
+        "违规失职减分",
+        Kind::Deduction,
+        10.0,
+        vec![
+            t.leaf(
+                Leaf::new("Y1", "督办事项逾期")
+                    .records()
+                    .points(3.0)
+                    .formula("record_count * 0.5")
+                    .group("dept", &[])
+                    .group("street", &[])
+                    .group("other", &[]),
+            ),
+            t.leaf(
+                Leaf::new("Y2", "信访问题")
+                    .records()
+                    .points(3.0)
+                    .formula("record_points")
+                    .group("dept", &[])
+                    .group("street", &[]),
+            ),
+            t.leaf(
+                Leaf::new("Y3", "安全生产事故")
+                    .records()
+                    .points(5.0)
+                    .formula("tier(record_points, 3, 5, 2, 3, 1, 1, 0)")
+                    .group("street", &[])
+                    .units(&SAFETY, &[]),
+            ),
+            t.leaf(
+                Leaf::new("Y4", "数据迟报漏报")
+                    .records()
+                    .points(2.0)
+                    .formula("record_count * 0.2")
+                    .group("dept", &[])
+                    .group("street", &[])
+                    .group("other", &[]),
+            ),
+            t.leaf(
+                Leaf::new("Y5", "违反廉政纪律")
+                    .records()
+                    .points(6.0)
+                    .formula("record_count * 2")
+                    .group("dept", &[])
+                    .group("street", &[])
+                    .group("other", &[]),
+            ),
+        ],
+    );
 
     let file = SchemeFile {
         year,
@@ -728,7 +843,7 @@ fn data(file: &SchemeFile, gens: &HashMap<String, Vec<Gen>>, through: u8, seed: 
     let ability: Vec<f64> = units.iter().map(|_| dice.uniform(0.8, 1.12)).collect();
     let all_leaves = leaves(&file.tree);
 
-    // Who is late: three units have not yet reported the latest month at all.
+    // Who is late: three units have not yet sent the latest monthly report.
     let mut late = vec![false; units.len()];
     if through >= 2 {
         let mut n = 0;
@@ -774,8 +889,8 @@ fn data(file: &SchemeFile, gens: &HashMap<String, Vec<Gen>>, through: u8, seed: 
             for month in due_months(frequency, through) {
                 let values = entry_values(&mut dice, fields, gens, &series, frequency, month, perf, |_| true);
                 // Weaker units skip a month now and then; skipped months are booked later.
-                let skipped = month < through && dice.chance(0.025 * (2.0 - ability[u]));
-                if never || (late[u] && month == through) {
+                let skipped = month < through && dice.chance(0.015 * (2.0 - ability[u]));
+                if never || (late[u] && month == through && frequency == Frequency::Monthly) {
                     continue;
                 }
                 if skipped {
@@ -905,11 +1020,13 @@ fn unit_records(dice: &mut Dice, indicator: &str, unit: &str, ability: f64, year
                     (points, format!("《{}》{how}", dice.pick(&REPORTS)))
                 }
                 "Y1" => (0.5, format!("区委督办件〔{year}〕{}号逾期未办结", dice.int(1, 120))),
-                "Y2" => dice.pick(&[
-                    (0.5, "重复信访事项未按期化解".to_string()),
-                    (0.5, "信访事项办理群众不满意被通报".to_string()),
-                    (1.0, "发生越级集体上访1批次".to_string()),
-                ]).clone(),
+                "Y2" => dice
+                    .pick(&[
+                        (0.5, "重复信访事项未按期化解".to_string()),
+                        (0.5, "信访事项办理群众不满意被通报".to_string()),
+                        (1.0, "发生越级集体上访1批次".to_string()),
+                    ])
+                    .clone(),
                 "Y3" => {
                     if dice.chance(0.15) {
                         (3.0, "发生较大生产安全事故1起".to_string())

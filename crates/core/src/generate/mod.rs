@@ -37,8 +37,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 
 use crate::scheme::{
-    Aggregation, AssignRule, FieldDef, FieldType, Frequency, Kind, NodeDef, Params, Source, UnitDef,
-    Window,
+    Aggregation, AssignRule, FieldDef, FieldType, Frequency, Kind, NodeDef, Params, Source, UnitDef, Window,
 };
 
 pub use demo::{DISTRICT_NAME, demo_district};
@@ -369,12 +368,8 @@ pub(crate) fn resolve_params<'a>(
             by_unit[u].push(rule);
         }
     }
-    let defaults: Vec<(&str, f64)> = node
-        .params
-        .iter()
-        .flatten()
-        .map(|(k, v)| (k.as_str(), v.as_f64().unwrap_or(0.0)))
-        .collect();
+    let defaults: Vec<(&str, f64)> =
+        node.params.iter().flatten().map(|(k, v)| (k.as_str(), v.as_f64().unwrap_or(0.0))).collect();
     units
         .iter()
         .enumerate()
@@ -549,8 +544,7 @@ pub(crate) fn entry_values(
                     share + (perf.at(month) - 1.0) * sens + 0.03 * dice.normal()
                 };
                 let whole = values.get(of).copied().unwrap_or(0.0);
-                // Floor, so the part never exceeds the whole.
-                (whole * s.clamp(0.0, 1.0)).floor()
+                (whole * s.clamp(0.0, 1.0)).round().min(whole)
             }
             g if g.is_additive() => series[i][usize::from(from - 1)..usize::from(month)].iter().sum(),
             _ => series[i][usize::from(month - 1)],

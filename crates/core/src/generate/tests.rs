@@ -75,12 +75,15 @@ fn identifiers(formula: &str) -> (Vec<String>, Vec<String>) {
 
 /// The arguments of every `tier(...)` call, split at top-level commas.
 fn tier_calls(formula: &str) -> Vec<Vec<String>> {
-    let text: String = formula.chars().map(|c| match c {
-        '（' => '(',
-        '）' => ')',
-        '，' => ',',
-        c => c,
-    }).collect();
+    let text: String = formula
+        .chars()
+        .map(|c| match c {
+            '（' => '(',
+            '）' => ')',
+            '，' => ',',
+            c => c,
+        })
+        .collect();
     let mut calls = Vec::new();
     for (at, _) in text.match_indices("tier(") {
         let mut depth = 0;
@@ -133,7 +136,11 @@ fn check_formulas(file: &SchemeFile) {
         }
         assert_eq!(depth, 0, "{}: unbalanced brackets in {formula}", node.id);
         for args in tier_calls(formula) {
-            assert!(args.len() >= 4 && args.len() % 2 == 0, "{}: tier needs x, pairs and a default: {formula}", node.id);
+            assert!(
+                args.len() >= 4 && args.len() % 2 == 0,
+                "{}: tier needs x, pairs and a default: {formula}",
+                node.id
+            );
             let thresholds: Vec<f64> =
                 args[1..args.len() - 1].iter().step_by(2).filter_map(|t| t.parse().ok()).collect();
             assert!(thresholds.windows(2).all(|w| w[0] > w[1]), "{}: tier thresholds must descend: {formula}", node.id);
@@ -148,7 +155,12 @@ fn check_formulas(file: &SchemeFile) {
                         && !node.fields.iter().flatten().any(|f| &f.key == v)
                         && !["points", "progress", "month", "record_points", "record_count"].contains(&v.as_str());
                     if is_param {
-                        assert!(params.iter().any(|(k, _)| k == v), "{}: unit {} lacks param {v}", node.id, file.units[u].id);
+                        assert!(
+                            params.iter().any(|(k, _)| k == v),
+                            "{}: unit {} lacks param {v}",
+                            node.id,
+                            file.units[u].id
+                        );
                     }
                 }
             }
@@ -198,7 +210,12 @@ fn demo_validates_and_loads_for_any_month() {
         for e in &data.entries {
             let node = scheme.node_index(&e.indicator).unwrap();
             let indicator = scheme.indicator(node).unwrap();
-            assert!(indicator.is_assigned(scheme.unit_index(&e.unit).unwrap()), "{} not assigned {}", e.unit, e.indicator);
+            assert!(
+                indicator.is_assigned(scheme.unit_index(&e.unit).unwrap()),
+                "{} not assigned {}",
+                e.unit,
+                e.indicator
+            );
             assert!(indicator.is_due(month_of(&e.month)), "{} reported off-cycle in {}", e.indicator, e.month);
         }
     }
@@ -219,7 +236,8 @@ fn demo_has_the_district_shape() {
     assert_eq!(count("dept") + count("street") + count("other"), 76);
     let names: HashSet<&str> = file.units.iter().map(|u| u.name.as_str()).collect();
     assert_eq!(names.len(), 76, "unit names are unique");
-    for name in ["区发改局", "区财政局", "区统计局", "区审计局", "区市场监管局", "区人民法院", "区税务局"] {
+    for name in ["区发改局", "区财政局", "区统计局", "区审计局", "区市场监管局", "区人民法院", "区税务局"]
+    {
         assert!(names.contains(name), "{name}");
     }
     assert!(file.units.iter().filter(|u| u.group == "street").all(|u| u.name.ends_with("街道")));
@@ -227,8 +245,8 @@ fn demo_has_the_district_shape() {
     let all = leaves(&file.tree);
     assert!((36..=46).contains(&all.len()), "about 40 indicators, got {}", all.len());
     // "3+2": three regular categories adding up to 100, a capped bonus and deduction.
-    let top: Vec<(&str, Option<Kind>, Option<f64>, Option<f64>)> =
-        file.tree.iter().map(|n| (n.name.as_str(), n.kind, n.points, n.cap)).collect();
+    type Top<'a> = (&'a str, Option<Kind>, Option<f64>, Option<f64>);
+    let top: Vec<Top> = file.tree.iter().map(|n| (n.name.as_str(), n.kind, n.points, n.cap)).collect();
     assert_eq!(top[0], ("职能履行", None, Some(60.0), None));
     assert_eq!(top[1], ("依法行政", None, Some(20.0), None));
     assert_eq!(top[2], ("领导班子建设", None, Some(20.0), None));
@@ -239,12 +257,10 @@ fn demo_has_the_district_shape() {
 
     let grades: Vec<(&str, Option<f64>, Option<f64>)> =
         file.grades.iter().map(|g| (g.name.as_str(), g.min_score, g.quota)).collect();
-    assert_eq!(grades, [
-        ("优秀", Some(90.0), Some(0.3)),
-        ("良好", Some(80.0), None),
-        ("一般", Some(60.0), None),
-        ("较差", None, None)
-    ]);
+    assert_eq!(
+        grades,
+        [("优秀", Some(90.0), Some(0.3)), ("良好", Some(80.0), None), ("一般", Some(60.0), None), ("较差", None, None)]
+    );
 }
 
 #[test]
@@ -443,7 +459,9 @@ fn synthetic_mixes_shapes_frequencies_and_aggregations() {
         .iter()
         .map(|&n| scheme.indicator(n).unwrap())
         .filter(|i| i.source == Source::Fields)
-        .map(|i| (0..scheme.units.len()).filter(|&u| i.is_assigned(u)).count() * (1..=12).filter(|&m| i.is_due(m)).count())
+        .map(|i| {
+            (0..scheme.units.len()).filter(|&u| i.is_assigned(u)).count() * (1..=12).filter(|&m| i.is_due(m)).count()
+        })
         .sum();
     let missing = 1.0 - data.entries.len() as f64 / due as f64;
     assert!((0.01..0.08).contains(&missing), "a few percent missing: {missing}");
