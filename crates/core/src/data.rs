@@ -6,7 +6,6 @@
 //! and month, with NaN for "not reported", because a province has millions of
 //! them and the engine reads them in tight loops.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
@@ -147,19 +146,32 @@ impl Dataset {
     pub fn load(scheme: &Scheme, file: &DataFile) -> Result<Dataset, DataError> {
         let mut errors = Vec::new();
         let mut data = Dataset::new(scheme);
-        let mut seen: HashMap<(usize, usize, u8), usize> = HashMap::new();
+        // Row index of the entry seen for each (indicator, unit, month), +1; 0 = none.
+        let mut seen: Vec<Vec<u32>> = vec![Vec::new(); scheme.nodes.len()];
         for (i, row) in file.entries.iter().enumerate() {
             match validate_entry(scheme, row) {
-                Ok(entry) => match seen.insert((entry.unit, entry.indicator, entry.month), i) {
-                    Some(first) => errors.push(RowError {
-                        location: format!("entries[{i}]"),
-                        message: format!(
-                            "duplicate entry: entries[{first}] already reports {} for {} in {}",
-                            row.indicator, row.unit, row.month
-                        ),
-                    }),
-                    None => data.set_entry(&entry),
-                },
+                Ok(entry) => {
+                    let slots = &mut seen[entry.indicator];
+                    if slots.is_empty() {
+                        *slots = vec![0; data.units * 12];
+                    }
+                    let slot = &mut slots[entry.unit * 12 + usize::from(entry.month - 1)];
+                    if *slot > 0 {
+                        errors.push(RowError {
+                            location: format!("entries[{i}]"),
+                            message: format!(
+                                "duplicate entry: entries[{}] already reports {} for {} in {}",
+                                *slot - 1,
+                                row.indicator,
+                                row.unit,
+                                row.month
+                            ),
+                        });
+                    } else {
+                        *slot = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                        data.set_entry(&entry);
+                    }
+                }
                 Err(message) => errors.push(RowError { location: format!("entries[{i}]"), message }),
             }
         }
@@ -346,4 +358,115 @@ pub fn validate_record(scheme: &Scheme, row: &RecordRow) -> Result<Record, Strin
         return Err("points must be a number".into());
     }
     Ok(Record { unit, indicator: node, date, points: row.points, note: row.note.clone() })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    fn scheme() -> Scheme {
+        let mut v = crate::scheme::tests::spec_example();
+        v["tree"][0]["children"][1]["fields"] = json!([
+            {"key": "x", "min": 0, "max": 100},
+            {"key": "n", "type": "integer"},
+            {"key": "ok", "type": "boolean"}
+        ]);
+        Scheme::from_json(&v.to_string()).unwrap()
+    }
+
+    fn load(v: Value) -> Result<Dataset, DataError> {
+        Dataset::from_json(&scheme(), &v.to_string())
+    }
+
+    fn entry(unit: &str, indicator: &str, month: &str, values: Value) -> Value {
+        json!({"unit": unit, "indicator": indicator, "month": month, "values": values})
+    }
+
+    /// The file is rejected with exactly one bad row at `location` mentioning `needle`.
+    fn rejects(v: Value, location: &str, needle: &str) {
+        let err = load(v).expect_err("should be rejected");
+        assert_eq!(err.rows.len(), 1, "{err}");
+        assert_eq!(err.rows[0].location, location, "{err}");
+        assert!(err.rows[0].message.contains(needle), "expected `{needle}` in {err}");
+    }
+
+    #[test]
+    fn valid_rows_load() {
+        let d = load(json!({
+            "entries": [entry("u01", "A2", "2027-01", json!({"x": 5, "n": 3.0, "ok": true})),
+                        entry("u01", "A2", "2027-02", json!({"x": 7}))],
+            "records": [{"unit": "u01", "indicator": "X1", "date": "2027-02-10", "points": 2, "note": "省级表彰"},
+                        {"unit": "s01", "indicator": "X1", "date": "2027-12-31"}]
+        }))
+        .unwrap();
+        let s = scheme();
+        let (a2, u01) = (s.node_index("A2").unwrap(), s.unit_index("u01").unwrap());
+        assert_eq!(d.value(a2, u01, 1, 0), Some(5.0));
+        assert_eq!(d.value(a2, u01, 1, 2), Some(1.0), "true is stored as 1");
+        assert_eq!(d.value(a2, u01, 2, 1), None, "an entry may carry only some fields");
+        assert_eq!(d.records(s.node_index("X1").unwrap(), u01).len(), 1);
+        assert_eq!(d.sum_values(), (6, 5.0 + 3.0 + 1.0 + 7.0 + 2.0 + 0.0));
+    }
+
+    #[test]
+    fn rows_for_unassigned_units_are_valid() {
+        // s01 is not assigned A2; its report is kept and ignored in scoring.
+        load(json!({"entries": [entry("s01", "A2", "2027-01", json!({"x": 1}))]})).unwrap();
+    }
+
+    #[test]
+    fn each_kind_of_bad_row_is_named() {
+        rejects(json!({"entries": [entry("u99", "A2", "2027-01", json!({}))]}), "entries[0]", "unknown unit `u99`");
+        rejects(json!({"entries": [entry("u01", "Z9", "2027-01", json!({}))]}), "entries[0]", "unknown indicator `Z9`");
+        rejects(json!({"entries": [entry("u01", "A", "2027-01", json!({}))]}), "entries[0]", "is a category");
+        rejects(json!({"entries": [entry("u01", "X1", "2027-01", json!({}))]}), "entries[0]", "counts records");
+        rejects(json!({"entries": [entry("u01", "A2", "2027-01", json!({"y": 1}))]}), "entries[0]", "has no field `y`");
+        rejects(json!({"entries": [entry("u01", "A2", "2027-01", json!({"x": "5"}))]}), "entries[0]", "must be a number");
+        rejects(json!({"entries": [entry("u01", "A2", "2027-01", json!({"x": null}))]}), "entries[0]", "must be a number");
+        rejects(json!({"entries": [entry("u01", "A2", "2027-01", json!({"x": 101}))]}), "entries[0]", "above its maximum 100");
+        rejects(json!({"entries": [entry("u01", "A2", "2027-01", json!({"x": -1}))]}), "entries[0]", "below its minimum 0");
+        rejects(json!({"entries": [entry("u01", "A2", "2027-01", json!({"n": 2.5}))]}), "entries[0]", "whole number");
+        rejects(json!({"entries": [entry("u01", "A2", "2027-01", json!({"ok": 2}))]}), "entries[0]", "is a boolean");
+        rejects(json!({"entries": [entry("u01", "A2", "2026-12", json!({}))]}), "entries[0]", "outside the scheme's year 2027");
+        rejects(json!({"entries": [entry("u01", "A2", "2027-13", json!({}))]}), "entries[0]", "not a period");
+        rejects(
+            json!({"records": [{"unit": "u01", "indicator": "A2", "date": "2027-01-01"}]}),
+            "records[0]",
+            "takes entries, not records",
+        );
+        rejects(json!({"records": [{"unit": "u01", "indicator": "X1", "date": "2027-02-30"}]}), "records[0]", "is not a date");
+        rejects(json!({"records": [{"unit": "u01", "indicator": "X1", "date": "2028-01-01"}]}), "records[0]", "outside the scheme's year");
+    }
+
+    #[test]
+    fn duplicate_entries_name_the_first() {
+        rejects(
+            json!({"entries": [entry("u01", "A2", "2027-01", json!({"x": 1})), entry("u02", "A2", "2027-01", json!({"x": 1})),
+                               entry("u01", "A2", "2027-01", json!({"x": 2}))]}),
+            "entries[2]",
+            "entries[0] already reports A2 for u01 in 2027-01",
+        );
+    }
+
+    #[test]
+    fn every_bad_row_is_listed_and_nothing_loads() {
+        let err = load(json!({
+            "entries": [entry("u99", "A2", "2027-01", json!({})), entry("u01", "A2", "2027-01", json!({"x": 1})),
+                        entry("u01", "A2", "2027-02", json!({"x": 500}))],
+            "records": [{"unit": "u01", "indicator": "X1", "date": "yesterday"}]
+        }))
+        .unwrap_err();
+        let locations: Vec<&str> = err.rows.iter().map(|r| r.location.as_str()).collect();
+        assert_eq!(locations, ["entries[0]", "entries[2]", "records[0]"]);
+    }
+
+    #[test]
+    fn malformed_files_name_the_position() {
+        let err = Dataset::from_json(&scheme(), "{\"entries\": [{\"unit\": 1}]}").unwrap_err();
+        assert!(err.rows[0].location.starts_with("line 1, column"), "{err}");
+        let err = Dataset::from_json(&scheme(), "{\"entrys\": []}").unwrap_err();
+        assert!(err.rows[0].message.contains("entrys"), "{err}");
+    }
 }
