@@ -5,11 +5,11 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jixiao_core::data::{validate_entry, Dataset, EntryRow};
+use jixiao_core::data::{Dataset, EntryRow, validate_entry};
 use jixiao_core::generate::{demo_district, synthetic};
 use jixiao_core::period::Period;
 use jixiao_core::scheme::Scheme;
-use jixiao_core::score::{score_periods, Scoreboard};
+use jixiao_core::score::{Scoreboard, score_periods};
 
 #[derive(clap::Subcommand)]
 pub enum BenchCommand {
@@ -60,8 +60,13 @@ fn scoring(units: usize, indicators: usize, runs: usize, seed: u64) -> anyhow::R
 
     let floor = median((0..runs.max(5)).map(|_| timed(|| black_box(data.sum_values()))).collect());
     let periods = Period::all_in_year(scheme.year);
-    let full = median((0..runs).map(|_| timed(|| black_box(score_periods(&scheme, &data, &periods)))).collect());
+    let single = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
+    let full = median(
+        (0..runs).map(|_| single.install(|| timed(|| black_box(score_periods(&scheme, &data, &periods))))).collect(),
+    );
     let peak = rss_kib("VmHWM");
+    let threads = rayon::current_num_threads();
+    let parallel = median((0..runs).map(|_| timed(|| black_box(score_periods(&scheme, &data, &periods)))).collect());
 
     println!("  generate          {:>10.1} ms  ({entries} entries, {records} records)", ms(generated));
     println!("  validate + load   {:>10.1} ms", ms(loaded));
@@ -69,6 +74,11 @@ fn scoring(units: usize, indicators: usize, runs: usize, seed: u64) -> anyhow::R
     println!("  floor (sum all)   {:>10.2} ms", ms(floor));
     println!("  full recompute    {:>10.1} ms  (17 periods, single thread)", ms(full));
     println!("  ratio to floor    {:>10.1} ×", full.as_secs_f64() / floor.as_secs_f64());
+    println!(
+        "  {threads} threads         {:>10.1} ms  (speed-up {:.2} ×)",
+        ms(parallel),
+        full.as_secs_f64() / parallel.as_secs_f64()
+    );
     println!("  entries / s       {:>10.0}", entries as f64 / full.as_secs_f64());
     println!(
         "  unit-indicator-periods / s {:>10.0}",
@@ -76,8 +86,11 @@ fn scoring(units: usize, indicators: usize, runs: usize, seed: u64) -> anyhow::R
     );
     if let (Some(before), Some(peak)) = (rss_before, peak) {
         println!("  RSS before scoring {:>9.1} MiB", before as f64 / 1024.0);
-        println!("  peak RSS scoring  {:>10.1} MiB  ({:.2} × loaded input)", peak as f64 / 1024.0,
-                 peak as f64 * 1024.0 / input_bytes as f64);
+        println!(
+            "  peak RSS (1 thread) {:>8.1} MiB  ({:.2} × loaded input)",
+            peak as f64 / 1024.0,
+            peak as f64 * 1024.0 / input_bytes as f64
+        );
     }
     Ok(())
 }

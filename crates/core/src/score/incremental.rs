@@ -28,12 +28,8 @@ impl Scoreboard {
     /// Scores all 17 periods of the scheme's year.
     pub fn new(scheme: Arc<Scheme>, data: Dataset) -> Scoreboard {
         let plan = Plan::new(&scheme);
-        let mut scratch = Scratch::default();
-        let periods = Period::all_in_year(scheme.year)
-            .into_iter()
-            .map(|p| compute_period(&scheme, &plan, &data, p, &mut scratch))
-            .collect();
-        Scoreboard { scheme, plan, data, periods, scratch }
+        let periods = super::score_periods(&scheme, &data, &Period::all_in_year(scheme.year));
+        Scoreboard { scheme, plan, data, periods, scratch: Scratch::default() }
     }
 
     pub fn scheme(&self) -> &Arc<Scheme> {

@@ -143,11 +143,18 @@ pub fn score_period(scheme: &Scheme, data: &Dataset, period: Period) -> PeriodRe
     incremental::compute_period(scheme, &plan, data, period, &mut indicator::Scratch::default())
 }
 
-/// Computes several periods, sharing the per-scheme preparation.
+/// Computes several periods, sharing the per-scheme preparation. Periods are
+/// independent, so they are computed in parallel on rayon's pool; the results
+/// are the same bits as computing them one by one.
 pub fn score_periods(scheme: &Scheme, data: &Dataset, periods: &[Period]) -> Vec<PeriodResult> {
+    use rayon::prelude::*;
     let plan = Plan::new(scheme);
-    let mut scratch = indicator::Scratch::default();
-    periods.iter().map(|&p| incremental::compute_period(scheme, &plan, data, p, &mut scratch)).collect()
+    periods
+        .par_iter()
+        .map_init(indicator::Scratch::default, |scratch, &p| {
+            incremental::compute_period(scheme, &plan, data, p, scratch)
+        })
+        .collect()
 }
 
 /// What the engine precomputes once per scheme.

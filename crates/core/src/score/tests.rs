@@ -450,5 +450,32 @@ fn scoreboard_updates_after_an_entry() {
     assert_eq!(status_of(&s, before_march, "u01", "A1"), Status::Missing);
 }
 
+#[test]
+fn parallel_periods_equal_serial_periods() {
+    // A synthetic province in small: every formula shape, peer functions,
+    // quarterly and annual indicators, gaps, bonus and deduction records.
+    let (scheme_file, data_file) = crate::generate::synthetic(90, 40, 3);
+    let s = Scheme::from_file(scheme_file).unwrap_or_else(|e| panic!("{e}"));
+    let d = Dataset::load(&s, &data_file).unwrap_or_else(|e| panic!("{e}"));
+    let periods = Period::all_in_year(s.year);
+    // Serial as before parallelisation: one plan, one scratch reused in period order.
+    let plan = Plan::new(&s);
+    let mut scratch = indicator::Scratch::default();
+    let serial: Vec<PeriodResult> =
+        periods.iter().map(|&p| incremental::compute_period(&s, &plan, &d, p, &mut scratch)).collect();
+    assert!(serial.iter().any(|r| r.status.contains(&Status::Ok)), "the case scores something");
+    for threads in [1, 2, 5] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let parallel = pool.install(|| score_periods(&s, &d, &periods));
+        assert_eq!(parallel.len(), serial.len());
+        for (p, q) in parallel.iter().zip(&serial) {
+            assert!(p == q, "period {} differs with {threads} threads", q.period);
+        }
+    }
+    for (p, q) in periods.iter().zip(&serial) {
+        assert!(score_period(&s, &d, *p) == *q, "period {p}: fresh scratch differs");
+    }
+}
+
 #[path = "tests/properties.rs"]
 mod properties;
