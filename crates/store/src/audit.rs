@@ -129,6 +129,19 @@ impl AuditEntry {
     }
 }
 
+/// What the audit viewer filters on; `None` matches everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    /// An action (`user.add`) or its prefix before a dot (`user`).
+    pub action: Option<String>,
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    /// RFC 3339 bounds on `at`: `from` inclusive, `until` exclusive.
+    pub from: Option<String>,
+    pub until: Option<String>,
+}
+
 /// The hashed fields of an entry, borrowed.
 #[derive(Debug, Clone, Copy)]
 pub struct EntryFields<'a> {
@@ -327,6 +340,61 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(entry_from_row).collect()
+    }
+
+    /// Entries matching `filter`, newest first: one page of at most `limit` after
+    /// skipping `offset`, and the number of matching entries in all.
+    pub async fn search_audit(&self, filter: &AuditFilter, offset: i64, limit: i64) -> Result<(Vec<AuditEntry>, i64)> {
+        // Each `?` of a condition becomes the next `$n`, bound to the next value.
+        let mut conditions: Vec<String> = Vec::new();
+        let mut binds: Vec<String> = Vec::new();
+        let mut condition = |sql: &str, values: Vec<String>| {
+            let mut text = sql.to_string();
+            for value in values {
+                binds.push(value);
+                text = text.replacen('?', &format!("${}", binds.len()), 1);
+            }
+            conditions.push(text);
+        };
+        if let Some(v) = &filter.actor {
+            condition("actor = ?", vec![v.clone()]);
+        }
+        if let Some(v) = &filter.action {
+            // The action itself, or a prefix: `user` finds `user.add`, `user.passwd`…
+            let prefix = format!("{v}.");
+            let n = prefix.chars().count();
+            condition(&format!("(action = ? OR substr(action, 1, {n}) = ?)"), vec![v.clone(), prefix]);
+        }
+        if let Some(v) = &filter.object_type {
+            condition("object_type = ?", vec![v.clone()]);
+        }
+        if let Some(v) = &filter.object_id {
+            condition("object_id = ?", vec![v.clone()]);
+        }
+        if let Some(v) = &filter.from {
+            condition("at >= ?", vec![v.clone()]);
+        }
+        if let Some(v) = &filter.until {
+            condition("at < ?", vec![v.clone()]);
+        }
+        let clause = if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
+        let count_sql = format!("SELECT COUNT(*) FROM audit_log{clause}");
+        let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
+        for b in &binds {
+            count = count.bind(b.clone());
+        }
+        let total = count.fetch_one(self.pool()).await?;
+        let page_sql = format!(
+            "SELECT {COLUMNS} FROM audit_log{clause} ORDER BY seq DESC LIMIT ${} OFFSET ${}",
+            binds.len() + 1,
+            binds.len() + 2
+        );
+        let mut page = sqlx::query(sqlx::AssertSqlSafe(page_sql));
+        for b in &binds {
+            page = page.bind(b.clone());
+        }
+        let rows = page.bind(limit).bind(offset).fetch_all(self.pool()).await?;
+        Ok((rows.iter().map(entry_from_row).collect::<Result<_>>()?, total))
     }
 
     /// The trail of one object (e.g. `entry`, `2027/u01/A1/2027-03`), oldest first.

@@ -22,14 +22,20 @@ use crate::{Backend, Store};
 
 /// (version, description, SQL) of every SQLite migration, in order.
 pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../migrations/sqlite/0001_initial.sql"))];
+    &[
+        (1, "initial", include_str!("../migrations/sqlite/0001_initial.sql")),
+        (2, "web shell", include_str!("../migrations/sqlite/0002_web_shell.sql")),
+    ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
 pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../migrations/postgres/0001_initial.sql"))];
+    &[
+        (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
+        (2, "web shell", include_str!("../migrations/postgres/0002_web_shell.sql")),
+    ];
 
 /// The schema version this binary is built for.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// How to open a store.
 #[derive(Debug, Clone)]

@@ -255,6 +255,15 @@ impl Store {
         rows.iter().map(entry_from_row).collect()
     }
 
+    /// (unit, indicator) of every entry reported for one month, e.g. `2027-03`.
+    pub async fn reported_in_month(&self, year: i32, month: &str) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as("SELECT unit_id, indicator_id FROM entries WHERE year = $1 AND month = $2")
+            .bind(year)
+            .bind(month)
+            .fetch_all(self.pool())
+            .await?)
+    }
+
     /// Adds a record; returns its id.
     pub async fn add_record(&self, tx: &mut WriteTx, year: i32, row: &RecordRow) -> Result<i64> {
         check_record(year, row).map_err(|m| StoreError::invalid(format!("record for {}: {m}", row.unit)))?;

@@ -8,7 +8,7 @@
 //! - `connect` — opening a database, schema version checks, migrations;
 //! - `tx` — `WriteTx`, the only way to write, which carries the audit entry;
 //! - `audit` — the hash-chained audit log and its verification;
-//! - `org`, `users`, `schemes`, `data`, `scores`, `settings` — repositories: reads are
+//! - `org`, `users`, `sessions`, `schemes`, `data`, `scores`, `settings` — repositories: reads are
 //!   `async fn`s on `Store`, writes take `&mut WriteTx`;
 //! - `maintenance` — backups.
 //!
@@ -26,7 +26,10 @@ mod org;
 mod refresh;
 mod schemes;
 mod scores;
+mod sessions;
 mod settings;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod tx;
 mod users;
 
@@ -35,7 +38,7 @@ use std::fmt;
 use sqlx::AnyPool;
 
 pub use audit::{
-    AuditEntry, AuditReport, BrokenLink, BrokenReason, EntryFields, GENESIS_HASH, HashAlgorithm, canonical_encoding,
+    AuditEntry, AuditFilter, AuditReport, BrokenLink, BrokenReason, EntryFields, GENESIS_HASH, HashAlgorithm, canonical_encoding,
     entry_hash,
 };
 pub use connect::{SCHEMA_VERSION, StoreOptions, redact_url};
@@ -44,6 +47,7 @@ pub use error::{Result, StoreError};
 pub use org::{Group, Unit};
 pub use schemes::{PeriodRow, PeriodState, SchemeVersion, SchemeVersionInfo};
 pub use scores::ScoreRow;
+pub use sessions::{ApiToken, Session};
 pub use tx::{Receipt, WriteTx};
 pub use users::{NewUser, RoleGrant, User, hash_password};
 
@@ -120,7 +124,13 @@ impl Store {
 
 /// Now, as stored: RFC 3339 in UTC with microseconds, so text order is time order.
 pub(crate) fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    timestamp(chrono::Utc::now())
+}
+
+/// A time as stored: RFC 3339 in UTC with microseconds. Callers that compare with
+/// stored times (expiries, filters) format them with this.
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// Booleans are INTEGER 0/1 in both schemas (see the migrations).

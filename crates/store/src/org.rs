@@ -151,6 +151,18 @@ impl Store {
         rows.iter().map(unit_from_row).collect()
     }
 
+    /// Fails with a clear message unless `id` is a unit, inside a write transaction
+    /// (a failed foreign key would abort a whole PostgreSQL transaction).
+    pub(crate) async fn unit_in(&self, tx: &mut WriteTx, id: &str) -> Result<()> {
+        check_id("unit", id)?;
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM units WHERE id = $1").bind(id).fetch_optional(tx.conn()).await?;
+        if found.is_none() {
+            return Err(StoreError::invalid(format!("unknown unit `{id}`")));
+        }
+        Ok(())
+    }
+
     /// One unit.
     pub async fn unit(&self, id: &str) -> Result<Unit> {
         let row = sqlx::query("SELECT id, name, group_id, disabled, sort_order, created_at FROM units WHERE id = $1")

@@ -16,7 +16,6 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::{Result, StoreError};
-use crate::org::check_id;
 use crate::{Store, WriteTx, flag, now};
 
 /// A new account.
@@ -44,6 +43,8 @@ pub struct User {
     pub language: String,
     pub created_at: String,
     pub password_changed_at: String,
+    /// Set by an administrator's reset: the user must choose a new password first.
+    pub must_change_password: bool,
 }
 
 /// A role and the data it covers, e.g. `reporter` with `{"units": ["u01"]}`.
@@ -54,7 +55,7 @@ pub struct RoleGrant {
 }
 
 const USER_COLUMNS: &str = "id, username, display_name, unit_id, disabled, failed_logins, locked_until, language, \
-                            created_at, password_changed_at";
+                            created_at, password_changed_at, must_change_password";
 
 fn user_from_row(row: &AnyRow) -> Result<User> {
     Ok(User {
@@ -68,6 +69,7 @@ fn user_from_row(row: &AnyRow) -> Result<User> {
         language: row.try_get("language")?,
         created_at: row.try_get("created_at")?,
         password_changed_at: row.try_get("password_changed_at")?,
+        must_change_password: row.try_get::<i64, _>("must_change_password")? != 0,
     })
 }
 
@@ -124,12 +126,7 @@ impl Store {
             return Err(StoreError::AlreadyExists { what: format!("user `{}`", user.username) });
         }
         if let Some(unit) = &user.unit_id {
-            check_id("unit", unit)?;
-            let found: Option<i64> =
-                sqlx::query_scalar("SELECT 1 FROM units WHERE id = $1").bind(unit).fetch_optional(tx.conn()).await?;
-            if found.is_none() {
-                return Err(StoreError::invalid(format!("user `{}`: unknown unit `{unit}`", user.username)));
-            }
+            self.unit_in(tx, unit).await.map_err(|e| StoreError::invalid(format!("user `{}`: {e}", user.username)))?;
         }
         let password = user.password.clone();
         let hash = blocking(move || hash_password(&password)).await??;
@@ -149,16 +146,18 @@ impl Store {
         Ok(id)
     }
 
-    /// Replaces a user's password (and clears a lockout).
-    pub async fn set_password(&self, tx: &mut WriteTx, user_id: i64, password: &str) -> Result<()> {
+    /// Replaces a user's password (and clears a lockout). `must_change` makes the user
+    /// choose another one at the next login (an administrator's reset).
+    pub async fn set_password(&self, tx: &mut WriteTx, user_id: i64, password: &str, must_change: bool) -> Result<()> {
         let password = password.to_string();
         let hash = blocking(move || hash_password(&password)).await??;
         let done = sqlx::query(
-            "UPDATE users SET password_hash = $1, password_changed_at = $2, failed_logins = 0, locked_until = NULL \
-             WHERE id = $3",
+            "UPDATE users SET password_hash = $1, password_changed_at = $2, failed_logins = 0, locked_until = NULL, \
+             must_change_password = $3 WHERE id = $4",
         )
         .bind(hash)
         .bind(now())
+        .bind(flag(must_change))
         .bind(user_id)
         .execute(tx.conn())
         .await?;
@@ -178,6 +177,58 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found(format!("user {user_id}")));
         }
+        Ok(())
+    }
+
+    /// Changes an account's name, unit and language.
+    pub async fn update_user(
+        &self,
+        tx: &mut WriteTx,
+        user_id: i64,
+        display_name: &str,
+        unit_id: Option<&str>,
+        language: &str,
+    ) -> Result<()> {
+        if display_name.trim().is_empty() {
+            return Err(StoreError::invalid(format!("user {user_id} needs a display name")));
+        }
+        if let Some(unit) = unit_id {
+            self.unit_in(tx, unit).await?;
+        }
+        let done = sqlx::query("UPDATE users SET display_name = $1, unit_id = $2, language = $3 WHERE id = $4")
+            .bind(display_name.trim())
+            .bind(unit_id)
+            .bind(language)
+            .bind(user_id)
+            .execute(tx.conn())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::not_found(format!("user {user_id}")));
+        }
+        Ok(())
+    }
+
+    /// Sets a user's interface language.
+    pub async fn set_language(&self, tx: &mut WriteTx, user_id: i64, language: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET language = $1 WHERE id = $2").bind(language).bind(user_id).execute(tx.conn()).await?;
+        Ok(())
+    }
+
+    /// Records the outcome of a login attempt: the count of failures in a row and,
+    /// once too many, until when the account is locked. A success passes 0 and `None`.
+    pub async fn set_login_failures(
+        &self,
+        tx: &mut WriteTx,
+        user_id: i64,
+        failed_logins: i64,
+        locked_until: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
+            .bind(failed_logins)
+            .bind(locked_until)
+            .bind(user_id)
+            .execute(tx.conn())
+            .await?;
         Ok(())
     }
 

@@ -1,28 +1,167 @@
-//! The web layer's one error type and its mapping to HTTP, in one place.
-//! Internal errors are logged with their detail and shown only as a generic
-//! message; the detail never reaches the client.
+//! `WebError`, the web layer's one error type, and its mapping to HTTP — in one place.
+//!
+//! Policy:
+//! - A handler returns `Result<_, WebError>`. `into_response` only decides the status
+//!   and a machine-readable code, and attaches them to an empty response.
+//! - The `render_errors` middleware turns every error response — ours and axum's own
+//!   rejections (404, 405, 413, bad form…) — into the API's JSON body
+//!   `{"error": {"code", "message", "details"}}` under `/api/`, or a friendly page in
+//!   the viewer's language elsewhere. An unauthenticated page request is redirected to
+//!   the login page instead.
+//! - Internal errors (database, templates, bugs) are logged with their detail and shown
+//!   only as "internal error"; the detail never reaches the client. Messages of bad
+//!   input (`Invalid`, `Conflict`) are written for users and are shown.
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use jixiao_store::StoreError;
+use serde_json::{Value, json};
+
+use crate::auth::Viewer;
+use crate::i18n::{Lang, Tr};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
+    /// Nobody is signed in (or the session is over).
+    #[error("sign in first")]
+    Unauthenticated,
+    /// Signed in, but the role or data scope does not allow it.
+    #[error("you may not do this")]
+    Forbidden,
+    /// A state-changing request without the right CSRF token or from another origin.
+    #[error("the form has expired or did not come from this site; reload the page and try again")]
+    Csrf,
     #[error("not found")]
     NotFound,
+    /// Bad input, with a message for the user and optional per-field details.
+    #[error("{message}")]
+    Invalid { message: String, details: Value },
+    /// Someone else changed it, or it already exists.
+    #[error("{0}")]
+    Conflict(String),
+    /// The request body is over the configured limit (or could not be read whole).
+    #[error("the request is too large")]
+    TooLarge,
+    #[error("too many attempts; wait a minute and try again")]
+    TooManyRequests,
     #[error(transparent)]
-    Store(#[from] jixiao_store::StoreError),
+    Store(#[from] StoreError),
     #[error("template: {0}")]
     Template(#[from] askama::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl WebError {
+    pub fn invalid(message: impl Into<String>) -> WebError {
+        WebError::Invalid { message: message.into(), details: Value::Null }
+    }
+}
+
+/// What `render_errors` needs to render an error response.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorInfo {
+    pub code: &'static str,
+    /// Shown to the user; `None` for the code's generic text.
+    pub message: Option<String>,
+    pub details: Value,
 }
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        match self {
-            WebError::NotFound => (StatusCode::NOT_FOUND, "未找到 / not found").into_response(),
-            other => {
-                tracing::error!(error = %other, "request failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误 / internal server error").into_response()
+        let (status, code, message, details) = match self {
+            WebError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", None, Value::Null),
+            WebError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", None, Value::Null),
+            WebError::Csrf => (StatusCode::FORBIDDEN, "csrf", None, Value::Null),
+            WebError::NotFound | WebError::Store(StoreError::NotFound { .. }) => {
+                (StatusCode::NOT_FOUND, "not_found", None, Value::Null)
             }
+            WebError::Invalid { message, details } => (StatusCode::BAD_REQUEST, "invalid", Some(message), details),
+            WebError::Store(e @ (StoreError::Invalid(_) | StoreError::InvalidData(_))) => {
+                (StatusCode::BAD_REQUEST, "invalid", Some(e.to_string()), Value::Null)
+            }
+            WebError::Conflict(message) => (StatusCode::CONFLICT, "conflict", Some(message), Value::Null),
+            WebError::Store(e @ (StoreError::Conflict { .. } | StoreError::AlreadyExists { .. })) => {
+                (StatusCode::CONFLICT, "conflict", Some(e.to_string()), Value::Null)
+            }
+            WebError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", None, Value::Null),
+            WebError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", None, Value::Null),
+            internal => {
+                tracing::error!(error = %internal, "request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", None, Value::Null)
+            }
+        };
+        let mut response = status.into_response();
+        response.extensions_mut().insert(ErrorInfo { code, message, details });
+        response
+    }
+}
+
+/// The code of an error response that carries no `ErrorInfo` (axum's rejections).
+fn code_of(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNAUTHORIZED => "unauthenticated",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        s if s.is_client_error() => "invalid",
+        _ => "internal",
+    }
+}
+
+/// Middleware: renders every error response as JSON (API) or a page (the rest).
+pub(crate) async fn render_errors(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let target = request.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+    let viewer = request.extensions().get::<Viewer>().cloned();
+    let lang = request.extensions().get::<Lang>().copied().unwrap_or_default();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let info = match response.extensions().get::<ErrorInfo>() {
+        Some(info) => info.clone(),
+        None => {
+            // axum's own rejection: its text may say what was wrong with the input (a
+            // bad form field); keep it for client errors, never for server errors.
+            let code = code_of(status);
+            let message = if status.is_client_error() && code == "invalid" {
+                let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024).await.unwrap_or_default();
+                Some(String::from_utf8_lossy(&bytes).into_owned())
+            } else {
+                None
+            };
+            ErrorInfo { code, message, details: Value::Null }
+        }
+    };
+    let tr = Tr::new(lang);
+    let message = info.message.clone().unwrap_or_else(|| tr.t(&format!("error.{}", info.code)).to_string());
+    if api {
+        let body = json!({"error": {"code": info.code, "message": message, "details": info.details}});
+        let mut r = (status, axum::Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"jixiao\""));
+        }
+        return r;
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        let next = crate::view::encode_query_value(&target);
+        return Redirect::to(&format!("/login?next={next}")).into_response();
+    }
+    match crate::pages::error_page(viewer.as_ref(), lang, status, info.code, &message) {
+        Ok(html) => (status, html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render the error page");
+            let mut r = Response::new(Body::from(message));
+            *r.status_mut() = status;
+            r
         }
     }
 }

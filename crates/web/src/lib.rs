@@ -1,41 +1,104 @@
-//! jixiao-web: jixiao over HTTP.
+//! jixiao-web: jixiao over HTTP — pages, the JSON API (`/api/v1`), health, assets.
 //!
-//! `router` builds the axum application over a `Store`; `serve` binds it and
-//! runs until Ctrl-C or SIGTERM, finishing requests in flight. Pages are askama
-//! templates compiled into the binary (escaped by default).
+//! The modules, outside in:
+//! - `routes` — the route table: every route with the access it needs, from which the
+//!   router is built (so no route exists without an access rule, and the permission
+//!   matrix test can enumerate them all);
+//! - `security` — response headers (CSP, frame-ancestors…), the CSRF check, login rate
+//!   limiting;
+//! - `auth` — who is asking (`Viewer`, from a session cookie or an API token), login,
+//!   logout, sessions, the one permission check (`Viewer::require`);
+//! - `error` — `WebError`, the one error type, rendered as a friendly page or as the
+//!   API's JSON error in one place;
+//! - `i18n` — the message catalogues (Simplified Chinese default, English);
+//! - `view` — what every page shares: the frame (header, menu, breadcrumbs, flash),
+//!   sorting and pagination of tables;
+//! - `pages/…` — HTML pages, one module per area; `api/…` — the JSON API and its
+//!   OpenAPI document; `assets` — CSS, JS and icons compiled into the binary.
+//!
+//! Pages are askama templates (checked at compile time, escaped by default), rendered
+//! on the server and usable without JavaScript.
 
+mod api;
+mod assets;
+mod auth;
+mod config;
 mod error;
+mod i18n;
 mod pages;
+mod routes;
+mod security;
+mod view;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
 use jixiao_store::Store;
-use tower_http::trace::TraceLayer;
 
+pub use config::{Policy, WebConfig};
 pub use error::WebError;
+pub use routes::{Access, RouteInfo, route_table};
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub config: Arc<WebConfig>,
+    policy: Arc<config::PolicyCache>,
+    limiter: Arc<security::LoginLimiter>,
+    scheme_cache: Arc<SchemeCache>,
+}
+
+/// Compiled schemes by (year, version): a stored version never changes, so it is
+/// compiled once per process.
+#[derive(Default)]
+pub(crate) struct SchemeCache {
+    compiled: std::sync::Mutex<std::collections::HashMap<(i32, i32), Arc<jixiao_core::scheme::Scheme>>>,
+}
+
+impl SchemeCache {
+    pub fn get(&self, stored: &jixiao_store::SchemeVersion) -> Result<Arc<jixiao_core::scheme::Scheme>, WebError> {
+        let key = (stored.info.year, stored.info.version);
+        if let Some(s) = self.compiled.lock().map_err(|_| WebError::Internal("scheme cache poisoned".into()))?.get(&key) {
+            return Ok(s.clone());
+        }
+        let scheme = Arc::new(stored.compile()?);
+        self.compiled.lock().map_err(|_| WebError::Internal("scheme cache poisoned".into()))?.insert(key, scheme.clone());
+        Ok(scheme)
+    }
+}
+
+impl AppState {
+    pub fn new(store: Store, config: WebConfig) -> AppState {
+        let limiter = security::LoginLimiter::new(config.login_attempts_per_minute);
+        AppState {
+            store,
+            config: Arc::new(config),
+            policy: Arc::new(config::PolicyCache::default()),
+            limiter: Arc::new(limiter),
+            scheme_cache: Arc::new(SchemeCache::default()),
+        }
+    }
+
+    /// The security policy in force (from the settings table, cached briefly).
+    pub async fn policy(&self) -> Policy {
+        self.policy.get(&self.store).await
+    }
 }
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(pages::home))
-        .route("/healthz", get(pages::health))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+    routes::build(state)
 }
 
-/// Serves the application on `bind` until the process is asked to stop.
-pub async fn serve(store: Store, bind: SocketAddr) -> std::io::Result<()> {
+/// Serves the application on `bind` until the process is asked to stop (Ctrl-C or
+/// SIGTERM), finishing requests in flight.
+pub async fn serve(store: Store, config: WebConfig, bind: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
     tracing::info!("jixiao listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, router(AppState { store }))
+    let app = router(AppState::new(store, config));
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
 }
@@ -59,12 +122,14 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// The address `serve` is bound to, for tests that bind port 0.
-pub async fn spawn(store: Store, bind: SocketAddr) -> std::io::Result<SocketAddr> {
+/// Starts the application on `bind` in the background (tests bind port 0) and
+/// returns the address it listens on.
+pub async fn spawn(store: Store, config: WebConfig, bind: SocketAddr) -> std::io::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
+    let app = router(AppState::new(store, config));
     tokio::spawn(async move {
-        let _ = axum::serve(listener, router(AppState { store })).await;
+        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
     });
     Ok(addr)
 }

@@ -8,7 +8,12 @@ use chrono::Datelike;
 use jixiao_core::data::Dataset;
 use jixiao_core::generate::{demo_district, demo_users};
 use jixiao_core::scheme::Scheme;
+use jixiao_core::org::{Role, Scope};
 use jixiao_store::{NewUser, RoleGrant};
+
+/// The demo indicators the assessor (区统计局) leads: fixed-asset investment, retail
+/// sales and the quality of statistics.
+const DEMO_ASSESSOR_INDICATORS: [&str; 3] = ["A12", "A13", "A45"];
 
 use super::db::{sqlite_path, DbArgs};
 use super::serve::ServeArgs;
@@ -67,10 +72,13 @@ pub async fn run(db: &DbArgs, args: DemoArgs) -> anyhow::Result<()> {
         tx.audit("data.import", "data", &args.year.to_string(), None,
                  Some(serde_json::json!({"entries": summary.entries, "records": summary.records}))).await?;
         for u in demo_users() {
-            let scope = match &u.unit {
-                Some(unit) if u.role != "assessor" => serde_json::json!({"units": [unit]}),
-                _ => serde_json::json!("all"),
-            };
+            let role: Role = u.role.parse().map_err(anyhow::Error::msg)?;
+            let scope = match role {
+                // The statistics bureau leads the indicators whose figures it compiles.
+                Role::Assessor => Scope::Indicators(DEMO_ASSESSOR_INDICATORS.map(String::from).into()),
+                _ => role.default_scope(u.unit.as_deref()),
+            }
+            .to_json();
             let id = store
                 .add_user(&mut tx, &NewUser {
                     username: u.username.into(),

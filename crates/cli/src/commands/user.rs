@@ -2,12 +2,13 @@
 //! administrator of a new installation.
 
 use anyhow::Context;
+use jixiao_core::org::Role;
 use jixiao_store::{NewUser, RoleGrant};
 
 use super::db::DbArgs;
 
-/// The roles of DESIGN §1.
-pub const ROLES: [&str; 7] = ["admin", "office", "assessor", "reporter", "head", "leader", "staff"];
+/// The role codes of DESIGN §1 (`core::org::Role`).
+const ROLES: [&str; 7] = ["admin", "office", "assessor", "reporter", "head", "leader", "staff"];
 
 #[derive(clap::Subcommand)]
 pub enum UserCommand {
@@ -38,19 +39,9 @@ fn read_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-/// The password policy: at least 8 characters with three of lower case, upper
-/// case, digits and other characters (等保 2.0 asks for complexity).
-pub fn check_password(password: &str) -> anyhow::Result<()> {
-    let classes = [
-        password.chars().any(|c| c.is_lowercase()),
-        password.chars().any(|c| c.is_uppercase()),
-        password.chars().any(|c| c.is_ascii_digit()),
-        password.chars().any(|c| !c.is_alphanumeric()),
-    ];
-    if password.chars().count() < 8 || classes.iter().filter(|&&b| b).count() < 3 {
-        anyhow::bail!("the password needs at least 8 characters and three of: lower case, upper case, digits, symbols");
-    }
-    Ok(())
+/// The password policy of `core::org`, as a command-line error.
+fn check_password(username: &str, password: &str) -> anyhow::Result<()> {
+    jixiao_core::org::check_password(username, password).map_err(|p| anyhow::anyhow!("{p}"))
 }
 
 pub async fn run(db: &DbArgs, command: UserCommand) -> anyhow::Result<()> {
@@ -64,11 +55,8 @@ pub async fn run(db: &DbArgs, command: UserCommand) -> anyhow::Result<()> {
                 store.unit(u).await.with_context(|| format!("--unit {u}"))?;
             }
             let password = read_password()?;
-            check_password(&password)?;
-            let scope = match &unit {
-                Some(u) if role != "assessor" => serde_json::json!({"units": [u]}),
-                _ => serde_json::json!("all"),
-            };
+            check_password(&username, &password)?;
+            let scope = role.parse::<Role>().map_err(anyhow::Error::msg)?.default_scope(unit.as_deref()).to_json();
             let mut tx = store.begin("cli").await?;
             let id = store
                 .add_user(&mut tx, &NewUser {
@@ -88,9 +76,9 @@ pub async fn run(db: &DbArgs, command: UserCommand) -> anyhow::Result<()> {
         UserCommand::Passwd { username } => {
             let user = store.user_by_username(&username).await?.with_context(|| format!("no user `{username}`"))?;
             let password = read_password()?;
-            check_password(&password)?;
+            check_password(&username, &password)?;
             let mut tx = store.begin("cli").await?;
-            store.set_password(&mut tx, user.id, &password).await?;
+            store.set_password(&mut tx, user.id, &password, false).await?;
             tx.audit("user.passwd", "user", &username, None, None).await?;
             tx.commit().await?;
             println!("password of {username} changed");

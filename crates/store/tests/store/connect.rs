@@ -8,7 +8,7 @@ backend_tests!(empty_database_needs_migration, migrate_from_empty, newer_schema_
 
 async fn empty_database_needs_migration(db: TestDb) {
     let err = Store::connect(&db.url).await.unwrap_err();
-    assert!(matches!(err, StoreError::NeedsMigration { database: None, binary: 1 }), "{err:?}");
+    assert!(matches!(err, StoreError::NeedsMigration { database: None, binary: jixiao_store::SCHEMA_VERSION }), "{err:?}");
     assert!(err.to_string().contains("run `jixiao migrate`"), "{err}");
     // connect did not migrate behind our back.
     let store = db.unchecked().await;
@@ -17,10 +17,10 @@ async fn empty_database_needs_migration(db: TestDb) {
 
 async fn migrate_from_empty(db: TestDb) {
     let store = db.unchecked().await;
-    assert_eq!(store.migrate().await.unwrap(), 1);
-    assert_eq!(store.schema_version().await.unwrap(), Some(1));
+    assert_eq!(store.migrate().await.unwrap(), 2);
+    assert_eq!(store.schema_version().await.unwrap(), Some(2));
     // Idempotent.
-    assert_eq!(store.migrate().await.unwrap(), 1);
+    assert_eq!(store.migrate().await.unwrap(), 2);
     store.close().await;
 
     let store = Store::connect(&db.url).await.unwrap();
@@ -59,17 +59,17 @@ async fn newer_schema_is_refused(db: TestDb) {
     let fake = match db.backend {
         Backend::Sqlite => {
             "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-             VALUES (2, 'from the future', 1, X'00', 0)"
+             VALUES (999, 'from the future', 1, X'00', 0)"
         }
         Backend::Postgres => {
             "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-             VALUES (2, 'from the future', TRUE, '\\x00'::bytea, 0)"
+             VALUES (999, 'from the future', TRUE, '\\x00'::bytea, 0)"
         }
     };
     db.raw(&store, fake).await;
     store.close().await;
     let err = Store::connect(&db.url).await.unwrap_err();
-    assert!(matches!(err, StoreError::SchemaTooNew { database: 2, binary: 1 }), "{err:?}");
+    assert!(matches!(err, StoreError::SchemaTooNew { database: 999, binary: jixiao_store::SCHEMA_VERSION }), "{err:?}");
     assert!(err.to_string().contains("upgrade jixiao"), "{err}");
 }
 

@@ -52,8 +52,8 @@ async fn accounts_and_passwords(db: TestDb) {
     assert_eq!(store.verify_password("nobody", "Jx#2027-secret").await.unwrap(), None);
 
     let mut tx = store.begin("admin").await.unwrap();
-    store.set_password(&mut tx, zhang, "新密码-2027").await.unwrap();
-    assert!(matches!(store.set_password(&mut tx, 999, "x").await.unwrap_err(), StoreError::NotFound { .. }));
+    store.set_password(&mut tx, zhang, "新密码-2027", false).await.unwrap();
+    assert!(matches!(store.set_password(&mut tx, 999, "x", false).await.unwrap_err(), StoreError::NotFound { .. }));
     store.set_user_disabled(&mut tx, zhang, true).await.unwrap();
     tx.audit("user.password", "user", &zhang.to_string(), None, None).await.unwrap();
     tx.commit().await.unwrap();

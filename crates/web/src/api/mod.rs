@@ -1,0 +1,104 @@
+//! The JSON API, `/api/v1`: the same data and the same permission checks as the pages,
+//! for programs. Authentication is a bearer token (`Authorization: Bearer jx_…`, see
+//! `/admin/tokens`) or the browser session (state-changing calls then need the
+//! `X-CSRF-Token` header).
+//!
+//! Conventions:
+//! - errors: `{"error": {"code", "message", "details"}}` with the matching status
+//!   (rendered in `error`);
+//! - lists: `?page=1&per_page=50` (at most 500) → `{"items": […], "page", "per_page",
+//!   "total"}`;
+//! - times are RFC 3339 in UTC.
+//!
+//! The OpenAPI 3 document at `/api/v1/openapi.json` is generated from the handlers'
+//! annotations (utoipa); a test checks it lists every API route of the route table.
+
+pub mod audit;
+pub mod org;
+pub mod users;
+
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+
+/// `?page=&per_page=` of list endpoints.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Paging {
+    /// 1-based page number (default 1).
+    pub page: Option<usize>,
+    /// Items per page (default 50, at most 500).
+    pub per_page: Option<usize>,
+}
+
+impl Paging {
+    pub const MAX: usize = 500;
+
+    /// (page, per_page, offset), within bounds.
+    pub fn bounds(&self) -> (usize, usize, usize) {
+        let per_page = self.per_page.unwrap_or(50).clamp(1, Self::MAX);
+        let page = self.page.unwrap_or(1).max(1);
+        (page, per_page, (page - 1) * per_page)
+    }
+
+    /// One page of an in-memory list.
+    pub fn apply<T>(&self, items: Vec<T>) -> ListOf<T> {
+        let (page, per_page, offset) = self.bounds();
+        let total = items.len();
+        ListOf { items: items.into_iter().skip(offset).take(per_page).collect(), page, per_page, total }
+    }
+}
+
+/// A page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListOf<T> {
+    pub items: Vec<T>,
+    pub page: usize,
+    pub per_page: usize,
+    pub total: usize,
+}
+
+/// The error body of every API error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Machine-readable: `unauthenticated`, `forbidden`, `not_found`, `invalid`,
+    /// `conflict`, `rate_limited`, `too_large`, `internal`…
+    pub code: String,
+    /// For people, in the request's language.
+    pub message: String,
+    /// Per-field detail where there is any, else null.
+    pub details: serde_json::Value,
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "jixiao API", description = "jixiao (绩效) performance management: organisation, accounts, audit log."),
+    paths(org::me, org::groups, org::units, org::unit, users::list, users::show, audit::list),
+    components(schemas(ErrorBody, ErrorDetail)),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags((name = "organisation"), (name = "users"), (name = "audit"))
+)]
+pub struct ApiDoc;
+
+/// `GET /api/v1/openapi.json`.
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    Json(doc)
+}

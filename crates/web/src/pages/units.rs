@@ -1,0 +1,126 @@
+//! The organisation as signed-in users see it: the list of units (filterable,
+//! sortable) and one unit's page, limited to the units in the viewer's scope.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Html;
+use jixiao_core::org::{Action, Target};
+use jixiao_store::AuditFilter;
+
+use crate::auth::Viewer;
+use crate::error::WebError;
+use crate::i18n::Lang;
+use crate::pages::home::{ActivityRow, short_time};
+use crate::pages::render;
+use crate::view::{Chrome, Column, ListQuery, Pager, columns, kept, paginate, sort_by};
+use crate::AppState;
+
+pub struct UnitRow {
+    pub id: String,
+    pub name: String,
+    pub group: String,
+    /// Whether the viewer may open the unit's page.
+    pub open: bool,
+}
+
+#[derive(Template)]
+#[template(path = "units.html")]
+struct UnitsPage {
+    chrome: Chrome,
+    cols: Vec<Column>,
+    rows: Vec<UnitRow>,
+    pager: Pager,
+    q: String,
+}
+
+/// `GET /units`.
+pub async fn list(State(state): State<AppState>, viewer: Viewer, lang: Lang, Query(q): Query<ListQuery>) -> Result<Html<String>, WebError> {
+    let chrome = Chrome::new(&state, Some(&viewer), lang, "/units", "units.title", vec![], q.flash.as_deref()).await;
+    let groups = state.store.groups().await?;
+    let group_name = |id: &str| groups.iter().find(|g| g.id == id).map_or(id.to_string(), |g| g.name.clone());
+    let search = q.search();
+    let mut rows: Vec<UnitRow> = state
+        .store
+        .units()
+        .await?
+        .into_iter()
+        .filter(|u| !u.disabled)
+        .map(|u| UnitRow {
+            open: viewer.can(Action::ViewUnit, Target::Unit(&u.id)),
+            group: group_name(&u.group_id),
+            id: u.id,
+            name: u.name,
+        })
+        .filter(|r| search.as_ref().is_none_or(|s| format!("{} {} {}", r.id, r.name, r.group).to_lowercase().contains(s)))
+        .collect();
+    sort_by(&mut rows, &q, |r, col| match col {
+        "id" => Some(r.id.clone()),
+        "name" => Some(r.name.clone()),
+        "group" => Some(r.group.clone()),
+        _ => None,
+    });
+    let cols = columns(&chrome.tr, "/units", &q, &[("id", "field.unit_id"), ("name", "field.unit_name"), ("group", "field.group")], &[("q", q.q.clone().unwrap_or_default())]);
+    let (rows, pager) = paginate(rows, q.page.unwrap_or(1), "/units", &kept(&q));
+    render(UnitsPage { chrome, cols, rows, pager, q: q.q.clone().unwrap_or_default() })
+}
+
+#[derive(Template)]
+#[template(path = "unit.html")]
+struct UnitPage {
+    chrome: Chrome,
+    id: String,
+    name: String,
+    group: String,
+    disabled: bool,
+    /// (period, total, rank, grade) of the latest stored scores.
+    latest: Option<(String, String, String, String)>,
+    activity: Vec<ActivityRow>,
+}
+
+/// `GET /units/{unit}` (the route guard has checked the unit is in scope).
+pub async fn show(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path(id): Path<String>) -> Result<Html<String>, WebError> {
+    let unit = state.store.unit(&id).await?;
+    let group = state.store.groups().await?.into_iter().find(|g| g.id == unit.group_id).map_or(unit.group_id.clone(), |g| g.name);
+    let crumbs = vec![(crate::i18n::Tr::new(lang).t("units.title").to_string(), "/units".to_string())];
+    let mut chrome = Chrome::new(&state, Some(&viewer), lang, &format!("/units/{id}"), "unit.title", crumbs, None).await;
+    chrome.title = unit.name.clone();
+    if let Some(last) = chrome.crumbs.last_mut() {
+        last.0 = unit.name.clone();
+    }
+    let latest = latest_score(&state, &id).await?;
+    let activity = if viewer.can(Action::ViewAudit, Target::Nothing) {
+        let filter = AuditFilter { object_id: Some(id.clone()), object_type: Some("unit".into()), ..AuditFilter::default() };
+        state.store.search_audit(&filter, 0, 10).await?.0.into_iter().map(|e| ActivityRow {
+            at: short_time(&e.at),
+            actor: e.actor,
+            action: e.action,
+            object: format!("{} {}", e.object_type, e.object_id),
+        }).collect()
+    } else {
+        Vec::new()
+    };
+    render(UnitPage { chrome, id: unit.id, name: unit.name, group, disabled: unit.disabled, latest, activity })
+}
+
+/// The unit's total, rank and grade in the latest period with stored scores of the
+/// latest scheme year (numbers as the engine stored them).
+async fn latest_score(state: &AppState, unit: &str) -> Result<Option<(String, String, String, String)>, WebError> {
+    let Some(year) = state.store.scheme_years().await?.into_iter().max() else { return Ok(None) };
+    let stored = state.store.scheme(year, None).await?;
+    for period in jixiao_core::period::Period::all_in_year(year).into_iter().rev() {
+        let p = period.to_string();
+        if !matches!(period, jixiao_core::period::Period::Month(_)) {
+            continue;
+        }
+        let rows = state.store.scores(year, stored.info.version, &p).await?;
+        if let Some(row) = rows.into_iter().find(|r| r.unit_id == unit) {
+            let has_data = row.result.get("status").and_then(|s| s.as_object()).is_some_and(|s| s.values().any(|v| v == "ok"));
+            if !has_data {
+                continue;
+            }
+            let text = |k: &str| row.result.get(k).map(|v| v.to_string().trim_matches('"').to_string()).unwrap_or_default();
+            return Ok(Some((p, text("total"), text("rank"), text("grade").replace("null", "—"))));
+        }
+    }
+    Ok(None)
+}

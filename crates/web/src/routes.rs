@@ -1,0 +1,179 @@
+//! The route table: every route of jixiao with the access it needs.
+//!
+//! The router is built from this table and nothing else, and each route is wrapped in
+//! the `guard` for its `Access`, so a route cannot exist without an access rule. The
+//! permission-matrix test enumerates `route_table()` and fails for a route it has no
+//! expectation for. Handlers still call `Viewer::require` for ids that arrive in a form
+//! or a query, and filter lists by scope.
+
+use axum::Router;
+use axum::extract::{RawPathParams, Request};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, get, post};
+use jixiao_core::org::{Action, Target};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::Viewer;
+use crate::error::WebError;
+use crate::{AppState, api, assets, auth, error, pages, security};
+
+/// What a route needs from the viewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in user.
+    SignedIn,
+    /// A role that may take the action (no unit involved).
+    Can(Action),
+    /// A role that may take the action, with a scope covering the `{unit}` of the path.
+    CanUnit(Action),
+}
+
+/// One route: method, path (axum syntax, `{unit}` for the unit id) and access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteInfo {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+struct Route {
+    info: RouteInfo,
+    handler: MethodRouter<AppState>,
+}
+
+fn route(method: &'static str, path: &'static str, access: Access, handler: MethodRouter<AppState>) -> Route {
+    Route { info: RouteInfo { method, path, access }, handler }
+}
+
+fn table() -> Vec<Route> {
+    use Access::*;
+    use Action::*;
+    use pages::{account, admin, audit, home, login, units};
+    vec![
+        route("GET", "/", Public, get(home::home)),
+        route("GET", "/healthz", Public, get(pages::health)),
+        route("GET", "/static/{file}", Public, get(assets::serve)),
+        route("GET", "/login", Public, get(login::form)),
+        route("POST", "/login", Public, post(login::submit)),
+        route("POST", "/logout", SignedIn, post(login::logout)),
+        route("POST", "/logout-all", SignedIn, post(login::logout_everywhere)),
+        route("POST", "/language", Public, post(account::language)),
+        route("GET", "/account", SignedIn, get(account::page)),
+        route("POST", "/account/password", SignedIn, post(account::change_password)),
+        route("GET", "/units", Can(ViewOrganisation), get(units::list)),
+        route("GET", "/units/{unit}", CanUnit(ViewUnit), get(units::show)),
+        route("GET", "/audit", Can(ViewAudit), get(audit::list)),
+        route("GET", "/admin/users", Can(ManageUsers), get(admin::users::list)),
+        route("GET", "/admin/users/new", Can(ManageUsers), get(admin::users::new_form)),
+        route("POST", "/admin/users", Can(ManageUsers), post(admin::users::create)),
+        route("GET", "/admin/users/{id}", Can(ManageUsers), get(admin::users::edit_form)),
+        route("POST", "/admin/users/{id}", Can(ManageUsers), post(admin::users::update)),
+        route("POST", "/admin/users/{id}/password", Can(ManageUsers), post(admin::users::reset_password)),
+        route("POST", "/admin/users/{id}/disable", Can(ManageUsers), post(admin::users::toggle_disabled)),
+        route("GET", "/admin/units", Can(ManageOrganisation), get(admin::org::units)),
+        route("GET", "/admin/units/new", Can(ManageOrganisation), get(admin::org::new_unit)),
+        route("POST", "/admin/units", Can(ManageOrganisation), post(admin::org::create_unit)),
+        route("GET", "/admin/units/{unit}", Can(ManageOrganisation), get(admin::org::edit_unit)),
+        route("POST", "/admin/units/{unit}", Can(ManageOrganisation), post(admin::org::update_unit)),
+        route("POST", "/admin/units/{unit}/disable", Can(ManageOrganisation), post(admin::org::toggle_unit)),
+        route("GET", "/admin/groups", Can(ManageOrganisation), get(admin::org::groups)),
+        route("POST", "/admin/groups", Can(ManageOrganisation), post(admin::org::save_group)),
+        route("POST", "/admin/groups/{group}/disable", Can(ManageOrganisation), post(admin::org::toggle_group)),
+        route("GET", "/admin/tokens", Can(ManageTokens), get(admin::tokens::list)),
+        route("POST", "/admin/tokens", Can(ManageTokens), post(admin::tokens::create)),
+        route("POST", "/admin/tokens/{id}/revoke", Can(ManageTokens), post(admin::tokens::revoke)),
+        route("GET", "/admin/settings", Can(ManageSettings), get(admin::settings::page)),
+        route("POST", "/admin/settings", Can(ManageSettings), post(admin::settings::save)),
+        route("GET", "/api/v1/openapi.json", Public, get(api::openapi)),
+        route("GET", "/api/v1/me", SignedIn, get(api::org::me)),
+        route("GET", "/api/v1/groups", Can(ViewOrganisation), get(api::org::groups)),
+        route("GET", "/api/v1/units", Can(ViewOrganisation), get(api::org::units)),
+        route("GET", "/api/v1/units/{unit}", CanUnit(ViewUnit), get(api::org::unit)),
+        route("GET", "/api/v1/users", Can(ManageUsers), get(api::users::list)),
+        route("GET", "/api/v1/users/{id}", Can(ManageUsers), get(api::users::show)),
+        route("GET", "/api/v1/audit", Can(ViewAudit), get(api::audit::list)),
+    ]
+}
+
+/// Every route with its access, in table order.
+pub fn route_table() -> Vec<RouteInfo> {
+    table().into_iter().map(|r| r.info).collect()
+}
+
+/// The access rule of a route, for building menus that show only what may be opened.
+pub(crate) fn access_of(method: &str, path: &str) -> Option<Access> {
+    table().into_iter().find(|r| r.info.method == method && r.info.path == path).map(|r| r.info.access)
+}
+
+/// Whether `viewer` passes `access` for a route without a unit in its path.
+pub(crate) fn passes(viewer: &Viewer, access: Access) -> bool {
+    match access {
+        Access::Public | Access::SignedIn => true,
+        Access::Can(action) | Access::CanUnit(action) => viewer.can(action, Target::Nothing),
+    }
+}
+
+/// Pages a user who must change the password may still open.
+fn open_while_password_must_change(path: &str) -> bool {
+    matches!(path, "/account" | "/account/password" | "/logout" | "/language")
+}
+
+/// The check of one route's `Access`, before its handler runs.
+async fn guard(access: Access, params: RawPathParams, request: Request, next: Next) -> Response {
+    if access == Access::Public {
+        return next.run(request).await;
+    }
+    let Some(viewer) = request.extensions().get::<Viewer>() else {
+        return WebError::Unauthenticated.into_response();
+    };
+    let path = request.uri().path();
+    if viewer.must_change_password() && !path.starts_with("/api/") && !open_while_password_must_change(path) {
+        return Redirect::to("/account?flash=must_change_password").into_response();
+    }
+    let allowed = match access {
+        Access::Public | Access::SignedIn => Ok(()),
+        Access::Can(action) => viewer.require(action, Target::Nothing),
+        Access::CanUnit(action) => match params.iter().find(|(k, _)| *k == "unit") {
+            Some((_, unit)) => viewer.require(action, Target::Unit(unit)),
+            None => Err(WebError::NotFound),
+        },
+    };
+    match allowed {
+        Ok(()) => next.run(request).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Builds the router from the table, with the layers every request passes through.
+pub(crate) fn build(state: AppState) -> Router {
+    let mut router = Router::new();
+    for r in table() {
+        let access = r.info.access;
+        let handler = r.handler.route_layer(middleware::from_fn(move |params: RawPathParams, req: Request, next: Next| {
+            guard(access, params, req, next)
+        }));
+        router = router.route(r.info.path, handler);
+    }
+    let limit = state.config.max_body_bytes;
+    // Layers run outside in, from the last added: trace → headers → identify →
+    // errors → panic → body limit → CSRF → route guard → handler. Everything that can
+    // fail sits inside `render_errors`, so every error is rendered the same way.
+    router
+        .fallback(|| async { WebError::NotFound })
+        .layer(middleware::from_fn(security::csrf))
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("a handler panicked");
+            WebError::Internal("panic".into()).into_response()
+        }))
+        .layer(middleware::from_fn(error::render_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::identify))
+        .layer(middleware::from_fn(security::headers))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,297 @@
+//! What every page shares: the frame around it (`Chrome`: header with the system
+//! name and the viewer's unit and roles, the menu of what the viewer may open,
+//! breadcrumbs, the flash message), and sorting and pagination of tables, done on
+//! the server so they work without JavaScript.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::i18n::{Lang, Tr, catalogue};
+use crate::routes::{access_of, passes};
+
+/// One entry of the menu.
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+/// The menu: (path, catalogue key). An entry shows only when the viewer passes the
+/// access rule of its route in the route table.
+const MENU: [(&str, &str); 8] = [
+    ("/", "nav.home"),
+    ("/units", "nav.units"),
+    ("/audit", "nav.audit"),
+    ("/admin/users", "nav.users"),
+    ("/admin/units", "nav.org"),
+    ("/admin/tokens", "nav.tokens"),
+    ("/admin/settings", "nav.settings"),
+    ("/account", "nav.account"),
+];
+
+/// The viewer as the header shows them.
+pub struct Who {
+    pub display_name: String,
+    pub unit_name: Option<String>,
+    pub roles: Vec<String>,
+}
+
+/// The frame of a page.
+pub struct Chrome {
+    pub tr: Tr,
+    pub title: String,
+    pub who: Option<Who>,
+    pub nav: Vec<NavItem>,
+    /// (label, link); the last one is the current page.
+    pub crumbs: Vec<(String, String)>,
+    pub flash: Option<String>,
+    /// The token every form of the page carries.
+    pub csrf: String,
+    /// Where the language switch returns to.
+    pub here: String,
+}
+
+impl Chrome {
+    /// The frame for `viewer` on the page at `here`, titled by the catalogue key
+    /// `title`, with `crumbs` between the home page and this one.
+    pub async fn new(
+        state: &AppState,
+        viewer: Option<&Viewer>,
+        lang: Lang,
+        here: &str,
+        title: &str,
+        crumbs: Vec<(String, String)>,
+        flash: Option<&str>,
+    ) -> Chrome {
+        let mut chrome = Chrome::plain(viewer, lang, here, title);
+        if let (Some(who), Some(unit)) = (chrome.who.as_mut(), viewer.and_then(|v| v.unit_id.as_ref())) {
+            who.unit_name = state.store.unit(unit).await.ok().map(|u| u.name);
+        }
+        let current = chrome.crumbs.split_off(1);
+        chrome.crumbs.extend(crumbs);
+        chrome.crumbs.extend(current);
+        chrome.flash = flash_text(lang, flash);
+        chrome
+    }
+
+    /// The frame without anything read from the database (error pages).
+    pub fn plain(viewer: Option<&Viewer>, lang: Lang, here: &str, title: &str) -> Chrome {
+        let tr = Tr::new(lang);
+        let title = tr.t(title).to_string();
+        let mut crumbs = vec![(tr.t("nav.home").to_string(), "/".to_string())];
+        if !here.is_empty() && here != "/" {
+            crumbs.push((title.clone(), here.to_string()));
+        }
+        let (who, nav, csrf) = match viewer {
+            Some(v) => {
+                let roles = v.roles().into_iter().map(|r| tr.role(r.code()).to_string()).collect();
+                let nav = MENU
+                    .iter()
+                    .filter(|(href, _)| access_of("GET", href).is_some_and(|a| passes(v, a)))
+                    .map(|&(href, label)| NavItem {
+                        href,
+                        label: tr.t(label),
+                        active: if href == "/" { here == "/" } else { here.starts_with(href) },
+                    })
+                    .collect();
+                let who = Who { display_name: v.display_name.clone(), unit_name: None, roles };
+                (Some(who), nav, v.csrf().to_string())
+            }
+            None => (None, Vec::new(), String::new()),
+        };
+        Chrome { tr, title, who, nav, crumbs, flash: None, csrf, here: here.to_string() }
+    }
+
+    /// Sets the CSRF token for forms shown before login.
+    pub fn with_csrf(mut self, token: String) -> Chrome {
+        self.csrf = token;
+        self
+    }
+}
+
+/// The text of a flash message named in the URL (`?flash=saved`). Only catalogue keys
+/// under `flash.` are shown, so a link cannot put arbitrary text on a page.
+fn flash_text(lang: Lang, key: Option<&str>) -> Option<String> {
+    let key = key?;
+    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    catalogue(lang).get(&format!("flash.{key}")).cloned()
+}
+
+/// Errors of a form, by field name, shown next to the fields.
+pub type FieldErrors = BTreeMap<String, String>;
+
+/// The query of a list page: sorting, page, search text, flash.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    pub sort: Option<String>,
+    pub dir: Option<String>,
+    pub page: Option<usize>,
+    pub q: Option<String>,
+    pub flash: Option<String>,
+}
+
+impl ListQuery {
+    pub fn descending(&self) -> bool {
+        self.dir.as_deref() == Some("desc")
+    }
+
+    pub fn search(&self) -> Option<String> {
+        self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_lowercase)
+    }
+}
+
+/// A sortable column header.
+pub struct Column {
+    pub label: String,
+    pub href: String,
+    /// `""`, `"asc"` or `"desc"`: how the table is sorted by this column now.
+    pub sorted: &'static str,
+}
+
+/// Headers for `columns` (key, catalogue key) of a table at `path`; clicking a
+/// header sorts by it, clicking again reverses. `extra` keeps other query pairs.
+pub fn columns(tr: &Tr, path: &str, query: &ListQuery, columns: &[(&str, &str)], extra: &[(&str, String)]) -> Vec<Column> {
+    columns
+        .iter()
+        .map(|&(key, label)| {
+            let active = query.sort.as_deref() == Some(key);
+            let next_dir = if active && !query.descending() { "desc" } else { "asc" };
+            let mut pairs: Vec<(&str, String)> = vec![("sort", key.to_string()), ("dir", next_dir.to_string())];
+            pairs.extend(extra.iter().cloned());
+            Column {
+                label: tr.t(label).to_string(),
+                href: format!("{path}?{}", query_string(&pairs)),
+                sorted: match (active, query.descending()) {
+                    (false, _) => "",
+                    (true, false) => "asc",
+                    (true, true) => "desc",
+                },
+            }
+        })
+        .collect()
+}
+
+/// Sorts `items` by the query's column with `key_of` giving each item's sort key for
+/// a column name; an unknown column keeps the order.
+pub fn sort_by<T>(items: &mut [T], query: &ListQuery, key_of: impl Fn(&T, &str) -> Option<String>) {
+    let Some(column) = query.sort.as_deref() else { return };
+    items.sort_by(|a, b| {
+        let ord = key_of(a, column).cmp(&key_of(b, column));
+        if query.descending() { ord.reverse() } else { ord }
+    });
+}
+
+/// One page of a list.
+pub struct Pager {
+    pub page: usize,
+    pub pages: usize,
+    pub total: usize,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// "共 120 条，第 3/3 页".
+    pub fn summary(&self, tr: &Tr) -> String {
+        tr.f("list.summary", &[&self.total, &self.page, &self.pages])
+    }
+}
+
+pub const PER_PAGE: usize = 50;
+
+/// The `page` (1-based) of `items`, with links that keep the other query pairs.
+pub fn paginate<T>(items: Vec<T>, page: usize, path: &str, keep: &[(&str, String)]) -> (Vec<T>, Pager) {
+    let total = items.len();
+    let (rows, pager) = page_of(total, page, path, keep);
+    let start = (pager.page - 1) * PER_PAGE;
+    (items.into_iter().skip(start).take(rows).collect(), pager)
+}
+
+/// The pager of a list of `total` rows counted elsewhere (e.g. by the database), and
+/// how many rows the page holds.
+pub fn page_of(total: usize, page: usize, path: &str, keep: &[(&str, String)]) -> (usize, Pager) {
+    let pages = total.div_ceil(PER_PAGE).max(1);
+    let page = page.clamp(1, pages);
+    let link = |p: usize| {
+        let mut pairs = keep.to_vec();
+        pairs.push(("page", p.to_string()));
+        format!("{path}?{}", query_string(&pairs))
+    };
+    let rows = PER_PAGE.min(total.saturating_sub((page - 1) * PER_PAGE));
+    let pager = Pager {
+        page,
+        pages,
+        total,
+        prev: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+    };
+    (rows, pager)
+}
+
+/// `a=1&b=x%20y`, skipping empty values.
+pub fn query_string(pairs: &[(&str, String)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", encode_query_value(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Percent-encodes a query value.
+pub fn encode_query_value(value: &str) -> String {
+    serde_urlencoded::to_string([("", value)]).map(|s| s.trim_start_matches('=').to_string()).unwrap_or_default()
+}
+
+/// The query pairs that a list keeps across pages: sort, direction, search.
+pub fn kept(query: &ListQuery) -> Vec<(&'static str, String)> {
+    vec![
+        ("sort", query.sort.clone().unwrap_or_default()),
+        ("dir", query.dir.clone().unwrap_or_default()),
+        ("q", query.q.clone().unwrap_or_default()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pagination_bounds() {
+        let (rows, p) = paginate((0..120).collect::<Vec<_>>(), 3, "/x", &[("q", "a b".into())]);
+        assert_eq!(rows, (100..120).collect::<Vec<_>>());
+        assert_eq!((p.page, p.pages, p.total), (3, 3, 120));
+        assert_eq!(p.prev.as_deref(), Some("/x?q=a+b&page=2"));
+        assert!(p.next.is_none());
+        let (rows, p) = paginate(Vec::<u8>::new(), 9, "/x", &[]);
+        assert!(rows.is_empty());
+        assert_eq!((p.page, p.pages), (1, 1));
+        let (rows, p) = paginate((0..60).collect::<Vec<_>>(), 0, "/x", &[]);
+        assert_eq!((rows.len(), p.page), (50, 1));
+    }
+
+    #[test]
+    fn flash_only_from_the_catalogue() {
+        assert!(flash_text(Lang::Zh, Some("saved")).is_some());
+        assert_eq!(flash_text(Lang::Zh, Some("<script>")), None);
+        assert_eq!(flash_text(Lang::Zh, Some("no_such_flash")), None);
+    }
+
+    #[test]
+    fn sorting_toggles() {
+        let tr = Tr::new(Lang::En);
+        let q = ListQuery { sort: Some("name".into()), ..ListQuery::default() };
+        let cols = columns(&tr, "/u", &q, &[("name", "field.name"), ("id", "field.id")], &[]);
+        assert_eq!(cols[0].href, "/u?sort=name&dir=desc");
+        assert_eq!(cols[0].sorted, "asc");
+        assert_eq!(cols[1].href, "/u?sort=id&dir=asc");
+        let mut v = vec!["b", "a", "c"];
+        sort_by(&mut v, &q, |s, _| Some(s.to_string()));
+        assert_eq!(v, ["a", "b", "c"]);
+    }
+}
