@@ -3,7 +3,8 @@
 //!
 //! The `identify` middleware runs on every request. It turns a session cookie or a
 //! bearer token into a `Viewer` (the account, its grants, its session) and puts it,
-//! with the interface language, into the request's extensions. It never refuses a
+//! with the interface language, into the request's extensions (and the response's, for
+//! the error renderer outside it). It never refuses a
 //! request by itself except for a bearer token that is wrong — whether a route needs
 //! a viewer is the route table's business (`routes`).
 //!
@@ -155,10 +156,16 @@ pub(crate) async fn identify(State(state): State<AppState>, jar: CookieJar, mut 
         })
         .unwrap_or_default();
     request.extensions_mut().insert(lang);
-    if let Some(v) = viewer {
-        request.extensions_mut().insert(v);
+    if let Some(v) = &viewer {
+        request.extensions_mut().insert(v.clone());
     }
-    next.run(request).await
+    let mut response = next.run(request).await;
+    // For `render_errors`, which runs outside this layer.
+    response.extensions_mut().insert(lang);
+    if let Some(v) = viewer {
+        response.extensions_mut().insert(v);
+    }
+    response
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

@@ -119,11 +119,22 @@ fn code_of(status: StatusCode) -> &'static str {
 pub(crate) async fn render_errors(request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
     let target = request.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
-    let viewer = request.extensions().get::<Viewer>().cloned();
-    let lang = request.extensions().get::<Lang>().copied().unwrap_or_default();
     let response = next.run(request).await;
+    // `identify` (inside this layer) copies the viewer and language onto the response.
+    let viewer = response.extensions().get::<Viewer>().cloned();
+    let lang = response.extensions().get::<Lang>().copied().unwrap_or_default();
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    // A page rendered on purpose with an error status (a form with its errors) is
+    // already what the user should see.
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_page && response.extensions().get::<ErrorInfo>().is_none() {
         return response;
     }
     let info = match response.extensions().get::<ErrorInfo>() {

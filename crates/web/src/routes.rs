@@ -160,9 +160,9 @@ pub(crate) fn build(state: AppState) -> Router {
         router = router.route(r.info.path, handler);
     }
     let limit = state.config.max_body_bytes;
-    // Layers run outside in, from the last added: trace → headers → identify →
-    // errors → panic → body limit → CSRF → route guard → handler. Everything that can
-    // fail sits inside `render_errors`, so every error is rendered the same way.
+    // Layers run outside in, from the last added: trace → headers → errors →
+    // identify → panic → body limit → CSRF → route guard → handler. Everything that
+    // can fail sits inside `render_errors`, so every error is rendered the same way.
     router
         .fallback(|| async { WebError::NotFound })
         .layer(middleware::from_fn(security::csrf))
@@ -171,8 +171,8 @@ pub(crate) fn build(state: AppState) -> Router {
             tracing::error!("a handler panicked");
             WebError::Internal("panic".into()).into_response()
         }))
-        .layer(middleware::from_fn(error::render_errors))
         .layer(middleware::from_fn_with_state(state.clone(), auth::identify))
+        .layer(middleware::from_fn(error::render_errors))
         .layer(middleware::from_fn(security::headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

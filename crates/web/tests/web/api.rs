@@ -1,0 +1,105 @@
+//! The JSON API: authentication by token and session, errors, pagination, scope,
+//! and the OpenAPI document covering every API route.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::common::{TestApp, backend_tests};
+
+backend_tests!(errors_are_json, token_lifecycle, paging_and_scope, openapi_lists_every_api_route, audit_api_filters);
+
+async fn errors_are_json(app: TestApp) {
+    let r = app.get(None, "/api/v1/users").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "unauthenticated");
+    assert!(v["error"]["message"].is_string() && v["error"].get("details").is_some());
+    let s = app.session("reporter").await;
+    let r = app.get(Some(&s), "/api/v1/users").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "forbidden");
+    let r = app.get(Some(&s), "/api/v1/nothing").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "not_found");
+    let a = app.session("admin").await;
+    let r = app.get(Some(&a), "/api/v1/users/not-a-number").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "invalid");
+    let r = app.get(Some(&a), "/api/v1/users/424242").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = app.http.get(app.url("/api/v1/me")).header("authorization", "Bearer jx_wrong").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(r.headers()["www-authenticate"], "Bearer realm=\"jixiao\"");
+}
+
+async fn token_lifecycle(app: TestApp) {
+    let admin = app.session("admin").await;
+    let r = app.post(Some(&admin), "/admin/tokens", &[("name", "统计推送"), ("role", "reporter"), ("unit", "u01")]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let body = r.text().await.unwrap();
+    let start = body.find("id=\"token-secret\">").unwrap() + "id=\"token-secret\">".len();
+    let secret = body[start..start + body[start..].find('<').unwrap()].to_string();
+    assert!(secret.starts_with("jx_"));
+    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_all(app.store.pool()).await.unwrap();
+    assert!(!stored.contains(&secret), "only the hash is stored");
+    let call = |path: &'static str| {
+        let http = app.http.clone();
+        let url = app.url(path);
+        let secret = secret.clone();
+        async move { http.get(url).header("authorization", format!("Bearer {secret}")).send().await.unwrap() }
+    };
+    let me: Value = call("/api/v1/me").await.json().await.unwrap();
+    assert_eq!(me["actor"], "api:统计推送");
+    assert_eq!(me["roles"][0]["scope"], serde_json::json!({"units": ["u01"]}));
+    assert_eq!(call("/api/v1/units/u01").await.status(), StatusCode::OK);
+    assert_eq!(call("/api/v1/units/u02").await.status(), StatusCode::FORBIDDEN, "scoped to its unit");
+    assert_eq!(call("/api/v1/users").await.status(), StatusCode::FORBIDDEN, "and to its role");
+    let token = app.store.tokens().await.unwrap().into_iter().next().unwrap();
+    assert!(token.last_used_at.is_some(), "last use recorded");
+    // A token needs no CSRF token: it is not a cookie.
+    let r = app.http.post(app.url("/logout")).header("authorization", format!("Bearer {secret}")).send().await.unwrap();
+    assert_ne!(r.status(), StatusCode::FORBIDDEN);
+    let r = app.post(Some(&admin), &format!("/admin/tokens/{}/revoke", token.id), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(call("/api/v1/me").await.status(), StatusCode::UNAUTHORIZED, "revoked for good");
+    let r = app.post(Some(&admin), &format!("/admin/tokens/{}/revoke", token.id), &[]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "revoking twice is refused");
+}
+
+async fn paging_and_scope(app: TestApp) {
+    let s = app.session("reporter").await;
+    let v: Value = app.get(Some(&s), "/api/v1/units?per_page=2").await.json().await.unwrap();
+    assert_eq!((v["total"].as_u64(), v["page"].as_u64(), v["per_page"].as_u64()), (Some(3), Some(1), Some(2)));
+    assert_eq!(v["items"].as_array().unwrap().len(), 2);
+    let v: Value = app.get(Some(&s), "/api/v1/units?per_page=2&page=2").await.json().await.unwrap();
+    assert_eq!(v["items"].as_array().unwrap().len(), 1);
+    let v: Value = app.get(Some(&s), "/api/v1/units?per_page=100000").await.json().await.unwrap();
+    assert_eq!(v["per_page"], 500, "bounded");
+    assert_eq!(app.get(Some(&s), "/api/v1/units/u01").await.status(), StatusCode::OK);
+    assert_eq!(app.get(Some(&s), "/api/v1/units/u02").await.status(), StatusCode::FORBIDDEN);
+    let unit: Value = app.get(Some(&s), "/api/v1/units/u01").await.json().await.unwrap();
+    assert_eq!(unit["name"], "区发改局");
+}
+
+async fn openapi_lists_every_api_route(app: TestApp) {
+    let doc: Value = app.get(None, "/api/v1/openapi.json").await.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for route in jixiao_web::route_table().iter().filter(|r| r.path.starts_with("/api/v1/") && r.path != "/api/v1/openapi.json") {
+        let entry = paths.get(route.path).unwrap_or_else(|| panic!("{} is not in the OpenAPI document", route.path));
+        assert!(entry.get(route.method.to_lowercase()).is_some(), "{} {}", route.method, route.path);
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+async fn audit_api_filters(app: TestApp) {
+    let s = app.session("office").await;
+    let v: Value = app.get(Some(&s), "/api/v1/audit?action=test").await.json().await.unwrap();
+    assert!(v["total"].as_u64().unwrap() >= 2);
+    assert!(v["items"].as_array().unwrap().iter().all(|e| e["action"].as_str().unwrap().starts_with("test.")));
+    let v: Value = app.get(Some(&s), "/api/v1/audit?actor=nobody").await.json().await.unwrap();
+    assert_eq!(v["total"], 0);
+    let r = app.get(Some(&s), "/api/v1/audit?from=yesterday").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.json::<Value>().await.unwrap()["error"]["message"].as_str().unwrap().contains("from"));
+}

@@ -1,0 +1,210 @@
+//! `TestApp`: the application on a random loopback port over a fresh database, with a
+//! small organisation and one account per role.
+//!
+//! Organisation: groups `dept` (u01 区发改局, u02 区财政局) and `street` (s01 城关街道).
+//! Accounts (password `Test-2027-pass`): admin, office, leader (all units), assessor
+//! (unit u02, indicators A1), reporter, head, staff (unit u01), and `victim` (a
+//! reporter of u02 that routes may disable). `backend_tests!(a, b)` makes a SQLite and
+//! a PostgreSQL variant of each `async fn a(app: TestApp)`.
+
+use std::net::SocketAddr;
+
+use jixiao_core::org::{Role, Scope};
+use jixiao_store::testing::TestDb;
+use jixiao_store::{Backend, NewUser, RoleGrant, Store};
+use jixiao_web::WebConfig;
+use reqwest::redirect::Policy;
+use serde_json::json;
+
+pub const PASSWORD: &str = "Test-2027-pass";
+pub const OWN_UNIT: &str = "u01";
+pub const OTHER_UNIT: &str = "u02";
+const ANON_CSRF: &str = "anonymous-test-token";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub store: Store,
+    pub db: TestDb,
+    /// A client that does not follow redirects and keeps no cookies.
+    pub http: reqwest::Client,
+}
+
+/// A signed-in session made directly in the database (no password hashing per test).
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+pub fn role_users() -> Vec<(&'static str, Role, Option<&'static str>, Scope)> {
+    let units = |ids: &[&str]| Scope::Units(ids.iter().map(|s| s.to_string()).collect());
+    vec![
+        ("admin", Role::Admin, None, Scope::All),
+        ("office", Role::Office, None, Scope::All),
+        ("leader", Role::Leader, None, Scope::All),
+        ("assessor", Role::Assessor, Some(OTHER_UNIT), Scope::Indicators(["A1".to_string()].into())),
+        ("reporter", Role::Reporter, Some(OWN_UNIT), units(&[OWN_UNIT])),
+        ("head", Role::Head, Some(OWN_UNIT), units(&[OWN_UNIT])),
+        ("staff", Role::Staff, Some(OWN_UNIT), units(&[OWN_UNIT])),
+        ("victim", Role::Reporter, Some(OTHER_UNIT), units(&[OTHER_UNIT])),
+    ]
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend, config: WebConfig) -> Option<TestApp> {
+        let db = TestDb::new(backend).await?;
+        let store = db.store().await;
+        let mut tx = store.begin("test").await.unwrap();
+        for (id, name) in [("dept", "区直部门"), ("street", "街道")] {
+            store.upsert_group(&mut tx, id, name).await.unwrap();
+        }
+        for (i, (id, name, group)) in [("u01", "区发改局", "dept"), ("u02", "区财政局", "dept"), ("s01", "城关街道", "street")].into_iter().enumerate() {
+            store.upsert_unit(&mut tx, id, name, group, i as i64).await.unwrap();
+        }
+        for (username, role, unit, scope) in role_users() {
+            let id = store
+                .add_user(&mut tx, &NewUser {
+                    username: username.into(),
+                    display_name: format!("{username} 用户"),
+                    password: PASSWORD.into(),
+                    unit_id: unit.map(String::from),
+                    language: "zh-CN".into(),
+                })
+                .await
+                .unwrap();
+            store.set_roles(&mut tx, id, &[RoleGrant { role: role.code().into(), scope: scope.to_json() }]).await.unwrap();
+        }
+        tx.audit("test.seed", "test", "seed", None, Some(json!({}))).await.unwrap();
+        tx.commit().await.unwrap();
+        let addr = jixiao_web::spawn(store.clone(), config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+        Some(TestApp { addr, store, db, http })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn user_id(&self, username: &str) -> i64 {
+        self.store.user_by_username(username).await.unwrap().unwrap().id
+    }
+
+    /// A fresh session of `username`, written straight into the sessions table.
+    pub async fn session(&self, username: &str) -> Session {
+        let user = self.store.user_by_username(username).await.unwrap().unwrap();
+        let secret = format!("test-{username}-{}", rand_suffix());
+        let csrf = format!("csrf-{}", rand_suffix());
+        let hash = hex_sha256(&secret);
+        let expires = jixiao_store::timestamp(chrono::Utc::now() + chrono::Duration::hours(1));
+        let mut tx = self.store.begin("test").await.unwrap();
+        self.store.create_session(&mut tx, &hash, user.id, &csrf, &expires).await.unwrap();
+        tx.audit("test.session", "user", username, None, None).await.unwrap();
+        tx.commit().await.unwrap();
+        Session { cookie: format!("jx_session={secret}"), csrf }
+    }
+
+    pub async fn get(&self, session: Option<&Session>, path: &str) -> reqwest::Response {
+        let mut req = self.http.get(self.url(path));
+        if let Some(s) = session {
+            req = req.header("cookie", &s.cookie);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// POSTs a form with the session's CSRF token; without a session, with the
+    /// anonymous double-submit token (`jx_csrf` cookie = `_csrf` field).
+    pub async fn post(&self, session: Option<&Session>, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let mut pairs: Vec<(&str, &str)> = form.to_vec();
+        let req = self.http.post(self.url(path));
+        let req = match session {
+            Some(s) => {
+                pairs.push(("_csrf", &s.csrf));
+                req.header("cookie", &s.cookie)
+            }
+            None => {
+                pairs.push(("_csrf", ANON_CSRF));
+                req.header("cookie", format!("jx_csrf={ANON_CSRF}"))
+            }
+        };
+        req.form(&pairs).send().await.unwrap()
+    }
+
+    /// Logs in through the form, as a browser does; the session cookie on success.
+    pub async fn login(&self, username: &str, password: &str) -> (reqwest::Response, Option<String>) {
+        let page = self.http.get(self.url("/login")).send().await.unwrap();
+        let anon = set_cookie(&page, "jx_csrf").expect("the login page sets the CSRF cookie");
+        let body = page.text().await.unwrap();
+        let token = hidden_csrf(&body).expect("the login form carries a CSRF token");
+        let response = self
+            .http
+            .post(self.url("/login"))
+            .header("cookie", format!("jx_csrf={anon}"))
+            .form(&[("username", username), ("password", password), ("_csrf", &token)])
+            .send()
+            .await
+            .unwrap();
+        let session = set_cookie(&response, "jx_session");
+        (response, session)
+    }
+}
+
+/// The value a response sets for cookie `name`.
+pub fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
+        let first = v.split(';').next()?;
+        let (k, value) = first.split_once('=')?;
+        (k.trim() == name && !value.is_empty()).then(|| value.to_string())
+    })
+}
+
+/// The `_csrf` hidden field of a page.
+pub fn hidden_csrf(html: &str) -> Option<String> {
+    let i = html.find("name=\"_csrf\" value=\"")?;
+    let rest = &html[i + "name=\"_csrf\" value=\"".len()..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+fn hex_sha256(s: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(s.as_bytes()))
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!("{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+}
+
+/// Runs one test body on a fresh app of `backend`.
+pub async fn run<F, Fut>(backend: Backend, test: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    match TestApp::start(backend, WebConfig::default()).await {
+        Some(app) => test(app).await,
+        None => eprintln!("skipped: JIXIAO_TEST_POSTGRES=off"),
+    }
+}
+
+macro_rules! backend_tests {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::common::run(jixiao_store::Backend::Sqlite, super::$name).await
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::common::run(jixiao_store::Backend::Postgres, super::$name).await
+                }
+            )+
+        }
+    };
+}
+pub(crate) use backend_tests;

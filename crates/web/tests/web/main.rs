@@ -1,0 +1,9 @@
+//! Handler tests of jixiao-web: the real router on a random port, against a fresh
+//! SQLite and a fresh PostgreSQL database per test (see `common`).
+
+mod common;
+mod matrix;
+mod security;
+mod sessions;
+mod pages;
+mod api;

@@ -1,0 +1,146 @@
+//! The permission matrix: every route of the route table × every role (and nobody) ×
+//! own unit / other unit, against the expectation written here, independently of the
+//! code's own access rules. A route missing from `expected` fails the test, so a new
+//! route cannot be added without deciding who may use it.
+
+use std::collections::BTreeMap;
+
+use reqwest::StatusCode;
+
+use crate::common::{OTHER_UNIT, OWN_UNIT, Session, TestApp, backend_tests};
+
+backend_tests!(every_route_every_role);
+
+/// Who may use a route.
+#[derive(Debug, Clone, Copy)]
+enum Who {
+    /// Anyone, signed in or not.
+    Anyone,
+    /// Any signed-in user.
+    SignedIn,
+    /// These roles, whatever unit the path names.
+    Roles(&'static [&'static str]),
+    /// All-unit roles for any unit; unit roles for their own unit only.
+    UnitScoped,
+}
+
+const ALL_ROLES: [&str; 7] = ["admin", "office", "leader", "assessor", "reporter", "head", "staff"];
+const ADMIN: &[&str] = &["admin"];
+const AUDIT: &[&str] = &["admin", "office", "leader"];
+const ORG: &[&str] = &["admin", "office", "leader", "assessor", "reporter", "head", "staff"];
+
+fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
+    use Who::*;
+    BTreeMap::from([
+        (("GET", "/"), Anyone),
+        (("GET", "/healthz"), Anyone),
+        (("GET", "/static/{file}"), Anyone),
+        (("GET", "/login"), Anyone),
+        (("POST", "/login"), Anyone),
+        (("POST", "/logout"), SignedIn),
+        (("POST", "/logout-all"), SignedIn),
+        (("POST", "/language"), Anyone),
+        (("GET", "/account"), SignedIn),
+        (("POST", "/account/password"), SignedIn),
+        (("GET", "/units"), Roles(ORG)),
+        (("GET", "/units/{unit}"), UnitScoped),
+        (("GET", "/audit"), Roles(AUDIT)),
+        (("GET", "/admin/users"), Roles(ADMIN)),
+        (("GET", "/admin/users/new"), Roles(ADMIN)),
+        (("POST", "/admin/users"), Roles(ADMIN)),
+        (("GET", "/admin/users/{id}"), Roles(ADMIN)),
+        (("POST", "/admin/users/{id}"), Roles(ADMIN)),
+        (("POST", "/admin/users/{id}/password"), Roles(ADMIN)),
+        (("POST", "/admin/users/{id}/disable"), Roles(ADMIN)),
+        (("GET", "/admin/units"), Roles(ADMIN)),
+        (("GET", "/admin/units/new"), Roles(ADMIN)),
+        (("POST", "/admin/units"), Roles(ADMIN)),
+        (("GET", "/admin/units/{unit}"), Roles(ADMIN)),
+        (("POST", "/admin/units/{unit}"), Roles(ADMIN)),
+        (("POST", "/admin/units/{unit}/disable"), Roles(ADMIN)),
+        (("GET", "/admin/groups"), Roles(ADMIN)),
+        (("POST", "/admin/groups"), Roles(ADMIN)),
+        (("POST", "/admin/groups/{group}/disable"), Roles(ADMIN)),
+        (("GET", "/admin/tokens"), Roles(ADMIN)),
+        (("POST", "/admin/tokens"), Roles(ADMIN)),
+        (("POST", "/admin/tokens/{id}/revoke"), Roles(ADMIN)),
+        (("GET", "/admin/settings"), Roles(ADMIN)),
+        (("POST", "/admin/settings"), Roles(ADMIN)),
+        (("GET", "/api/v1/openapi.json"), Anyone),
+        (("GET", "/api/v1/me"), SignedIn),
+        (("GET", "/api/v1/groups"), Roles(ORG)),
+        (("GET", "/api/v1/units"), Roles(ORG)),
+        (("GET", "/api/v1/units/{unit}"), UnitScoped),
+        (("GET", "/api/v1/users"), Roles(ADMIN)),
+        (("GET", "/api/v1/users/{id}"), Roles(ADMIN)),
+        (("GET", "/api/v1/audit"), Roles(AUDIT)),
+    ])
+}
+
+fn allowed(who: Who, role: Option<&str>, own: bool) -> bool {
+    match (who, role) {
+        (Who::Anyone, _) => true,
+        (_, None) => false,
+        (Who::SignedIn, Some(_)) => true,
+        (Who::Roles(roles), Some(r)) => roles.contains(&r),
+        (Who::UnitScoped, Some(r)) => matches!(r, "admin" | "office" | "leader" | "assessor") || own,
+    }
+}
+
+/// Whether a response says "refused": 401/403, or the redirect to the login page.
+fn refused(status: StatusCode, location: Option<&str>) -> bool {
+    status == StatusCode::UNAUTHORIZED
+        || status == StatusCode::FORBIDDEN
+        || (status.is_redirection() && location.is_some_and(|l| l.starts_with("/login?next=")))
+}
+
+async fn every_route_every_role(app: TestApp) {
+    let table = jixiao_web::route_table();
+    let expected = expected();
+    let unlisted: Vec<_> = table.iter().filter(|r| !expected.contains_key(&(r.method, r.path))).collect();
+    assert!(unlisted.is_empty(), "routes without an entry in the permission matrix: {unlisted:?}");
+    let gone: Vec<_> = expected.keys().filter(|k| !table.iter().any(|r| (r.method, r.path) == **k)).collect();
+    assert!(gone.is_empty(), "matrix entries for routes that do not exist: {gone:?}");
+
+    let victim = app.user_id("victim").await.to_string();
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for route in &table {
+        let who = expected[&(route.method, route.path)];
+        for role in std::iter::once(None).chain(ALL_ROLES.iter().map(|r| Some(*r))) {
+            for own in [true, false] {
+                let unit = if own { OWN_UNIT } else { OTHER_UNIT };
+                let path = route
+                    .path
+                    .replace("{unit}", unit)
+                    .replace("{id}", &victim)
+                    .replace("{group}", "street")
+                    .replace("{file}", "app.css");
+                // A fresh session per request: a route may end sessions or change state.
+                let session: Option<Session> = match role {
+                    Some(r) => Some(app.session(r).await),
+                    None => None,
+                };
+                let response = match route.method {
+                    "GET" => app.get(session.as_ref(), &path).await,
+                    _ => app.post(session.as_ref(), &path, &[]).await,
+                };
+                let status = response.status();
+                let location = response.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+                let want = allowed(who, role, own);
+                let got = !refused(status, location.as_deref());
+                if want != got || status.is_server_error() {
+                    failures.push(format!(
+                        "{} {path} as {}: expected {}, got {status} {location:?}",
+                        route.method,
+                        role.unwrap_or("nobody"),
+                        if want { "allowed" } else { "refused" }
+                    ));
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {checked} checks failed:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(checked, table.len() * 8 * 2);
+}

@@ -1,0 +1,220 @@
+//! Security of every route: lockout and rate limit of logins, CSRF, headers, escaping,
+//! body size limits, error pages without internal detail.
+
+use reqwest::StatusCode;
+
+use crate::common::{PASSWORD, TestApp, backend_tests};
+
+backend_tests!(
+    lockout_after_failures,
+    unknown_and_wrong_look_the_same,
+    csrf_is_required,
+    cross_origin_post_is_refused,
+    security_headers_on_pages_and_api,
+    xss_in_admin_fields_comes_back_escaped,
+    oversized_body_is_refused,
+    not_found_is_a_friendly_page,
+    login_redirect_stays_on_site
+);
+
+async fn lockout_after_failures(app: TestApp) {
+    // Default policy: 5 failures lock for 15 minutes.
+    for i in 0..5 {
+        let (r, session) = app.login("reporter", "wrong-password").await;
+        assert!(session.is_none(), "attempt {i}");
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let user = app.store.user_by_username("reporter").await.unwrap().unwrap();
+    assert!(user.locked_until.is_some(), "locked after 5 failures");
+    let (r, session) = app.login("reporter", PASSWORD).await;
+    assert!(session.is_none(), "the right password does not open a locked account");
+    let body = r.text().await.unwrap();
+    assert!(body.contains("已锁定"), "the page says the account is locked");
+    // The administrator's reset clears the lock.
+    let mut tx = app.store.begin("test").await.unwrap();
+    app.store.set_password(&mut tx, user.id, PASSWORD, false).await.unwrap();
+    tx.audit("test.reset", "user", "reporter", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    let (r, session) = app.login("reporter", PASSWORD).await;
+    assert!(session.is_some(), "{}", r.status());
+    // Each failure is in the audit log.
+    let filter = jixiao_store::AuditFilter { action: Some("auth.login_failed".into()), ..Default::default() };
+    let (_, n) = app.store.search_audit(&filter, 0, 100).await.unwrap();
+    assert_eq!(n, 5);
+}
+
+async fn unknown_and_wrong_look_the_same(app: TestApp) {
+    let (a, _) = app.login("nobody-here", "whatever-1A").await;
+    let (b, _) = app.login("office", "whatever-1A").await;
+    let (sa, sb) = (a.status(), b.status());
+    let (ta, tb) = (a.text().await.unwrap(), b.text().await.unwrap());
+    assert_eq!(sa, sb);
+    assert!(ta.contains("用户名或密码错误") && tb.contains("用户名或密码错误"));
+}
+
+async fn csrf_is_required(app: TestApp) {
+    let s = app.session("admin").await;
+    // No token.
+    let r = app
+        .http
+        .post(app.url("/admin/groups"))
+        .header("cookie", &s.cookie)
+        .form(&[("id", "g9"), ("name", "新类别")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // A wrong token.
+    let r = app
+        .http
+        .post(app.url("/admin/groups"))
+        .header("cookie", &s.cookie)
+        .form(&[("id", "g9"), ("name", "新类别"), ("_csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("表单已过期"));
+    // Another session's token.
+    let other = app.session("admin").await;
+    let r = app
+        .http
+        .post(app.url("/admin/groups"))
+        .header("cookie", &s.cookie)
+        .form(&[("id", "g9"), ("name", "新类别"), ("_csrf", other.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(app.store.groups().await.unwrap().iter().all(|g| g.id != "g9"), "nothing was written");
+    // The header form works, as does the field.
+    let r = app
+        .http
+        .post(app.url("/admin/groups"))
+        .header("cookie", &s.cookie)
+        .header("x-csrf-token", &s.csrf)
+        .form(&[("id", "g9"), ("name", "新类别")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(app.store.groups().await.unwrap().iter().any(|g| g.id == "g9"));
+    // The login form needs its double-submit token too.
+    let r = app.http.post(app.url("/login")).form(&[("username", "admin"), ("password", PASSWORD)]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+async fn cross_origin_post_is_refused(app: TestApp) {
+    let s = app.session("admin").await;
+    let r = app
+        .http
+        .post(app.url("/admin/groups"))
+        .header("cookie", &s.cookie)
+        .header("origin", "https://evil.example")
+        .form(&[("id", "g8"), ("name", "x"), ("_csrf", s.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(app.store.groups().await.unwrap().iter().all(|g| g.id != "g8"));
+}
+
+async fn security_headers_on_pages_and_api(app: TestApp) {
+    for path in ["/", "/login", "/api/v1/openapi.json", "/no/such/page"] {
+        let r = app.get(None, path).await;
+        let h = r.headers();
+        let csp = h.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{path}");
+        assert_eq!(h.get("x-frame-options").unwrap(), "DENY", "{path}");
+        assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff", "{path}");
+    }
+    // Cookies: HttpOnly and SameSite; Secure when the request came over TLS.
+    let r = app.get(None, "/login").await;
+    let c = r.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && !c.contains("Secure"), "{c}");
+    let r = app.http.get(app.url("/login")).header("x-forwarded-proto", "https").send().await.unwrap();
+    let c = r.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(c.contains("Secure"), "{c}");
+    // No inline script or style in pages.
+    let s = app.session("admin").await;
+    for path in ["/", "/admin/users", "/admin/units", "/audit", "/account"] {
+        let body = app.get(Some(&s), path).await.text().await.unwrap();
+        assert!(!body.contains("<script>") && !body.contains("style=\""), "{path} has inline script or style");
+    }
+}
+
+const XSS: &str = "<script>alert('x')</script>\"'&";
+
+async fn xss_in_admin_fields_comes_back_escaped(app: TestApp) {
+    let s = app.session("admin").await;
+    let r = app.post(Some(&s), "/admin/groups", &[("id", "gx"), ("name", XSS)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = app.post(Some(&s), "/admin/units", &[("id", "ux"), ("name", XSS), ("group", "gx"), ("sort_order", "1")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = app
+        .post(Some(&s), "/admin/users", &[("username", "xss_user"), ("display_name", XSS), ("unit", "ux"), ("password", "Xss-pass-2027"), ("role_reporter", "on")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
+    let r = app.post(Some(&s), "/admin/tokens", &[("name", XSS), ("role", "office")]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // Fields that come back in error forms keep what was typed, escaped.
+    let r = app.post(Some(&s), "/admin/units", &[("id", XSS), ("name", XSS), ("group", "nope")]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let error_form = r.text().await.unwrap();
+    let uid = app.user_id("xss_user").await;
+    let mut pages = vec![error_form];
+    for path in ["/admin/groups", "/admin/units", "/admin/units/ux", "/admin/users", &format!("/admin/users/{uid}"), "/admin/tokens", "/audit", "/units", "/", "/units/ux"] {
+        let r = app.get(Some(&s), path).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        pages.push(r.text().await.unwrap());
+    }
+    pages.push(app.get(None, "/").await.text().await.unwrap());
+    for (i, body) in pages.iter().enumerate() {
+        assert!(!body.contains("<script>alert"), "page {i} shows the payload unescaped");
+    }
+    assert!(pages.iter().any(|b| b.contains("&#60;script&#62;") || b.contains("&lt;script&gt;")), "the payload is shown, escaped");
+}
+
+async fn oversized_body_is_refused(app: TestApp) {
+    let Some(small) = TestApp::start(app.db.backend, jixiao_web::WebConfig { max_body_bytes: 1024, ..Default::default() }).await else { return };
+    let s = small.session("admin").await;
+    let big = "x".repeat(4096);
+    let r = small.post(Some(&s), "/admin/groups", &[("id", "big"), ("name", &big)]).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(small.store.groups().await.unwrap().iter().all(|g| g.id != "big"));
+    // The API answers in JSON.
+    let r = small
+        .http
+        .post(small.url("/api/v1/me"))
+        .header("cookie", &s.cookie)
+        .header("x-csrf-token", &s.csrf)
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error());
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert!(v["error"]["code"].is_string(), "{v}");
+}
+
+async fn not_found_is_a_friendly_page(app: TestApp) {
+    let r = app.get(None, "/no/such/page").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("页面不存在") && body.contains("<html"), "{body}");
+    let s = app.session("admin").await;
+    let r = app.get(Some(&s), "/admin/users/999999").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let body = r.text().await.unwrap();
+    assert!(!body.contains("user 999999") && !body.contains("not found:"), "no internal detail: {body}");
+}
+
+async fn login_redirect_stays_on_site(app: TestApp) {
+    let page = app.http.get(app.url("/login?next=//evil.example/x")).send().await.unwrap();
+    let body = page.text().await.unwrap();
+    assert!(!body.contains("evil.example"), "an off-site next is dropped");
+    let r = app.get(None, "/admin/users?q=a").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/login?next=%2Fadmin%2Fusers%3Fq%3Da");
+}
