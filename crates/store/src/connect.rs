@@ -24,14 +24,14 @@ use crate::{Backend, Store};
 pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] =
     &[
         (1, "initial", include_str!("../migrations/sqlite/0001_initial.sql")),
-        (2, "web shell", include_str!("../migrations/sqlite/0002_web_shell.sql")),
+        (2, "web_shell", include_str!("../migrations/sqlite/0002_web_shell.sql")),
     ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
 pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] =
     &[
         (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
-        (2, "web shell", include_str!("../migrations/postgres/0002_web_shell.sql")),
+        (2, "web_shell", include_str!("../migrations/postgres/0002_web_shell.sql")),
     ];
 
 /// The schema version this binary is built for.

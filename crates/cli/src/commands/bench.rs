@@ -9,7 +9,7 @@ use jixiao_core::data::{Dataset, EntryRow, validate_entry};
 use jixiao_core::generate::{demo_district, synthetic};
 use jixiao_core::period::Period;
 use jixiao_core::scheme::Scheme;
-use jixiao_core::score::{Scoreboard, score_periods};
+use jixiao_core::score::{PeriodResult, Scoreboard, score_periods};
 
 #[derive(clap::Subcommand)]
 pub enum BenchCommand {
@@ -67,6 +67,7 @@ fn scoring(units: usize, indicators: usize, runs: usize, seed: u64) -> anyhow::R
     let peak = rss_kib("VmHWM");
     let threads = rayon::current_num_threads();
     let parallel = median((0..runs).map(|_| timed(|| black_box(score_periods(&scheme, &data, &periods)))).collect());
+    let result_bytes: usize = score_periods(&scheme, &data, &periods).iter().map(PeriodResult::heap_bytes).sum();
 
     println!("  generate          {:>10.1} ms  ({entries} entries, {records} records)", ms(generated));
     println!("  validate + load   {:>10.1} ms", ms(loaded));
@@ -91,7 +92,16 @@ fn scoring(units: usize, indicators: usize, runs: usize, seed: u64) -> anyhow::R
             peak as f64 / 1024.0,
             peak as f64 * 1024.0 / input_bytes as f64
         );
+        // The RSS before scoring includes the pages the allocator kept from the
+        // generated rows after they were dropped; what scoring adds is measured apart.
+        let added = peak.saturating_sub(before) as usize * 1024;
+        println!(
+            "  scoring adds      {:>10.1} MiB  (input + that: {:.2} × loaded input)",
+            added as f64 / 1048576.0,
+            (input_bytes + added) as f64 / input_bytes as f64
+        );
     }
+    println!("  results held      {:>10.1} MiB  (17 periods, computed size)", result_bytes as f64 / 1048576.0);
     Ok(())
 }
 

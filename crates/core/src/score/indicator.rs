@@ -127,7 +127,11 @@ pub(crate) fn score_units(
         if !indicator.is_assigned(unit) {
             continue;
         }
-        out.errors.remove(&(unit, node));
+        // Hashing the key costs more than scoring many a formula: skip it when
+        // there is nothing to remove (always in a full recompute without errors).
+        if !out.errors.is_empty() {
+            out.errors.remove(&(unit, node));
+        }
         if !win.due {
             out.set(unit, node, 0.0, Status::Pending);
             continue;

@@ -130,6 +130,16 @@ impl PeriodResult {
         &self.totals[unit]
     }
 
+    /// Bytes this result holds on the heap (benchmarks report it).
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.scores.capacity() * size_of::<f64>()
+            + self.status.capacity() * size_of::<Status>()
+            + self.totals.capacity() * size_of::<UnitTotal>()
+            + self.errors.capacity() * size_of::<((usize, usize), String)>()
+            + self.errors.values().map(String::capacity).sum::<usize>()
+    }
+
     fn set(&mut self, unit: usize, node: usize, score: f64, status: Status) {
         let i = unit * self.nodes + node;
         self.scores[i] = score;
