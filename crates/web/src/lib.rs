@@ -30,10 +30,12 @@ mod routes;
 mod security;
 mod view;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use jixiao_core::scheme::Scheme;
 use jixiao_store::Store;
 
 pub use config::{Policy, WebConfig};
@@ -54,18 +56,28 @@ pub struct AppState {
 /// compiled once per process.
 #[derive(Default)]
 pub(crate) struct SchemeCache {
-    compiled: std::sync::Mutex<std::collections::HashMap<(i32, i32), Arc<jixiao_core::scheme::Scheme>>>,
+    compiled: std::sync::Mutex<HashMap<(i32, i32), Arc<Scheme>>>,
 }
 
 impl SchemeCache {
-    pub fn get(&self, stored: &jixiao_store::SchemeVersion) -> Result<Arc<jixiao_core::scheme::Scheme>, WebError> {
-        let key = (stored.info.year, stored.info.version);
-        if let Some(s) = self.compiled.lock().map_err(|_| WebError::Internal("scheme cache poisoned".into()))?.get(&key) {
-            return Ok(s.clone());
+    /// The latest version of `year`'s scheme, compiled; `None` if the year has none.
+    /// Only the version list is read per call; a version's file is read and compiled
+    /// once.
+    pub async fn latest(&self, store: &Store, year: i32) -> Result<Option<(jixiao_store::SchemeVersionInfo, Arc<Scheme>)>, WebError> {
+        let Some(info) = store.scheme_versions(year).await?.into_iter().max_by_key(|v| v.version) else {
+            return Ok(None);
+        };
+        let key = (info.year, info.version);
+        if let Some(s) = self.lock()?.get(&key) {
+            return Ok(Some((info, s.clone())));
         }
-        let scheme = Arc::new(stored.compile()?);
-        self.compiled.lock().map_err(|_| WebError::Internal("scheme cache poisoned".into()))?.insert(key, scheme.clone());
-        Ok(scheme)
+        let scheme = Arc::new(store.scheme(year, Some(info.version)).await?.compile()?);
+        self.lock()?.insert(key, scheme.clone());
+        Ok(Some((info, scheme)))
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<(i32, i32), Arc<Scheme>>>, WebError> {
+        self.compiled.lock().map_err(|_| WebError::Internal("scheme cache poisoned".into()))
     }
 }
 

@@ -121,11 +121,16 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
     let mut due = Vec::new();
     let mut scheme_name = None;
     let mut units_in_scope = 0;
-    if let Some(year) = year.filter(|&y| y == month.year) {
-        let stored = state.store.scheme(year, None).await?;
-        scheme_name = Some(format!("{} (v{})", stored.info.name, stored.info.version));
-        let scheme = state.scheme_cache.get(&stored)?;
+    let latest = match year.filter(|&y| y == month.year) {
+        Some(y) => state.scheme_cache.latest(&state.store, y).await?,
+        None => None,
+    };
+    if let Some((info, scheme)) = latest {
+        let year = info.year;
+        scheme_name = Some(format!("{} (v{})", info.name, info.version));
         let reported = state.store.reported_in_month(year, &month.to_string()).await?;
+        let reported: std::collections::HashSet<(&str, &str)> =
+            reported.iter().map(|(u, i)| (u.as_str(), i.as_str())).collect();
         for (ui, unit) in scheme.units.iter().enumerate() {
             if !viewer.can(Action::ViewUnit, Target::Unit(&unit.id)) || viewer_is_assessor_only(viewer) {
                 continue;
@@ -143,7 +148,7 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
                     wanted.then_some(node.id.as_str())
                 })
                 .collect();
-            let done = due_ids.iter().filter(|id| reported.iter().any(|(u, i)| u == &unit.id && i == *id)).count();
+            let done = due_ids.iter().filter(|id| reported.contains(&(unit.id.as_str(), **id))).count();
             due.push(DueRow { unit_id: unit.id.clone(), unit_name: unit.name.clone(), due: due_ids.len(), reported: done });
         }
     }

@@ -106,13 +106,13 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, lang: Lang, Pat
 /// latest scheme year (numbers as the engine stored them).
 async fn latest_score(state: &AppState, unit: &str) -> Result<Option<(String, String, String, String)>, WebError> {
     let Some(year) = state.store.scheme_years().await?.into_iter().max() else { return Ok(None) };
-    let stored = state.store.scheme(year, None).await?;
+    let Some((info, _)) = state.scheme_cache.latest(&state.store, year).await? else { return Ok(None) };
     for period in jixiao_core::period::Period::all_in_year(year).into_iter().rev() {
         let p = period.to_string();
         if !matches!(period, jixiao_core::period::Period::Month(_)) {
             continue;
         }
-        let rows = state.store.scores(year, stored.info.version, &p).await?;
+        let rows = state.store.scores(year, info.version, &p).await?;
         if let Some(row) = rows.into_iter().find(|r| r.unit_id == unit) {
             let has_data = row.result.get("status").and_then(|s| s.as_object()).is_some_and(|s| s.values().any(|v| v == "ok"));
             if !has_data {
