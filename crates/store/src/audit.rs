@@ -345,6 +345,15 @@ impl Store {
     /// Entries matching `filter`, newest first: one page of at most `limit` after
     /// skipping `offset`, and the number of matching entries in all.
     pub async fn search_audit(&self, filter: &AuditFilter, offset: i64, limit: i64) -> Result<(Vec<AuditEntry>, i64)> {
+        self.audit_query(filter, offset, limit, true).await
+    }
+
+    /// The newest `limit` entries matching `filter`, without counting them all.
+    pub async fn recent_audit(&self, filter: &AuditFilter, limit: i64) -> Result<Vec<AuditEntry>> {
+        Ok(self.audit_query(filter, 0, limit, false).await?.0)
+    }
+
+    async fn audit_query(&self, filter: &AuditFilter, offset: i64, limit: i64, count: bool) -> Result<(Vec<AuditEntry>, i64)> {
         // Each `?` of a condition becomes the next `$n`, bound to the next value.
         let mut conditions: Vec<String> = Vec::new();
         let mut binds: Vec<String> = Vec::new();
@@ -378,12 +387,15 @@ impl Store {
             condition("at < ?", vec![v.clone()]);
         }
         let clause = if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
-        let count_sql = format!("SELECT COUNT(*) FROM audit_log{clause}");
-        let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
-        for b in &binds {
-            count = count.bind(b.clone());
-        }
-        let total = count.fetch_one(self.pool()).await?;
+        let total = if count {
+            let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM audit_log{clause}")));
+            for b in &binds {
+                query = query.bind(b.clone());
+            }
+            query.fetch_one(self.pool()).await?
+        } else {
+            -1
+        };
         let page_sql = format!(
             "SELECT {COLUMNS} FROM audit_log{clause} ORDER BY seq DESC LIMIT ${} OFFSET ${}",
             binds.len() + 1,

@@ -255,6 +255,16 @@ impl Store {
         rows.iter().map(entry_from_row).collect()
     }
 
+    /// A cheap fingerprint of one month's entries — their number and latest change —
+    /// so a reader can tell whether what it derived from them is still current.
+    pub async fn month_fingerprint(&self, year: i32, month: &str) -> Result<(i64, Option<String>)> {
+        Ok(sqlx::query_as("SELECT COUNT(*), MAX(updated_at) FROM entries WHERE year = $1 AND month = $2")
+            .bind(year)
+            .bind(month)
+            .fetch_one(self.pool())
+            .await?)
+    }
+
     /// (unit, indicator) of every entry reported for one month, e.g. `2027-03`.
     pub async fn reported_in_month(&self, year: i32, month: &str) -> Result<Vec<(String, String)>> {
         Ok(sqlx::query_as("SELECT unit_id, indicator_id FROM entries WHERE year = $1 AND month = $2")

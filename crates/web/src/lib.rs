@@ -50,6 +50,38 @@ pub struct AppState {
     policy: Arc<config::PolicyCache>,
     limiter: Arc<security::LoginLimiter>,
     scheme_cache: Arc<SchemeCache>,
+    reported_cache: Arc<ReportedCache>,
+}
+
+/// Each month's reported indicators by unit, re-read only when the month's
+/// fingerprint (number of entries, latest change) moves — correct across processes,
+/// since the fingerprint comes from the database.
+#[derive(Default)]
+pub(crate) struct ReportedCache {
+    months: std::sync::Mutex<HashMap<(i32, String), ((i64, Option<String>), Arc<Reported>)>>,
+}
+
+/// Unit id → the ids of the indicators it reported.
+pub(crate) type Reported = HashMap<String, std::collections::HashSet<String>>;
+
+impl ReportedCache {
+    pub async fn get(&self, store: &Store, year: i32, month: &str) -> Result<Arc<Reported>, WebError> {
+        let fingerprint = store.month_fingerprint(year, month).await?;
+        let key = (year, month.to_string());
+        let poisoned = || WebError::Internal("reported cache poisoned".into());
+        if let Some((f, set)) = self.months.lock().map_err(|_| poisoned())?.get(&key) {
+            if *f == fingerprint {
+                return Ok(set.clone());
+            }
+        }
+        let mut reported = Reported::new();
+        for (unit, indicator) in store.reported_in_month(year, month).await? {
+            reported.entry(unit).or_default().insert(indicator);
+        }
+        let set = Arc::new(reported);
+        self.months.lock().map_err(|_| poisoned())?.insert(key, (fingerprint, set.clone()));
+        Ok(set)
+    }
 }
 
 /// Compiled schemes by (year, version): a stored version never changes, so it is
@@ -90,6 +122,7 @@ impl AppState {
             policy: Arc::new(config::PolicyCache::default()),
             limiter: Arc::new(limiter),
             scheme_cache: Arc::new(SchemeCache::default()),
+            reported_cache: Arc::new(ReportedCache::default()),
         }
     }
 

@@ -9,3 +9,6 @@ ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0
 -- The audit viewer filters by actor and time.
 CREATE INDEX audit_log_by_actor ON audit_log (actor, seq);
 CREATE INDEX audit_log_by_at ON audit_log (at);
+
+-- Dashboards count a month's reports of every unit.
+CREATE INDEX entries_by_month ON entries (year, month);

@@ -128,9 +128,7 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
     if let Some((info, scheme)) = latest {
         let year = info.year;
         scheme_name = Some(format!("{} (v{})", info.name, info.version));
-        let reported = state.store.reported_in_month(year, &month.to_string()).await?;
-        let reported: std::collections::HashSet<(&str, &str)> =
-            reported.iter().map(|(u, i)| (u.as_str(), i.as_str())).collect();
+        let reported = state.reported_cache.get(&state.store, year, &month.to_string()).await?;
         for (ui, unit) in scheme.units.iter().enumerate() {
             if !viewer.can(Action::ViewUnit, Target::Unit(&unit.id)) || viewer_is_assessor_only(viewer) {
                 continue;
@@ -148,7 +146,7 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
                     wanted.then_some(node.id.as_str())
                 })
                 .collect();
-            let done = due_ids.iter().filter(|id| reported.contains(&(unit.id.as_str(), **id))).count();
+            let done = reported.get(&unit.id).map_or(0, |r| due_ids.iter().filter(|id| r.contains(**id)).count());
             due.push(DueRow { unit_id: unit.id.clone(), unit_name: unit.name.clone(), due: due_ids.len(), reported: done });
         }
     }
@@ -157,7 +155,7 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
     due.truncate(20);
     let sees_all = viewer.can(Action::ViewAudit, Target::Nothing);
     let filter = AuditFilter { actor: (!sees_all).then(|| viewer.actor.clone()), ..AuditFilter::default() };
-    let (entries, _) = state.store.search_audit(&filter, 0, 10).await?;
+    let entries = state.store.recent_audit(&filter, 10).await?;
     let activity = entries
         .into_iter()
         .map(|e| ActivityRow { at: short_time(&e.at), actor: e.actor, action: e.action, object: format!("{} {}", e.object_type, e.object_id) })

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 
 use crate::common::{TestApp, backend_tests};
 
-backend_tests!(menus_show_what_the_role_may_do, language_switch, public_home_lists_units, admin_creates_unit_and_audit_shows_it, form_errors_keep_input, lists_sort_filter_and_page);
+backend_tests!(dashboard_counts_due_reports, menus_show_what_the_role_may_do, language_switch, public_home_lists_units, admin_creates_unit_and_audit_shows_it, form_errors_keep_input, lists_sort_filter_and_page);
 
 fn menu(html: &str) -> Vec<String> {
     let Some(start) = html.find("<ul id=\"menu\">") else { return Vec::new() };
@@ -113,4 +113,57 @@ async fn lists_sort_filter_and_page(app: TestApp) {
     assert!(body.contains("共 ") && body.contains("条"), "a pager");
     let body = app.get(Some(&s), "/audit?from=2027-13-01").await.text().await.unwrap();
     assert!(body.contains("is not a date"), "a bad filter is named");
+}
+
+/// The dashboard's due month is the previous calendar month; its counts follow the
+/// scheme's assignments and the entries, and move when an entry arrives.
+async fn dashboard_counts_due_reports(app: TestApp) {
+    use chrono::Datelike;
+    let today = chrono::Local::now().date_naive();
+    let (year, month) = if today.month() == 1 { (today.year() - 1, 12) } else { (today.year(), today.month() - 1) };
+    let scheme: jixiao_core::scheme::SchemeFile = serde_json::from_value(serde_json::json!({
+        "year": year, "name": "测试方案",
+        "groups": [{"id": "dept", "name": "区直部门"}, {"id": "street", "name": "街道"}],
+        "units": [{"id": "u01", "name": "区发改局", "group": "dept"}, {"id": "u02", "name": "区财政局", "group": "dept"},
+                  {"id": "s01", "name": "城关街道", "group": "street"}],
+        "grades": [{"name": "合格"}],
+        "tree": [{"id": "A", "name": "职能履行", "points": 10, "children": [
+            {"id": "A1", "name": "月度指标", "points": 5, "fields": [{"key": "v", "name": "值"}], "formula": "min(v, points)",
+             "assign": [{"group": "dept"}]},
+            {"id": "A2", "name": "季度指标", "points": 5, "frequency": "quarterly", "fields": [{"key": "v", "name": "值"}],
+             "formula": "min(v, points)", "assign": [{"group": "dept"}, {"group": "street"}]}]}]
+    })).unwrap();
+    let mut tx = app.store.begin("test").await.unwrap();
+    app.store.import_scheme(&mut tx, &scheme, "test").await.unwrap();
+    tx.audit("scheme.import", "scheme", &year.to_string(), None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    let quarterly_due = month % 3 == 0;
+    let due_u01 = 1 + usize::from(quarterly_due);
+    let office = app.session("office").await;
+    let body = app.get(Some(&office), "/").await.text().await.unwrap();
+    assert!(body.contains(&format!("id=\"due-month\">{year}-{month:02}<")), "the due month");
+    assert!(body.contains("id=\"complete-units\">0 / 3<") || (!quarterly_due && body.contains("id=\"complete-units\">1 / 3<")),
+        "s01 has nothing due outside quarter ends");
+    let row = |html: &str, unit: &str| -> (usize, usize) {
+        let i = html.find(&format!("/units/{unit}\"")).unwrap_or_else(|| panic!("{unit} row"));
+        let nums: Vec<usize> = html[i..].split("class=\"num\">").skip(1).take(2).map(|s| s[..s.find('<').unwrap()].parse().unwrap()).collect();
+        (nums[0], nums[1])
+    };
+    assert_eq!(row(&body, "u01"), (due_u01, 0));
+    let entry = jixiao_core::data::EntryRow {
+        unit: "u01".into(),
+        indicator: "A1".into(),
+        month: format!("{year}-{month:02}"),
+        values: serde_json::from_value(serde_json::json!({"v": 3})).unwrap(),
+    };
+    let mut tx = app.store.begin("test").await.unwrap();
+    app.store.upsert_entry(&mut tx, year, &entry, None).await.unwrap();
+    tx.audit("entry.update", "entry", "u01/A1", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    let body = app.get(Some(&office), "/").await.text().await.unwrap();
+    assert_eq!(row(&body, "u01"), (due_u01, 1), "the new entry counts at once");
+    // A reporter sees only its unit.
+    let reporter = app.session("reporter").await;
+    let body = app.get(Some(&reporter), "/").await.text().await.unwrap();
+    assert!(body.contains("/units/u01\"") && !body.contains("/units/u02\""));
 }
