@@ -1,0 +1,257 @@
+// Browser end-to-end tests of the web shell (issue 5): Debian's chromium, driven by
+// playwright-core, against a demo database served by `jixiao serve`. Run them with
+// scripts/browser-test, which sets JIXIAO_BASE_URL and JIXIAO_SCREENSHOTS.
+//
+// Every page a test opens is checked for script errors and CSP violations (both reach
+// the console), and every screenshot for a page wider than the window.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.JIXIAO_BASE_URL;
+if (!BASE) {
+  throw new Error('JIXIAO_BASE_URL is not set: run these tests with scripts/browser-test');
+}
+const SHOTS = process.env.JIXIAO_SCREENSHOTS || path.resolve(import.meta.dirname, '../../test-artifacts/screenshots');
+mkdirSync(SHOTS, { recursive: true });
+
+// The demo accounts of crates/core/src/generate/users.rs, and the menu each may see.
+const MENU_ALL = ['首页', '单位', '审计日志', '用户管理', '组织机构', '接口令牌', '系统设置', '个人设置'];
+const MENU_AUDIT = ['首页', '单位', '审计日志', '个人设置'];
+const MENU_PLAIN = ['首页', '单位', '个人设置'];
+const ROLES = [
+  ['admin', MENU_ALL],
+  ['office', MENU_AUDIT],
+  ['assessor', MENU_PLAIN],
+  ['reporter', MENU_PLAIN],
+  ['head', MENU_PLAIN],
+  ['leader', MENU_AUDIT],
+  ['staff', MENU_PLAIN],
+];
+const password = (user) => `Demo!2027${user}`;
+
+// Unique per run, so that reruns on the same database do not collide.
+const RUN = Date.now().toString(36);
+
+let browser;
+
+before(async () => {
+  // launch() gives chromium a fresh temporary profile (user-data-dir) of its own and
+  // removes it on close.
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/** A fresh browser context (no cookies) with a Chinese browser, and one page in it. */
+async function open(t, options = {}) {
+  const context = await browser.newContext({
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+    viewport: { width: 1280, height: 800 },
+    ...options,
+  });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`script error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  t.after(async () => {
+    await context.close();
+  });
+  return {
+    page,
+    /**
+     * Fails the test if any page of this context had a script error or a CSP violation;
+     * `expected` matches messages the test itself provoked (a page answered 403).
+     */
+    clean(expected = null) {
+      const left = problems.filter((p) => !(expected && expected.test(p)));
+      assert.deepEqual(left, [], 'pages log no errors');
+    },
+  };
+}
+
+/** A screenshot (of the whole page unless `full` is false), after checking that nothing is wider than the window. */
+async function shot(page, name, { full = true } = {}) {
+  const { scroll, client } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    client: document.documentElement.clientWidth,
+  }));
+  assert.ok(scroll <= client, `${name}: the page is ${scroll}px wide in a ${client}px window`);
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: full });
+}
+
+async function menu(page) {
+  return page.locator('#menu a').allTextContents();
+}
+
+async function login(page, user, pass = password(user)) {
+  await page.goto(`${BASE}/login`);
+  await page.fill('#username', user);
+  await page.fill('#password', pass);
+  await page.click('#login-submit');
+  await page.waitForLoadState('load');
+}
+
+async function logout(page) {
+  await page.click('#logout');
+  await page.waitForURL((u) => u.pathname === '/login');
+  assert.equal(await page.textContent('#flash'), '您已安全退出。');
+  assert.equal(await page.locator('#menu').count(), 0, 'no menu once signed out');
+}
+
+test('the public front page lists the 76 demo units without login', async (t) => {
+  const { page, clean } = await open(t);
+  const response = await page.goto(`${BASE}/`);
+  assert.equal(response.status(), 200);
+  // The 76 units of the demo district, and besides them only units an earlier run of
+  // these tests made (on a fresh demo database: none).
+  const ids = await page.locator('.unit .id').allTextContents();
+  assert.equal(ids.filter((id) => !id.startsWith('e2e_')).length, 76);
+  assert.equal(await page.textContent('#unit-count'), String(ids.length));
+  assert.equal(await page.locator('#menu').count(), 0, 'no menu before login');
+  assert.ok(await page.isVisible('#login-link'));
+  await shot(page, 'public-home');
+  clean();
+});
+
+test('a wrong password shows the login error', async (t) => {
+  const { page, clean } = await open(t);
+  await login(page, 'staff', 'not-the-password');
+  assert.equal(new URL(page.url()).pathname, '/login');
+  const error = await page.textContent('#login-error');
+  assert.match(error, /[\u4e00-\u9fff]/, 'the message is in Chinese');
+  assert.equal(await page.inputValue('#username'), 'staff', 'the username is kept');
+  assert.equal(await page.inputValue('#password'), '', 'the password is not');
+  await shot(page, 'login-error');
+  clean();
+});
+
+for (const [role, expected] of ROLES) {
+  test(`${role} logs in, sees the dashboard and exactly the menu of the role, logs out`, async (t) => {
+    const { page, clean } = await open(t);
+    await login(page, role);
+    assert.equal(new URL(page.url()).pathname, '/', 'the dashboard is the home page');
+    assert.equal(await page.locator('#login-error').count(), 0);
+    assert.match(await page.textContent('main h1'), /^您好，/);
+    assert.ok(await page.isVisible('#due-month'), 'the dashboard shows the month due');
+    assert.ok(await page.isVisible('#who-name'), 'the header names the user');
+    assert.deepEqual(await menu(page), expected);
+    assert.equal(await page.textContent('#menu a.active'), '首页');
+    await shot(page, `dashboard-${role}`);
+    await logout(page);
+    clean();
+  });
+}
+
+test('the language switch turns the pages into English and back', async (t) => {
+  const { page, clean } = await open(t);
+  await login(page, 'leader');
+  assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+  // With scripts on, the select submits itself and its button is hidden.
+  assert.equal(await page.isHidden('[data-autosubmit-button]'), true);
+  await page.selectOption('#lang-switch', 'en');
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  assert.equal(new URL(page.url()).pathname, '/', 'back on the page it was switched on');
+  assert.deepEqual(await menu(page), ['Home', 'Units', 'Audit log', 'My account']);
+  assert.match(await page.textContent('main h1'), /^Welcome, /);
+  await shot(page, 'language-en');
+  // The choice is the user's: it holds on another page.
+  await page.goto(`${BASE}/units`);
+  assert.equal(await page.textContent('#menu a.active'), 'Units');
+  await page.selectOption('#lang-switch', 'zh-CN');
+  await page.waitForFunction(() => document.documentElement.lang === 'zh-CN');
+  assert.equal(new URL(page.url()).pathname, '/units');
+  assert.deepEqual(await menu(page), MENU_AUDIT);
+  await shot(page, 'language-zh', { full: false });
+  clean();
+});
+
+test('without scripts the language is switched by its button', async (t) => {
+  const { page, clean } = await open(t, { javaScriptEnabled: false });
+  await page.goto(`${BASE}/login`);
+  assert.equal(await page.textContent('main h1'), '用户登录');
+  await page.selectOption('#lang-switch', 'en');
+  await page.click('[data-autosubmit-button]');
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  assert.equal(new URL(page.url()).pathname, '/login');
+  assert.ok(await page.isVisible('#login-submit'));
+  assert.equal(await page.textContent('#login-submit'), 'Log in');
+  await shot(page, 'login-en-noscript');
+  await page.selectOption('#lang-switch', 'zh-CN');
+  await page.click('[data-autosubmit-button]');
+  await page.waitForFunction(() => document.documentElement.lang === 'zh-CN');
+  clean();
+});
+
+test('admin creates a unit and finds it in the list and the audit log', async (t) => {
+  const { page, clean } = await open(t);
+  await login(page, 'admin');
+  const id = `e2e_${RUN}`;
+  const name = `浏览器测试单位${RUN}`;
+
+  await page.goto(`${BASE}/admin/units/new`);
+  await page.fill('#id', id);
+  await page.fill('#name', name);
+  const groups = await page.locator('#group option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+  assert.ok(groups.length >= 2, 'the demo has groups to choose from');
+  await page.selectOption('#group', groups[0]);
+  await page.fill('#sort_order', '990');
+  await shot(page, 'unit-form');
+  await page.click('#save-unit');
+  await page.waitForURL((u) => u.pathname === '/admin/units' && u.searchParams.get('flash') === 'unit_created');
+  assert.equal(await page.textContent('#flash'), '单位已创建。');
+  await shot(page, 'units-created', { full: false });
+
+  await page.goto(`${BASE}/admin/units?q=${encodeURIComponent(id)}`);
+  const rows = page.locator('#org-units tr', { hasText: id });
+  assert.equal(await rows.count(), 1, 'the new unit is listed');
+  assert.match(await rows.first().textContent(), new RegExp(name));
+  await shot(page, 'units-list');
+
+  await page.goto(`${BASE}/audit?action=unit`);
+  const entries = page.locator('#audit-table tr', { hasText: id });
+  assert.equal(await entries.count(), 1, 'one audit entry names the new unit');
+  const entry = await entries.first().textContent();
+  assert.match(entry, /unit\.add/);
+  assert.match(entry, new RegExp(name));
+  assert.match(entry, /admin|王磊/, 'the entry names who did it');
+  await shot(page, 'audit-unit');
+  clean();
+});
+
+test('a reporter opening /admin/users gets the friendly 403 page', async (t) => {
+  const { page, clean } = await open(t);
+  await login(page, 'reporter');
+  const response = await page.goto(`${BASE}/admin/users`);
+  assert.equal(response.status(), 403);
+  assert.ok(await page.isVisible('#error'));
+  const text = await page.textContent('#error');
+  assert.match(text, /无权访问/);
+  assert.match(text, /您没有权限访问此页面或数据。/);
+  assert.doesNotMatch(text, /ManageUsers|panic|Error\b/, 'no detail for the user');
+  assert.deepEqual(await menu(page), MENU_PLAIN, 'the menu is still the reporter\'s');
+  await shot(page, 'forbidden');
+  clean(/status of 403/);
+});
