@@ -140,6 +140,14 @@ impl Store {
         Ok(Store::from_parts(pool, backend, options.hash_algorithm, redacted))
     }
 
+    /// Applies the embedded migrations up to `version` only: for tests of upgrading a
+    /// database made by an older jixiao.
+    #[doc(hidden)]
+    pub async fn migrate_to(&self, version: i64) -> Result<()> {
+        migrator_upto(self.backend(), version).run(self.pool()).await?;
+        Ok(())
+    }
+
     /// Applies every embedded migration the database lacks. Idempotent; safe to run while
     /// no server is writing. Returns the schema version afterwards.
     pub async fn migrate(&self) -> Result<i64> {
@@ -219,12 +227,17 @@ impl Store {
 
 /// The migrator for a backend, built from the embedded SQL.
 fn migrator(backend: Backend) -> Migrator {
+    migrator_upto(backend, i64::MAX)
+}
+
+fn migrator_upto(backend: Backend, version: i64) -> Migrator {
     let list = match backend {
         Backend::Sqlite => SQLITE_MIGRATIONS,
         Backend::Postgres => POSTGRES_MIGRATIONS,
     };
     Migrator::with_migrations(
         list.iter()
+            .filter(|m| m.0 <= version)
             .map(|&(version, description, sql)| {
                 Migration::new(version, Cow::Borrowed(description), MigrationType::Simple, sql.into_sql_str(), false)
             })

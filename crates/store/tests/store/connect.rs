@@ -4,7 +4,7 @@ use jixiao_store::{Backend, Store, StoreError, StoreOptions};
 
 use crate::common::{TestDb, backend_tests};
 
-backend_tests!(empty_database_needs_migration, migrate_from_empty, newer_schema_is_refused, reports_backend);
+backend_tests!(empty_database_needs_migration, migrate_from_empty, upgrade_from_version_1_in_place, newer_schema_is_refused, reports_backend);
 
 async fn empty_database_needs_migration(db: TestDb) {
     let err = Store::connect(&db.url).await.unwrap_err();
@@ -133,4 +133,29 @@ async fn sqlite_in_memory_keeps_one_database() {
     for _ in 0..3 {
         assert_eq!(store.groups().await.unwrap().len(), 1);
     }
+}
+
+/// A database made by the first release keeps its data through `jixiao migrate`.
+async fn upgrade_from_version_1_in_place(db: TestDb) {
+    let store = db.unchecked().await;
+    store.migrate_to(1).await.unwrap();
+    db.raw(&store, "INSERT INTO groups (id, name, disabled, created_at) VALUES ('dept', '区直部门', 0, '2027-01-01T00:00:00.000000Z')").await;
+    db.raw(
+        &store,
+        "INSERT INTO users (username, display_name, password_hash, disabled, failed_logins, language, created_at, \
+         password_changed_at) VALUES ('old', '老用户', 'x', 0, 0, 'zh-CN', '2027-01-01T00:00:00.000000Z', \
+         '2027-01-01T00:00:00.000000Z')",
+    )
+    .await;
+    store.close().await;
+    let err = Store::connect(&db.url).await.unwrap_err();
+    assert!(matches!(err, StoreError::NeedsMigration { database: Some(1), .. }), "{err:?}");
+    let store = db.unchecked().await;
+    assert_eq!(store.migrate().await.unwrap(), jixiao_store::SCHEMA_VERSION);
+    store.close().await;
+    let store = Store::connect(&db.url).await.unwrap();
+    let user = store.user_by_username("old").await.unwrap().expect("the user survived");
+    assert_eq!(user.display_name, "老用户");
+    assert!(!user.must_change_password, "the new column has its default");
+    assert_eq!(store.groups().await.unwrap().len(), 1);
 }
