@@ -12,3 +12,4 @@ pub mod period;
 pub mod round;
 pub mod scheme;
 pub mod score;
+pub mod workflow;

@@ -150,6 +150,9 @@ pub enum Action {
     ManageSettings,
     /// Read the audit log (处处留迹).
     ViewAudit,
+    /// Take a step of the reporting workflow on an entry (which step, is
+    /// `workflow::roles_for`).
+    HandleEntries,
 }
 
 /// The roles that may take `action` (their scope still applies to unit targets).
@@ -160,6 +163,7 @@ pub fn roles_for(action: Action) -> &'static [Role] {
         Action::ViewUnit => &[Admin, Office, Assessor, Reporter, Head, Leader, Staff],
         Action::ManageOrganisation | Action::ManageUsers | Action::ManageTokens | Action::ManageSettings => &[Admin],
         Action::ViewAudit => &[Admin, Office, Leader],
+        Action::HandleEntries => &[Office, Assessor, Reporter, Head],
     }
 }
 

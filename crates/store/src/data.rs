@@ -27,7 +27,7 @@ pub struct StoredEntry {
     pub id: i64,
     pub year: i32,
     pub row: EntryRow,
-    /// `accepted` until the reporting workflow arrives.
+    /// The reporting workflow's state (`core::workflow::EntryState`); imports are `accepted`.
     pub state: String,
     pub version: i64,
     pub updated_by: String,
@@ -156,6 +156,19 @@ impl Store {
         row: &EntryRow,
         expected_version: Option<i64>,
     ) -> Result<i64> {
+        self.save_entry(tx, year, row, expected_version, "accepted").await
+    }
+
+    /// Writes one entry's values and puts it in `state` (the reporting workflow,
+    /// `core::workflow`), with the optimistic locking of `upsert_entry`.
+    pub async fn save_entry(
+        &self,
+        tx: &mut WriteTx,
+        year: i32,
+        row: &EntryRow,
+        expected_version: Option<i64>,
+        state: &str,
+    ) -> Result<i64> {
         check_entry(year, row)
             .map_err(|m| StoreError::invalid(format!("entry {}: {m}", entry_object_id(year, row))))?;
         if !unit_exists(tx, &row.unit).await? {
@@ -174,7 +187,7 @@ impl Store {
             // the other transaction and then does nothing.
             None => sqlx::query(
                 "INSERT INTO entries (year, unit_id, indicator_id, month, values_json, state, version, updated_by, \
-                 updated_at) VALUES ($1, $2, $3, $4, $5, 'accepted', 1, $6, $7) \
+                 updated_at) VALUES ($1, $2, $3, $4, $5, $8, 1, $6, $7) \
                  ON CONFLICT (year, unit_id, indicator_id, month) DO NOTHING",
             )
             .bind(year)
@@ -184,6 +197,7 @@ impl Store {
             .bind(&values)
             .bind(&actor)
             .bind(&at)
+            .bind(state)
             .execute(tx.conn())
             .await?
             .rows_affected(),
@@ -191,8 +205,8 @@ impl Store {
             // atomic statement: PostgreSQL re-evaluates it after waiting for a concurrent
             // writer's row lock, SQLite has only one writer at a time.
             Some(v) => sqlx::query(
-                "UPDATE entries SET values_json = $1, version = version + 1, updated_by = $2, updated_at = $3 \
-                 WHERE year = $4 AND unit_id = $5 AND indicator_id = $6 AND month = $7 AND version = $8",
+                "UPDATE entries SET values_json = $1, version = version + 1, updated_by = $2, updated_at = $3, \
+                 state = $9 WHERE year = $4 AND unit_id = $5 AND indicator_id = $6 AND month = $7 AND version = $8",
             )
             .bind(&values)
             .bind(&actor)
@@ -202,6 +216,7 @@ impl Store {
             .bind(&row.indicator)
             .bind(&row.month)
             .bind(v)
+            .bind(state)
             .execute(tx.conn())
             .await?
             .rows_affected(),
@@ -223,6 +238,65 @@ impl Store {
             expected: expected_version,
             current,
         })
+    }
+
+    /// Moves an entry to `state` (a workflow step that does not change the values),
+    /// if it is still at `expected_version`; returns the new version.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn set_entry_state(
+        &self,
+        tx: &mut WriteTx,
+        year: i32,
+        unit: &str,
+        indicator: &str,
+        month: &str,
+        expected_version: i64,
+        state: &str,
+    ) -> Result<i64> {
+        let done = sqlx::query(
+            "UPDATE entries SET state = $1, version = version + 1, updated_by = $2, updated_at = $3 \
+             WHERE year = $4 AND unit_id = $5 AND indicator_id = $6 AND month = $7 AND version = $8",
+        )
+        .bind(state)
+        .bind(tx.actor().to_string())
+        .bind(now())
+        .bind(year)
+        .bind(unit)
+        .bind(indicator)
+        .bind(month)
+        .bind(expected_version)
+        .execute(tx.conn())
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(expected_version + 1);
+        }
+        let current: Option<i64> = sqlx::query_scalar(
+            "SELECT version FROM entries WHERE year = $1 AND unit_id = $2 AND indicator_id = $3 AND month = $4",
+        )
+        .bind(year)
+        .bind(unit)
+        .bind(indicator)
+        .bind(month)
+        .fetch_optional(tx.conn())
+        .await?;
+        Err(StoreError::Conflict {
+            what: format!("entry {year}/{unit}/{indicator}/{month}"),
+            expected: Some(expected_version),
+            current,
+        })
+    }
+
+    /// A unit's entries of one month (a monthly form), every state, by indicator.
+    pub async fn form_entries(&self, year: i32, unit: &str, month: &str) -> Result<Vec<StoredEntry>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries WHERE year = $1 AND unit_id = $2 AND month = $3 ORDER BY indicator_id"
+        )))
+        .bind(year)
+        .bind(unit)
+        .bind(month)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(entry_from_row).collect()
     }
 
     /// One entry with its version, if reported.
@@ -321,11 +395,12 @@ impl Store {
         Ok(record)
     }
 
-    /// A year's data as a data file, for scoring: entries by unit, indicator and month,
+    /// A year's data as a data file, for scoring: the accepted entries (the reporting
+    /// workflow's drafts and submissions do not count yet) by unit, indicator and month,
     /// records in the order they were added.
     pub async fn data_file(&self, year: i32) -> Result<DataFile> {
         Ok(DataFile {
-            entries: self.entries(year).await?,
+            entries: self.stored_entries(year).await?.into_iter().filter(|e| e.state == "accepted").map(|e| e.row).collect(),
             records: self.records(year).await?.into_iter().map(|r| r.row).collect(),
         })
     }
