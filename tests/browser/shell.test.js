@@ -21,13 +21,15 @@ mkdirSync(SHOTS, { recursive: true });
 // The demo accounts of crates/core/src/generate/users.rs, and the menu each may see.
 const MENU_ALL = ['首页', '单位', '审计日志', '用户管理', '组织机构', '接口令牌', '系统设置', '个人设置'];
 const MENU_AUDIT = ['首页', '单位', '审计日志', '个人设置'];
+const MENU_OFFICE = ['首页', '单位', '数据填报', '审计日志', '个人设置'];
+const MENU_REPORTING = ['首页', '单位', '数据填报', '个人设置'];
 const MENU_PLAIN = ['首页', '单位', '个人设置'];
 const ROLES = [
   ['admin', MENU_ALL],
-  ['office', MENU_AUDIT],
-  ['assessor', MENU_PLAIN],
-  ['reporter', MENU_PLAIN],
-  ['head', MENU_PLAIN],
+  ['office', MENU_OFFICE],
+  ['assessor', MENU_REPORTING],
+  ['reporter', MENU_REPORTING],
+  ['head', MENU_REPORTING],
   ['leader', MENU_AUDIT],
   ['staff', MENU_PLAIN],
 ];
@@ -251,7 +253,7 @@ test('a reporter opening /admin/users gets the friendly 403 page', async (t) => 
   assert.match(text, /无权访问/);
   assert.match(text, /您没有权限访问此页面或数据。/);
   assert.doesNotMatch(text, /ManageUsers|panic|Error\b/, 'no detail for the user');
-  assert.deepEqual(await menu(page), MENU_PLAIN, 'the menu is still the reporter\'s');
+  assert.deepEqual(await menu(page), MENU_REPORTING, 'the menu is still the reporter\'s');
   await shot(page, 'forbidden');
   clean(/status of 403/);
 });

@@ -183,15 +183,16 @@ pub fn allows(grants: &[Grant], action: Action, target: Target<'_>) -> bool {
     let roles = roles_for(action);
     grants.iter().filter(|g| roles.contains(&g.role)).any(|g| match target {
         Target::Nothing => true,
-        Target::Unit(unit) => g.scope.covers_unit(unit) || own_unit_of_assessor(g, action),
+        Target::Unit(unit) => g.scope.covers_unit(unit) || assessor_spans_units(g, action),
         Target::Indicator { unit, indicator } => g.scope.covers_indicator(unit, indicator),
     })
 }
 
-/// An assessor (scoped by indicators) may still see units' pages: which indicator
-/// data it sees there is filtered by indicator.
-fn own_unit_of_assessor(grant: &Grant, action: Action) -> bool {
-    grant.role == Role::Assessor && action == Action::ViewUnit
+/// An assessor (scoped by indicators) works across units: it may open any unit's page
+/// and form, where what it sees and enters is limited to its indicators (checked with
+/// `Target::Indicator`).
+fn assessor_spans_units(grant: &Grant, action: Action) -> bool {
+    grant.role == Role::Assessor && matches!(action, Action::ViewUnit | Action::HandleEntries)
 }
 
 /// The units of `candidates` that `grants` may take `action` on, in the given order.

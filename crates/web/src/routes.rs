@@ -53,7 +53,7 @@ fn route(method: &'static str, path: &'static str, access: Access, handler: Meth
 fn table() -> Vec<Route> {
     use Access::*;
     use Action::*;
-    use pages::{account, admin, audit, home, login, units};
+    use pages::{account, admin, audit, home, login, report, units};
     vec![
         route("GET", "/", Public, get(home::home)),
         route("GET", "/healthz", Public, get(pages::health)),
@@ -67,6 +67,11 @@ fn table() -> Vec<Route> {
         route("POST", "/account/password", SignedIn, post(account::change_password)),
         route("GET", "/units", Can(ViewOrganisation), get(units::list)),
         route("GET", "/units/{unit}", CanUnit(ViewUnit), get(units::show)),
+        route("GET", "/report", Can(HandleEntries), get(report::mine)),
+        route("GET", "/reports", Can(HandleEntries), get(report::status)),
+        route("POST", "/reports/accept", Can(HandleEntries), post(report::accept_all)),
+        route("GET", "/units/{unit}/report/{month}", CanUnit(ViewUnit), get(report::form)),
+        route("POST", "/units/{unit}/report/{month}", CanUnit(HandleEntries), post(report::submit)),
         route("GET", "/audit", Can(ViewAudit), get(audit::list)),
         route("GET", "/admin/users", Can(ManageUsers), get(admin::users::list)),
         route("GET", "/admin/users/new", Can(ManageUsers), get(admin::users::new_form)),

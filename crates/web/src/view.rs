@@ -21,9 +21,10 @@ pub struct NavItem {
 
 /// The menu: (path, catalogue key). An entry shows only when the viewer passes the
 /// access rule of its route in the route table.
-const MENU: [(&str, &str); 8] = [
+const MENU: [(&str, &str); 9] = [
     ("/", "nav.home"),
     ("/units", "nav.units"),
+    ("/reports", "nav.reports"),
     ("/audit", "nav.audit"),
     ("/admin/users", "nav.users"),
     ("/admin/units", "nav.org"),

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod audit;
 pub mod home;
 pub mod login;
+pub mod report;
 pub mod units;
 
 use askama::Template;

@@ -7,3 +7,4 @@ mod security;
 mod sessions;
 mod pages;
 mod api;
+mod report;

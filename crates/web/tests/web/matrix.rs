@@ -22,11 +22,14 @@ enum Who {
     Roles(&'static [&'static str]),
     /// All-unit roles for any unit; unit roles for their own unit only.
     UnitScoped,
+    /// These roles; among them unit roles for their own unit only.
+    UnitScopedRoles(&'static [&'static str]),
 }
 
 const ALL_ROLES: [&str; 7] = ["admin", "office", "leader", "assessor", "reporter", "head", "staff"];
 const ADMIN: &[&str] = &["admin"];
 const AUDIT: &[&str] = &["admin", "office", "leader"];
+const HANDLERS: &[&str] = &["office", "assessor", "reporter", "head"];
 const ORG: &[&str] = &["admin", "office", "leader", "assessor", "reporter", "head", "staff"];
 
 fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
@@ -44,6 +47,11 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("POST", "/account/password"), SignedIn),
         (("GET", "/units"), Roles(ORG)),
         (("GET", "/units/{unit}"), UnitScoped),
+        (("GET", "/report"), Roles(HANDLERS)),
+        (("GET", "/reports"), Roles(HANDLERS)),
+        (("POST", "/reports/accept"), Roles(HANDLERS)),
+        (("GET", "/units/{unit}/report/{month}"), UnitScoped),
+        (("POST", "/units/{unit}/report/{month}"), UnitScopedRoles(HANDLERS)),
         (("GET", "/audit"), Roles(AUDIT)),
         (("GET", "/admin/users"), Roles(ADMIN)),
         (("GET", "/admin/users/new"), Roles(ADMIN)),
@@ -84,6 +92,9 @@ fn allowed(who: Who, role: Option<&str>, own: bool) -> bool {
         (Who::SignedIn, Some(_)) => true,
         (Who::Roles(roles), Some(r)) => roles.contains(&r),
         (Who::UnitScoped, Some(r)) => matches!(r, "admin" | "office" | "leader" | "assessor") || own,
+        (Who::UnitScopedRoles(roles), Some(r)) => {
+            roles.contains(&r) && (matches!(r, "admin" | "office" | "leader" | "assessor") || own)
+        }
     }
 }
 
@@ -115,7 +126,8 @@ async fn every_route_every_role(app: TestApp) {
                     .replace("{unit}", unit)
                     .replace("{id}", &victim)
                     .replace("{group}", "street")
-                    .replace("{file}", "app.css");
+                    .replace("{file}", "app.css")
+                    .replace("{month}", "2027-03");
                 // A fresh session per request: a route may end sessions or change state.
                 let session: Option<Session> = match role {
                     Some(r) => Some(app.session(r).await),

@@ -16,9 +16,9 @@ fn menu(html: &str) -> Vec<String> {
 async fn menus_show_what_the_role_may_do(app: TestApp) {
     let cases: [(&str, &[&str]); 4] = [
         ("admin", &["/", "/units", "/audit", "/admin/users", "/admin/units", "/admin/tokens", "/admin/settings", "/account"]),
-        ("office", &["/", "/units", "/audit", "/account"]),
+        ("office", &["/", "/units", "/reports", "/audit", "/account"]),
         ("leader", &["/", "/units", "/audit", "/account"]),
-        ("reporter", &["/", "/units", "/account"]),
+        ("reporter", &["/", "/units", "/reports", "/account"]),
     ];
     for (role, expected) in cases {
         let s = app.session(role).await;

@@ -1,0 +1,196 @@
+//! The monthly form and its workflow through the pages: save, submit, approve,
+//! accept, return; optimistic locking; scope; bad input saving nothing; scores
+//! counting only accepted data.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::common::{TestApp, backend_tests};
+
+backend_tests!(workflow_end_to_end, bad_input_saves_nothing, second_writer_gets_a_conflict, scope_and_forged_steps);
+
+const MONTH: &str = "2027-03";
+const FORM: &str = "/units/u01/report/2027-03";
+
+async fn seed(app: &TestApp) {
+    let scheme: jixiao_core::scheme::SchemeFile = serde_json::from_value(json!({
+        "year": 2027, "name": "测试方案",
+        "groups": [{"id": "dept", "name": "区直部门"}, {"id": "street", "name": "街道"}],
+        "units": [{"id": "u01", "name": "区发改局", "group": "dept"}, {"id": "u02", "name": "区财政局", "group": "dept"},
+                  {"id": "s01", "name": "城关街道", "group": "street"}],
+        "grades": [{"name": "合格"}],
+        "tree": [{"id": "A", "name": "职能履行", "points": 10, "children": [
+            {"id": "A1", "name": "到位资金", "points": 10,
+             "fields": [{"key": "actual", "name": "累计到位资金", "min": 0, "max": 1000}],
+             "params": {"target": 100},
+             "formula": "min(actual / target, 1) * points", "assign": [{"group": "dept"}]}]}]
+    }))
+    .unwrap();
+    let mut tx = app.store.begin("test").await.unwrap();
+    app.store.import_scheme(&mut tx, &scheme, "test").await.unwrap();
+    tx.audit("scheme.import", "scheme", "2027", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn entry_state(app: &TestApp) -> Option<(String, serde_json::Value)> {
+    app.store.entry(2027, "u01", "A1", MONTH).await.unwrap().map(|e| (e.state, serde_json::Value::Object(e.row.values)))
+}
+
+/// The version the form shows for A1.
+async fn shown_version(app: &TestApp, s: &crate::common::Session) -> String {
+    let body = app.get(Some(s), FORM).await.text().await.unwrap();
+    let i = body.find("name=\"ver.A1\" value=\"").expect("a version field") + "name=\"ver.A1\" value=\"".len();
+    body[i..i + body[i..].find('"').unwrap()].to_string()
+}
+
+async fn total(app: &TestApp) -> Option<f64> {
+    let rows = app.store.scores(2027, 1, MONTH).await.unwrap();
+    rows.into_iter().find(|r| r.unit_id == "u01").and_then(|r| r.result["scores"]["A1"].as_f64())
+}
+
+async fn workflow_end_to_end(app: TestApp) {
+    seed(&app).await;
+    let reporter = app.session("reporter").await;
+    let head = app.session("head").await;
+    let office = app.session("office").await;
+    let page = app.get(Some(&reporter), FORM).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let body = page.text().await.unwrap();
+    assert!(body.contains("到位资金") && body.contains("target = 100"), "the indicator with its target");
+
+    let r = app.post(Some(&reporter), FORM, &[("action", "save"), ("v.A1.actual", "40"), ("ver.A1", "")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
+    assert_eq!(entry_state(&app).await, Some(("draft".into(), json!({"actual": 40.0}))));
+    let body = app.get(Some(&reporter), FORM).await.text().await.unwrap();
+    assert!(body.contains("id=\"score-A1\">4<"), "the draft's score: min(40/100, 1) × 10 = 4");
+    assert_eq!(total(&app).await, None, "a draft does not count");
+
+    let v = shown_version(&app, &reporter).await;
+    let r = app.post(Some(&reporter), FORM, &[("action", "submit"), ("v.A1.actual", "40"), ("ver.A1", &v)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(entry_state(&app).await.unwrap().0, "submitted");
+    // Submitted values are no longer the reporter's to change.
+    let v = shown_version(&app, &reporter).await;
+    let r = app.post(Some(&reporter), FORM, &[("action", "save"), ("v.A1.actual", "99"), ("ver.A1", &v)]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(entry_state(&app).await.unwrap().1, json!({"actual": 40.0}));
+
+    // The office cannot accept what the head has not approved.
+    let r = app.post(Some(&office), FORM, &[("action", "accept")]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(entry_state(&app).await.unwrap().0, "submitted");
+    let r = app.post(Some(&head), FORM, &[("action", "approve")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(entry_state(&app).await.unwrap().0, "approved");
+    let r = app.post(Some(&office), FORM, &[("action", "accept")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(entry_state(&app).await.unwrap().0, "accepted");
+    assert_eq!(total(&app).await, Some(4.0), "accepted data is scored at once");
+
+    // A return needs a reason; then the reporter fixes it and it goes round again.
+    let r = app.post(Some(&office), FORM, &[("action", "return"), ("indicator", "A1"), ("reason", " ")]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = app.post(Some(&office), FORM, &[("action", "return"), ("indicator", "A1"), ("reason", "口径有误，请按实际到位资金填报")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(entry_state(&app).await.unwrap().0, "returned");
+    assert_eq!(total(&app).await, Some(0.0), "returned data no longer counts (missing)");
+    let v = shown_version(&app, &reporter).await;
+    let r = app.post(Some(&reporter), FORM, &[("action", "submit"), ("v.A1.actual", "55"), ("ver.A1", &v), ("why.A1", "按实际到位资金更正")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
+    app.post(Some(&head), FORM, &[("action", "approve")]).await;
+    let r = app.post(Some(&office), "/reports/accept", &[("month", MONTH)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "bulk accept");
+    assert_eq!(entry_state(&app).await, Some(("accepted".into(), json!({"actual": 55.0}))));
+    assert_eq!(total(&app).await, Some(5.5));
+
+    // Every step is in the audit trail of the entry, the return with its reason.
+    let trail = app.store.audit_trail("entry", "2027/u01/A1/2027-03").await.unwrap();
+    let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["entry.save", "entry.submit", "entry.approve", "entry.accept", "entry.return", "entry.submit", "entry.approve", "entry.accept"]);
+    assert!(trail[4].after_json.as_deref().unwrap().contains("口径有误"));
+    assert!(app.store.verify_audit().await.unwrap().is_intact());
+    // The status page counts it.
+    let body = app.get(Some(&office), "/reports?month=2027-03").await.text().await.unwrap();
+    assert!(body.contains("区发改局") && body.contains("区财政局"));
+}
+
+async fn bad_input_saves_nothing(app: TestApp) {
+    seed(&app).await;
+    let reporter = app.session("reporter").await;
+    for (value, message) in [("-1", "below"), ("abc", "number"), ("5000", "above")] {
+        let r = app.post(Some(&reporter), FORM, &[("action", "save"), ("v.A1.actual", value), ("ver.A1", "")]).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{value}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(&format!("value=\"{value}\"")), "what was typed stays: {value}");
+        assert!(body.to_lowercase().contains(message) || body.contains("actual"), "{value}: the error names the problem");
+        assert_eq!(entry_state(&app).await, None, "nothing saved for {value}");
+    }
+    // Submitting needs every field.
+    let r = app.post(Some(&reporter), FORM, &[("action", "submit"), ("v.A1.actual", ""), ("ver.A1", "")]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // A big jump from last month needs a reason.
+    let february = jixiao_core::data::EntryRow {
+        unit: "u01".into(),
+        indicator: "A1".into(),
+        month: "2027-02".into(),
+        values: serde_json::from_value(json!({"actual": 10})).unwrap(),
+    };
+    let mut tx = app.store.begin("test").await.unwrap();
+    app.store.upsert_entry(&mut tx, 2027, &february, None).await.unwrap();
+    tx.audit("entry.import", "entry", "feb", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    let r = app.post(Some(&reporter), FORM, &[("action", "save"), ("v.A1.actual", "30"), ("ver.A1", "")]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("变化较大"));
+    assert_eq!(entry_state(&app).await, None);
+    let r = app.post(Some(&reporter), FORM, &[("action", "save"), ("v.A1.actual", "30"), ("ver.A1", ""), ("why.A1", "三月集中签约")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let trail = app.store.audit_trail("entry", "2027/u01/A1/2027-03").await.unwrap();
+    assert!(trail[0].after_json.as_deref().unwrap().contains("三月集中签约"), "the reason is kept");
+}
+
+async fn second_writer_gets_a_conflict(app: TestApp) {
+    seed(&app).await;
+    let a = app.session("reporter").await;
+    let b = app.session("reporter").await;
+    app.post(Some(&a), FORM, &[("action", "save"), ("v.A1.actual", "10"), ("ver.A1", "")]).await;
+    let seen = shown_version(&app, &a).await;
+    // Both opened the form at the same version.
+    let r = app.post(Some(&a), FORM, &[("action", "save"), ("v.A1.actual", "11"), ("ver.A1", &seen)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = app.post(Some(&b), FORM, &[("action", "save"), ("v.A1.actual", "12"), ("ver.A1", &seen)]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("已被 reporter") && body.contains("11"), "says who changed it and what it is now");
+    assert_eq!(entry_state(&app).await.unwrap().1, json!({"actual": 11.0}), "nothing overwritten");
+}
+
+async fn scope_and_forged_steps(app: TestApp) {
+    seed(&app).await;
+    let reporter = app.session("reporter").await;
+    // Another unit's form, by URL.
+    assert_eq!(app.get(Some(&reporter), "/units/u02/report/2027-03").await.status(), StatusCode::FORBIDDEN);
+    let r = app.post(Some(&reporter), "/units/u02/report/2027-03", &[("action", "save"), ("v.A1.actual", "1")]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(app.store.entry(2027, "u02", "A1", MONTH).await.unwrap().is_none());
+    // Forged steps: a reporter approving or accepting, a head saving.
+    app.post(Some(&reporter), FORM, &[("action", "submit"), ("v.A1.actual", "10"), ("ver.A1", "")]).await;
+    for action in ["approve", "accept"] {
+        let r = app.post(Some(&reporter), FORM, &[("action", action)]).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{action}");
+    }
+    let r = app.post(Some(&reporter), FORM, &[("action", "return"), ("indicator", "A1"), ("reason", "x")]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app.post(Some(&reporter), FORM, &[("action", "publish")]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(entry_state(&app).await.unwrap().0, "submitted", "no forged step changed anything");
+    // The assessor leads A1 and may enter it for any unit; a leader may only look.
+    let assessor = app.session("assessor").await;
+    let r = app.post(Some(&assessor), "/units/u02/report/2027-03", &[("action", "save"), ("v.A1.actual", "7"), ("ver.A1", "")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let leader = app.session("leader").await;
+    assert_eq!(app.get(Some(&leader), FORM).await.status(), StatusCode::OK);
+    assert_eq!(app.post(Some(&leader), FORM, &[("action", "save"), ("v.A1.actual", "1")]).await.status(), StatusCode::FORBIDDEN);
+    // A month that is not a month.
+    assert_eq!(app.get(Some(&reporter), "/units/u01/report/2027-13").await.status(), StatusCode::BAD_REQUEST);
+}
