@@ -18,15 +18,25 @@ impl Store {
         let data = Dataset::load(&scheme, &self.data_file(year).await?).map_err(|e| {
             StoreError::invalid(format!("stored data of {year} no longer fits scheme version {}: {e}", stored.info.version))
         })?;
-        let periods = Period::all_in_year(year);
-        for result in score_periods(&scheme, &data, &periods) {
-            let report = PeriodReport::new(&scheme, &result);
-            let rows = report
-                .units
+        // Scoring is CPU work: off the async workers, so requests keep being served.
+        let reports = tokio::task::spawn_blocking(move || {
+            let periods = Period::all_in_year(year);
+            score_periods(&scheme, &data, &periods)
                 .into_iter()
-                .map(|u| Ok((u.unit.clone(), serde_json::to_value(&u).map_err(|e| StoreError::invalid(e.to_string()))?)))
-                .collect::<Result<Vec<_>>>()?;
-            self.save_scores(year, stored.info.version, &result.period.to_string(), rows).await?;
+                .map(|result| {
+                    let rows = PeriodReport::new(&scheme, &result)
+                        .units
+                        .into_iter()
+                        .map(|u| Ok((u.unit.clone(), serde_json::to_value(&u).map_err(|e| StoreError::invalid(e.to_string()))?)))
+                        .collect::<Result<Vec<_>>>()?;
+                    Ok((result.period.to_string(), rows))
+                })
+                .collect::<Result<Vec<_>>>()
+        })
+        .await
+        .map_err(|e| StoreError::invalid(format!("scoring did not finish: {e}")))??;
+        for (period, rows) in reports {
+            self.save_scores(year, stored.info.version, &period, rows).await?;
         }
         Ok(stored.info.version)
     }

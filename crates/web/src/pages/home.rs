@@ -68,6 +68,8 @@ struct Dashboard {
     units_in_scope: usize,
     activity: Vec<ActivityRow>,
     is_office: bool,
+    /// Where the viewer reports or reviews this month's data, if anywhere.
+    report_link: Option<&'static str>,
 }
 
 /// Groups with their enabled units, for the public page and the unit list.
@@ -161,6 +163,11 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
         .map(|e| ActivityRow { at: short_time(&e.at), actor: e.actor, action: e.action, object: format!("{} {}", e.object_type, e.object_id) })
         .collect();
     let is_office = viewer.roles().iter().any(|r| matches!(r, Role::Office | Role::Admin | Role::Leader));
+    let report_link = match &viewer.unit_id {
+        Some(unit) if viewer.can(Action::HandleEntries, Target::Unit(unit)) => Some("/report"),
+        _ if viewer.can(Action::HandleEntries, Target::Nothing) => Some("/reports"),
+        _ => None,
+    };
     render(Dashboard {
         chrome,
         month: month.to_string(),
@@ -171,6 +178,7 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
         units_in_scope,
         activity,
         is_office,
+        report_link,
     })
 }
 
