@@ -11,6 +11,8 @@
 //! - `error` — `WebError`, the one error type, rendered as a friendly page or as the
 //!   API's JSON error in one place;
 //! - `i18n` — the message catalogues (Simplified Chinese default, English);
+//! - `collection` — applying reporting-workflow steps to entries, for the form and
+//!   the API alike;
 //! - `view` — what every page shares: the frame (header, menu, breadcrumbs, flash),
 //!   sorting and pagination of tables;
 //! - `pages/…` — HTML pages, one module per area; `api/…` — the JSON API and its
@@ -22,6 +24,7 @@
 mod api;
 mod assets;
 mod auth;
+mod collection;
 mod config;
 mod error;
 mod i18n;

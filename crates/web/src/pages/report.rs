@@ -1,43 +1,36 @@
-//! Monthly reporting (数据采集): a unit's form for one month, and the office's status
-//! page with bulk acceptance.
+//! Monthly reporting (数据采集) pages: a unit's form for one month, and the status page
+//! with the office's bulk acceptance.
 //!
-//! The form lists the indicators due that month for the unit (assigned, due by their
-//! frequency, reported by fields), each with its fields, last month's and last year's
-//! values, the unit's params (targets), the entry's workflow state and the score the
-//! saved values give. One POST carries one action for the whole form — save, submit,
-//! approve, accept — or a return of one indicator with a reason. Each entry's step is
-//! checked by `core::workflow` for the viewer's role and scope; versions in the form
-//! make a second writer's save fail with a conflict instead of overwriting. The whole
-//! action is one transaction with an audit entry per entry changed; a form with any
-//! error saves nothing. Accepting (or returning accepted data) rescores the year.
-//!
-//! A value that moves more than `collection.jump_ratio` (default 0.5, i.e. 50 %) from
-//! the unit's own value of the month before needs a written reason.
+//! The form lists the indicators due that month for the unit, each with its fields,
+//! last month's and last year's values, the unit's params (targets), the entry's
+//! workflow state and the score the saved values give. One POST carries one action for
+//! the whole form — save, submit, approve, accept — or a return of one indicator with
+//! a reason; `collection::apply` checks and writes it, so the form and the API follow
+//! the same rules.
 
 use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use jixiao_core::data::{Dataset, EntryRow, validate_entry};
+use jixiao_core::data::Dataset;
 use jixiao_core::org::{Action, Target};
 use jixiao_core::period::{Month, Period};
-use jixiao_core::scheme::{FieldType, Scheme, Source};
+use jixiao_core::scheme::{FieldType, Scheme};
 use jixiao_core::score::score_period;
 use jixiao_core::workflow::{self, EntryState, Step};
-use jixiao_store::{StoreError, StoredEntry};
+use jixiao_store::StoredEntry;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::AppState;
 use crate::auth::Viewer;
+use crate::collection::{self, Change, Problem, UnitMonth, previous, values_of};
 use crate::error::WebError;
 use crate::i18n::{Lang, Tr};
 use crate::pages::admin::done;
 use crate::pages::render;
 use crate::view::{Chrome, ListQuery};
-
-const DEFAULT_JUMP_RATIO: f64 = 0.5;
 
 /// One field of one indicator on the form.
 pub struct FieldView {
@@ -104,21 +97,6 @@ fn json_text(v: Option<&Value>) -> String {
     }
 }
 
-/// The indicators due for `unit` in `month`: node indices in tree order.
-fn due_indicators(scheme: &Scheme, unit: usize, month: u8) -> Vec<usize> {
-    scheme
-        .indicators
-        .iter()
-        .copied()
-        .filter(|&n| {
-            scheme.nodes[n]
-                .indicator
-                .as_ref()
-                .is_some_and(|i| i.is_assigned(unit) && i.is_due(month) && i.source == Source::Fields)
-        })
-        .collect()
-}
-
 /// The entry values a form submitted, by indicator: `v.<indicator>.<key>` fields.
 fn submitted_values(scheme: &Scheme, nodes: &[usize], form: &HashMap<String, String>) -> BTreeMap<String, Map<String, Value>> {
     let mut out = BTreeMap::new();
@@ -145,39 +123,9 @@ fn submitted_values(scheme: &Scheme, nodes: &[usize], form: &HashMap<String, Str
     out
 }
 
-struct FormData {
-    scheme: std::sync::Arc<Scheme>,
-    unit: usize,
-    month: Month,
-    nodes: Vec<usize>,
-    current: HashMap<String, StoredEntry>,
-}
-
-async fn load(state: &AppState, unit_id: &str, month: Month) -> Result<FormData, WebError> {
-    let (_, scheme) = state
-        .scheme_cache
-        .latest(&state.store, month.year)
-        .await?
-        .ok_or_else(|| WebError::invalid(format!("there is no scheme for {}", month.year)))?;
-    let unit = scheme.unit_index(unit_id).ok_or_else(|| WebError::invalid(format!("unit `{unit_id}` is not assessed in {}", month.year)))?;
-    let nodes = due_indicators(&scheme, unit, month.month);
-    let current = state
-        .store
-        .form_entries(month.year, unit_id, &month.to_string())
-        .await?
-        .into_iter()
-        .map(|e| (e.row.indicator.clone(), e))
-        .collect();
-    Ok(FormData { scheme, unit, month, nodes, current })
-}
-
-fn state_of(e: Option<&StoredEntry>) -> Option<EntryState> {
-    e.and_then(|e| e.state.parse().ok())
-}
-
 /// The scores the form's saved values give for the month: accepted data of the year
 /// with this form's entries (any state) in place of the accepted ones.
-async fn preview_scores(state: &AppState, data: &FormData) -> Result<HashMap<String, String>, WebError> {
+async fn preview_scores(state: &AppState, data: &UnitMonth) -> Result<HashMap<String, String>, WebError> {
     let mut file = state.store.data_file(data.month.year).await?;
     let month = data.month.to_string();
     let unit_id = &data.scheme.units[data.unit].id;
@@ -187,7 +135,7 @@ async fn preview_scores(state: &AppState, data: &FormData) -> Result<HashMap<Str
     let dataset = Dataset::load(&data.scheme, &file).map_err(|e| WebError::Internal(e.to_string()))?;
     let result = score_period(&data.scheme, &dataset, Period::Month(data.month));
     Ok(data
-        .nodes
+        .due
         .iter()
         .map(|&n| {
             let text = match result.status(data.unit, n) {
@@ -197,18 +145,6 @@ async fn preview_scores(state: &AppState, data: &FormData) -> Result<HashMap<Str
             (data.scheme.nodes[n].id.clone(), text)
         })
         .collect())
-}
-
-/// The unit's values of another month (any state), by indicator and field.
-async fn values_of(state: &AppState, year: i32, unit: &str, month: &str) -> Result<HashMap<String, Map<String, Value>>, WebError> {
-    if year < 1 {
-        return Ok(HashMap::new());
-    }
-    Ok(state.store.form_entries(year, unit, month).await?.into_iter().map(|e| (e.row.indicator, e.row.values)).collect())
-}
-
-fn previous(month: Month) -> Month {
-    if month.month == 1 { Month { year: month.year - 1, month: 12 } } else { Month { year: month.year, month: month.month - 1 } }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -224,23 +160,22 @@ async fn page(
     error: Option<String>,
 ) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
-    let data = load(state, unit_id, month).await?;
+    let data = collection::load(state, unit_id, month).await?;
     let unit_name = data.scheme.units[data.unit].name.clone();
     let here = format!("/units/{unit_id}/report/{month}");
     let crumbs = vec![(tr.t("report.list_title").to_string(), "/reports".to_string())];
     let mut chrome = Chrome::new(state, Some(viewer), lang, &here, "report.title", crumbs, flash).await;
     chrome.title = format!("{} · {unit_name} · {month}", chrome.title);
     let scores = preview_scores(state, &data).await?;
-    let prev = previous(month);
-    let last_month = values_of(state, prev.year, unit_id, &prev.to_string()).await?;
-    let last_year = values_of(state, month.year - 1, unit_id, &Month { year: month.year - 1, month: month.month }.to_string()).await?;
+    let last_month = values_of(state, unit_id, previous(month)).await?;
+    let last_year = values_of(state, unit_id, Month { year: month.year - 1, month: month.month }).await?;
     let mut indicators = Vec::new();
     let (mut can_save, mut can_approve, mut can_accept, mut can_return) = (false, false, false, false);
-    for &n in &data.nodes {
+    for &n in &data.due {
         let node = &data.scheme.nodes[n];
         let Some(ind) = &node.indicator else { continue };
         let entry = data.current.get(&node.id);
-        let st = state_of(entry);
+        let st = collection::state_of(entry);
         let may = |step: Step| {
             workflow::acting_role(&viewer.grants, step, unit_id, &node.id)
                 .is_some_and(|role| workflow::next(st, step, role, "x").is_ok())
@@ -352,7 +287,8 @@ pub async fn mine(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
 }
 
 /// `POST /units/{unit}/report/{month}`: `action` = save, submit, approve, accept, or
-/// return (with `indicator` and `reason`).
+/// return (with `indicator` and `reason`); values as `v.<indicator>.<field>`, the
+/// versions the form showed as `ver.<indicator>`, reasons for jumps as `why.<indicator>`.
 pub async fn submit(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -362,157 +298,70 @@ pub async fn submit(
 ) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let month = parse_month(&month)?;
-    let data = load(&state, &unit_id, month).await?;
+    let data = collection::load(&state, &unit_id, month).await?;
     let action = form.get("action").map(String::as_str).unwrap_or("");
-    let jump_ratio = state
-        .store
-        .setting("collection.jump_ratio")
-        .await?
-        .and_then(|v| v.parse::<f64>().ok())
-        .filter(|r| *r > 0.0)
-        .unwrap_or(DEFAULT_JUMP_RATIO);
-    let mut errors: HashMap<String, String> = HashMap::new();
-    // (indicator, state before, new values or None, new state, reason)
-    let mut changes: Vec<(String, Option<StoredEntry>, Option<Map<String, Value>>, EntryState, String)> = Vec::new();
+    let seen = |indicator: &str| form.get(&format!("ver.{indicator}")).map(|v| v.trim().parse::<i64>().ok());
+    let mut changes = Vec::new();
     match action {
         "save" | "submit" => {
-            let values = submitted_values(&data.scheme, &data.nodes, &form);
-            let prev = previous(month);
-            let last = values_of(&state, prev.year, &unit_id, &prev.to_string()).await?;
-            for (indicator, vals) in values {
-                let entry = data.current.get(&indicator).cloned();
-                let before = state_of(entry.as_ref());
-                let unchanged = entry.as_ref().is_some_and(|e| e.row.values == vals);
-                let Some(role) = workflow::acting_role(&viewer.grants, Step::Save, &unit_id, &indicator) else { continue };
-                if before.is_some_and(|s| !s.editable()) || (vals.is_empty() && entry.is_none()) {
+            let step = if action == "submit" { Step::Submit } else { Step::Save };
+            for (indicator, values) in submitted_values(&data.scheme, &data.due, &form) {
+                let entry = data.current.get(&indicator);
+                // The form shows inputs only where the viewer may edit; skip the rest.
+                let editable = collection::state_of(entry).is_none_or(EntryState::editable)
+                    && workflow::acting_role(&viewer.grants, Step::Save, &unit_id, &indicator).is_some();
+                if !editable || (values.is_empty() && entry.is_none()) {
                     continue;
                 }
-                let node = data.scheme.node_index(&indicator).ok_or(WebError::NotFound)?;
-                let ind = data.scheme.indicator(node).ok_or(WebError::NotFound)?;
-                let row = EntryRow { unit: unit_id.clone(), indicator: indicator.clone(), month: month.to_string(), values: vals.clone() };
-                if let Err(message) = validate_entry(&data.scheme, &row) {
-                    // The message names the field; show it beside the first matching input.
-                    let field = ind.fields.iter().find(|f| message.contains(&format!("`{}`", f.key))).or(ind.fields.first());
-                    let key = field.map_or(indicator.clone(), |f| format!("v.{indicator}.{}", f.key));
-                    errors.insert(key, message);
-                    continue;
-                }
-                if action == "submit" {
-                    for f in &ind.fields {
-                        if !vals.contains_key(&f.key) {
-                            errors.insert(format!("v.{indicator}.{}", f.key), tr.t("form.required").to_string());
-                        }
-                    }
-                }
-                let why = form.get(&format!("why.{indicator}")).map(|s| s.trim().to_string()).unwrap_or_default();
-                for f in &ind.fields {
-                    let (Some(new), Some(old)) = (vals.get(&f.key).and_then(Value::as_f64), last.get(&indicator).and_then(|v| v.get(&f.key)).and_then(Value::as_f64)) else { continue };
-                    if old != 0.0 && ((new - old) / old).abs() > jump_ratio && why.is_empty() && !unchanged {
-                        errors.insert(indicator.clone(), tr.f("report.jump", &[&f.name, &number_text(old), &number_text(new)]));
-                    }
-                }
-                let step = if action == "submit" { Step::Submit } else { Step::Save };
-                let after = workflow::next(before, Step::Save, role, "").and_then(|s| if step == Step::Submit { workflow::next(Some(s), Step::Submit, role, "") } else { Ok(s) });
-                match after {
-                    Ok(s) if !(unchanged && s == before.unwrap_or(EntryState::Draft)) => changes.push((indicator, entry, Some(vals), s, why)),
-                    Ok(_) => {}
-                    Err(e) => {
-                        errors.insert(indicator, e.to_string());
-                    }
-                }
-            }
-            // A submit also sends entries saved earlier and not touched now.
-            if action == "submit" {
-                for (indicator, entry) in &data.current {
-                    if changes.iter().any(|c| &c.0 == indicator) || !state_of(Some(entry)).is_some_and(EntryState::editable) {
-                        continue;
-                    }
-                    if let Some(role) = workflow::acting_role(&viewer.grants, Step::Submit, &unit_id, indicator) {
-                        if let Ok(s) = workflow::next(state_of(Some(entry)), Step::Submit, role, "") {
-                            changes.push((indicator.clone(), Some(entry.clone()), None, s, String::new()));
-                        }
-                    }
-                }
+                let reason = form.get(&format!("why.{indicator}")).cloned().unwrap_or_default();
+                changes.push(Change { seen_version: seen(&indicator), indicator, step, values: Some(values), reason });
             }
         }
         "approve" | "accept" => {
+            // Every entry of the form that the viewer can take the step on now.
             let step = if action == "approve" { Step::Approve } else { Step::Accept };
             for (indicator, entry) in &data.current {
-                let Some(role) = workflow::acting_role(&viewer.grants, step, &unit_id, indicator) else { continue };
-                if let Ok(s) = workflow::next(state_of(Some(entry)), step, role, "") {
-                    changes.push((indicator.clone(), Some(entry.clone()), None, s, String::new()));
+                let ready = workflow::acting_role(&viewer.grants, step, &unit_id, indicator)
+                    .is_some_and(|role| workflow::next(collection::state_of(Some(entry)), step, role, "").is_ok());
+                if ready {
+                    changes.push(Change { indicator: indicator.clone(), step, values: None, seen_version: None, reason: String::new() });
                 }
             }
         }
         "return" => {
             let indicator = form.get("indicator").cloned().unwrap_or_default();
-            let reason = form.get("reason").map(|s| s.trim().to_string()).unwrap_or_default();
-            let entry = data.current.get(&indicator).cloned().ok_or_else(|| WebError::invalid(format!("no entry of `{indicator}` to return")))?;
-            let role = workflow::acting_role(&viewer.grants, Step::Return, &unit_id, &indicator).ok_or(WebError::Forbidden)?;
-            match workflow::next(state_of(Some(&entry)), Step::Return, role, &reason) {
-                Ok(s) => changes.push((indicator, Some(entry), None, s, reason)),
-                Err(e) => return page(&state, &viewer, lang, &unit_id, month, None, None, &HashMap::new(), Some(e.to_string())).await,
+            if !data.current.contains_key(&indicator) {
+                return Err(WebError::invalid(format!("no entry of `{indicator}` to return")));
             }
+            let reason = form.get("reason").cloned().unwrap_or_default();
+            changes.push(Change { indicator, step: Step::Return, values: None, seen_version: None, reason });
         }
         other => return Err(WebError::invalid(format!("unknown action `{other}`"))),
     }
-    // Versions the form was shown with: a change by someone else since then is a conflict.
-    for (indicator, entry, _, _, _) in &changes {
-        let shown = form.get(&format!("ver.{indicator}")).and_then(|v| v.parse::<i64>().ok());
-        if shown != entry.as_ref().map(|e| e.version) && form.contains_key(&format!("ver.{indicator}")) {
-            errors.insert(indicator.clone(), conflict_message(&tr, entry.as_ref()));
-        }
-    }
-    if !errors.is_empty() {
-        return page(&state, &viewer, lang, &unit_id, month, None, Some(&form), &errors, Some(tr.t("form.has_errors").to_string())).await;
-    }
     if changes.is_empty() {
-        return page(&state, &viewer, lang, &unit_id, month, None, None, &HashMap::new(), Some(tr.t("report.nothing_to_do").to_string())).await;
+        let message = tr.t("report.nothing_to_do").to_string();
+        return page(&state, &viewer, lang, &unit_id, month, None, None, &HashMap::new(), Some(message)).await;
     }
-    let rescore = changes.iter().any(|(_, e, _, s, _)| s.counts() || state_of(e.as_ref()).is_some_and(EntryState::counts));
-    let mut tx = state.store.begin(&viewer.actor).await?;
-    for (indicator, entry, values, new_state, reason) in &changes {
-        let object = format!("{}/{unit_id}/{indicator}/{month}", month.year);
-        let before = entry.as_ref().map(|e| json!({"state": e.state, "values": e.row.values, "version": e.version}));
-        let result = match values {
-            Some(v) => {
-                let row = EntryRow { unit: unit_id.clone(), indicator: indicator.clone(), month: month.to_string(), values: v.clone() };
-                state.store.save_entry(&mut tx, month.year, &row, entry.as_ref().map(|e| e.version), new_state.code()).await
+    match collection::apply(&state, &viewer, &tr, &data, changes).await? {
+        Ok(_) => Ok(done(&format!("/units/{unit_id}/report/{month}"), &format!("report_{action}"))),
+        Err(problems) => {
+            if problems.iter().all(|p| matches!(p, Problem::Forbidden { .. })) {
+                return Err(WebError::Forbidden);
             }
-            None => {
-                let e = entry.as_ref().ok_or(WebError::NotFound)?;
-                state.store.set_entry_state(&mut tx, month.year, &unit_id, indicator, &month.to_string(), e.version, new_state.code()).await
+            let mut errors = HashMap::new();
+            for p in &problems {
+                let key = match p {
+                    Problem::Field { indicator, field, .. } => format!("v.{indicator}.{field}"),
+                    other => other.indicator().to_string(),
+                };
+                errors.insert(key, p.message(&tr));
             }
-        };
-        let version = match result {
-            Ok(v) => v,
-            Err(StoreError::Conflict { .. }) => {
-                drop(tx);
-                let current = state.store.entry(month.year, &unit_id, indicator, &month.to_string()).await?;
-                let errors = HashMap::from([(indicator.clone(), conflict_message(&tr, current.as_ref()))]);
-                return page(&state, &viewer, lang, &unit_id, month, None, None, &errors, Some(tr.t("report.conflict").to_string())).await;
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let after = json!({
-            "state": new_state.code(),
-            "values": values.clone().unwrap_or_else(|| entry.as_ref().map(|e| e.row.values.clone()).unwrap_or_default()),
-            "version": version,
-            "reason": (!reason.is_empty()).then_some(reason),
-        });
-        tx.audit(&format!("entry.{action}"), "entry", &object, before, Some(after)).await?;
-    }
-    tx.commit().await?;
-    if rescore {
-        state.store.refresh_scores(month.year).await?;
-    }
-    Ok(done(&format!("/units/{unit_id}/report/{month}"), &format!("report_{action}")))
-}
-
-fn conflict_message(tr: &Tr, current: Option<&StoredEntry>) -> String {
-    match current {
-        Some(e) => tr.f("report.changed_by", &[&e.updated_by, &crate::pages::home::short_time(&e.updated_at), &Value::Object(e.row.values.clone())]),
-        None => tr.t("report.conflict").to_string(),
+            let conflict = problems.iter().any(|p| matches!(p, Problem::Conflict { .. }));
+            let summary = tr.t(if conflict { "report.conflict" } else { "form.has_errors" }).to_string();
+            // A conflict shows the values as they are now; other errors keep what was typed.
+            let typed = (!conflict).then_some(&form);
+            page(&state, &viewer, lang, &unit_id, month, None, typed, &errors, Some(summary)).await
+        }
     }
 }
 
@@ -573,7 +422,7 @@ pub async fn status(State(state): State<AppState>, viewer: Viewer, lang: Lang, Q
         if !viewer.can(Action::ViewUnit, Target::Unit(&unit.id)) || !viewer.can(Action::HandleEntries, Target::Unit(&unit.id)) {
             continue;
         }
-        let due: Vec<&str> = due_indicators(&scheme, ui, month.month).into_iter().map(|n| scheme.nodes[n].id.as_str()).collect();
+        let due: Vec<&str> = collection::due_indicators(&scheme, ui, month.month).into_iter().map(|n| scheme.nodes[n].id.as_str()).collect();
         let entries = by_unit.get(&unit.id).map(Vec::as_slice).unwrap_or(&[]);
         let counts = EntryState::ALL
             .iter()

@@ -1,0 +1,310 @@
+//! Data collection (数据采集): applying reporting-workflow steps to one unit's entries of
+//! one month — the one code path behind the monthly form (`pages::report`) and the
+//! entries API (`api::entries`).
+//!
+//! `apply` checks every requested change first — the viewer's role and scope for the
+//! step (`core::workflow::acting_role`), the step from the entry's state
+//! (`core::workflow::next`), the values against the scheme (type, bounds, every field
+//! on submit), a written reason where a value jumps from last month, and the version
+//! the writer saw — and writes nothing if any check fails, returning every problem.
+//! Otherwise all changes are written in one transaction, each with its audit entry,
+//! and if any accepted data changed the year is rescored before it returns.
+//!
+//! A value that moves more than `collection.jump_ratio` (a setting; default 0.5, i.e.
+//! 50 %) from the unit's own value of the month before needs a reason.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use jixiao_core::data::{EntryRow, validate_entry};
+use jixiao_core::period::Month;
+use jixiao_core::scheme::{Scheme, Source};
+use jixiao_core::workflow::{self, EntryState, Step};
+use jixiao_store::{StoreError, StoredEntry};
+use serde_json::{Map, Value, json};
+
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::WebError;
+use crate::i18n::Tr;
+
+const DEFAULT_JUMP_RATIO: f64 = 0.5;
+
+/// One requested change of one entry.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub indicator: String,
+    pub step: Step,
+    /// For `Save` and `Submit`: the new values (`None` submits the saved ones).
+    pub values: Option<Map<String, Value>>,
+    /// The version the writer saw (`Some(None)`: it saw no entry); `None` skips the
+    /// check (bulk steps on entries just read).
+    pub seen_version: Option<Option<i64>>,
+    /// A return's reason, or why a value jumps.
+    pub reason: String,
+}
+
+/// Why a change cannot be made.
+#[derive(Debug, Clone)]
+pub enum Problem {
+    /// A field's value: wrong type, out of bounds, missing on submit.
+    Field { indicator: String, field: String, message: String },
+    /// The change as a whole: a step not allowed from the state, a missing reason.
+    Entry { indicator: String, message: String },
+    /// The viewer may not take this step on this entry.
+    Forbidden { indicator: String },
+    /// Someone else changed the entry since the writer saw it; what it is now.
+    Conflict { indicator: String, current: Option<Box<StoredEntry>> },
+}
+
+impl Problem {
+    pub fn indicator(&self) -> &str {
+        match self {
+            Problem::Field { indicator, .. }
+            | Problem::Entry { indicator, .. }
+            | Problem::Forbidden { indicator }
+            | Problem::Conflict { indicator, .. } => indicator,
+        }
+    }
+
+    /// A message for people.
+    pub fn message(&self, tr: &Tr) -> String {
+        match self {
+            Problem::Field { message, .. } | Problem::Entry { message, .. } => message.clone(),
+            Problem::Forbidden { .. } => tr.t("error.forbidden").to_string(),
+            Problem::Conflict { current: Some(e), .. } => tr.f(
+                "report.changed_by",
+                &[&e.updated_by, &crate::pages::home::short_time(&e.updated_at), &Value::Object(e.row.values.clone())],
+            ),
+            Problem::Conflict { current: None, .. } => tr.t("report.conflict").to_string(),
+        }
+    }
+}
+
+/// What `apply` wrote: (indicator, new state, new version) per entry changed.
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub entries: Vec<(String, EntryState, i64)>,
+}
+
+/// A unit's month as the form and the API see it.
+pub struct UnitMonth {
+    pub scheme: Arc<Scheme>,
+    pub unit: usize,
+    pub month: Month,
+    /// The indicators due: node indices in tree order.
+    pub due: Vec<usize>,
+    /// The entries of the month, by indicator id, every state.
+    pub current: HashMap<String, StoredEntry>,
+}
+
+/// The indicators due for `unit` in `month`: assigned, due by frequency, reported by
+/// fields; node indices in tree order.
+pub fn due_indicators(scheme: &Scheme, unit: usize, month: u8) -> Vec<usize> {
+    scheme
+        .indicators
+        .iter()
+        .copied()
+        .filter(|&n| {
+            scheme.nodes[n]
+                .indicator
+                .as_ref()
+                .is_some_and(|i| i.is_assigned(unit) && i.is_due(month) && i.source == Source::Fields)
+        })
+        .collect()
+}
+
+/// Reads a unit's month: the scheme of its year, what is due, what is entered.
+pub async fn load(state: &AppState, unit_id: &str, month: Month) -> Result<UnitMonth, WebError> {
+    let (_, scheme) = state
+        .scheme_cache
+        .latest(&state.store, month.year)
+        .await?
+        .ok_or_else(|| WebError::invalid(format!("there is no scheme for {}", month.year)))?;
+    let unit = scheme
+        .unit_index(unit_id)
+        .ok_or_else(|| WebError::invalid(format!("unit `{unit_id}` is not assessed in {}", month.year)))?;
+    let due = due_indicators(&scheme, unit, month.month);
+    let current = state
+        .store
+        .form_entries(month.year, unit_id, &month.to_string())
+        .await?
+        .into_iter()
+        .map(|e| (e.row.indicator.clone(), e))
+        .collect();
+    Ok(UnitMonth { scheme, unit, month, due, current })
+}
+
+pub fn state_of(entry: Option<&StoredEntry>) -> Option<EntryState> {
+    entry.and_then(|e| e.state.parse().ok())
+}
+
+pub fn previous(month: Month) -> Month {
+    if month.month == 1 { Month { year: month.year - 1, month: 12 } } else { Month { year: month.year, month: month.month - 1 } }
+}
+
+/// The unit's values of another month (any state), by indicator.
+pub async fn values_of(state: &AppState, unit: &str, month: Month) -> Result<HashMap<String, Map<String, Value>>, WebError> {
+    if month.year < 1 {
+        return Ok(HashMap::new());
+    }
+    Ok(state
+        .store
+        .form_entries(month.year, unit, &month.to_string())
+        .await?
+        .into_iter()
+        .map(|e| (e.row.indicator, e.row.values))
+        .collect())
+}
+
+/// One checked change, ready to write.
+struct Write {
+    indicator: String,
+    before: Option<StoredEntry>,
+    values: Option<Map<String, Value>>,
+    state: EntryState,
+    reason: String,
+    step: Step,
+}
+
+/// Checks and applies `changes` (see the module documentation). The outer error is a
+/// failure of the system; the inner one the problems of the request, nothing written.
+pub async fn apply(
+    state: &AppState,
+    viewer: &Viewer,
+    tr: &Tr,
+    data: &UnitMonth,
+    changes: Vec<Change>,
+) -> Result<Result<Applied, Vec<Problem>>, WebError> {
+    let unit_id = data.scheme.units[data.unit].id.clone();
+    let month = data.month;
+    let jump_ratio = state
+        .store
+        .setting("collection.jump_ratio")
+        .await?
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|r| *r > 0.0)
+        .unwrap_or(DEFAULT_JUMP_RATIO);
+    let last_month = values_of(state, &unit_id, previous(month)).await?;
+    let mut problems = Vec::new();
+    let mut writes = Vec::new();
+    for change in changes {
+        let indicator = change.indicator.clone();
+        let entry = data.current.get(&indicator).cloned();
+        let before = state_of(entry.as_ref());
+        let Some(role) = workflow::acting_role(&viewer.grants, change.step, &unit_id, &indicator) else {
+            problems.push(Problem::Forbidden { indicator });
+            continue;
+        };
+        if let Some(seen) = change.seen_version {
+            if seen != entry.as_ref().map(|e| e.version) {
+                problems.push(Problem::Conflict { indicator, current: entry.map(Box::new) });
+                continue;
+            }
+        }
+        let Some(node) = data.scheme.node_index(&indicator).filter(|n| data.due.contains(n)) else {
+            problems.push(Problem::Entry { indicator: indicator.clone(), message: tr.f("report.not_due", &[&indicator, &month]) });
+            continue;
+        };
+        let ind = data.scheme.indicator(node).ok_or(WebError::NotFound)?;
+        let mut values = None;
+        let next_state = match (change.step, &change.values) {
+            (Step::Save | Step::Submit, Some(vals)) => {
+                let row = EntryRow { unit: unit_id.clone(), indicator: indicator.clone(), month: month.to_string(), values: vals.clone() };
+                if let Err(message) = validate_entry(&data.scheme, &row) {
+                    // The message names the field in backquotes.
+                    let field = ind.fields.iter().find(|f| message.contains(&format!("`{}`", f.key))).or(ind.fields.first());
+                    problems.push(Problem::Field { indicator, field: field.map(|f| f.key.clone()).unwrap_or_default(), message });
+                    continue;
+                }
+                if change.step == Step::Submit {
+                    let missing: Vec<_> = ind.fields.iter().filter(|f| !vals.contains_key(&f.key)).collect();
+                    for f in &missing {
+                        problems.push(Problem::Field { indicator: indicator.clone(), field: f.key.clone(), message: tr.t("form.required").into() });
+                    }
+                    if !missing.is_empty() {
+                        continue;
+                    }
+                }
+                let unchanged = entry.as_ref().is_some_and(|e| &e.row.values == vals);
+                if !unchanged && change.reason.trim().is_empty() {
+                    let jump = ind.fields.iter().find_map(|f| {
+                        let new = vals.get(&f.key).and_then(Value::as_f64)?;
+                        let old = last_month.get(&indicator).and_then(|v| v.get(&f.key)).and_then(Value::as_f64)?;
+                        (old != 0.0 && ((new - old) / old).abs() > jump_ratio).then(|| (f, old, new))
+                    });
+                    if let Some((f, old, new)) = jump {
+                        let name = if f.name.is_empty() { &f.key } else { &f.name };
+                        problems.push(Problem::Entry { indicator, message: tr.f("report.jump", &[name, &old, &new]) });
+                        continue;
+                    }
+                }
+                let saved = workflow::next(before, Step::Save, role, "");
+                let result = match change.step {
+                    Step::Submit => saved.and_then(|s| workflow::next(Some(s), Step::Submit, role, "")),
+                    _ => saved,
+                };
+                if unchanged && result.as_ref().ok() == before.as_ref() {
+                    continue;
+                }
+                values = Some(vals.clone());
+                result
+            }
+            (step, _) => workflow::next(before, step, role, &change.reason),
+        };
+        match next_state {
+            Ok(s) => writes.push(Write { indicator, before: entry, values, state: s, reason: change.reason, step: change.step }),
+            Err(e) => problems.push(Problem::Entry { indicator, message: e.to_string() }),
+        }
+    }
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    let rescore = writes.iter().any(|w| w.state.counts() || state_of(w.before.as_ref()).is_some_and(EntryState::counts));
+    let mut applied = Applied::default();
+    let mut tx = state.store.begin(&viewer.actor).await?;
+    for w in &writes {
+        let object = format!("{}/{unit_id}/{}/{month}", month.year, w.indicator);
+        let result = match (&w.values, &w.before) {
+            (Some(v), before) => {
+                let row = EntryRow { unit: unit_id.clone(), indicator: w.indicator.clone(), month: month.to_string(), values: v.clone() };
+                state.store.save_entry(&mut tx, month.year, &row, before.as_ref().map(|e| e.version), w.state.code()).await
+            }
+            (None, Some(e)) => {
+                state.store.set_entry_state(&mut tx, month.year, &unit_id, &w.indicator, &month.to_string(), e.version, w.state.code()).await
+            }
+            (None, None) => {
+                drop(tx);
+                return Ok(Err(vec![Problem::Entry { indicator: w.indicator.clone(), message: tr.t("report.nothing_to_do").into() }]));
+            }
+        };
+        let version = match result {
+            Ok(v) => v,
+            Err(StoreError::Conflict { .. }) => {
+                drop(tx);
+                let current = state.store.entry(month.year, &unit_id, &w.indicator, &month.to_string()).await?;
+                return Ok(Err(vec![Problem::Conflict { indicator: w.indicator.clone(), current: current.map(Box::new) }]));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let before = w.before.as_ref().map(|e| json!({"state": e.state, "values": e.row.values, "version": e.version}));
+        let values = w.values.clone().or_else(|| w.before.as_ref().map(|e| e.row.values.clone())).unwrap_or_default();
+        let after = json!({
+            "state": w.state.code(),
+            "values": values,
+            "version": version,
+            "reason": (!w.reason.trim().is_empty()).then(|| w.reason.trim()),
+        });
+        tx.audit(&format!("entry.{}", w.step.code()), "entry", &object, before, Some(after)).await?;
+        applied.entries.push((w.indicator.clone(), w.state, version));
+    }
+    if applied.entries.is_empty() {
+        drop(tx);
+        return Ok(Ok(applied));
+    }
+    tx.commit().await?;
+    if rescore {
+        state.store.refresh_scores(month.year).await?;
+    }
+    Ok(Ok(applied))
+}
