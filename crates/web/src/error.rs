@@ -100,6 +100,14 @@ impl IntoResponse for WebError {
     }
 }
 
+/// An error response with a code, a message and details of the caller's choosing,
+/// rendered by `render_errors` like every other (for errors listing several problems).
+pub(crate) fn error_response(status: StatusCode, code: &'static str, message: String, details: Value) -> Response {
+    let mut response = status.into_response();
+    response.extensions_mut().insert(ErrorInfo { code, message: Some(message), details });
+    response
+}
+
 /// The code of an error response that carries no `ErrorInfo` (axum's rejections).
 fn code_of(status: StatusCode) -> &'static str {
     match status {

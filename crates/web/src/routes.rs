@@ -99,6 +99,8 @@ fn table() -> Vec<Route> {
         route("GET", "/api/v1/groups", Can(ViewOrganisation), get(api::org::groups)),
         route("GET", "/api/v1/units", Can(ViewOrganisation), get(api::org::units)),
         route("GET", "/api/v1/units/{unit}", CanUnit(ViewUnit), get(api::org::unit)),
+        route("GET", "/api/v1/units/{unit}/entries", CanUnit(ViewUnit), get(api::entries::list)),
+        route("POST", "/api/v1/units/{unit}/entries/{indicator}/{month}", CanUnit(HandleEntries), post(api::entries::change)),
         route("GET", "/api/v1/users", Can(ManageUsers), get(api::users::list)),
         route("GET", "/api/v1/users/{id}", Can(ManageUsers), get(api::users::show)),
         route("GET", "/api/v1/audit", Can(ViewAudit), get(api::audit::list)),

@@ -14,6 +14,7 @@
 //! annotations (utoipa); a test checks it lists every API route of the route table.
 
 pub mod audit;
+pub mod entries;
 pub mod org;
 pub mod users;
 
@@ -87,12 +88,12 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "jixiao API", description = "jixiao (绩效) performance management: organisation, accounts, audit log."),
-    paths(org::me, org::groups, org::units, org::unit, users::list, users::show, audit::list),
+    info(title = "jixiao API", description = "jixiao (绩效) performance management: organisation, monthly entries, accounts, audit log."),
+    paths(org::me, org::groups, org::units, org::unit, entries::list, entries::change, users::list, users::show, audit::list),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "organisation"), (name = "users"), (name = "audit"))
+    tags((name = "organisation"), (name = "entries"), (name = "users"), (name = "audit"))
 )]
 pub struct ApiDoc;
 

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::common::{TestApp, backend_tests};
 
-backend_tests!(errors_are_json, token_lifecycle, paging_and_scope, openapi_lists_every_api_route, audit_api_filters);
+backend_tests!(entries_api, errors_are_json, token_lifecycle, paging_and_scope, openapi_lists_every_api_route, audit_api_filters);
 
 async fn errors_are_json(app: TestApp) {
     let r = app.get(None, "/api/v1/users").await;
@@ -102,4 +102,58 @@ async fn audit_api_filters(app: TestApp) {
     let r = app.get(Some(&s), "/api/v1/audit?from=yesterday").await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.json::<Value>().await.unwrap()["error"]["message"].as_str().unwrap().contains("from"));
+}
+
+/// Entries through the API: a reporter's token saves and submits, the workflow and
+/// versions hold as in the form, errors are JSON with details.
+async fn entries_api(app: TestApp) {
+    crate::report::seed(&app).await;
+    let admin = app.session("admin").await;
+    let body = app.post(Some(&admin), "/admin/tokens", &[("name", "推送"), ("role", "reporter"), ("unit", "u01")]).await.text().await.unwrap();
+    let start = body.find("id=\"token-secret\">").unwrap() + "id=\"token-secret\">".len();
+    let token = body[start..start + body[start..].find('<').unwrap()].to_string();
+    let send = |path: &str, json: serde_json::Value| {
+        app.http.post(app.url(path)).header("authorization", format!("Bearer {token}")).json(&json).send()
+    };
+    let url = "/api/v1/units/u01/entries/A1/2027-03";
+    let r = send(url, serde_json::json!({"values": {"actual": 20}})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!((v["state"].as_str(), v["version"].as_i64()), (Some("draft"), Some(1)));
+    // A stale version is a conflict, with the current version in the details.
+    let r = send(url, serde_json::json!({"values": {"actual": 21}, "version": null})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "conflict");
+    assert_eq!(v["error"]["details"][0]["current_version"], 1);
+    // Bad values name the field; nothing changes.
+    let r = send(url, serde_json::json!({"values": {"actual": -5}, "version": 1})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["details"][0]["field"], "actual");
+    let r = send(url, serde_json::json!({"values": {"nope": 1}, "version": 1})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = send(url, serde_json::json!({"valuez": {}})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "unknown keys are refused");
+    let r = send(url, serde_json::json!({"step": "submit", "version": 1})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["state"], "submitted");
+    // The reporter's token cannot approve, nor touch another unit.
+    let r = send(url, serde_json::json!({"step": "approve", "version": 2})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = send("/api/v1/units/u02/entries/A1/2027-03", serde_json::json!({"values": {"actual": 1}})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Reading: the month, what is due, the entry with its state and version.
+    let r = app.http.get(app.url("/api/v1/units/u01/entries?month=2027-03")).header("authorization", format!("Bearer {token}")).send().await.unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["due"], serde_json::json!(["A1"]));
+    assert_eq!(v["entries"][0]["state"], "submitted");
+    assert_eq!(v["entries"][0]["values"]["actual"], 20.0);
+    let r = app.http.get(app.url("/api/v1/units/u01/entries?month=March")).header("authorization", format!("Bearer {token}")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // A browser session needs the CSRF header for the same call.
+    let s = app.session("reporter").await;
+    let r = app.http.post(app.url(url)).header("cookie", &s.cookie).json(&serde_json::json!({"step": "submit"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "csrf");
 }

@@ -79,6 +79,8 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("GET", "/api/v1/groups"), Roles(ORG)),
         (("GET", "/api/v1/units"), Roles(ORG)),
         (("GET", "/api/v1/units/{unit}"), UnitScoped),
+        (("GET", "/api/v1/units/{unit}/entries"), UnitScoped),
+        (("POST", "/api/v1/units/{unit}/entries/{indicator}/{month}"), UnitScopedRoles(HANDLERS)),
         (("GET", "/api/v1/users"), Roles(ADMIN)),
         (("GET", "/api/v1/users/{id}"), Roles(ADMIN)),
         (("GET", "/api/v1/audit"), Roles(AUDIT)),
@@ -127,7 +129,8 @@ async fn every_route_every_role(app: TestApp) {
                     .replace("{id}", &victim)
                     .replace("{group}", "street")
                     .replace("{file}", "app.css")
-                    .replace("{month}", "2027-03");
+                    .replace("{month}", "2027-03")
+                    .replace("{indicator}", "A1");
                 // A fresh session per request: a route may end sessions or change state.
                 let session: Option<Session> = match role {
                     Some(r) => Some(app.session(r).await),

@@ -12,7 +12,7 @@ backend_tests!(workflow_end_to_end, bad_input_saves_nothing, second_writer_gets_
 const MONTH: &str = "2027-03";
 const FORM: &str = "/units/u01/report/2027-03";
 
-async fn seed(app: &TestApp) {
+pub async fn seed(app: &TestApp) {
     let scheme: jixiao_core::scheme::SchemeFile = serde_json::from_value(json!({
         "year": 2027, "name": "测试方案",
         "groups": [{"id": "dept", "name": "区直部门"}, {"id": "street", "name": "街道"}],
