@@ -63,6 +63,7 @@ mod functions;
 mod lexer;
 mod parser;
 mod print;
+mod trial;
 mod suggest;
 
 #[cfg(test)]
@@ -74,6 +75,7 @@ use std::sync::Arc;
 pub use ast::{BinaryOp, Expr, ExprKind, Pos, UnaryOp};
 pub use error::{CompileError, EvalError};
 pub use eval::PeerSet;
+pub use trial::{BUILTINS, Trial, trial};
 
 use compile::Program;
 use eval::Machine;
