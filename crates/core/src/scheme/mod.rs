@@ -6,6 +6,7 @@
 //! immutable; amending a year's scheme makes a new one (a new version in the store).
 
 mod file;
+pub mod diff;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
