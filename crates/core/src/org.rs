@@ -150,6 +150,8 @@ pub enum Action {
     ManageSettings,
     /// Read the audit log (处处留迹).
     ViewAudit,
+    /// Upload and publish scheme versions (the assessment office's work).
+    ManageSchemes,
     /// Take a step of the reporting workflow on an entry (which step, is
     /// `workflow::roles_for`).
     HandleEntries,
@@ -164,6 +166,7 @@ pub fn roles_for(action: Action) -> &'static [Role] {
         Action::ManageOrganisation | Action::ManageUsers | Action::ManageTokens | Action::ManageSettings => &[Admin],
         Action::ViewAudit => &[Admin, Office, Leader],
         Action::HandleEntries => &[Office, Assessor, Reporter, Head],
+        Action::ManageSchemes => &[Office],
     }
 }
 

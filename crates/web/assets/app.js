@@ -32,4 +32,48 @@
       b.classList.add("copied");
     }
   });
+  // <form data-formula-check="/api/v1/formula/check">: check the formula as it is
+  // typed, with the engine's own compiler, and show the result; the form's submit
+  // button does the same without scripts.
+  document.querySelectorAll("form[data-formula-check]").forEach(function (form) {
+    var out = document.getElementById("try-result");
+    var timer = null;
+    function check() {
+      var inputs = {};
+      form.querySelectorAll("input[name^='in.']").forEach(function (i) {
+        var v = parseFloat(i.value);
+        if (!isNaN(v)) inputs[i.name.slice(3)] = v;
+      });
+      var csrf = form.querySelector("input[name=_csrf]");
+      fetch(form.getAttribute("data-formula-check"), {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf ? csrf.value : "" },
+        body: JSON.stringify({ formula: form.elements.formula.value, inputs: inputs }),
+      })
+        .then(function (r) { return r.json(); })
+        .then(function (res) {
+          if (!out || !res) return;
+          out.textContent = "";
+          var p = document.createElement("p");
+          if (res.errors && res.errors.length) {
+            p.className = "alert";
+            p.textContent = res.errors.map(function (e) {
+              return e.line + ":" + e.column + " " + e.message + (e.suggestion ? " — " + e.suggestion + "?" : "");
+            }).join("\n");
+          } else if (res.error) {
+            p.className = "alert";
+            p.textContent = res.error;
+          } else {
+            p.textContent = "= " + res.raw + "  →  " + res.score;
+            p.id = "live-score";
+          }
+          out.appendChild(p);
+        })
+        .catch(function () {});
+    }
+    form.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(check, 300);
+    });
+  });
 })();

@@ -53,7 +53,7 @@ fn route(method: &'static str, path: &'static str, access: Access, handler: Meth
 fn table() -> Vec<Route> {
     use Access::*;
     use Action::*;
-    use pages::{account, admin, audit, home, login, report, units};
+    use pages::{account, admin, audit, home, login, report, schemes, units};
     vec![
         route("GET", "/", Public, get(home::home)),
         route("GET", "/healthz", Public, get(pages::health)),
@@ -67,6 +67,14 @@ fn table() -> Vec<Route> {
         route("POST", "/account/password", SignedIn, post(account::change_password)),
         route("GET", "/units", Can(ViewOrganisation), get(units::list)),
         route("GET", "/units/{unit}", CanUnit(ViewUnit), get(units::show)),
+        route("GET", "/schemes", Can(ViewOrganisation), get(schemes::list)),
+        route("POST", "/schemes", Can(ManageSchemes), post(schemes::upload)),
+        route("GET", "/schemes/{year}", Can(ViewOrganisation), get(schemes::show)),
+        route("GET", "/schemes/{year}/export", Can(ViewOrganisation), get(schemes::export)),
+        route("POST", "/schemes/{year}/publish", Can(ManageSchemes), post(schemes::publish)),
+        route("GET", "/schemes/{year}/diff", Can(ViewOrganisation), get(schemes::compare)),
+        route("GET", "/schemes/{year}/indicators/{id}", Can(ViewOrganisation), get(schemes::indicator)),
+        route("POST", "/schemes/{year}/indicators/{id}", Can(ViewOrganisation), post(schemes::try_formula)),
         route("GET", "/report", Can(HandleEntries), get(report::mine)),
         route("GET", "/reports", Can(HandleEntries), get(report::status)),
         route("POST", "/reports/accept", Can(HandleEntries), post(report::accept_all)),
@@ -101,6 +109,7 @@ fn table() -> Vec<Route> {
         route("GET", "/api/v1/units/{unit}", CanUnit(ViewUnit), get(api::org::unit)),
         route("GET", "/api/v1/units/{unit}/entries", CanUnit(ViewUnit), get(api::entries::list)),
         route("POST", "/api/v1/units/{unit}/entries/{indicator}/{month}", CanUnit(HandleEntries), post(api::entries::change)),
+        route("POST", "/api/v1/formula/check", SignedIn, post(api::formula::check)),
         route("GET", "/api/v1/users", Can(ManageUsers), get(api::users::list)),
         route("GET", "/api/v1/users/{id}", Can(ManageUsers), get(api::users::show)),
         route("GET", "/api/v1/audit", Can(ViewAudit), get(api::audit::list)),

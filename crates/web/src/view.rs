@@ -21,9 +21,10 @@ pub struct NavItem {
 
 /// The menu: (path, catalogue key). An entry shows only when the viewer passes the
 /// access rule of its route in the route table.
-const MENU: [(&str, &str); 9] = [
+const MENU: [(&str, &str); 10] = [
     ("/", "nav.home"),
     ("/units", "nav.units"),
+    ("/schemes", "nav.schemes"),
     ("/reports", "nav.reports"),
     ("/audit", "nav.audit"),
     ("/admin/users", "nav.users"),

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod home;
 pub mod login;
 pub mod report;
+pub mod schemes;
 pub mod units;
 
 use askama::Template;

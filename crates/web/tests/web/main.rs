@@ -8,3 +8,4 @@ mod sessions;
 mod pages;
 mod api;
 mod report;
+mod schemes;

@@ -29,6 +29,7 @@ enum Who {
 const ALL_ROLES: [&str; 7] = ["admin", "office", "leader", "assessor", "reporter", "head", "staff"];
 const ADMIN: &[&str] = &["admin"];
 const AUDIT: &[&str] = &["admin", "office", "leader"];
+const OFFICE: &[&str] = &["office"];
 const HANDLERS: &[&str] = &["office", "assessor", "reporter", "head"];
 const ORG: &[&str] = &["admin", "office", "leader", "assessor", "reporter", "head", "staff"];
 
@@ -47,6 +48,14 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("POST", "/account/password"), SignedIn),
         (("GET", "/units"), Roles(ORG)),
         (("GET", "/units/{unit}"), UnitScoped),
+        (("GET", "/schemes"), Roles(ORG)),
+        (("POST", "/schemes"), Roles(OFFICE)),
+        (("GET", "/schemes/{year}"), Roles(ORG)),
+        (("GET", "/schemes/{year}/export"), Roles(ORG)),
+        (("POST", "/schemes/{year}/publish"), Roles(OFFICE)),
+        (("GET", "/schemes/{year}/diff"), Roles(ORG)),
+        (("GET", "/schemes/{year}/indicators/{id}"), Roles(ORG)),
+        (("POST", "/schemes/{year}/indicators/{id}"), Roles(ORG)),
         (("GET", "/report"), Roles(HANDLERS)),
         (("GET", "/reports"), Roles(HANDLERS)),
         (("POST", "/reports/accept"), Roles(HANDLERS)),
@@ -81,6 +90,7 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("GET", "/api/v1/units/{unit}"), UnitScoped),
         (("GET", "/api/v1/units/{unit}/entries"), UnitScoped),
         (("POST", "/api/v1/units/{unit}/entries/{indicator}/{month}"), UnitScopedRoles(HANDLERS)),
+        (("POST", "/api/v1/formula/check"), SignedIn),
         (("GET", "/api/v1/users"), Roles(ADMIN)),
         (("GET", "/api/v1/users/{id}"), Roles(ADMIN)),
         (("GET", "/api/v1/audit"), Roles(AUDIT)),
@@ -130,7 +140,8 @@ async fn every_route_every_role(app: TestApp) {
                     .replace("{group}", "street")
                     .replace("{file}", "app.css")
                     .replace("{month}", "2027-03")
-                    .replace("{indicator}", "A1");
+                    .replace("{indicator}", "A1")
+                    .replace("{year}", "2027");
                 // A fresh session per request: a route may end sessions or change state.
                 let session: Option<Session> = match role {
                     Some(r) => Some(app.session(r).await),
