@@ -2,21 +2,14 @@
 // playwright-core, against a demo database served by `jixiao serve`. Run them with
 // scripts/browser-test, which sets JIXIAO_BASE_URL and JIXIAO_SCREENSHOTS.
 //
-// Every page a test opens is checked for script errors and CSP violations (both reach
-// the console), and every screenshot for a page wider than the window.
+// helpers.js checks every page a test opens for script errors and CSP violations (both
+// reach the console), and every screenshot for a page wider than the window.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { BASE, login, logout, menu, open, shot, useBrowser } from './helpers.js';
 
-const BASE = process.env.JIXIAO_BASE_URL;
-if (!BASE) {
-  throw new Error('JIXIAO_BASE_URL is not set: run these tests with scripts/browser-test');
-}
-const SHOTS = process.env.JIXIAO_SCREENSHOTS || path.resolve(import.meta.dirname, '../../test-artifacts/screenshots');
-mkdirSync(SHOTS, { recursive: true });
+useBrowser();
 
 // The demo accounts of crates/core/src/generate/users.rs, and the menu each may see.
 const MENU_ALL = ['首页', '单位', '审计日志', '用户管理', '组织机构', '接口令牌', '系统设置', '个人设置'];
@@ -33,95 +26,9 @@ const ROLES = [
   ['leader', MENU_AUDIT],
   ['staff', MENU_PLAIN],
 ];
-const password = (user) => `Demo!2027${user}`;
 
 // Unique per run, so that reruns on the same database do not collide.
 const RUN = Date.now().toString(36);
-
-let browser;
-
-before(async () => {
-  // launch() gives chromium a fresh temporary profile (user-data-dir) of its own and
-  // removes it on close.
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-});
-
-/** A fresh browser context (no cookies) with a Chinese browser, and one page in it. */
-async function open(t, options = {}) {
-  const context = await browser.newContext({
-    locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai',
-    viewport: { width: 1280, height: 800 },
-    ...options,
-  });
-  context.setDefaultTimeout(15_000);
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`script error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  t.after(async () => {
-    await context.close();
-  });
-  return {
-    page,
-    /**
-     * Fails the test if any page of this context had a script error or a CSP violation;
-     * `expected` matches messages the test itself provoked (a page answered 403).
-     */
-    clean(expected = null) {
-      const left = problems.filter((p) => !(expected && expected.test(p)));
-      assert.deepEqual(left, [], 'pages log no errors');
-    },
-  };
-}
-
-/** A screenshot (of the whole page unless `full` is false), after checking that nothing is wider than the window. */
-async function shot(page, name, { full = true } = {}) {
-  const { scroll, client } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth,
-    client: document.documentElement.clientWidth,
-  }));
-  assert.ok(scroll <= client, `${name}: the page is ${scroll}px wide in a ${client}px window`);
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: full });
-}
-
-async function menu(page) {
-  return page.locator('#menu a').allTextContents();
-}
-
-async function login(page, user, pass = password(user)) {
-  await page.goto(`${BASE}/login`);
-  await page.fill('#username', user);
-  await page.fill('#password', pass);
-  await page.click('#login-submit');
-  await page.waitForLoadState('load');
-}
-
-async function logout(page) {
-  await page.click('#logout');
-  await page.waitForURL((u) => u.pathname === '/login');
-  assert.equal(await page.textContent('#flash'), '您已安全退出。');
-  assert.equal(await page.locator('#menu').count(), 0, 'no menu once signed out');
-}
 
 test('the public front page lists the 76 demo units without login', async (t) => {
   const { page, clean } = await open(t);

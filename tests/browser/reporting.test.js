@@ -1,0 +1,361 @@
+// Browser end-to-end test of monthly reporting (issue 6): one month of one unit
+// through the whole workflow, each step by the role that takes it, in its own browser
+// context. On the demo of scripts/browser-test (January–November 2027 accepted,
+// December not reported) 区发改局 (u09) reports December 2027:
+//
+//   reporter saves a draft and submits → head approves → office returns one indicator
+//   → reporter fixes it (a big jump: the form asks for a reason) and submits again →
+//   head approves again → office accepts the month on the status page → the unit's
+//   total is the one of December.
+//
+// The steps run in order and share what they found; once one fails the later ones are
+// skipped. A first step returns whatever an earlier run left submitted, approved or
+// accepted, so the test also runs again on the same database.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, login, open, shot, useBrowser } from './helpers.js';
+
+useBrowser();
+
+const UNIT = 'u09';
+const UNIT_NAME = '区发改局';
+const MONTH = '2027-12';
+const FORM = `/units/${UNIT}/report/${MONTH}`;
+/** The indicator the office returns: 招商引资到位资金, reported every month. */
+const RETURNED = 'A11';
+const STATE = {
+  none: '未填报',
+  draft: '草稿',
+  submitted: '已提交',
+  approved: '单位已审核',
+  accepted: '考核办已接收',
+  returned: '已退回',
+};
+/** The states the office can return an entry from. */
+const RETURNABLE = [STATE.submitted, STATE.approved, STATE.accepted];
+
+/**
+ * Values for fields the demo has no November value of (quarterly and annual
+ * indicators), plausible for a district department in December. Fields with a
+ * November value take that value, so that the big-jump rule does not fire.
+ */
+const PLAUSIBLE = {
+  'v.A12.增速': '10.6',
+  'v.A46.问题数': '5',
+  'v.A46.已整改': '5',
+  'v.B11.报备文件': '2',
+  'v.B11.按时报备': '2',
+  'v.B13.案件数': '1',
+  'v.B13.纠错数': '0',
+  'v.B21.公开得分': '88.5',
+  'v.B31.考核得分': '93',
+  'v.B32.通报次数': '0',
+  'v.C11.学习次数': '3',
+  'v.C12.责任制落实': '1',
+  'v.C12.舆情处置': '0',
+  'v.C21.满意度': '92.4',
+  'v.C31.参训率': '97',
+  'v.X4.争取资金': '650',
+};
+
+// What the steps found and later steps check.
+const found = {
+  /** Indicator ids of the form, in its order. */
+  indicators: [],
+  /** The values the reporter typed, by input name. */
+  typed: {},
+  /** The unit's total and its period on /units/u09 before December counted. */
+  totalBefore: null,
+  periodBefore: null,
+  /** The corrected value of the returned indicator's first field. */
+  fixed: null,
+};
+
+let failed = null;
+
+/** One step of the workflow; skipped once an earlier step failed. */
+function step(name, fn) {
+  test(name, async (t) => {
+    if (failed) {
+      t.skip(`an earlier step failed: ${failed}`);
+      return;
+    }
+    try {
+      await fn(t);
+    } catch (e) {
+      failed = name;
+      throw e;
+    }
+  });
+}
+
+/** The workflow state shown for each indicator of the form, by indicator id. */
+async function states(page) {
+  const tags = await page.locator('#report-table [id^="state-"]').evaluateAll((els) =>
+    els.map((el) => [el.id.slice('state-'.length), el.textContent.trim()]),
+  );
+  return Object.fromEntries(tags);
+}
+
+/** Asserts that every indicator of the form shows `state`, but those of `except`. */
+async function assertStates(page, state, except = {}) {
+  const shown = await states(page);
+  assert.deepEqual(Object.keys(shown), found.indicators, 'the form lists the same indicators');
+  const expected = Object.fromEntries(found.indicators.map((id) => [id, except[id] ?? state]));
+  assert.deepEqual(shown, expected);
+}
+
+/** The editable fields of the form: input name, what the field is, last month's value. */
+async function fields(page) {
+  return page.locator('#report-table input[name^="v."]').evaluateAll((inputs) =>
+    inputs.map((input) => {
+      const cell = input.closest('td');
+      const about = cell.previousElementSibling; // name, type and bounds of the field
+      return {
+        name: input.name,
+        indicator: input.name.split('.')[1],
+        label: about.firstChild.textContent.trim(),
+        about: about.querySelector('.muted')?.textContent.trim() ?? '',
+        lastMonth: cell.nextElementSibling.textContent.trim(),
+        value: input.value,
+      };
+    }),
+  );
+}
+
+/** A plausible December value of a field. */
+function plausible(field) {
+  if (field.lastMonth !== '') return field.lastMonth;
+  if (field.name in PLAUSIBLE) return PLAUSIBLE[field.name];
+  // A field this test does not know (the demo scheme changed): a value inside its bounds.
+  if (/是\/否/.test(field.about)) return '1';
+  if (/百分比/.test(field.about)) return '95';
+  const low = field.about.match(/(-?\d+(?:\.\d+)?) –/) ?? field.about.match(/≥ (-?\d+(?:\.\d+)?)/);
+  return low ? low[1] : '1';
+}
+
+/** Clicks a button that posts the form and waits for the page it redirects to with `flash`. */
+async function post(page, button, flash) {
+  await page.click(button);
+  await page.waitForURL((u) => u.searchParams.get('flash') === flash);
+}
+
+/** The unit's total on its page and the period shown beside it. */
+async function unitTotal(page) {
+  await page.goto(`${BASE}/units/${UNIT}`);
+  if ((await page.locator('#unit-total').count()) === 0) return { total: null, period: null };
+  const total = (await page.textContent('#unit-total')).trim();
+  const label = await page.locator('.stat', { has: page.locator('#unit-total') }).locator('.l').textContent();
+  const period = label.match(/\d{4}-(?:\d{2}|Q\d)/)?.[0] ?? null;
+  return { total, period };
+}
+
+const isScore = (text) => /^-?\d+(\.\d+)?$/.test(text);
+
+step('the office returns what an earlier run left in the workflow', async (t) => {
+  const { page, clean } = await open(t);
+  await login(page, 'office');
+  await page.goto(`${BASE}${FORM}`);
+  const left = Object.entries(await states(page)).filter(([, s]) => RETURNABLE.includes(s));
+  for (const [id] of left) {
+    await page.selectOption('#return-indicator', id);
+    await page.fill('#return-reason', '重新运行浏览器测试');
+    await post(page, '#return', 'report_return');
+    assert.equal((await states(page))[id], STATE.returned);
+  }
+  // On a fresh demo nothing is left, and the unit's latest total does not count December yet.
+  const before = await unitTotal(page);
+  found.totalBefore = before.total;
+  found.periodBefore = before.period;
+  clean();
+});
+
+step('the reporter fills December, saves a draft and submits it', async (t) => {
+  const { page, clean } = await open(t);
+  await login(page, 'reporter');
+
+  // /report opens the unit's form of the month due: the month before today's, in the
+  // demo's year 2027. That month already holds accepted demo data, so December is
+  // opened by its address.
+  await page.goto(`${BASE}/report`);
+  const today = new Date();
+  const due = today.getMonth() === 0 ? 12 : today.getMonth();
+  assert.equal(new URL(page.url()).pathname, `/units/${UNIT}/report/2027-${String(due).padStart(2, '0')}`);
+
+  const response = await page.goto(`${BASE}${FORM}`);
+  assert.equal(response.status(), 200);
+  assert.match(await page.textContent('main h1'), new RegExp(`月度填报 · ${UNIT_NAME}`));
+  found.indicators = Object.keys(await states(page));
+  assert.ok(found.indicators.length >= 10, `December has indicators due (${found.indicators.length})`);
+  assert.ok(found.indicators.includes(RETURNED), `${RETURNED} is due in December`);
+  const initial = await states(page);
+  for (const [id, s] of Object.entries(initial)) {
+    assert.ok([STATE.none, STATE.draft, STATE.returned].includes(s), `${id} can be filled in (${s})`);
+  }
+
+  const inputs = await fields(page);
+  assert.deepEqual([...new Set(inputs.map((f) => f.indicator))], found.indicators, 'every indicator has inputs');
+  for (const f of inputs) {
+    const value = plausible(f);
+    found.typed[f.name] = value;
+    await page.fill(`input[name="${f.name}"]`, value);
+  }
+  await post(page, '#save', 'report_save');
+  assert.equal(await page.textContent('#flash'), '草稿已保存。');
+  // A save keeps a returned entry returned; everything else is a draft now.
+  const afterSave = {};
+  for (const [id, s] of Object.entries(initial)) afterSave[id] = s === STATE.returned ? STATE.returned : STATE.draft;
+  await assertStates(page, STATE.draft, afterSave);
+  for (const f of await fields(page)) {
+    assert.equal(f.value, found.typed[f.name], `${f.name} keeps the saved value`);
+  }
+  // The score each indicator would get from the saved values.
+  for (const id of found.indicators) {
+    assert.ok(isScore(await page.textContent(`#score-${id}`)), `${id} shows a score`);
+  }
+  assert.equal(await page.locator('#report-error').count(), 0);
+  await shot(page, 'report-draft');
+
+  await post(page, '#submit', 'report_submit');
+  assert.equal(await page.textContent('#flash'), '已提交，等待单位负责人审核。');
+  await assertStates(page, STATE.submitted);
+  assert.equal(await page.locator('#report-table input[name^="v."]').count(), 0, 'submitted values are no longer editable');
+  assert.equal(await page.locator('#save, #submit, #approve, #accept').count(), 0, 'the reporter has nothing more to do');
+  await shot(page, 'report-submitted');
+  clean();
+});
+
+step('the head approves the submitted month', async (t) => {
+  const { page, clean } = await open(t);
+  await login(page, 'head');
+  await page.goto(`${BASE}${FORM}`);
+  await assertStates(page, STATE.submitted);
+  assert.equal(await page.locator('#report-table input[name^="v."]').count(), 0, 'the head does not edit values');
+  assert.equal(await page.locator('#save').count(), 0);
+  await post(page, '#approve', 'report_approve');
+  assert.equal(await page.textContent('#flash'), '已审核通过，报送考核办。');
+  await assertStates(page, STATE.approved);
+  assert.equal(await page.locator('#approve').count(), 0, 'nothing is left to approve');
+  await shot(page, 'report-approved');
+  clean();
+});
+
+step('the office returns one indicator with a reason', async (t) => {
+  const { page, clean } = await open(t);
+  await login(page, 'office');
+  await page.goto(`${BASE}${FORM}`);
+  await assertStates(page, STATE.approved);
+  assert.ok(await page.isVisible('#accept'), 'the office may accept the form');
+  const options = await page.locator('#return-indicator option').evaluateAll((os) => os.map((o) => o.value));
+  assert.deepEqual(options, found.indicators, 'every reported indicator can be returned');
+  await page.selectOption('#return-indicator', RETURNED);
+  await page.fill('#return-reason', '12月新签约项目的到位资金未计入，请核实后重新填报。');
+  await post(page, '#return', 'report_return');
+  assert.equal(await page.textContent('#flash'), '已退回并通知填报人。');
+  await assertStates(page, STATE.approved, { [RETURNED]: STATE.returned });
+  await shot(page, 'report-returned');
+  clean();
+});
+
+step('the reporter corrects the returned indicator, gives the reason for the jump and submits again', async (t) => {
+  const { page, clean } = await open(t);
+  await login(page, 'reporter');
+  await page.goto(`${BASE}${FORM}`);
+  await assertStates(page, STATE.approved, { [RETURNED]: STATE.returned });
+  const inputs = await fields(page);
+  assert.ok(inputs.length > 0, 'the returned indicator can be edited');
+  assert.deepEqual([...new Set(inputs.map((f) => f.indicator))], [RETURNED], 'only the returned indicator can be edited');
+
+  // The corrected value is 60 % above November's: the form asks why.
+  const [first] = inputs;
+  assert.ok(isScore(first.lastMonth), `${first.name} has last month's value`);
+  found.fixed = String(Math.round(Number(first.lastMonth) * 160) / 100);
+  await page.fill(`input[name="${first.name}"]`, found.fixed);
+  assert.equal(await page.locator(`input[name="why.${RETURNED}"]`).count(), 0, 'no reason asked before');
+  await page.click('#submit');
+  await page.locator('#report-error').waitFor();
+  assert.equal(await page.textContent('#report-error'), '表单有误，请按提示修改后再保存。');
+  const message = await page.locator(`#row-${RETURNED}-1 .error`).first().textContent();
+  assert.match(message, /变化较大，请填写原因/);
+  assert.ok(message.includes(first.lastMonth) && message.includes(found.fixed), `the message names both values: ${message}`);
+  assert.equal(await page.inputValue(`input[name="${first.name}"]`), found.fixed, 'the typed value is kept');
+  await assertStates(page, STATE.approved, { [RETURNED]: STATE.returned });
+  await shot(page, 'report-jump');
+
+  await page.fill(`input[name="why.${RETURNED}"]`, '12月新签约两个产业项目，资金已到位。');
+  await post(page, '#submit', 'report_submit');
+  assert.equal(await page.textContent('#flash'), '已提交，等待单位负责人审核。');
+  await assertStates(page, STATE.approved, { [RETURNED]: STATE.submitted });
+  assert.equal((await page.textContent(`#row-${RETURNED}-1 td.field`)).trim(), found.fixed);
+  clean(/status of 400/);
+});
+
+step('the head approves the corrected indicator', async (t) => {
+  const { page, clean } = await open(t);
+  await login(page, 'head');
+  await page.goto(`${BASE}${FORM}`);
+  await assertStates(page, STATE.approved, { [RETURNED]: STATE.submitted });
+  await post(page, '#approve', 'report_approve');
+  await assertStates(page, STATE.approved);
+  clean();
+});
+
+step('the office accepts the month on the status page; the scores count December', async (t) => {
+  const { page, clean } = await open(t);
+  await login(page, 'office');
+  await page.goto(`${BASE}/reports?month=${MONTH}`);
+  assert.match(await page.textContent('main h1'), new RegExp(MONTH));
+  const headers = (await page.locator('#reports-table tr').first().locator('th').allTextContents()).map((h) => h.trim());
+  const column = (name) => {
+    const i = headers.indexOf(name);
+    assert.ok(i >= 0, `the status table has the column ${name}: ${headers}`);
+    return i;
+  };
+  const row = page.locator('#reports-table tr', { has: page.locator(`a[href="${FORM}"]`) });
+  assert.equal(await row.count(), 1, 'the unit has one line');
+  const cells = async () => (await row.locator('td').allTextContents()).map((c) => c.trim());
+  const n = String(found.indicators.length);
+  let line = await cells();
+  assert.equal(line[0], UNIT_NAME);
+  assert.equal(line[column('应报指标')], n, 'every indicator is due');
+  assert.equal(line[column(STATE.approved)], n, 'every indicator is approved');
+  assert.equal(line[column('未报')], '0');
+
+  let question = null;
+  page.once('dialog', async (dialog) => {
+    question = dialog.message();
+    await dialog.accept();
+  });
+  await post(page, '#accept-all', 'report_accept_all');
+  assert.equal(question, '确定要执行此操作吗？', 'the office is asked before accepting');
+  assert.equal(await page.textContent('#flash'), '已接收本月全部已审核数据，得分已更新。');
+  line = await cells();
+  assert.equal(line[column(STATE.accepted)], n, 'every indicator is accepted');
+  assert.equal(line[column(STATE.approved)], '0');
+  assert.equal(line[column('未报')], '0');
+  assert.equal(await page.locator('#accept-all').count(), 0, 'nothing is left to accept');
+  await shot(page, 'reports-status');
+
+  await page.goto(`${BASE}${FORM}`);
+  await assertStates(page, STATE.accepted);
+  assert.equal((await page.textContent(`#row-${RETURNED}-1 td.field`)).trim(), found.fixed, 'the corrected value is the accepted one');
+  for (const id of found.indicators) {
+    assert.ok(isScore(await page.textContent(`#score-${id}`)), `${id} has a score`);
+  }
+  assert.equal(await page.locator('#return-indicator option').count(), found.indicators.length, 'accepted data can still be returned');
+  // In a window narrower than the table, the table scrolls inside its wrapper and the page does not.
+  await page.setViewportSize({ width: 800, height: 800 });
+  const wrap = await page.locator('.table-wrap').evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+  assert.ok(wrap.scroll > wrap.client, `the table scrolls in its wrapper (${wrap.scroll}px in ${wrap.client}px)`);
+  await shot(page, 'report-narrow', { full: false });
+  await page.setViewportSize({ width: 1280, height: 800 });
+
+  // The unit's page shows its total of the latest month with data: December now.
+  const { total, period } = await unitTotal(page);
+  assert.equal(period, MONTH);
+  assert.ok(isScore(total), `the total is a number: ${total}`);
+  assert.notEqual(total, found.totalBefore, `the total changed from ${found.totalBefore} (${found.periodBefore})`);
+  await shot(page, 'unit-after');
+  clean();
+});
