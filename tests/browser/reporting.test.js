@@ -346,7 +346,7 @@ step('the office accepts the month on the status page; the scores count December
   assert.equal(await page.locator('#return-indicator option').count(), found.indicators.length, 'accepted data can still be returned');
   // In a window narrower than the table, the table scrolls inside its wrapper and the page does not.
   await page.setViewportSize({ width: 800, height: 800 });
-  const wrap = await page.locator('.table-wrap').evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+  const wrap = await page.locator('.table-wrap', { has: page.locator('#report-table') }).evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
   assert.ok(wrap.scroll > wrap.client, `the table scrolls in its wrapper (${wrap.scroll}px in ${wrap.client}px)`);
   await shot(page, 'report-narrow', { full: false });
   await page.setViewportSize({ width: 1280, height: 800 });
