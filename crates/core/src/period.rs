@@ -51,6 +51,22 @@ impl Month {
         let day = u32::from(due_day.max(1)).min(last_day);
         first.with_day(day).unwrap_or(first)
     }
+
+    /// The deadline after the office's calendar: `report_deadline(due_day)`, moved on
+    /// to the next day that is not in `holidays` (the office lists the days off,
+    /// weekends included where they are off, since China's working calendar swaps
+    /// weekend days and holidays every year).
+    pub fn report_deadline_with(self, due_day: u8, holidays: &[NaiveDate]) -> NaiveDate {
+        let mut day = self.report_deadline(due_day);
+        // A calendar never lists a year of days off; the bound only keeps this finite.
+        for _ in 0..366 {
+            if !holidays.contains(&day) {
+                break;
+            }
+            day = day.succ_opt().unwrap_or(day);
+        }
+        day
+    }
 }
 
 impl fmt::Display for Month {
@@ -181,6 +197,15 @@ serde_by_text!(Period);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn holidays_move_the_deadline() {
+        let march = Month::new(2027, 3).unwrap();
+        let d = |m, day| NaiveDate::from_ymd_opt(2027, m, day).unwrap();
+        assert_eq!(march.report_deadline_with(15, &[]), d(4, 15));
+        assert_eq!(march.report_deadline_with(15, &[d(4, 15), d(4, 16), d(4, 18)]), d(4, 17));
+        assert_eq!(march.report_deadline_with(10, &[d(4, 15)]), d(4, 10), "a holiday elsewhere changes nothing");
+    }
 
     #[test]
     fn parses_and_formats_each_kind() {

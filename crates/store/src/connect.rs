@@ -25,6 +25,7 @@ pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] =
     &[
         (1, "initial", include_str!("../migrations/sqlite/0001_initial.sql")),
         (2, "web_shell", include_str!("../migrations/sqlite/0002_web_shell.sql")),
+        (3, "corrections", include_str!("../migrations/sqlite/0003_corrections.sql")),
     ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -32,10 +33,11 @@ pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] =
     &[
         (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
         (2, "web_shell", include_str!("../migrations/postgres/0002_web_shell.sql")),
+        (3, "corrections", include_str!("../migrations/postgres/0003_corrections.sql")),
     ];
 
 /// The schema version this binary is built for.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// How to open a store.
 #[derive(Debug, Clone)]

@@ -19,6 +19,7 @@
 
 mod audit;
 mod connect;
+mod corrections;
 mod data;
 mod error;
 mod maintenance;
@@ -42,6 +43,7 @@ pub use audit::{
     entry_hash,
 };
 pub use connect::{SCHEMA_VERSION, StoreOptions, redact_url};
+pub use corrections::Correction;
 pub use data::{ImportSummary, StoredEntry, StoredRecord};
 pub use error::{Result, StoreError};
 pub use org::{Group, Unit};

@@ -157,6 +157,34 @@ pub async fn values_of(state: &AppState, unit: &str, month: Month) -> Result<Has
         .collect())
 }
 
+/// The office's reporting calendar: the due day (`collection.due_day`, default 15)
+/// and the days off (`collection.holidays`, `YYYY-MM-DD` separated by commas or
+/// spaces) that move a deadline on.
+pub async fn calendar(state: &AppState) -> Result<(u8, Vec<chrono::NaiveDate>), WebError> {
+    let due_day = state
+        .store
+        .setting("collection.due_day")
+        .await?
+        .and_then(|v| v.trim().parse::<u8>().ok())
+        .filter(|d| (1..=28).contains(d))
+        .unwrap_or(15);
+    let holidays = state
+        .store
+        .setting("collection.holidays")
+        .await?
+        .unwrap_or_default()
+        .split([',', ' ', '\n', '，'])
+        .filter_map(|d| chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
+        .collect();
+    Ok((due_day, holidays))
+}
+
+/// A month's report deadline under the office's calendar.
+pub async fn deadline(state: &AppState, month: Month) -> Result<chrono::NaiveDate, WebError> {
+    let (due_day, holidays) = calendar(state).await?;
+    Ok(month.report_deadline_with(due_day, &holidays))
+}
+
 /// One checked change, ready to write.
 struct Write {
     indicator: String,
@@ -187,6 +215,11 @@ pub async fn apply(
         .unwrap_or(DEFAULT_JUMP_RATIO);
     let last_month = values_of(state, &unit_id, previous(month)).await?;
     let mut problems = Vec::new();
+    // A closed month changes only through a correction request.
+    if state.store.period_state(month.year, &month.to_string()).await? != jixiao_store::PeriodState::Open {
+        let message = tr.f("report.closed", &[&month]);
+        return Ok(Err(changes.into_iter().map(|c| Problem::Entry { indicator: c.indicator, message: message.clone() }).collect()));
+    }
     let mut writes = Vec::new();
     for change in changes {
         let indicator = change.indicator.clone();

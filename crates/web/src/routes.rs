@@ -53,7 +53,7 @@ fn route(method: &'static str, path: &'static str, access: Access, handler: Meth
 fn table() -> Vec<Route> {
     use Access::*;
     use Action::*;
-    use pages::{account, admin, audit, home, login, report, schemes, units};
+    use pages::{account, admin, audit, home, login, periods, report, schemes, units};
     vec![
         route("GET", "/", Public, get(home::home)),
         route("GET", "/healthz", Public, get(pages::health)),
@@ -80,6 +80,11 @@ fn table() -> Vec<Route> {
         route("POST", "/reports/accept", Can(HandleEntries), post(report::accept_all)),
         route("GET", "/units/{unit}/report/{month}", CanUnit(ViewUnit), get(report::form)),
         route("POST", "/units/{unit}/report/{month}", CanUnit(HandleEntries), post(report::submit)),
+        route("POST", "/units/{unit}/report/{month}/correction", CanUnit(HandleEntries), post(report::request_correction)),
+        route("GET", "/periods", Can(ManageSchemes), get(periods::page)),
+        route("POST", "/periods/calendar", Can(ManageSchemes), post(periods::set_calendar)),
+        route("POST", "/periods/{period}", Can(ManageSchemes), post(periods::set_state)),
+        route("POST", "/corrections/{id}", Can(ManageSchemes), post(periods::decide)),
         route("GET", "/audit", Can(ViewAudit), get(audit::list)),
         route("GET", "/admin/users", Can(ManageUsers), get(admin::users::list)),
         route("GET", "/admin/users/new", Can(ManageUsers), get(admin::users::new_form)),

@@ -17,10 +17,10 @@ async fn empty_database_needs_migration(db: TestDb) {
 
 async fn migrate_from_empty(db: TestDb) {
     let store = db.unchecked().await;
-    assert_eq!(store.migrate().await.unwrap(), 2);
-    assert_eq!(store.schema_version().await.unwrap(), Some(2));
+    assert_eq!(store.migrate().await.unwrap(), jixiao_store::SCHEMA_VERSION);
+    assert_eq!(store.schema_version().await.unwrap(), Some(jixiao_store::SCHEMA_VERSION));
     // Idempotent.
-    assert_eq!(store.migrate().await.unwrap(), 2);
+    assert_eq!(store.migrate().await.unwrap(), jixiao_store::SCHEMA_VERSION);
     store.close().await;
 
     let store = Store::connect(&db.url).await.unwrap();
@@ -45,6 +45,7 @@ async fn migrate_from_empty(db: TestDb) {
         "scores",
         "audit_log",
         "settings",
+        "corrections",
     ] {
         let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
             .fetch_one(store.pool())

@@ -119,7 +119,7 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
         _ => prev.0,
     };
     let month = Month::new(month_year, prev.1).map_err(|e| WebError::Internal(e.to_string()))?;
-    let deadline = month.report_deadline(15).to_string();
+    let deadline = crate::collection::deadline(state, month).await?.to_string();
     let mut due = Vec::new();
     let mut scheme_name = None;
     let mut units_in_scope = 0;

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod audit;
 pub mod home;
 pub mod login;
+pub mod periods;
 pub mod report;
 pub mod schemes;
 pub mod units;

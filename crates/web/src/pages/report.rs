@@ -35,6 +35,8 @@ use crate::view::{Chrome, ListQuery};
 /// One field of one indicator on the form.
 pub struct FieldView {
     pub name: String,
+    /// The field's key.
+    pub key: String,
     /// The input's name: `v.<indicator>.<key>`.
     pub input: String,
     pub value: String,
@@ -77,6 +79,22 @@ struct ReportPage {
     can_return: bool,
     error: Option<String>,
     months: Vec<String>,
+    /// The office has closed the month: changes go through correction requests.
+    closed: bool,
+    can_correct: bool,
+    corrections: Vec<CorrectionRow>,
+}
+
+/// A correction request of the month, as the form shows it.
+pub struct CorrectionRow {
+    pub id: i64,
+    pub indicator: String,
+    pub old: String,
+    pub new: String,
+    pub reason: String,
+    pub state: String,
+    pub by: String,
+    pub decision: String,
 }
 
 fn parse_month(text: &str) -> Result<Month, WebError> {
@@ -169,7 +187,7 @@ async fn page(
     let scores = preview_scores(state, &data).await?;
     let last_month = values_of(state, unit_id, previous(month)).await?;
     let last_year = values_of(state, unit_id, Month { year: month.year - 1, month: month.month }).await?;
-    let mut indicators = Vec::new();
+    let mut indicators: Vec<IndicatorView> = Vec::new();
     let (mut can_save, mut can_approve, mut can_accept, mut can_return) = (false, false, false, false);
     for &n in &data.due {
         let node = &data.scheme.nodes[n];
@@ -209,6 +227,7 @@ async fn page(
                 };
                 FieldView {
                     name: if f.name.is_empty() { f.key.clone() } else { f.name.clone() },
+                    key: f.key.clone(),
                     error: errors.get(&input).cloned(),
                     input,
                     value,
@@ -240,20 +259,49 @@ async fn page(
         });
     }
     let months = (1..=12).filter_map(|m| Month::new(month.year, m).ok()).map(|m| m.to_string()).collect();
+    let deadline = collection::deadline(state, month).await?.to_string();
+    let closed = state.store.period_state(month.year, &month.to_string()).await? != jixiao_store::PeriodState::Open;
+    // Who may ask for a correction of a closed month: whoever could save it were it open.
+    let can_correct = closed
+        && indicators.iter().any(|i| workflow::acting_role(&viewer.grants, Step::Save, unit_id, &i.id).is_some());
+    let corrections = state
+        .store
+        .entry_corrections(month.year, unit_id, &month.to_string())
+        .await?
+        .into_iter()
+        .map(|c| CorrectionRow {
+            id: c.id,
+            indicator: c.indicator_id,
+            old: c.old_values.map(|v| Value::Object(v).to_string()).unwrap_or_default(),
+            new: Value::Object(c.new_values).to_string(),
+            reason: c.reason,
+            state: tr.t(&format!("correction.{}", c.state)).to_string(),
+            by: format!("{} · {}", c.requested_by, crate::pages::home::short_time(&c.requested_at)),
+            decision: c.decision_note.unwrap_or_default(),
+        })
+        .collect();
+    if closed {
+        for i in &mut indicators {
+            i.editable = false;
+        }
+    }
     let status = if errors.is_empty() && error.is_none() { axum::http::StatusCode::OK } else { axum::http::StatusCode::BAD_REQUEST };
     let page = ReportPage {
         chrome,
         unit_id: unit_id.to_string(),
         unit_name,
-        deadline: month.report_deadline(15).to_string(),
+        deadline,
         month: month.to_string(),
         indicators,
-        can_save,
-        can_approve,
-        can_accept,
-        can_return,
+        can_save: can_save && !closed,
+        can_approve: can_approve && !closed,
+        can_accept: can_accept && !closed,
+        can_return: can_return && !closed,
         error,
         months,
+        closed,
+        can_correct,
+        corrections,
     };
     Ok((status, render(page)?).into_response())
 }
@@ -471,4 +519,65 @@ pub async fn accept_all(State(state): State<AppState>, viewer: Viewer, axum::For
     tx.commit().await?;
     state.store.refresh_scores(month.year).await?;
     Ok(done(&format!("/reports?month={month}"), "report_accept_all"))
+}
+
+#[derive(Deserialize)]
+pub struct CorrectionForm {
+    indicator: String,
+    #[serde(default)]
+    reason: String,
+    /// `v.<field>` values.
+    #[serde(flatten)]
+    values: HashMap<String, String>,
+}
+
+/// `POST /units/{unit}/report/{month}/correction`: asks the office to change an entry
+/// of a closed month (new values and a reason).
+pub async fn request_correction(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path((unit_id, month)): Path<(String, String)>,
+    axum::Form(form): axum::Form<CorrectionForm>,
+) -> Result<Response, WebError> {
+    let tr = Tr::new(lang);
+    let month = parse_month(&month)?;
+    if workflow::acting_role(&viewer.grants, Step::Save, &unit_id, &form.indicator).is_none() {
+        return Err(WebError::Forbidden);
+    }
+    if state.store.period_state(month.year, &month.to_string()).await? == jixiao_store::PeriodState::Open {
+        return Err(WebError::invalid(tr.t("correction.month_open")));
+    }
+    let data = collection::load(&state, &unit_id, month).await?;
+    let node = data.scheme.node_index(&form.indicator).filter(|n| data.due.contains(n)).ok_or_else(|| {
+        WebError::invalid(tr.f("report.not_due", &[&form.indicator, &month]))
+    })?;
+    let mut typed = HashMap::new();
+    for (k, v) in &form.values {
+        if let Some(field) = k.strip_prefix("v.") {
+            typed.insert(format!("v.{}.{field}", form.indicator), v.clone());
+        }
+    }
+    let values = submitted_values(&data.scheme, &[node], &typed).remove(&form.indicator).unwrap_or_default();
+    let row = jixiao_core::data::EntryRow { unit: unit_id.clone(), indicator: form.indicator.clone(), month: month.to_string(), values: values.clone() };
+    jixiao_core::data::validate_entry(&data.scheme, &row).map_err(WebError::invalid)?;
+    if values.is_empty() {
+        return Err(WebError::invalid(tr.t("form.required")));
+    }
+    let old = data.current.get(&form.indicator).map(|e| e.row.values.clone());
+    let mut tx = state.store.begin(&viewer.actor).await?;
+    let id = state
+        .store
+        .request_correction(&mut tx, month.year, &unit_id, &form.indicator, &month.to_string(), old.as_ref(), &values, &form.reason)
+        .await?;
+    tx.audit(
+        "correction.request",
+        "correction",
+        &id.to_string(),
+        None,
+        Some(serde_json::json!({"entry": format!("{}/{unit_id}/{}/{month}", month.year, form.indicator), "old": old, "new": values, "reason": form.reason.trim()})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(done(&format!("/units/{unit_id}/report/{month}"), "correction_requested"))
 }

@@ -9,3 +9,4 @@ mod pages;
 mod api;
 mod report;
 mod schemes;
+mod periods;

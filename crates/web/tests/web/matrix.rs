@@ -61,6 +61,11 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("POST", "/reports/accept"), Roles(HANDLERS)),
         (("GET", "/units/{unit}/report/{month}"), UnitScoped),
         (("POST", "/units/{unit}/report/{month}"), UnitScopedRoles(HANDLERS)),
+        (("POST", "/units/{unit}/report/{month}/correction"), UnitScopedRoles(HANDLERS)),
+        (("GET", "/periods"), Roles(OFFICE)),
+        (("POST", "/periods/calendar"), Roles(OFFICE)),
+        (("POST", "/periods/{period}"), Roles(OFFICE)),
+        (("POST", "/corrections/{id}"), Roles(OFFICE)),
         (("GET", "/audit"), Roles(AUDIT)),
         (("GET", "/admin/users"), Roles(ADMIN)),
         (("GET", "/admin/users/new"), Roles(ADMIN)),
@@ -141,7 +146,8 @@ async fn every_route_every_role(app: TestApp) {
                     .replace("{file}", "app.css")
                     .replace("{month}", "2027-03")
                     .replace("{indicator}", "A1")
-                    .replace("{year}", "2027");
+                    .replace("{year}", "2027")
+                    .replace("{period}", "2027-01");
                 // A fresh session per request: a route may end sessions or change state.
                 let session: Option<Session> = match role {
                     Some(r) => Some(app.session(r).await),

@@ -16,7 +16,7 @@ fn menu(html: &str) -> Vec<String> {
 async fn menus_show_what_the_role_may_do(app: TestApp) {
     let cases: [(&str, &[&str]); 4] = [
         ("admin", &["/", "/units", "/schemes", "/audit", "/admin/users", "/admin/units", "/admin/tokens", "/admin/settings", "/account"]),
-        ("office", &["/", "/units", "/schemes", "/reports", "/audit", "/account"]),
+        ("office", &["/", "/units", "/schemes", "/reports", "/periods", "/audit", "/account"]),
         ("leader", &["/", "/units", "/schemes", "/audit", "/account"]),
         ("reporter", &["/", "/units", "/schemes", "/reports", "/account"]),
     ];
