@@ -339,6 +339,15 @@ impl Store {
             .await?)
     }
 
+    /// The latest month of `year` in which `unit` has accepted data, e.g. `2027-11`.
+    pub async fn latest_accepted_month(&self, year: i32, unit: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT MAX(month) FROM entries WHERE year = $1 AND unit_id = $2 AND state = 'accepted'")
+            .bind(year)
+            .bind(unit)
+            .fetch_one(self.pool())
+            .await?)
+    }
+
     /// (unit, indicator) of every entry reported for one month, e.g. `2027-03`.
     pub async fn reported_in_month(&self, year: i32, month: &str) -> Result<Vec<(String, String)>> {
         Ok(sqlx::query_as("SELECT unit_id, indicator_id FROM entries WHERE year = $1 AND month = $2")

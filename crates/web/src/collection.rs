@@ -81,6 +81,19 @@ impl Problem {
     }
 }
 
+/// A workflow refusal in the viewer's language.
+fn workflow_message(tr: &Tr, e: &workflow::WorkflowError) -> String {
+    match e {
+        workflow::WorkflowError::NotYourStep { role, step } => {
+            tr.f("workflow.not_your_step", &[&tr.role(role), &tr.t(&format!("step.{step}"))])
+        }
+        workflow::WorkflowError::WrongState { state, step } => {
+            tr.f("workflow.wrong_state", &[&tr.t(&format!("state.{state}")), &tr.t(&format!("step.{step}"))])
+        }
+        workflow::WorkflowError::ReasonRequired => tr.t("workflow.reason_required").to_string(),
+    }
+}
+
 /// What `apply` wrote: (indicator, new state, new version) per entry changed.
 #[derive(Debug, Default)]
 pub struct Applied {
@@ -247,6 +260,8 @@ pub async fn apply(
                 if let Err(message) = validate_entry(&data.scheme, &row) {
                     // The message names the field in backquotes.
                     let field = ind.fields.iter().find(|f| message.contains(&format!("`{}`", f.key))).or(ind.fields.first());
+                    // The engine's message is precise but English; it follows the catalogue's words.
+                    let message = tr.f("report.invalid_value", &[&message]);
                     problems.push(Problem::Field { indicator, field: field.map(|f| f.key.clone()).unwrap_or_default(), message });
                     continue;
                 }
@@ -287,7 +302,7 @@ pub async fn apply(
         };
         match next_state {
             Ok(s) => writes.push(Write { indicator, before: entry, values, state: s, reason: change.reason, step: change.step }),
-            Err(e) => problems.push(Problem::Entry { indicator, message: e.to_string() }),
+            Err(e) => problems.push(Problem::Entry { indicator, message: workflow_message(tr, &e) }),
         }
     }
     if !problems.is_empty() {

@@ -94,11 +94,7 @@ impl Chrome {
                 let nav = MENU
                     .iter()
                     .filter(|(href, _)| access_of("GET", href).is_some_and(|a| passes(v, a)))
-                    .map(|&(href, label)| NavItem {
-                        href,
-                        label: tr.t(label),
-                        active: if href == "/" { here == "/" } else { here.starts_with(href) },
-                    })
+                    .map(|&(href, label)| NavItem { href, label: tr.t(label), active: menu_entry_of(here) == href })
                     .collect();
                 let who = Who { display_name: v.display_name.clone(), unit_name: None, roles };
                 (Some(who), nav, v.csrf().to_string())
@@ -113,6 +109,19 @@ impl Chrome {
         self.csrf = token;
         self
     }
+}
+
+/// The menu entry a page belongs to: the longest entry its path starts with, except
+/// that a unit's monthly form belongs to reporting, not to the unit list.
+fn menu_entry_of(here: &str) -> &'static str {
+    if here.starts_with("/units/") && here.contains("/report/") {
+        return "/reports";
+    }
+    MENU.iter()
+        .map(|(href, _)| *href)
+        .filter(|href| if *href == "/" { here == "/" } else { here == *href || here.starts_with(&format!("{href}/")) })
+        .max_by_key(|href| href.len())
+        .unwrap_or("")
 }
 
 /// The text of a flash message named in the URL (`?flash=saved`). Only catalogue keys

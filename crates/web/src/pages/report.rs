@@ -59,6 +59,10 @@ pub struct IndicatorView {
     pub version: String,
     pub score: String,
     pub editable: bool,
+    /// Whether the viewer may return it now.
+    pub returnable: bool,
+    /// Why it was last returned, while it is returned.
+    pub returned_because: Option<String>,
     pub why: String,
     pub error: Option<String>,
 }
@@ -202,7 +206,12 @@ async fn page(
         can_save |= editable;
         can_approve |= may(Step::Approve);
         can_accept |= may(Step::Accept);
-        can_return |= may(Step::Return);
+        let returnable = may(Step::Return);
+        can_return |= returnable;
+        let returned_because = match (st, entry) {
+            (Some(EntryState::Returned), Some(_)) => last_return_reason(state, month, unit_id, &node.id).await?,
+            _ => None,
+        };
         let params = ind
             .param_names
             .iter()
@@ -215,9 +224,10 @@ async fn page(
             .iter()
             .map(|f| {
                 let input = format!("v.{}.{}", node.id, f.key);
+                // What was typed comes back only where it could be typed.
                 let value = match typed {
-                    Some(t) => t.get(&input).cloned().unwrap_or_default(),
-                    None => json_text(entry.and_then(|e| e.row.values.get(&f.key))),
+                    Some(t) if editable => t.get(&input).cloned().unwrap_or_default(),
+                    _ => json_text(entry.and_then(|e| e.row.values.get(&f.key))),
                 };
                 let bounds = match (f.min, f.max) {
                     (Some(a), Some(b)) => format!("{} – {}", number_text(a), number_text(b)),
@@ -254,6 +264,8 @@ async fn page(
             version: entry.map(|e| e.version.to_string()).unwrap_or_default(),
             score: scores.get(&node.id).cloned().unwrap_or_default(),
             editable,
+            returnable,
+            returned_because,
             why: typed.and_then(|t| t.get(&format!("why.{}", node.id)).cloned()).unwrap_or_default(),
             error: errors.get(&node.id).cloned(),
         });
@@ -304,6 +316,19 @@ async fn page(
         corrections,
     };
     Ok((status, render(page)?).into_response())
+}
+
+/// The reason of the latest return of an entry, from its audit trail.
+async fn last_return_reason(state: &AppState, month: Month, unit: &str, indicator: &str) -> Result<Option<String>, WebError> {
+    let object = format!("{}/{unit}/{indicator}/{month}", month.year);
+    let trail = state.store.audit_trail("entry", &object).await?;
+    Ok(trail
+        .iter()
+        .rev()
+        .find(|e| e.action == "entry.return")
+        .and_then(|e| e.after_json.as_deref())
+        .and_then(|j| serde_json::from_str::<Value>(j).ok())
+        .and_then(|v| v["reason"].as_str().map(str::to_string)))
 }
 
 /// `GET /units/{unit}/report/{month}`.

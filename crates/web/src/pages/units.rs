@@ -102,25 +102,21 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, lang: Lang, Pat
     render(UnitPage { chrome, id: unit.id, name: unit.name, group, disabled: unit.disabled, latest, activity })
 }
 
-/// The unit's total, rank and grade in the latest period with stored scores of the
-/// latest scheme year (numbers as the engine stored them).
+/// The unit's total, rank and grade in the latest month in which it has accepted
+/// data, in the latest scheme year (numbers as the engine stored them). Record and
+/// year-to-date indicators score every month, so "a month with scores" would always
+/// be December; the month of the latest accepted entry is what a reader means.
 async fn latest_score(state: &AppState, unit: &str) -> Result<Option<(String, String, String, String)>, WebError> {
     let Some(year) = state.store.scheme_years().await?.into_iter().max() else { return Ok(None) };
     let Some((info, _)) = state.scheme_cache.latest(&state.store, year).await? else { return Ok(None) };
-    for period in jixiao_core::period::Period::all_in_year(year).into_iter().rev() {
-        let p = period.to_string();
-        if !matches!(period, jixiao_core::period::Period::Month(_)) {
-            continue;
-        }
-        let rows = state.store.scores(year, info.version, &p).await?;
-        if let Some(row) = rows.into_iter().find(|r| r.unit_id == unit) {
-            let has_data = row.result.get("status").and_then(|s| s.as_object()).is_some_and(|s| s.values().any(|v| v == "ok"));
-            if !has_data {
-                continue;
-            }
-            let text = |k: &str| row.result.get(k).map(|v| v.to_string().trim_matches('"').to_string()).unwrap_or_default();
-            return Ok(Some((p, text("total"), text("rank"), text("grade").replace("null", "—"))));
-        }
-    }
-    Ok(None)
+    let Some(month) = state.store.latest_accepted_month(year, unit).await? else { return Ok(None) };
+    let rows = state.store.scores(year, info.version, &month).await?;
+    Ok(rows.into_iter().find(|r| r.unit_id == unit).map(|row| {
+        let text = |k: &str| match &row.result[k] {
+            serde_json::Value::Null => "—".to_string(),
+            serde_json::Value::String(s) => s.clone(),
+            v => v.to_string(),
+        };
+        (month.clone(), text("total"), text("rank"), text("grade"))
+    }))
 }

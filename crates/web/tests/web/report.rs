@@ -94,6 +94,10 @@ async fn workflow_end_to_end(app: TestApp) {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(entry_state(&app).await.unwrap().0, "returned");
     assert_eq!(total(&app).await, Some(0.0), "returned data no longer counts (missing)");
+    let body = app.get(Some(&reporter), FORM).await.text().await.unwrap();
+    assert!(body.contains("退回原因：口径有误，请按实际到位资金填报"), "the reporter sees why");
+    let body = app.get(Some(&office), FORM).await.text().await.unwrap();
+    assert!(!body.contains("<option value=\"A1\">"), "a returned entry is not offered for another return");
     let v = shown_version(&app, &reporter).await;
     let r = app.post(Some(&reporter), FORM, &[("action", "submit"), ("v.A1.actual", "55"), ("ver.A1", &v), ("why.A1", "按实际到位资金更正")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
