@@ -263,6 +263,7 @@ step('the reporter corrects the returned indicator, gives the reason for the jum
   await login(page, 'reporter');
   await page.goto(`${BASE}${FORM}`);
   await assertStates(page, STATE.approved, { [RETURNED]: STATE.returned });
+  assert.match(await page.textContent(`#row-${RETURNED}-1 .returned-because`), /^退回原因：/, 'the reporter sees why it came back');
   const inputs = await fields(page);
   assert.ok(inputs.length > 0, 'the returned indicator can be edited');
   assert.deepEqual([...new Set(inputs.map((f) => f.indicator))], [RETURNED], 'only the returned indicator can be edited');
@@ -276,7 +277,7 @@ step('the reporter corrects the returned indicator, gives the reason for the jum
   await page.click('#submit');
   await page.locator('#report-error').waitFor();
   assert.equal(await page.textContent('#report-error'), '表单有误，请按提示修改后再保存。');
-  const message = await page.locator(`#row-${RETURNED}-1 .error`).first().textContent();
+  const message = await page.locator(`#row-${RETURNED}-1 .error:not(.returned-because)`).first().textContent();
   assert.match(message, /变化较大，请填写原因/);
   assert.ok(message.includes(first.lastMonth) && message.includes(found.fixed), `the message names both values: ${message}`);
   assert.equal(await page.inputValue(`input[name="${first.name}"]`), found.fixed, 'the typed value is kept');
