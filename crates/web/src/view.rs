@@ -134,6 +134,13 @@ fn flash_text(lang: Lang, key: Option<&str>) -> Option<String> {
     catalogue(lang).get(&format!("flash.{key}")).cloned()
 }
 
+/// A number as pages show values and params: up to 4 decimals, no trailing zeros
+/// (scores themselves are already rounded to 2 by the engine).
+pub fn number(x: f64) -> String {
+    let r = jixiao_core::round::round_half_away(x, 4);
+    if r == r.trunc() && r.abs() < 1e15 { format!("{}", r as i64) } else { format!("{r}") }
+}
+
 /// Errors of a form, by field name, shown next to the fields.
 pub type FieldErrors = BTreeMap<String, String>;
 

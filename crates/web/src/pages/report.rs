@@ -30,7 +30,7 @@ use crate::error::WebError;
 use crate::i18n::{Lang, Tr};
 use crate::pages::admin::done;
 use crate::pages::render;
-use crate::view::{Chrome, ListQuery};
+use crate::view::{Chrome, ListQuery, number};
 
 /// One field of one indicator on the form.
 pub struct FieldView {
@@ -105,14 +105,9 @@ fn parse_month(text: &str) -> Result<Month, WebError> {
     text.parse::<Month>().map_err(|e| WebError::invalid(format!("month `{text}`: {e}")))
 }
 
-fn number_text(x: f64) -> String {
-    let r = jixiao_core::round::round_half_away(x, 4);
-    if r == r.trunc() && r.abs() < 1e15 { format!("{}", r as i64) } else { format!("{r}") }
-}
-
 fn json_text(v: Option<&Value>) -> String {
     match v {
-        Some(Value::Number(n)) => n.as_f64().map(number_text).unwrap_or_default(),
+        Some(Value::Number(n)) => n.as_f64().map(number).unwrap_or_default(),
         Some(Value::Bool(b)) => if *b { "1".into() } else { "0".into() },
         Some(other) => other.to_string(),
         None => String::new(),
@@ -161,7 +156,7 @@ async fn preview_scores(state: &AppState, data: &UnitMonth) -> Result<HashMap<St
         .iter()
         .map(|&n| {
             let text = match result.status(data.unit, n) {
-                jixiao_core::score::Status::Ok => result.score(data.unit, n).map(number_text).unwrap_or_default(),
+                jixiao_core::score::Status::Ok => result.score(data.unit, n).map(number).unwrap_or_default(),
                 other => other.as_str().to_string(),
             };
             (data.scheme.nodes[n].id.clone(), text)
@@ -216,7 +211,7 @@ async fn page(
             .param_names
             .iter()
             .zip(ind.assignments[data.unit].iter().flatten())
-            .filter_map(|(name, v)| v.map(|v| format!("{name} = {}", number_text(v))))
+            .filter_map(|(name, v)| v.map(|v| format!("{name} = {}", number(v))))
             .collect::<Vec<_>>()
             .join("，");
         let fields = ind
@@ -230,9 +225,9 @@ async fn page(
                     _ => json_text(entry.and_then(|e| e.row.values.get(&f.key))),
                 };
                 let bounds = match (f.min, f.max) {
-                    (Some(a), Some(b)) => format!("{} – {}", number_text(a), number_text(b)),
-                    (Some(a), None) => format!("≥ {}", number_text(a)),
-                    (None, Some(b)) => format!("≤ {}", number_text(b)),
+                    (Some(a), Some(b)) => format!("{} – {}", number(a), number(b)),
+                    (Some(a), None) => format!("≥ {}", number(a)),
+                    (None, Some(b)) => format!("≤ {}", number(b)),
                     (None, None) => String::new(),
                 };
                 FieldView {
@@ -256,7 +251,7 @@ async fn page(
         indicators.push(IndicatorView {
             id: node.id.clone(),
             name: node.name.clone(),
-            points: node.points.map(number_text).unwrap_or_default(),
+            points: node.points.map(number).unwrap_or_default(),
             fields,
             params,
             state: st.map(|s| tr.t(&format!("state.{}", s.code())).to_string()),

@@ -30,7 +30,7 @@ use crate::i18n::{Lang, Tr};
 use crate::pages::admin::done;
 use crate::pages::home::short_time;
 use crate::pages::render;
-use crate::view::{Chrome, ListQuery};
+use crate::view::{Chrome, ListQuery, number};
 
 /// The largest scheme file accepted (a province's scheme is far smaller).
 const MAX_SCHEME_BYTES: usize = 8 * 1024 * 1024;
@@ -180,11 +180,6 @@ struct SchemePage {
     units: usize,
     groups: Vec<(String, String, usize)>,
     can_manage: bool,
-}
-
-fn number(x: f64) -> String {
-    let r = jixiao_core::round::round_half_away(x, 4);
-    if r == r.trunc() && r.abs() < 1e15 { format!("{}", r as i64) } else { format!("{r}") }
 }
 
 fn crumbs(tr: &Tr) -> Vec<(String, String)> {

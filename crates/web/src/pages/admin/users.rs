@@ -209,6 +209,27 @@ fn parse_grants(tr: &Tr, input: &UserInput, unit: Option<&str>, known_units: &BT
     grants
 }
 
+/// The roles ticked in a form, with the scopes typed beside them.
+fn typed_roles(input: &UserInput) -> Vec<(Role, String)> {
+    Role::ALL
+        .into_iter()
+        .filter(|r| input.rest.contains_key(&format!("role_{}", r.code())))
+        .map(|r| (r, input.rest.get(&format!("scope_{}", r.code())).cloned().unwrap_or_default()))
+        .collect()
+}
+
+/// The checks a new and an edited account share: a name, a known unit.
+fn check_profile(tr: &Tr, input: &UserInput, unit: Option<&str>, known: &BTreeSet<String>, errors: &mut FieldErrors) {
+    if input.display_name.trim().is_empty() {
+        errors.insert("display_name".into(), tr.t("form.required").into());
+    }
+    if let Some(u) = unit {
+        if !known.contains(u) {
+            errors.insert("unit".into(), tr.f("users.unknown_units", &[&u]));
+        }
+    }
+}
+
 fn language_of(text: &str) -> String {
     crate::i18n::Lang::from_tag(text).unwrap_or_default().tag().to_string()
 }
@@ -225,25 +246,13 @@ pub async fn create(State(state): State<AppState>, viewer: Viewer, lang: Lang, a
     } else if state.store.user_by_username(&username).await?.is_some() {
         errors.insert("username".into(), tr.t("users.taken").into());
     }
-    if input.display_name.trim().is_empty() {
-        errors.insert("display_name".into(), tr.t("form.required").into());
-    }
-    if let Some(u) = &unit {
-        if !known.contains(u) {
-            errors.insert("unit".into(), tr.f("users.unknown_units", &[u]));
-        }
-    }
+    check_profile(&tr, &input, unit.as_deref(), &known, &mut errors);
     if let Err(p) = check_password(&username, &input.password) {
         errors.insert("password".into(), tr.t(p.key()).into());
     }
     let grants = parse_grants(&tr, &input, unit.as_deref(), &known, &mut errors);
     if !errors.is_empty() {
         let chrome = Chrome::new(&state, Some(&viewer), lang, "/admin/users/new", "users.new", crumbs(&tr), None).await;
-        let lines: Vec<(Role, String)> = Role::ALL
-            .into_iter()
-            .filter(|r| input.rest.contains_key(&format!("role_{}", r.code())))
-            .map(|r| (r, input.rest.get(&format!("scope_{}", r.code())).cloned().unwrap_or_default()))
-            .collect();
         let form = UserForm {
             chrome,
             id: None,
@@ -253,7 +262,7 @@ pub async fn create(State(state): State<AppState>, viewer: Viewer, lang: Lang, a
             language: language_of(&input.language),
             disabled: false,
             units: unit_options(&state).await?,
-            roles: role_lines(&tr, &lines),
+            roles: role_lines(&tr, &typed_roles(&input)),
             errors,
         };
         return form_page(form);
@@ -307,22 +316,10 @@ pub async fn update(State(state): State<AppState>, viewer: Viewer, lang: Lang, P
     let mut errors = FieldErrors::new();
     let unit = Some(input.unit.trim().to_string()).filter(|u| !u.is_empty());
     let known: BTreeSet<String> = state.store.units().await?.into_iter().map(|u| u.id).collect();
-    if input.display_name.trim().is_empty() {
-        errors.insert("display_name".into(), tr.t("form.required").into());
-    }
-    if let Some(u) = &unit {
-        if !known.contains(u) {
-            errors.insert("unit".into(), tr.f("users.unknown_units", &[u]));
-        }
-    }
+    check_profile(&tr, &input, unit.as_deref(), &known, &mut errors);
     let grants = parse_grants(&tr, &input, unit.as_deref(), &known, &mut errors);
     if !errors.is_empty() {
         let chrome = Chrome::new(&state, Some(&viewer), lang, &format!("/admin/users/{id}"), "users.edit", crumbs(&tr), None).await;
-        let lines: Vec<(Role, String)> = Role::ALL
-            .into_iter()
-            .filter(|r| input.rest.contains_key(&format!("role_{}", r.code())))
-            .map(|r| (r, input.rest.get(&format!("scope_{}", r.code())).cloned().unwrap_or_default()))
-            .collect();
         let form = UserForm {
             chrome,
             id: Some(id),
@@ -332,7 +329,7 @@ pub async fn update(State(state): State<AppState>, viewer: Viewer, lang: Lang, P
             language: language_of(&input.language),
             disabled: user.disabled,
             units: unit_options(&state).await?,
-            roles: role_lines(&tr, &lines),
+            roles: role_lines(&tr, &typed_roles(&input)),
             errors,
         };
         return form_page(form);
