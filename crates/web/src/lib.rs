@@ -15,6 +15,7 @@
 //!   the API alike;
 //! - `view` — what every page shares: the frame (header, menu, breadcrumbs, flash),
 //!   sorting and pagination of tables;
+//! - `workbook` — the monthly form as an .xlsx template and its upload;
 //! - `pages/…` — HTML pages, one module per area; `api/…` — the JSON API and its
 //!   OpenAPI document; `assets` — CSS, JS and icons compiled into the binary.
 //!
@@ -32,6 +33,7 @@ mod pages;
 mod routes;
 mod security;
 mod view;
+mod workbook;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

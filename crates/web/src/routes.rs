@@ -80,6 +80,8 @@ fn table() -> Vec<Route> {
         route("POST", "/reports/accept", Can(HandleEntries), post(report::accept_all)),
         route("GET", "/units/{unit}/report/{month}", CanUnit(ViewUnit), get(report::form)),
         route("POST", "/units/{unit}/report/{month}", CanUnit(HandleEntries), post(report::submit)),
+        route("GET", "/units/{unit}/report/{month}/xlsx", CanUnit(ViewUnit), get(report::download_xlsx)),
+        route("POST", "/units/{unit}/report/{month}/xlsx", CanUnit(HandleEntries), post(report::upload_xlsx)),
         route("POST", "/units/{unit}/report/{month}/correction", CanUnit(HandleEntries), post(report::request_correction)),
         route("GET", "/periods", Can(ManageSchemes), get(periods::page)),
         route("POST", "/periods/calendar", Can(ManageSchemes), post(periods::set_calendar)),

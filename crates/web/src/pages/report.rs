@@ -601,3 +601,117 @@ pub async fn request_correction(
     tx.commit().await?;
     Ok(done(&format!("/units/{unit_id}/report/{month}"), "correction_requested"))
 }
+
+/// `GET /units/{unit}/report/{month}/xlsx`: the month's template to fill in Excel.
+pub async fn download_xlsx(State(state): State<AppState>, viewer: Viewer, Path((unit_id, month)): Path<(String, String)>) -> Result<Response, WebError> {
+    let month = parse_month(&month)?;
+    let data = collection::load(&state, &unit_id, month).await?;
+    let last = values_of(&state, &unit_id, previous(month)).await?;
+    let mut rows = Vec::new();
+    for &n in &data.due {
+        let node = &data.scheme.nodes[n];
+        let Some(ind) = &node.indicator else { continue };
+        if !viewer.can(Action::ViewUnit, Target::Indicator { unit: &unit_id, indicator: &node.id }) {
+            continue;
+        }
+        let current = data.current.get(&node.id);
+        for f in &ind.fields {
+            rows.push(crate::workbook::TemplateRow {
+                indicator: &node.id,
+                indicator_name: &node.name,
+                field: &f.key,
+                field_name: if f.name.is_empty() { &f.key } else { &f.name },
+                field_type: f.field_type,
+                min: f.min,
+                max: f.max,
+                last_month: last.get(&node.id).and_then(|v| v.get(&f.key)).and_then(Value::as_f64),
+                value: current.and_then(|e| e.row.values.get(&f.key)).and_then(Value::as_f64),
+            });
+        }
+    }
+    let unit_name = data.scheme.units[data.unit].name.clone();
+    let bytes = crate::workbook::template(&unit_id, &unit_name, month, &rows).map_err(|e| WebError::Internal(e.to_string()))?;
+    let disposition = format!("attachment; filename=\"report-{unit_id}-{month}.xlsx\"");
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The largest workbook accepted.
+const MAX_XLSX_BYTES: usize = 10 * 1024 * 1024;
+
+/// `POST /units/{unit}/report/{month}/xlsx` (multipart `file`): saves the values of a
+/// filled template as drafts — every row checked, any error saves nothing and each
+/// error names its sheet, row and column.
+pub async fn upload_xlsx(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path((unit_id, month)): Path<(String, String)>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, WebError> {
+    let tr = Tr::new(lang);
+    let month = parse_month(&month)?;
+    let mut bytes = None;
+    while let Some(field) = multipart.next_field().await.map_err(|e| WebError::invalid(format!("the upload could not be read: {e}")))? {
+        if field.name() == Some("file") {
+            let data = field.bytes().await.map_err(|_| WebError::TooLarge)?;
+            if data.len() > MAX_XLSX_BYTES {
+                return Err(WebError::TooLarge);
+            }
+            bytes = Some(data);
+        }
+    }
+    let bytes = bytes.filter(|b| !b.is_empty()).ok_or_else(|| WebError::invalid(tr.t("schemes.no_file")))?;
+    let data = collection::load(&state, &unit_id, month).await?;
+    let show = |errors: Vec<String>| {
+        let state = state.clone();
+        let viewer = viewer.clone();
+        let unit_id = unit_id.clone();
+        async move {
+            let summary = format!("{}\n{}", tr.t("report.xlsx_rejected"), errors.join("\n"));
+            page(&state, &viewer, lang, &unit_id, month, None, None, &HashMap::new(), Some(summary)).await
+        }
+    };
+    let upload = match crate::workbook::read(&bytes, &data.scheme, &unit_id, month) {
+        Ok(u) => u,
+        Err(errors) => return show(errors.iter().map(ToString::to_string).collect()).await,
+    };
+    let changes: Vec<Change> = upload
+        .values
+        .iter()
+        .filter(|(indicator, values)| !values.is_empty() && collection::state_of(data.current.get(*indicator)).is_none_or(EntryState::editable))
+        .map(|(indicator, values)| Change {
+            indicator: indicator.clone(),
+            step: Step::Save,
+            values: Some(values.clone()),
+            seen_version: None,
+            reason: upload.reasons.get(indicator).cloned().unwrap_or_default(),
+        })
+        .collect();
+    if changes.is_empty() {
+        return show(vec![tr.t("report.nothing_to_do").to_string()]).await;
+    }
+    match collection::apply(&state, &viewer, &tr, &data, changes).await? {
+        Ok(_) => Ok(done(&format!("/units/{unit_id}/report/{month}"), "report_xlsx")),
+        Err(problems) => {
+            let errors = problems
+                .iter()
+                .map(|p| {
+                    let field = match p {
+                        Problem::Field { field, .. } => Some(field.as_str()),
+                        _ => None,
+                    };
+                    let (row, column) = crate::workbook::place(&upload, p.indicator(), field);
+                    format!("{}!{column}{row}: {}", crate::workbook::SHEET, p.message(&tr))
+                })
+                .collect();
+            show(errors).await
+        }
+    }
+}

@@ -61,6 +61,8 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("POST", "/reports/accept"), Roles(HANDLERS)),
         (("GET", "/units/{unit}/report/{month}"), UnitScoped),
         (("POST", "/units/{unit}/report/{month}"), UnitScopedRoles(HANDLERS)),
+        (("GET", "/units/{unit}/report/{month}/xlsx"), UnitScoped),
+        (("POST", "/units/{unit}/report/{month}/xlsx"), UnitScopedRoles(HANDLERS)),
         (("POST", "/units/{unit}/report/{month}/correction"), UnitScopedRoles(HANDLERS)),
         (("GET", "/periods"), Roles(OFFICE)),
         (("POST", "/periods/calendar"), Roles(OFFICE)),

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::common::{TestApp, backend_tests};
 
-backend_tests!(workflow_end_to_end, bad_input_saves_nothing, second_writer_gets_a_conflict, scope_and_forged_steps);
+backend_tests!(excel_round_trip, workflow_end_to_end, bad_input_saves_nothing, second_writer_gets_a_conflict, scope_and_forged_steps);
 
 const MONTH: &str = "2027-03";
 const FORM: &str = "/units/u01/report/2027-03";
@@ -197,4 +197,107 @@ async fn scope_and_forged_steps(app: TestApp) {
     assert_eq!(app.post(Some(&leader), FORM, &[("action", "save"), ("v.A1.actual", "1")]).await.status(), StatusCode::FORBIDDEN);
     // A month that is not a month.
     assert_eq!(app.get(Some(&reporter), "/units/u01/report/2027-13").await.status(), StatusCode::BAD_REQUEST);
+}
+
+/// A workbook laid out like the template, as Excel or WPS would save it after filling:
+/// `rows` are (indicator, field, value cell) below the header.
+fn workbook(unit: &str, month: &str, rows: &[(&str, &str, Cell)], edit: impl FnOnce(&mut rust_xlsxwriter::Worksheet)) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet().set_name("填报").unwrap();
+    for (c, h) in ["指标编号", "指标名称", "填报项编号", "填报项名称", "类型", "下限", "上限", "上月", "本月数值", "说明"].iter().enumerate() {
+        sheet.write(0, c as u16, *h).unwrap();
+    }
+    for (i, (ind, field, value)) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        sheet.write(r, 0, *ind).unwrap();
+        sheet.write(r, 2, *field).unwrap();
+        match value {
+            Cell::Number(x) => sheet.write(r, 8, *x).unwrap(),
+            Cell::Text(t) => sheet.write(r, 8, *t).unwrap(),
+            Cell::Formula(f) => sheet.write_formula(r, 8, *f).unwrap(),
+        };
+    }
+    edit(sheet);
+    let info = book.add_worksheet().set_name("说明").unwrap();
+    info.write(0, 1, unit).unwrap();
+    info.write(1, 1, month).unwrap();
+    book.save_to_buffer().unwrap()
+}
+
+enum Cell {
+    Number(f64),
+    Text(&'static str),
+    Formula(&'static str),
+}
+
+async fn upload_xlsx(app: &TestApp, s: &crate::common::Session, bytes: Vec<u8>) -> reqwest::Response {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name("report.xlsx");
+    app.http
+        .post(app.url(&format!("{FORM}/xlsx?_csrf={}", s.csrf)))
+        .header("cookie", &s.cookie)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn excel_round_trip(app: TestApp) {
+    seed(&app).await;
+    let reporter = app.session("reporter").await;
+    // The template: the due field with its bounds, readable by a spreadsheet reader.
+    let r = app.get(Some(&reporter), &format!("{FORM}/xlsx")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"].to_str().unwrap().contains("spreadsheetml"));
+    let bytes = r.bytes().await.unwrap().to_vec();
+    {
+        use calamine::Reader;
+        let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(std::io::Cursor::new(bytes.clone())).unwrap();
+        let sheet = book.worksheet_range("填报").unwrap();
+        let cell = |r: u32, c: u32| sheet.get_value((r, c)).map(|d| d.to_string()).unwrap_or_default();
+        assert_eq!((cell(0, 0), cell(0, 8)), ("指标编号".to_string(), "本月数值".to_string()));
+        assert_eq!((cell(1, 0), cell(1, 2), cell(1, 5), cell(1, 6)), ("A1".into(), "actual".into(), "0".into(), "1000".into()));
+        let info = book.worksheet_range("说明").unwrap();
+        assert_eq!(info.get_value((0, 1)).unwrap().to_string(), "u01");
+    }
+    // Bad files: each names the cell, nothing is saved.
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (workbook("u01", MONTH, &[("A1", "actual", Cell::Text("四十"))], |_| {}), "填报!I2"),
+        (workbook("u01", MONTH, &[("A1", "actual", Cell::Formula("=20+20"))], |_| {}), "formulas"),
+        (workbook("u01", MONTH, &[("A1", "actual", Cell::Number(5000.0))], |_| {}), "填报!I2"),
+        (workbook("u01", MONTH, &[("A9", "actual", Cell::Number(1.0))], |_| {}), "填报!A2"),
+        (workbook("u01", MONTH, &[("A1", "nope", Cell::Number(1.0))], |_| {}), "填报!C2"),
+        (workbook("u02", MONTH, &[("A1", "actual", Cell::Number(1.0))], |_| {}), "说明!B1"),
+        (workbook("u01", "2027-04", &[("A1", "actual", Cell::Number(1.0))], |_| {}), "说明!B2"),
+        (
+            workbook("u01", MONTH, &[("A1", "actual", Cell::Number(1.0))], |s| {
+                s.merge_range(3, 0, 3, 3, "合并", &rust_xlsxwriter::Format::new()).unwrap();
+            }),
+            "merged",
+        ),
+        (b"PK\x03\x04 not really a zip".to_vec(), "not an .xlsx"),
+        ({
+            let mut book = rust_xlsxwriter::Workbook::new();
+            book.add_worksheet().set_name("Sheet1").unwrap();
+            book.save_to_buffer().unwrap()
+        }, "填报"),
+    ];
+    for (i, (file, expected)) in cases.into_iter().enumerate() {
+        let r = upload_xlsx(&app, &reporter, file).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "case {i}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(expected), "case {i}: the error names {expected}");
+        assert_eq!(entry_state(&app).await, None, "case {i}: nothing saved");
+    }
+    // The filled template loads as a draft.
+    let r = upload_xlsx(&app, &reporter, workbook("u01", MONTH, &[("A1", "actual", Cell::Number(42.5))], |_| {})).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(entry_state(&app).await, Some(("draft".into(), json!({"actual": 42.5}))));
+    // Another unit's template upload is refused by scope.
+    let victim = app.session("victim").await;
+    assert_eq!(upload_xlsx(&app, &victim, workbook("u01", MONTH, &[], |_| {})).await.status(), StatusCode::FORBIDDEN);
+    // The file the project writes is written to disk for the LibreOffice check in CI.
+    if let Ok(dir) = std::env::var("JIXIAO_XLSX_OUT") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(format!("report-template-{:?}.xlsx", app.db.backend)), &bytes).unwrap();
+    }
 }
