@@ -17,6 +17,7 @@
 //! deleted; timestamps are RFC 3339 text in UTC; concurrent edits of an entry are
 //! detected by its version column, never silently overwritten.
 
+mod attachments;
 mod audit;
 mod connect;
 mod corrections;
@@ -38,6 +39,7 @@ use std::fmt;
 
 use sqlx::AnyPool;
 
+pub use attachments::Attachment;
 pub use audit::{
     AuditEntry, AuditFilter, AuditReport, BrokenLink, BrokenReason, EntryFields, GENESIS_HASH, HashAlgorithm, canonical_encoding,
     entry_hash,

@@ -28,6 +28,7 @@ mod auth;
 mod collection;
 mod config;
 mod error;
+mod evidence;
 mod i18n;
 mod pages;
 mod routes;

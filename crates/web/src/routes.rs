@@ -82,6 +82,8 @@ fn table() -> Vec<Route> {
         route("POST", "/units/{unit}/report/{month}", CanUnit(HandleEntries), post(report::submit)),
         route("GET", "/units/{unit}/report/{month}/xlsx", CanUnit(ViewUnit), get(report::download_xlsx)),
         route("POST", "/units/{unit}/report/{month}/xlsx", CanUnit(HandleEntries), post(report::upload_xlsx)),
+        route("POST", "/units/{unit}/report/{month}/evidence", CanUnit(HandleEntries), post(report::upload_evidence)),
+        route("GET", "/evidence/{id}", SignedIn, get(report::download_evidence)),
         route("POST", "/units/{unit}/report/{month}/correction", CanUnit(HandleEntries), post(report::request_correction)),
         route("GET", "/periods", Can(ManageSchemes), get(periods::page)),
         route("POST", "/periods/calendar", Can(ManageSchemes), post(periods::set_calendar)),

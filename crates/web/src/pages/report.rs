@@ -63,6 +63,8 @@ pub struct IndicatorView {
     pub returnable: bool,
     /// Why it was last returned, while it is returned.
     pub returned_because: Option<String>,
+    /// (id, file name, size in KiB) of its evidence files.
+    pub evidence: Vec<(i64, String, String)>,
     pub why: String,
     pub error: Option<String>,
 }
@@ -186,6 +188,8 @@ async fn page(
     let scores = preview_scores(state, &data).await?;
     let last_month = values_of(state, unit_id, previous(month)).await?;
     let last_year = values_of(state, unit_id, Month { year: month.year - 1, month: month.month }).await?;
+    let owners: Vec<String> = data.due.iter().map(|&n| format!("{}/{unit_id}/{}/{month}", month.year, data.scheme.nodes[n].id)).collect();
+    let evidence = state.store.attachments("entry", &owners).await?;
     let mut indicators: Vec<IndicatorView> = Vec::new();
     let (mut can_save, mut can_approve, mut can_accept, mut can_return) = (false, false, false, false);
     for &n in &data.due {
@@ -261,6 +265,11 @@ async fn page(
             editable,
             returnable,
             returned_because,
+            evidence: evidence
+                .iter()
+                .filter(|a| a.owner_id == format!("{}/{unit_id}/{}/{month}", month.year, node.id))
+                .map(|a| (a.id, a.filename.clone(), format!("{:.1}", a.size as f64 / 1024.0)))
+                .collect(),
             why: typed.and_then(|t| t.get(&format!("why.{}", node.id)).cloned()).unwrap_or_default(),
             error: errors.get(&node.id).cloned(),
         });
@@ -714,4 +723,69 @@ pub async fn upload_xlsx(
             show(errors).await
         }
     }
+}
+
+/// `POST /units/{unit}/report/{month}/evidence` (multipart `indicator`, `file`):
+/// attaches an evidence file to an entry, by someone who may report it.
+pub async fn upload_evidence(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((unit_id, month)): Path<(String, String)>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, WebError> {
+    let month = parse_month(&month)?;
+    let (mut indicator, mut file) = (String::new(), None);
+    while let Some(field) = multipart.next_field().await.map_err(|e| WebError::invalid(format!("the upload could not be read: {e}")))? {
+        match field.name() {
+            Some("indicator") => indicator = field.text().await.map_err(|e| WebError::invalid(e.to_string()))?,
+            Some("file") => {
+                let name = field.file_name().unwrap_or("").to_string();
+                let bytes = field.bytes().await.map_err(|_| WebError::TooLarge)?;
+                if bytes.len() > crate::evidence::MAX_BYTES {
+                    return Err(WebError::TooLarge);
+                }
+                file = Some((name, bytes));
+            }
+            _ => {}
+        }
+    }
+    if workflow::acting_role(&viewer.grants, Step::Save, &unit_id, &indicator).is_none() {
+        return Err(WebError::Forbidden);
+    }
+    let data = collection::load(&state, &unit_id, month).await?;
+    if !data.scheme.node_index(&indicator).is_some_and(|n| data.due.contains(&n)) {
+        return Err(WebError::invalid(format!("indicator `{indicator}` is not due from `{unit_id}` in {month}")));
+    }
+    let (name, bytes) = file.filter(|(_, b)| !b.is_empty()).ok_or_else(|| WebError::invalid("choose a file"))?;
+    let content_type = crate::evidence::kind_of(&name, &bytes).map_err(WebError::invalid)?;
+    let owner = format!("{}/{unit_id}/{indicator}/{month}", month.year);
+    let mut tx = state.store.begin(&viewer.actor).await?;
+    let stored = state.store.add_attachment(&mut tx, "entry", &owner, &name, content_type, &bytes).await?;
+    tx.audit(
+        "evidence.add",
+        "entry",
+        &owner,
+        None,
+        Some(serde_json::json!({"attachment": stored.id, "filename": name, "size": stored.size, "sha256": stored.sha256})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(done(&format!("/units/{unit_id}/report/{month}"), "evidence_added"))
+}
+
+/// `GET /evidence/{id}`: an evidence file, for those whose scope covers its entry.
+pub async fn download_evidence(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
+    let (meta, content) = state.store.attachment(id).await?;
+    // owner: year/unit/indicator/month
+    let parts: Vec<&str> = meta.owner_id.split('/').collect();
+    let (Some(unit), Some(indicator)) = (parts.get(1), parts.get(2)) else { return Err(WebError::NotFound) };
+    viewer.require(Action::ViewUnit, Target::Indicator { unit, indicator })?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, meta.content_type.clone()),
+            (axum::http::header::CONTENT_DISPOSITION, crate::evidence::disposition(&meta.filename)),
+        ],
+        content,
+    )
+        .into_response())
 }

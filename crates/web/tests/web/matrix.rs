@@ -63,6 +63,8 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("POST", "/units/{unit}/report/{month}"), UnitScopedRoles(HANDLERS)),
         (("GET", "/units/{unit}/report/{month}/xlsx"), UnitScoped),
         (("POST", "/units/{unit}/report/{month}/xlsx"), UnitScopedRoles(HANDLERS)),
+        (("POST", "/units/{unit}/report/{month}/evidence"), UnitScopedRoles(HANDLERS)),
+        (("GET", "/evidence/{id}"), SignedIn),
         (("POST", "/units/{unit}/report/{month}/correction"), UnitScopedRoles(HANDLERS)),
         (("GET", "/periods"), Roles(OFFICE)),
         (("POST", "/periods/calendar"), Roles(OFFICE)),

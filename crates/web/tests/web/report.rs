@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::common::{TestApp, backend_tests};
 
-backend_tests!(excel_round_trip, workflow_end_to_end, bad_input_saves_nothing, second_writer_gets_a_conflict, scope_and_forged_steps);
+backend_tests!(evidence_files, excel_round_trip, workflow_end_to_end, bad_input_saves_nothing, second_writer_gets_a_conflict, scope_and_forged_steps);
 
 const MONTH: &str = "2027-03";
 const FORM: &str = "/units/u01/report/2027-03";
@@ -300,4 +300,63 @@ async fn excel_round_trip(app: TestApp) {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(std::path::Path::new(&dir).join(format!("report-template-{:?}.xlsx", app.db.backend)), &bytes).unwrap();
     }
+}
+
+async fn upload_evidence(app: &TestApp, s: &crate::common::Session, unit: &str, indicator: &str, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .text("indicator", indicator.to_string())
+        .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
+    app.http
+        .post(app.url(&format!("/units/{unit}/report/{MONTH}/evidence?_csrf={}", s.csrf)))
+        .header("cookie", &s.cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn evidence_files(app: TestApp) {
+    seed(&app).await;
+    let reporter = app.session("reporter").await;
+    let pdf = b"%PDF-1.4\n% jixiao test\n".to_vec();
+    let r = upload_evidence(&app, &reporter, "u01", "A1", "到位资金证明.pdf", pdf.clone()).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let owners = vec!["2027/u01/A1/2027-03".to_string()];
+    let stored = app.store.attachments("entry", &owners).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].sha256, {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&pdf))
+    });
+    let body = app.get(Some(&reporter), FORM).await.text().await.unwrap();
+    assert!(body.contains(&format!("/evidence/{}", stored[0].id)) && body.contains("到位资金证明.pdf"));
+    // Downloads: the same bytes, as an attachment, for those in scope only.
+    let r = app.get(Some(&reporter), &format!("/evidence/{}", stored[0].id)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment;"));
+    assert_eq!(r.bytes().await.unwrap().to_vec(), pdf);
+    let office = app.session("office").await;
+    assert_eq!(app.get(Some(&office), &format!("/evidence/{}", stored[0].id)).await.status(), StatusCode::OK);
+    let victim = app.session("victim").await;
+    assert_eq!(app.get(Some(&victim), &format!("/evidence/{}", stored[0].id)).await.status(), StatusCode::FORBIDDEN, "another unit");
+    assert_eq!(app.get(None, &format!("/evidence/{}", stored[0].id)).await.status(), StatusCode::SEE_OTHER, "login first");
+    // Wrong types, renamed files, oversized files, another unit's form: refused, nothing stored.
+    for (name, bytes) in [
+        ("tool.exe", b"MZ\x90\x00".to_vec()),
+        ("tool.pdf", b"MZ\x90\x00".to_vec()),
+        ("page.html", b"<html><script>alert(1)</script>".to_vec()),
+        ("photo.png", b"%PDF-1.4".to_vec()),
+        ("empty.pdf", Vec::new()),
+    ] {
+        let r = upload_evidence(&app, &reporter, "u01", "A1", name, bytes).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{name}");
+    }
+    let mut big = b"%PDF-1.4\n".to_vec();
+    big.resize(11 * 1024 * 1024, b' ');
+    let r = upload_evidence(&app, &reporter, "u01", "A1", "big.pdf", big).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(upload_evidence(&app, &reporter, "u02", "A1", "x.pdf", pdf.clone()).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(upload_evidence(&app, &reporter, "u01", "ZZ", "x.pdf", pdf).await.status(), StatusCode::BAD_REQUEST, "not due");
+    assert_eq!(app.store.attachments("entry", &owners).await.unwrap().len(), 1, "nothing else stored");
 }
