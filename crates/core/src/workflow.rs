@@ -169,6 +169,49 @@ pub fn next(state: Option<EntryState>, step: Step, role: Role, reason: &str) -> 
     }
 }
 
+/// Whether a unit's month was reported on time (报送及时性).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Timeliness {
+    /// Every due indicator was submitted by the end of the deadline day.
+    OnTime,
+    /// Every due indicator is in, the last after the deadline.
+    Late,
+    /// The deadline has passed and something due is still not in.
+    Missing,
+    /// The deadline has not passed and something due is still not in.
+    Open,
+}
+
+impl Timeliness {
+    pub fn code(self) -> &'static str {
+        match self {
+            Timeliness::OnTime => "on_time",
+            Timeliness::Late => "late",
+            Timeliness::Missing => "missing",
+            Timeliness::Open => "open",
+        }
+    }
+}
+
+/// The timeliness of a month whose due indicators were first submitted at
+/// `submitted` (`None`: not yet), with reports due by the end of `deadline`, seen at
+/// `now` (local times). Nothing due counts as on time.
+pub fn timeliness(
+    submitted: &[Option<chrono::NaiveDateTime>],
+    deadline: chrono::NaiveDate,
+    now: chrono::NaiveDateTime,
+) -> Timeliness {
+    let end = deadline.and_hms_opt(23, 59, 59).unwrap_or_default();
+    if submitted.iter().all(Option::is_some) {
+        let last = submitted.iter().flatten().max();
+        return match last {
+            Some(t) if *t > end => Timeliness::Late,
+            _ => Timeliness::OnTime,
+        };
+    }
+    if now > end { Timeliness::Missing } else { Timeliness::Open }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +273,19 @@ mod tests {
         let office = [Grant { role: Role::Office, scope: Scope::All }];
         assert_eq!(acting_role(&office, Step::Accept, "u42", "B3"), Some(Role::Office));
         assert_eq!(acting_role(&office, Step::Save, "u42", "B3"), None);
+    }
+
+    #[test]
+    fn timeliness_at_the_deadline() {
+        use chrono::NaiveDate;
+        let day = NaiveDate::from_ymd_opt(2027, 4, 15).unwrap();
+        let at = |d: u32, h: u32, m: u32, s: u32| NaiveDate::from_ymd_opt(2027, 4, d).unwrap().and_hms_opt(h, m, s).unwrap();
+        let now = at(20, 9, 0, 0);
+        assert_eq!(timeliness(&[Some(at(15, 23, 59, 59))], day, now), Timeliness::OnTime, "the last second counts");
+        assert_eq!(timeliness(&[Some(at(10, 8, 0, 0)), Some(at(16, 0, 0, 0))], day, now), Timeliness::Late);
+        assert_eq!(timeliness(&[Some(at(10, 8, 0, 0)), None], day, now), Timeliness::Missing);
+        assert_eq!(timeliness(&[None], day, at(15, 12, 0, 0)), Timeliness::Open);
+        assert_eq!(timeliness(&[], day, now), Timeliness::OnTime);
     }
 
     #[test]

@@ -409,6 +409,18 @@ impl Store {
         Ok((rows.iter().map(entry_from_row).collect::<Result<_>>()?, total))
     }
 
+    /// When each entry of `year`'s `month` was first submitted: entry object id
+    /// (`2027/u01/A1/2027-03`) → time, from the audit log's `entry.submit` entries.
+    pub async fn first_submissions(&self, year: i32, month: &str) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT object_id, MIN(at) FROM audit_log WHERE object_type = 'entry' AND action = 'entry.submit' \
+             AND object_id LIKE $1 GROUP BY object_id",
+        )
+        .bind(format!("{year}/%/{month}"))
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// The trail of one object (e.g. `entry`, `2027/u01/A1/2027-03`), oldest first.
     pub async fn audit_trail(&self, object_type: &str, object_id: &str) -> Result<Vec<AuditEntry>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -442,6 +442,11 @@ pub async fn submit(
     }
 }
 
+/// A stored UTC time as local wall-clock time.
+fn local_time(at: &str) -> Option<chrono::NaiveDateTime> {
+    chrono::DateTime::parse_from_rfc3339(at).ok().map(|t| t.with_timezone(&chrono::Local).naive_local())
+}
+
 /// One unit's line on the status page.
 pub struct StatusRow {
     pub unit_id: String,
@@ -450,6 +455,8 @@ pub struct StatusRow {
     /// Count per state code, in `EntryState::ALL` order.
     pub counts: Vec<usize>,
     pub missing: usize,
+    /// `on_time`, `late`, `missing` or `open` (`core::workflow::Timeliness`).
+    pub timeliness: &'static str,
 }
 
 #[derive(Template)]
@@ -461,6 +468,9 @@ struct ReportsPage {
     states: Vec<String>,
     rows: Vec<StatusRow>,
     can_accept: bool,
+    deadline: String,
+    /// (timeliness code, number of units).
+    summary: Vec<(&'static str, usize)>,
 }
 
 #[derive(Deserialize)]
@@ -485,7 +495,17 @@ pub async fn status(State(state): State<AppState>, viewer: Viewer, lang: Lang, Q
     let tr = chrome.tr;
     let Some((_, scheme)) = state.scheme_cache.latest(&state.store, month.year).await? else {
         let months = Vec::new();
-        return Ok(render(ReportsPage { chrome, month: month.to_string(), months, states: Vec::new(), rows: Vec::new(), can_accept: false })?.into_response());
+        let page = ReportsPage {
+            chrome,
+            month: month.to_string(),
+            months,
+            states: Vec::new(),
+            rows: Vec::new(),
+            can_accept: false,
+            deadline: String::new(),
+            summary: Vec::new(),
+        };
+        return Ok(render(page)?.into_response());
     };
     let mut by_unit: HashMap<String, Vec<StoredEntry>> = HashMap::new();
     for e in state.store.stored_entries(month.year).await? {
@@ -493,6 +513,17 @@ pub async fn status(State(state): State<AppState>, viewer: Viewer, lang: Lang, Q
             by_unit.entry(e.row.unit.clone()).or_default().push(e);
         }
     }
+    // When each entry was first submitted; entries the office imported as accepted
+    // count from their import.
+    let submitted: HashMap<String, chrono::NaiveDateTime> = state
+        .store
+        .first_submissions(month.year, &month.to_string())
+        .await?
+        .into_iter()
+        .filter_map(|(object, at)| Some((object, local_time(&at)?)))
+        .collect();
+    let deadline = collection::deadline(&state, month).await?;
+    let now = chrono::Local::now().naive_local();
     let mut rows = Vec::new();
     let mut can_accept = false;
     for (ui, unit) in scheme.units.iter().enumerate() {
@@ -508,11 +539,35 @@ pub async fn status(State(state): State<AppState>, viewer: Viewer, lang: Lang, Q
         let reported = counts.iter().sum::<usize>();
         can_accept |= counts[EntryState::ALL.iter().position(|s| *s == EntryState::Approved).unwrap_or(0)] > 0
             && workflow::acting_role(&viewer.grants, Step::Accept, &unit.id, "").is_some();
-        rows.push(StatusRow { unit_id: unit.id.clone(), unit_name: unit.name.clone(), due: due.len(), missing: due.len().saturating_sub(reported), counts });
+        let times: Vec<Option<chrono::NaiveDateTime>> = due
+            .iter()
+            .map(|ind| {
+                let object = format!("{}/{}/{ind}/{month}", month.year, unit.id);
+                let entry = entries.iter().find(|e| e.row.indicator == *ind);
+                let submitted_state = entry.is_some_and(|e| e.state != EntryState::Draft.code() && e.state != EntryState::Returned.code());
+                submitted.get(&object).copied().or_else(|| {
+                    entry.filter(|_| submitted_state).and_then(|e| local_time(&e.updated_at))
+                })
+            })
+            .collect();
+        let timeliness = workflow::timeliness(&times, deadline, now).code();
+        rows.push(StatusRow {
+            unit_id: unit.id.clone(),
+            unit_name: unit.name.clone(),
+            due: due.len(),
+            missing: due.len().saturating_sub(reported),
+            counts,
+            timeliness,
+        });
     }
     let states = EntryState::ALL.iter().map(|s| tr.t(&format!("state.{}", s.code())).to_string()).collect();
     let months = (1..=12).filter_map(|m| Month::new(month.year, m).ok()).map(|m| m.to_string()).collect();
-    Ok(render(ReportsPage { chrome, month: month.to_string(), months, states, rows, can_accept })?.into_response())
+    let summary = ["on_time", "late", "missing", "open"]
+        .into_iter()
+        .map(|code| (code, rows.iter().filter(|r| r.timeliness == code).count()))
+        .collect();
+    Ok(render(ReportsPage { chrome, month: month.to_string(), months, states, rows, can_accept, deadline: deadline.to_string(), summary })?
+        .into_response())
 }
 
 #[derive(Deserialize)]

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::common::{TestApp, backend_tests};
 
-backend_tests!(closed_month_changes_only_by_correction, calendar_moves_deadlines);
+backend_tests!(closed_month_changes_only_by_correction, calendar_moves_deadlines, timeliness_on_the_status_page);
 
 const FORM: &str = "/units/u01/report/2027-03";
 
@@ -85,4 +85,31 @@ async fn calendar_moves_deadlines(app: TestApp) {
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{day} {holidays}");
     }
     assert_eq!(app.store.setting("collection.due_day").await.unwrap().as_deref(), Some("10"), "bad input changed nothing");
+}
+
+/// Timeliness on the status page: a month whose deadline has passed, one unit
+/// submitting now (late), one never (missing); a month still open.
+async fn timeliness_on_the_status_page(app: TestApp) {
+    use chrono::Datelike;
+    let today = chrono::Local::now().date_naive();
+    // Two months back: its deadline (the 15th of last month) has passed.
+    let back = today.checked_sub_months(chrono::Months::new(2)).unwrap();
+    let (year, m) = (back.year(), back.month());
+    let month = format!("{year}-{m:02}");
+    let mut file = serde_json::to_value(crate::report::scheme_file()).unwrap();
+    file["year"] = json!(year);
+    let file: jixiao_core::scheme::SchemeFile = serde_json::from_value(file).unwrap();
+    let mut tx = app.store.begin("test").await.unwrap();
+    app.store.import_scheme(&mut tx, &file, "test").await.unwrap();
+    tx.audit("scheme.import", "scheme", &year.to_string(), None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    let reporter = app.session("reporter").await;
+    let form = format!("/units/u01/report/{month}");
+    let r = app.post(Some(&reporter), &form, &[("action", "submit"), ("v.A1.actual", "10"), ("ver.A1", "")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let office = app.session("office").await;
+    let body = app.get(Some(&office), &format!("/reports?month={month}")).await.text().await.unwrap();
+    assert!(body.contains("id=\"timeliness-u01\">逾期报送<"), "submitted after the deadline");
+    assert!(body.contains("id=\"timeliness-u02\">逾期未报<"), "nothing in after the deadline");
+    assert!(body.contains("id=\"count-late\">1<") && body.contains("id=\"count-missing\">1<"));
 }

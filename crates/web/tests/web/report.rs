@@ -12,8 +12,9 @@ backend_tests!(evidence_files, excel_round_trip, workflow_end_to_end, bad_input_
 const MONTH: &str = "2027-03";
 const FORM: &str = "/units/u01/report/2027-03";
 
-pub async fn seed(app: &TestApp) {
-    let scheme: jixiao_core::scheme::SchemeFile = serde_json::from_value(json!({
+/// The test scheme of 2027: A1 (到位资金) for the department group.
+pub fn scheme_file() -> jixiao_core::scheme::SchemeFile {
+    serde_json::from_value(json!({
         "year": 2027, "name": "测试方案",
         "groups": [{"id": "dept", "name": "区直部门"}, {"id": "street", "name": "街道"}],
         "units": [{"id": "u01", "name": "区发改局", "group": "dept"}, {"id": "u02", "name": "区财政局", "group": "dept"},
@@ -25,7 +26,11 @@ pub async fn seed(app: &TestApp) {
              "params": {"target": 100},
              "formula": "min(actual / target, 1) * points", "assign": [{"group": "dept"}]}]}]
     }))
-    .unwrap();
+    .unwrap()
+}
+
+pub async fn seed(app: &TestApp) {
+    let scheme = scheme_file();
     let mut tx = app.store.begin("test").await.unwrap();
     app.store.import_scheme(&mut tx, &scheme, "test").await.unwrap();
     tx.audit("scheme.import", "scheme", "2027", None, None).await.unwrap();
