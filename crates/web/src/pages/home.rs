@@ -70,7 +70,12 @@ struct Dashboard {
     is_office: bool,
     /// Where the viewer reports or reviews this month's data, if anywhere.
     report_link: Option<&'static str>,
+    /// The deadline reminder for the viewer's unit, if one is due.
+    reminder: Option<String>,
 }
+
+/// Reminders show this many days before the deadline.
+const REMINDER_DAYS: i64 = 5;
 
 /// Groups with their enabled units, for the public page and the unit list.
 pub fn organisation(groups: Vec<Group>, units: &[Unit]) -> Vec<GroupView> {
@@ -119,7 +124,12 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
         _ => prev.0,
     };
     let month = Month::new(month_year, prev.1).map_err(|e| WebError::Internal(e.to_string()))?;
-    let deadline = crate::collection::deadline(state, month).await?.to_string();
+    let deadline_day = crate::collection::deadline(state, month).await?;
+    let deadline = deadline_day.to_string();
+    // "Today" in the month's year: a demo year in the future is seen at today's date.
+    let shift = month.year - prev.0;
+    let effective_today = today.with_year(today.year() + shift).unwrap_or(today);
+    let days_left = (deadline_day - effective_today).num_days();
     let mut due = Vec::new();
     let mut scheme_name = None;
     let mut units_in_scope = 0;
@@ -153,6 +163,13 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
         }
     }
     let complete_units = due.iter().filter(|d| d.reported >= d.due).count();
+    // A reminder for the viewer's own unit in the last days before the deadline, or
+    // once it has passed, while something due is not yet reported.
+    let reminder = viewer
+        .unit_id
+        .as_ref()
+        .and_then(|own| due.iter().find(|d| &d.unit_id == own))
+        .and_then(|d| reminder_text(&chrome.tr, &deadline, days_left, d.due.saturating_sub(d.reported)));
     due.sort_by_key(|d| (d.reported >= d.due, d.unit_id.clone()));
     due.truncate(20);
     let sees_all = viewer.can(Action::ViewAudit, Target::Nothing);
@@ -179,7 +196,19 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
         activity,
         is_office,
         report_link,
+        reminder,
     })
+}
+
+/// The reminder for a unit with `open` indicators not reported and `days_left` until
+/// the deadline (negative once passed).
+fn reminder_text(tr: &crate::i18n::Tr, deadline: &str, days_left: i64, open: usize) -> Option<String> {
+    match (open, days_left) {
+        (0, _) => None,
+        (n, left) if left < 0 => Some(tr.f("home.reminder_late", &[&deadline, &n])),
+        (n, left) if left <= REMINDER_DAYS => Some(tr.f("home.reminder", &[&deadline, &left, &n])),
+        _ => None,
+    }
 }
 
 /// An assessor sees indicators, not whole units' reports.
@@ -192,4 +221,21 @@ pub fn short_time(at: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(at)
         .map(|t| t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_else(|_| at.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{Lang, Tr};
+
+    #[test]
+    fn reminders_before_and_after_the_deadline() {
+        let tr = Tr::new(Lang::Zh);
+        assert_eq!(reminder_text(&tr, "2027-04-15", 6, 3), None, "too early");
+        assert_eq!(reminder_text(&tr, "2027-04-15", 2, 0), None, "nothing open");
+        let soon = reminder_text(&tr, "2027-04-15", 5, 3).unwrap();
+        assert!(soon.contains("2027-04-15") && soon.contains("5 天") && soon.contains("3 项"), "{soon}");
+        let late = reminder_text(&tr, "2027-04-15", -1, 2).unwrap();
+        assert!(late.contains("已于 2027-04-15 截止") && late.contains("2 项"), "{late}");
+    }
 }

@@ -162,8 +162,13 @@ async fn dashboard_counts_due_reports(app: TestApp) {
     tx.commit().await.unwrap();
     let body = app.get(Some(&office), "/").await.text().await.unwrap();
     assert_eq!(row(&body, "u01"), (due_u01, 1), "the new entry counts at once");
-    // A reporter sees only its unit.
+    // A reporter sees only its unit, and a reminder in the last days before the
+    // deadline (the 15th of this month) or after it while something is missing.
     let reporter = app.session("reporter").await;
     let body = app.get(Some(&reporter), "/").await.text().await.unwrap();
     assert!(body.contains("/units/u01\"") && !body.contains("/units/u02\""));
+    let days_left = 15 - i64::from(today.day());
+    let open = due_u01 - 1;
+    let reminded = body.contains("id=\"reminder\"");
+    assert_eq!(reminded, open > 0 && days_left <= 5, "days left {days_left}, open {open}");
 }
