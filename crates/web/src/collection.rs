@@ -242,12 +242,11 @@ pub async fn apply(
             problems.push(Problem::Forbidden { indicator });
             continue;
         };
-        if let Some(seen) = change.seen_version {
-            if seen != entry.as_ref().map(|e| e.version) {
+        if let Some(seen) = change.seen_version
+            && seen != entry.as_ref().map(|e| e.version) {
                 problems.push(Problem::Conflict { indicator, current: entry.map(Box::new) });
                 continue;
             }
-        }
         let Some(node) = data.scheme.node_index(&indicator).filter(|n| data.due.contains(n)) else {
             problems.push(Problem::Entry { indicator: indicator.clone(), message: tr.f("report.not_due", &[&indicator, &month]) });
             continue;
@@ -279,7 +278,7 @@ pub async fn apply(
                     let jump = ind.fields.iter().find_map(|f| {
                         let new = vals.get(&f.key).and_then(Value::as_f64)?;
                         let old = last_month.get(&indicator).and_then(|v| v.get(&f.key)).and_then(Value::as_f64)?;
-                        (old != 0.0 && ((new - old) / old).abs() > jump_ratio).then(|| (f, old, new))
+                        (old != 0.0 && ((new - old) / old).abs() > jump_ratio).then_some((f, old, new))
                     });
                     if let Some((f, old, new)) = jump {
                         let name = if f.name.is_empty() { &f.key } else { &f.name };

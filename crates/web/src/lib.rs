@@ -64,8 +64,14 @@ pub struct AppState {
 /// since the fingerprint comes from the database.
 #[derive(Default)]
 pub(crate) struct ReportedCache {
-    months: std::sync::Mutex<HashMap<(i32, String), ((i64, Option<String>), Arc<Reported>)>>,
+    months: std::sync::Mutex<HashMap<(i32, String), CachedMonth>>,
 }
+
+/// A month's reports as read, with the fingerprint they were read at.
+type CachedMonth = (Fingerprint, Arc<Reported>);
+
+/// A month's entries fingerprint: their number and latest change.
+type Fingerprint = (i64, Option<String>);
 
 /// Unit id → the ids of the indicators it reported.
 pub(crate) type Reported = HashMap<String, std::collections::HashSet<String>>;
@@ -75,11 +81,10 @@ impl ReportedCache {
         let fingerprint = store.month_fingerprint(year, month).await?;
         let key = (year, month.to_string());
         let poisoned = || WebError::Internal("reported cache poisoned".into());
-        if let Some((f, set)) = self.months.lock().map_err(|_| poisoned())?.get(&key) {
-            if *f == fingerprint {
+        if let Some((f, set)) = self.months.lock().map_err(|_| poisoned())?.get(&key)
+            && *f == fingerprint {
                 return Ok(set.clone());
             }
-        }
         let mut reported = Reported::new();
         for (unit, indicator) in store.reported_in_month(year, month).await? {
             reported.entry(unit).or_default().insert(indicator);
@@ -90,11 +95,14 @@ impl ReportedCache {
     }
 }
 
+/// (year, version) → compiled scheme.
+type Compiled = HashMap<(i32, i32), Arc<Scheme>>;
+
 /// Compiled schemes by (year, version): a stored version never changes, so it is
 /// compiled once per process.
 #[derive(Default)]
 pub(crate) struct SchemeCache {
-    compiled: std::sync::Mutex<HashMap<(i32, i32), Arc<Scheme>>>,
+    compiled: std::sync::Mutex<Compiled>,
 }
 
 impl SchemeCache {
@@ -114,7 +122,7 @@ impl SchemeCache {
         Ok(Some((info, scheme)))
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<(i32, i32), Arc<Scheme>>>, WebError> {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Compiled>, WebError> {
         self.compiled.lock().map_err(|_| WebError::Internal("scheme cache poisoned".into()))
     }
 }

@@ -27,8 +27,11 @@ impl NodeChange {
     }
 }
 
+/// (id, name, parent id, settings without children) of one node.
+type FlatNode = (String, String, Option<String>, BTreeMap<String, Value>);
+
 /// Each node's settings without its children, with its parent, in tree order.
-fn flatten(tree: &[NodeDef], parent: Option<&str>, out: &mut Vec<(String, String, Option<String>, BTreeMap<String, Value>)>) {
+fn flatten(tree: &[NodeDef], parent: Option<&str>, out: &mut Vec<FlatNode>) {
     for node in tree {
         let mut plain = node.clone();
         let children = plain.children.take();

@@ -142,7 +142,7 @@ impl Indicator {
     pub fn is_due(&self, month: u8) -> bool {
         match self.frequency {
             Frequency::Monthly => true,
-            Frequency::Quarterly => month % 3 == 0,
+            Frequency::Quarterly => month.is_multiple_of(3),
             Frequency::Annual => month == 12,
         }
     }
@@ -250,11 +250,10 @@ impl Validator {
         if !(1..=9999).contains(&file.year) {
             self.issue("scheme", format!("year {} is not a calendar year", file.year));
         }
-        if let Some(n) = file.normalize_to {
-            if !(n.is_finite() && n > 0.0) {
+        if let Some(n) = file.normalize_to
+            && !(n.is_finite() && n > 0.0) {
                 self.issue("scheme", "normalize_to must be null or a positive number");
             }
-        }
 
         let mut group_index = HashMap::new();
         let mut groups = Vec::new();
@@ -320,17 +319,15 @@ impl Validator {
         };
         let mut roots = Vec::new();
         for def in &file.tree {
-            if def.kind.is_none() || def.kind == Some(Kind::Regular) {
-                if def.cap.is_some() {
+            if (def.kind.is_none() || def.kind == Some(Kind::Regular))
+                && def.cap.is_some() {
                     self.issue(format!("node {}", def.id), "cap is allowed only on bonus and deduction top-level nodes");
                 }
-            }
             let kind = def.kind.unwrap_or_default();
-            if let Some(cap) = def.cap {
-                if !(cap.is_finite() && cap >= 0.0) {
+            if let Some(cap) = def.cap
+                && !(cap.is_finite() && cap >= 0.0) {
                     self.issue(format!("node {}", def.id), "cap must be a number ≥ 0");
                 }
-            }
             if let Some(root) = self.node(&mut ctx, def, kind, None) {
                 roots.push(root);
             }
@@ -416,14 +413,13 @@ impl Validator {
                     child_ids.push(c);
                 }
             }
-            if kind == Kind::Regular {
-                if let Some(points) = def.points {
+            if kind == Kind::Regular
+                && let Some(points) = def.points {
                     let sum = children.iter().filter_map(|c| c.points).fold(0.0, |a, p| a + p);
                     if round2(sum) != round2(points) {
                         self.issue(&loc, format!("children's points add up to {} but the category has {}", round2(sum), points));
                     }
                 }
-            }
             ctx.nodes[index].children = child_ids;
         } else {
             ctx.nodes[index].indicator = self.indicator(ctx, def, &loc);
@@ -458,12 +454,11 @@ impl Validator {
                     ok = false;
                 }
             }
-            if let (Some(lo), Some(hi)) = (f.min, f.max) {
-                if lo > hi {
+            if let (Some(lo), Some(hi)) = (f.min, f.max)
+                && lo > hi {
                     self.issue(loc, format!("field `{}`: min {lo} is greater than max {hi}", f.key));
                     ok = false;
                 }
-            }
         }
 
         // Param names: the indicator's defaults, then any a rule introduces.

@@ -68,7 +68,7 @@ pub(crate) fn gather_inputs(
     true
 }
 
-fn in_window<'a>(data: &'a Dataset, node: usize, unit: usize, win: MonthWindow) -> impl Iterator<Item = &'a crate::data::Record> {
+fn in_window(data: &Dataset, node: usize, unit: usize, win: MonthWindow) -> impl Iterator<Item = &crate::data::Record> {
     data.records(node, unit).iter().filter(move |r| (win.first..=win.last).contains(&r.month()))
 }
 

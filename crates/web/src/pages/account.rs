@@ -121,14 +121,13 @@ pub async fn language(
     Form(form): Form<LanguageForm>,
 ) -> Result<Response, WebError> {
     let lang = Lang::from_tag(&form.lang).ok_or_else(|| WebError::invalid(format!("unknown language `{}`", form.lang)))?;
-    if let Some(user) = viewer.as_ref().and_then(|v| v.user.as_ref()) {
-        if user.language != lang.tag() {
+    if let Some(user) = viewer.as_ref().and_then(|v| v.user.as_ref())
+        && user.language != lang.tag() {
             let mut tx = state.store.begin(&user.username).await?;
             state.store.set_language(&mut tx, user.id, lang.tag()).await?;
             tx.audit("user.language", "user", &user.username, Some(json!(user.language)), Some(json!(lang.tag()))).await?;
             tx.commit().await?;
         }
-    }
     let back = match form.back.as_deref() {
         Some(b) if b.starts_with('/') && !b.starts_with("//") => b.to_string(),
         _ => "/".to_string(),

@@ -62,6 +62,7 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn page(
     state: &AppState,
     headers: &HeaderMap,
@@ -131,15 +132,14 @@ pub async fn submit(
     let policy = state.policy().await;
     let now = Utc::now();
     let known = state.store.user_by_username(&username).await?;
-    if let Some(user) = &known {
-        if let Some(until) = locked_until(user.locked_until.as_deref(), now) {
+    if let Some(user) = &known
+        && let Some(until) = locked_until(user.locked_until.as_deref(), now) {
             let mut tx = state.store.begin(&username).await?;
             tx.audit("auth.login_refused", "user", &username, None, Some(json!({"reason": "locked"}))).await?;
             tx.commit().await?;
             let message = locked_message(&tr, until);
             return refuse(message, jar).await;
         }
-    }
     let verified = state.store.verify_password(&username, &form.password).await?;
     match (known, verified) {
         (Some(user), Some(_)) if !user.disabled => {

@@ -91,16 +91,14 @@ pub async fn create(State(state): State<AppState>, viewer: Viewer, lang: Lang, a
         errors.insert("role".into(), tr.t("tokens.bad_role").into());
     }
     let unit = Some(input.unit.trim()).filter(|u| !u.is_empty());
-    if let Some(u) = unit {
-        if state.store.unit(u).await.is_err() {
+    if let Some(u) = unit
+        && state.store.unit(u).await.is_err() {
             errors.insert("unit".into(), tr.f("users.unknown_units", &[&u]));
         }
-    }
-    if let Ok(r) = role {
-        if r.belongs_to_unit() && r != Role::Assessor && unit.is_none() {
+    if let Ok(r) = role
+        && r.belongs_to_unit() && r != Role::Assessor && unit.is_none() {
             errors.insert("unit".into(), tr.f("users.role_needs_unit", &[&tr.role(r.code())]));
         }
-    }
     if !errors.is_empty() {
         return page(&state, &viewer, lang, None, None, errors).await;
     }

@@ -178,7 +178,7 @@ pub async fn new_form(State(state): State<AppState>, viewer: Viewer, lang: Lang)
 fn parse_grants(tr: &Tr, input: &UserInput, unit: Option<&str>, known_units: &BTreeSet<String>, errors: &mut FieldErrors) -> Vec<RoleGrant> {
     let mut grants = Vec::new();
     for role in Role::ALL {
-        if input.rest.get(&format!("role_{}", role.code())).is_none() {
+        if !input.rest.contains_key(&format!("role_{}", role.code())) {
             continue;
         }
         let text = input.rest.get(&format!("scope_{}", role.code())).map(|s| s.trim().to_string()).unwrap_or_default();
@@ -223,11 +223,10 @@ fn check_profile(tr: &Tr, input: &UserInput, unit: Option<&str>, known: &BTreeSe
     if input.display_name.trim().is_empty() {
         errors.insert("display_name".into(), tr.t("form.required").into());
     }
-    if let Some(u) = unit {
-        if !known.contains(u) {
+    if let Some(u) = unit
+        && !known.contains(u) {
             errors.insert("unit".into(), tr.f("users.unknown_units", &[&u]));
         }
-    }
 }
 
 fn language_of(text: &str) -> String {
