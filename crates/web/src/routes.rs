@@ -69,6 +69,7 @@ fn table() -> Vec<Route> {
         route("GET", "/units/{unit}", CanUnit(ViewUnit), get(units::show)),
         route("GET", "/schemes", Can(ViewOrganisation), get(schemes::list)),
         route("POST", "/schemes", Can(ManageSchemes), post(schemes::upload)),
+        route("POST", "/schemes/new", Can(ManageSchemes), post(schemes::new_year)),
         route("GET", "/schemes/{year}", Can(ViewOrganisation), get(schemes::show)),
         route("GET", "/schemes/{year}/export", Can(ViewOrganisation), get(schemes::export)),
         route("POST", "/schemes/{year}/publish", Can(ManageSchemes), post(schemes::publish)),

@@ -506,3 +506,108 @@ pub async fn try_formula(
     let values = form.iter().filter_map(|(k, v)| k.strip_prefix("in.").map(|name| (name.to_string(), v.clone()))).collect();
     indicator_page(&state, &viewer, lang, year, &id, None, Some((formula, values))).await
 }
+
+#[derive(Deserialize)]
+pub struct NewYearForm {
+    year: String,
+    /// `copy` (last year's latest version), `template` (the "3+2" district template)
+    /// or `blank` (the organisation with one empty category to start from).
+    from: String,
+}
+
+/// The organisation as it is now, for a new scheme.
+async fn organisation(state: &AppState) -> Result<(Vec<jixiao_core::scheme::GroupDef>, Vec<jixiao_core::scheme::UnitDef>), WebError> {
+    let groups: Vec<_> = state.store.groups().await?.into_iter().filter(|g| !g.disabled).collect();
+    let units = state
+        .store
+        .units()
+        .await?
+        .into_iter()
+        .filter(|u| !u.disabled && groups.iter().any(|g| g.id == u.group_id))
+        .map(|u| jixiao_core::scheme::UnitDef { id: u.id, name: u.name, group: u.group_id })
+        .collect();
+    Ok((groups.into_iter().map(|g| jixiao_core::scheme::GroupDef { id: g.id, name: g.name }).collect(), units))
+}
+
+/// `POST /schemes/new`: starts a year's scheme as its version 1 — a copy of last
+/// year's (units, targets and formulas carried over, to be amended), the district
+/// template, or a blank one with the organisation. A year that has a scheme is refused.
+pub async fn new_year(State(state): State<AppState>, viewer: Viewer, lang: Lang, axum::Form(form): axum::Form<NewYearForm>) -> Result<Response, WebError> {
+    let tr = Tr::new(lang);
+    let year: i32 = form.year.trim().parse().ok().filter(|y| (2000..=2100).contains(y)).ok_or_else(|| WebError::invalid(tr.t("schemes.bad_year")))?;
+    if !state.store.scheme_versions(year).await?.is_empty() {
+        return Err(WebError::Conflict(tr.f("schemes.year_exists", &[&year])));
+    }
+    let mut file = match form.from.as_str() {
+        "copy" => {
+            let last = state.store.scheme(year - 1, None).await.map_err(|_| WebError::invalid(tr.f("schemes.no_last_year", &[&(year - 1)])))?;
+            let mut file = last.file;
+            file.name = file.name.replace(&(year - 1).to_string(), &year.to_string());
+            file
+        }
+        "template" => {
+            // The district template's indicator tree, applied to this organisation: every
+            // indicator assigned to every group, with the template's default params.
+            let (groups, units) = organisation(&state).await?;
+            if units.is_empty() {
+                return Err(WebError::invalid(tr.t("schemes.no_units")));
+            }
+            let mut file = jixiao_core::generate::demo_district(year, 1, 0).0;
+            let all: Vec<jixiao_core::scheme::AssignRule> = groups
+                .iter()
+                .map(|g| jixiao_core::scheme::AssignRule { group: Some(g.id.clone()), unit: None, params: Default::default() })
+                .collect();
+            // Params the template sets only per group or unit become defaults (the
+            // first rule's value), so every unit has them; the office adjusts targets.
+            fn assign_all(nodes: &mut [jixiao_core::scheme::NodeDef], all: &[jixiao_core::scheme::AssignRule]) {
+                for n in nodes {
+                    match &mut n.children {
+                        Some(children) => assign_all(children, all),
+                        None => {
+                            let rules = n.assign.take().unwrap_or_default();
+                            let params = n.params.get_or_insert_with(Default::default);
+                            for rule in &rules {
+                                for (k, v) in &rule.params {
+                                    params.entry(k.clone()).or_insert_with(|| v.clone());
+                                }
+                            }
+                            if params.is_empty() {
+                                n.params = None;
+                            }
+                            n.assign = Some(all.to_vec());
+                        }
+                    }
+                }
+            }
+            assign_all(&mut file.tree, &all);
+            file.groups = groups;
+            file.units = units;
+            file
+        }
+        "blank" => {
+            let (groups, units) = organisation(&state).await?;
+            if units.is_empty() {
+                return Err(WebError::invalid(tr.t("schemes.no_units")));
+            }
+            serde_json::from_value(json!({
+                "year": year,
+                "name": format!("{year}年度绩效考核方案"),
+                "groups": groups,
+                "units": units,
+                "grades": [{"name": "优秀", "min_score": 90, "quota": 0.3}, {"name": "良好", "min_score": 80}, {"name": "一般", "min_score": 60}, {"name": "较差"}],
+                "tree": [{"id": "A", "name": "职能履行", "points": 100, "children": [
+                    {"id": "A1", "name": "重点工作完成率", "points": 100, "fields": [{"key": "rate", "name": "完成率(%)", "type": "percent", "min": 0, "max": 100}],
+                     "formula": "rate / 100 * points", "assign": groups.iter().map(|g| json!({"group": g.id})).collect::<Vec<_>>()}]}]
+            }))
+            .map_err(|e| WebError::Internal(e.to_string()))?
+        }
+        other => return Err(WebError::invalid(format!("unknown starting point `{other}`"))),
+    };
+    file.year = year;
+    let scheme = Scheme::from_file(file).map_err(|e| WebError::invalid(e.to_string()))?;
+    let mut tx = state.store.begin(&viewer.actor).await?;
+    let version = state.store.import_scheme(&mut tx, &scheme.file, "").await?;
+    tx.audit("scheme.create", "scheme", &format!("{year}/v{version}"), None, Some(json!({"name": scheme.name, "from": form.from}))).await?;
+    tx.commit().await?;
+    Ok(done(&format!("/schemes/{year}"), "scheme_imported"))
+}

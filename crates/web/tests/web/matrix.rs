@@ -50,6 +50,7 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("GET", "/units/{unit}"), UnitScoped),
         (("GET", "/schemes"), Roles(ORG)),
         (("POST", "/schemes"), Roles(OFFICE)),
+        (("POST", "/schemes/new"), Roles(OFFICE)),
         (("GET", "/schemes/{year}"), Roles(ORG)),
         (("GET", "/schemes/{year}/export"), Roles(ORG)),
         (("POST", "/schemes/{year}/publish"), Roles(OFFICE)),

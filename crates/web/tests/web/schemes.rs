@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Session, TestApp, backend_tests};
 
-backend_tests!(upload_versions_diff_and_export, bad_scheme_files_store_nothing, formula_check_and_try_it);
+backend_tests!(upload_versions_diff_and_export, bad_scheme_files_store_nothing, formula_check_and_try_it, new_year_from_copy_template_or_blank);
 
 fn scheme(points_a1: f64, formula_a1: &str) -> Value {
     json!({
@@ -133,4 +133,31 @@ async fn formula_check_and_try_it(app: TestApp) {
     assert!(body.contains("id=\"try-score\">4.8<"), "0.8 × 6 = 4.8");
     assert!(app.store.scheme_versions(2027).await.unwrap().len() == 1, "trying stores nothing");
     assert_eq!(app.get(Some(&office), "/schemes/2027/indicators/ZZ").await.status(), StatusCode::NOT_FOUND);
+}
+
+async fn new_year_from_copy_template_or_blank(app: TestApp) {
+    let office = app.session("office").await;
+    let r = app.post(Some(&office), "/schemes/new", &[("year", "2026"), ("from", "copy")]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "no 2025 to copy");
+    let r = app.post(Some(&office), "/schemes/new", &[("year", "2026"), ("from", "blank")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
+    let blank = app.store.scheme(2026, None).await.unwrap();
+    assert_eq!(blank.file.units.len(), 3, "the organisation's units");
+    upload(&app, &office, &scheme(6.0, "min(actual / target, 1) * points").to_string(), "").await;
+    let r = app.post(Some(&office), "/schemes/new", &[("year", "2028"), ("from", "copy")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let copy = app.store.scheme(2028, None).await.unwrap();
+    let original = app.store.scheme(2027, None).await.unwrap();
+    assert_eq!(copy.file.year, 2028);
+    assert_eq!(copy.file.tree, original.file.tree, "formulas, targets and assignments carried over");
+    assert_eq!(copy.file.name, "2028年度绩效考核方案");
+    let r = app.post(Some(&office), "/schemes/new", &[("year", "2029"), ("from", "template")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
+    let template = app.store.scheme(2029, None).await.unwrap().compile().unwrap();
+    assert!(template.indicators.len() > 30 && template.units.len() == 3, "the template's tree on this organisation");
+    for (year, from, status) in [("2028", "copy", StatusCode::CONFLICT), ("1999", "blank", StatusCode::BAD_REQUEST), ("2030", "magic", StatusCode::BAD_REQUEST)] {
+        assert_eq!(app.post(Some(&office), "/schemes/new", &[("year", year), ("from", from)]).await.status(), status, "{year} {from}");
+    }
+    let reporter = app.session("reporter").await;
+    assert_eq!(app.post(Some(&reporter), "/schemes/new", &[("year", "2031"), ("from", "blank")]).await.status(), StatusCode::FORBIDDEN);
 }
