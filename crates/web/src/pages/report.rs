@@ -471,6 +471,8 @@ struct ReportsPage {
     deadline: String,
     /// (timeliness code, number of units).
     summary: Vec<(&'static str, usize)>,
+    /// The office may load a data file.
+    can_import: bool,
 }
 
 #[derive(Deserialize)]
@@ -504,6 +506,7 @@ pub async fn status(State(state): State<AppState>, viewer: Viewer, lang: Lang, Q
             can_accept: false,
             deadline: String::new(),
             summary: Vec::new(),
+            can_import: false,
         };
         return Ok(render(page)?.into_response());
     };
@@ -566,8 +569,9 @@ pub async fn status(State(state): State<AppState>, viewer: Viewer, lang: Lang, Q
         .into_iter()
         .map(|code| (code, rows.iter().filter(|r| r.timeliness == code).count()))
         .collect();
-    Ok(render(ReportsPage { chrome, month: month.to_string(), months, states, rows, can_accept, deadline: deadline.to_string(), summary })?
-        .into_response())
+    let can_import = viewer.can(Action::ManageSchemes, Target::Nothing);
+    let page = ReportsPage { chrome, month: month.to_string(), months, states, rows, can_accept, deadline: deadline.to_string(), summary, can_import };
+    Ok(render(page)?.into_response())
 }
 
 #[derive(Deserialize)]
@@ -843,4 +847,48 @@ pub async fn download_evidence(State(state): State<AppState>, viewer: Viewer, Pa
         content,
     )
         .into_response())
+}
+
+/// `POST /reports/import` (multipart `file`, `year`): the office loads a data file
+/// (spec §3 JSON: entries and records, e.g. a whole month for all units) as accepted
+/// data. Every row is checked against the year's scheme first and the file loads all
+/// or nothing; rows in closed months are refused; the year is rescored.
+pub async fn import_data(State(state): State<AppState>, viewer: Viewer, lang: Lang, mut multipart: axum::extract::Multipart) -> Result<Response, WebError> {
+    let tr = Tr::new(lang);
+    let (mut year, mut bytes) = (None, None);
+    while let Some(field) = multipart.next_field().await.map_err(|e| WebError::invalid(format!("the upload could not be read: {e}")))? {
+        match field.name() {
+            Some("year") => year = field.text().await.ok().and_then(|t| t.trim().parse::<i32>().ok()),
+            Some("file") => bytes = Some(field.bytes().await.map_err(|_| WebError::TooLarge)?),
+            _ => {}
+        }
+    }
+    let year = year.ok_or_else(|| WebError::invalid(tr.t("schemes.bad_year")))?;
+    let bytes = bytes.filter(|b| !b.is_empty()).ok_or_else(|| WebError::invalid(tr.t("schemes.no_file")))?;
+    let file: jixiao_core::data::DataFile =
+        serde_json::from_slice(&bytes).map_err(|e| WebError::invalid(format!("the data file is not valid JSON of spec §3: {e}")))?;
+    let (_, scheme) = state.scheme_cache.latest(&state.store, year).await?.ok_or_else(|| WebError::invalid(format!("there is no scheme for {year}")))?;
+    Dataset::load(&scheme, &file).map_err(|e| WebError::invalid(e.to_string()))?;
+    let mut closed = Vec::new();
+    for p in state.store.periods(year).await? {
+        if p.state != jixiao_store::PeriodState::Open {
+            closed.push(p.period);
+        }
+    }
+    let in_closed: Vec<String> = file
+        .entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| closed.contains(&e.month))
+        .map(|(i, e)| format!("entries[{i}]: {} {} {} — {}", e.unit, e.indicator, e.month, tr.f("report.closed", &[&e.month])))
+        .collect();
+    if !in_closed.is_empty() {
+        return Err(WebError::invalid(in_closed.join("\n")));
+    }
+    let mut tx = state.store.begin(&viewer.actor).await?;
+    let summary = state.store.import_data(&mut tx, year, &file).await?;
+    tx.audit("data.import", "data", &year.to_string(), None, Some(serde_json::json!({"entries": summary.entries, "records": summary.records}))).await?;
+    tx.commit().await?;
+    state.store.refresh_scores(year).await?;
+    Ok(done("/reports", "data_imported"))
 }

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::common::{TestApp, backend_tests};
 
-backend_tests!(closed_month_changes_only_by_correction, calendar_moves_deadlines, timeliness_on_the_status_page);
+backend_tests!(closed_month_changes_only_by_correction, calendar_moves_deadlines, timeliness_on_the_status_page, office_loads_a_data_file);
 
 const FORM: &str = "/units/u01/report/2027-03";
 
@@ -112,4 +112,41 @@ async fn timeliness_on_the_status_page(app: TestApp) {
     assert!(body.contains("id=\"timeliness-u01\">逾期报送<"), "submitted after the deadline");
     assert!(body.contains("id=\"timeliness-u02\">逾期未报<"), "nothing in after the deadline");
     assert!(body.contains("id=\"count-late\">1<") && body.contains("id=\"count-missing\">1<"));
+}
+
+async fn office_loads_a_data_file(app: TestApp) {
+    crate::report::seed(&app).await;
+    let office = app.session("office").await;
+    let send = |s: &crate::common::Session, body: String| {
+        let form = reqwest::multipart::Form::new()
+            .text("year", "2027")
+            .part("file", reqwest::multipart::Part::bytes(body.into_bytes()).file_name("month.json"));
+        app.http.post(app.url(&format!("/reports/import?_csrf={}", s.csrf))).header("cookie", &s.cookie).multipart(form).send()
+    };
+    let bad = json!({"entries": [
+        {"unit": "u01", "indicator": "A1", "month": "2027-05", "values": {"actual": 30}},
+        {"unit": "u02", "indicator": "A1", "month": "2027-05", "values": {"actual": -1}},
+        {"unit": "u09", "indicator": "A1", "month": "2027-05", "values": {"actual": 1}}
+    ]});
+    let r = send(&office, bad.to_string()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("entries[1]") && body.contains("entries[2]"), "each bad row by position");
+    assert!(app.store.entry(2027, "u01", "A1", "2027-05").await.unwrap().is_none(), "nothing loaded");
+    assert_eq!(send(&office, "{not json".into()).await.unwrap().status(), StatusCode::BAD_REQUEST);
+    let good = json!({"entries": [
+        {"unit": "u01", "indicator": "A1", "month": "2027-05", "values": {"actual": 30}},
+        {"unit": "u02", "indicator": "A1", "month": "2027-05", "values": {"actual": 80}}
+    ]});
+    let r = send(&office, good.to_string()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.store.entry(2027, "u02", "A1", "2027-05").await.unwrap().unwrap().state, "accepted");
+    let scores = app.store.scores(2027, 1, "2027-05").await.unwrap();
+    assert_eq!(scores.iter().find(|r| r.unit_id == "u02").unwrap().result["scores"]["A1"], json!(8), "80 / 100 × 10");
+    // Closed months are refused; only the office loads files.
+    app.post(Some(&office), "/periods/2027-06", &[("state", "closed")]).await;
+    let june = json!({"entries": [{"unit": "u01", "indicator": "A1", "month": "2027-06", "values": {"actual": 1}}]});
+    assert_eq!(send(&office, june.to_string()).await.unwrap().status(), StatusCode::BAD_REQUEST);
+    let reporter = app.session("reporter").await;
+    assert_eq!(send(&reporter, good.to_string()).await.unwrap().status(), StatusCode::FORBIDDEN);
 }
