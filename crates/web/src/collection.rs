@@ -198,6 +198,50 @@ pub async fn deadline(state: &AppState, month: Month) -> Result<chrono::NaiveDat
     Ok(month.report_deadline_with(due_day, &holidays))
 }
 
+/// A stored UTC time as local wall-clock time.
+pub fn local_time(at: &str) -> Option<chrono::NaiveDateTime> {
+    chrono::DateTime::parse_from_rfc3339(at).ok().map(|t| t.with_timezone(&chrono::Local).naive_local())
+}
+
+/// Whether each unit of `scheme` reported `month` on time: from the first submission
+/// of each due indicator (the audit log's `entry.submit`; entries the office loaded as
+/// accepted count from their loading) against the month's deadline, now.
+pub async fn timeliness_by_unit(state: &AppState, scheme: &Scheme, month: Month) -> Result<HashMap<String, workflow::Timeliness>, WebError> {
+    let submitted: HashMap<String, chrono::NaiveDateTime> = state
+        .store
+        .first_submissions(month.year, &month.to_string())
+        .await?
+        .into_iter()
+        .filter_map(|(object, at)| Some((object, local_time(&at)?)))
+        .collect();
+    let deadline = deadline(state, month).await?;
+    let now = chrono::Local::now().naive_local();
+    let mut entries: HashMap<String, Vec<StoredEntry>> = HashMap::new();
+    for e in state.store.stored_entries(month.year).await? {
+        if e.row.month == month.to_string() {
+            entries.entry(e.row.unit.clone()).or_default().push(e);
+        }
+    }
+    let mut out = HashMap::new();
+    for (ui, unit) in scheme.units.iter().enumerate() {
+        let own = entries.get(&unit.id).map(Vec::as_slice).unwrap_or(&[]);
+        let times: Vec<Option<chrono::NaiveDateTime>> = due_indicators(scheme, ui, month.month)
+            .into_iter()
+            .map(|n| {
+                let id = &scheme.nodes[n].id;
+                let entry = own.iter().find(|e| &e.row.indicator == id);
+                let handed_in = entry.is_some_and(|e| !state_of(Some(e)).is_some_and(EntryState::editable));
+                submitted
+                    .get(&format!("{}/{}/{id}/{month}", month.year, unit.id))
+                    .copied()
+                    .or_else(|| entry.filter(|_| handed_in).and_then(|e| local_time(&e.updated_at)))
+            })
+            .collect();
+        out.insert(unit.id.clone(), workflow::timeliness(&times, deadline, now));
+    }
+    Ok(out)
+}
+
 /// One checked change, ready to write.
 struct Write {
     indicator: String,

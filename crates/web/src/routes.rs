@@ -80,6 +80,7 @@ fn table() -> Vec<Route> {
         route("GET", "/reports", Can(HandleEntries), get(report::status)),
         route("POST", "/reports/accept", Can(HandleEntries), post(report::accept_all)),
         route("POST", "/reports/import", Can(ManageSchemes), post(report::import_data)),
+        route("POST", "/reports/deductions", Can(ManageSchemes), post(report::record_lateness)),
         route("GET", "/units/{unit}/report/{month}", CanUnit(ViewUnit), get(report::form)),
         route("POST", "/units/{unit}/report/{month}", CanUnit(HandleEntries), post(report::submit)),
         route("GET", "/units/{unit}/report/{month}/xlsx", CanUnit(ViewUnit), get(report::download_xlsx)),

@@ -812,6 +812,7 @@ fn scheme(year: i32) -> (SchemeFile, HashMap<String, Vec<Gen>>) {
             GradeDef { name: "较差".into(), min_score: None, quota: None },
         ],
         tree: vec![a, b, c, x, y],
+        reporting: None,
     };
     (file, t.gens)
 }

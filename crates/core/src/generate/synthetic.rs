@@ -205,6 +205,7 @@ pub fn synthetic(units: usize, indicators: usize, seed: u64) -> (SchemeFile, Dat
             GradeDef { name: "较差".into(), min_score: None, quota: None },
         ],
         tree: roots,
+        reporting: None,
     };
     let data = data(&mut dice, &file, &tree.gens);
     (file, data)

@@ -21,6 +21,24 @@ pub struct SchemeFile {
     #[serde(default)]
     pub grades: Vec<GradeDef>,
     pub tree: Vec<NodeDef>,
+    /// Optional (jixiao's extension of spec §2): how late and missing monthly
+    /// reports turn into deduction records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporting: Option<ReportingRule>,
+}
+
+/// `"reporting": {"deduction": "Y2", "late_points": 0.5, "missing_points": 1}`: a
+/// month reported late gives the unit a record of `late_points` on the deduction
+/// indicator `deduction` (a `source: records` indicator under a deduction node), a
+/// month still missing after its deadline one of `missing_points`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportingRule {
+    pub deduction: String,
+    #[serde(default)]
+    pub late_points: f64,
+    #[serde(default)]
+    pub missing_points: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

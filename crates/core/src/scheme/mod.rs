@@ -13,7 +13,7 @@ use std::fmt;
 
 pub use file::{
     Aggregation, AssignRule, FieldDef, FieldType, Frequency, GradeDef, GroupDef, Kind, NodeDef,
-    Params, SchemeFile, Source, UnitDef, Window,
+    Params, ReportingRule, SchemeFile, Source, UnitDef, Window,
 };
 
 use crate::formula::Formula;
@@ -334,6 +334,21 @@ impl Validator {
         }
         let TreeContext { nodes, node_index, .. } = ctx;
         let indicators = (0..nodes.len()).filter(|&i| nodes[i].indicator.is_some()).collect();
+        if let Some(rule) = &file.reporting {
+            let target = node_index.get(&rule.deduction).map(|&n| &nodes[n]);
+            match target {
+                Some(n) if n.kind == Kind::Deduction && n.indicator.as_ref().is_some_and(|i| i.source == Source::Records) => {}
+                _ => self.issue(
+                    "reporting",
+                    format!("deduction `{}` must be a records indicator under a deduction node", rule.deduction),
+                ),
+            }
+            for (name, points) in [("late_points", rule.late_points), ("missing_points", rule.missing_points)] {
+                if !(points.is_finite() && points >= 0.0) {
+                    self.issue("reporting", format!("{name} must be a number ≥ 0"));
+                }
+            }
+        }
 
         if !self.issues.is_empty() {
             return Err(SchemeError { issues: self.issues });

@@ -297,3 +297,19 @@ fn round_trips_through_json() {
     let again = Scheme::from_json(&s.to_json()).unwrap();
     assert_eq!(again.file, s.file);
 }
+
+#[test]
+fn reporting_rule_names_a_deduction_records_indicator() {
+    let mut v = spec_example();
+    v["reporting"] = json!({"deduction": "Y1", "late_points": 0.5, "missing_points": 1});
+    let s = load(&v).unwrap();
+    assert_eq!(s.file.reporting.as_ref().unwrap().late_points, 0.5);
+    for target in ["X1", "A1", "Y", "ZZ"] {
+        v["reporting"] = json!({"deduction": target, "late_points": 0.5});
+        rejects(&v, "reporting", "records indicator under a deduction node");
+    }
+    v["reporting"] = json!({"deduction": "Y1", "late_points": -1});
+    rejects(&v, "reporting", "late_points must be a number ≥ 0");
+    v["reporting"] = json!({"deduction": "Y1", "late": 1});
+    assert!(load(&v).is_err(), "unknown keys are refused");
+}

@@ -442,11 +442,6 @@ pub async fn submit(
     }
 }
 
-/// A stored UTC time as local wall-clock time.
-fn local_time(at: &str) -> Option<chrono::NaiveDateTime> {
-    chrono::DateTime::parse_from_rfc3339(at).ok().map(|t| t.with_timezone(&chrono::Local).naive_local())
-}
-
 /// One unit's line on the status page.
 pub struct StatusRow {
     pub unit_id: String,
@@ -473,6 +468,8 @@ struct ReportsPage {
     summary: Vec<(&'static str, usize)>,
     /// The office may load a data file.
     can_import: bool,
+    /// The scheme turns late and missing reports into deductions.
+    has_rule: bool,
 }
 
 #[derive(Deserialize)]
@@ -507,6 +504,7 @@ pub async fn status(State(state): State<AppState>, viewer: Viewer, lang: Lang, Q
             deadline: String::new(),
             summary: Vec::new(),
             can_import: false,
+            has_rule: false,
         };
         return Ok(render(page)?.into_response());
     };
@@ -516,17 +514,8 @@ pub async fn status(State(state): State<AppState>, viewer: Viewer, lang: Lang, Q
             by_unit.entry(e.row.unit.clone()).or_default().push(e);
         }
     }
-    // When each entry was first submitted; entries the office imported as accepted
-    // count from their import.
-    let submitted: HashMap<String, chrono::NaiveDateTime> = state
-        .store
-        .first_submissions(month.year, &month.to_string())
-        .await?
-        .into_iter()
-        .filter_map(|(object, at)| Some((object, local_time(&at)?)))
-        .collect();
+    let timeliness = collection::timeliness_by_unit(&state, &scheme, month).await?;
     let deadline = collection::deadline(&state, month).await?;
-    let now = chrono::Local::now().naive_local();
     let mut rows = Vec::new();
     let mut can_accept = false;
     for (ui, unit) in scheme.units.iter().enumerate() {
@@ -542,18 +531,7 @@ pub async fn status(State(state): State<AppState>, viewer: Viewer, lang: Lang, Q
         let reported = counts.iter().sum::<usize>();
         can_accept |= counts[EntryState::ALL.iter().position(|s| *s == EntryState::Approved).unwrap_or(0)] > 0
             && workflow::acting_role(&viewer.grants, Step::Accept, &unit.id, "").is_some();
-        let times: Vec<Option<chrono::NaiveDateTime>> = due
-            .iter()
-            .map(|ind| {
-                let object = format!("{}/{}/{ind}/{month}", month.year, unit.id);
-                let entry = entries.iter().find(|e| e.row.indicator == *ind);
-                let submitted_state = entry.is_some_and(|e| e.state != EntryState::Draft.code() && e.state != EntryState::Returned.code());
-                submitted.get(&object).copied().or_else(|| {
-                    entry.filter(|_| submitted_state).and_then(|e| local_time(&e.updated_at))
-                })
-            })
-            .collect();
-        let timeliness = workflow::timeliness(&times, deadline, now).code();
+        let timeliness = timeliness.get(&unit.id).map_or("open", |t| t.code());
         rows.push(StatusRow {
             unit_id: unit.id.clone(),
             unit_name: unit.name.clone(),
@@ -570,7 +548,8 @@ pub async fn status(State(state): State<AppState>, viewer: Viewer, lang: Lang, Q
         .map(|code| (code, rows.iter().filter(|r| r.timeliness == code).count()))
         .collect();
     let can_import = viewer.can(Action::ManageSchemes, Target::Nothing);
-    let page = ReportsPage { chrome, month: month.to_string(), months, states, rows, can_accept, deadline: deadline.to_string(), summary, can_import };
+    let has_rule = scheme.file.reporting.is_some();
+    let page = ReportsPage { chrome, month: month.to_string(), months, states, rows, can_accept, deadline: deadline.to_string(), summary, can_import, has_rule };
     Ok(render(page)?.into_response())
 }
 
@@ -891,4 +870,54 @@ pub async fn import_data(State(state): State<AppState>, viewer: Viewer, lang: La
     tx.commit().await?;
     state.store.refresh_scores(year).await?;
     Ok(done("/reports", "data_imported"))
+}
+
+#[derive(Deserialize)]
+pub struct MonthForm {
+    month: String,
+}
+
+/// `POST /reports/deductions`: turns the month's late and missing reports into
+/// records of the scheme's `reporting` rule — once per unit and month, so repeating it
+/// adds nothing — and rescores.
+pub async fn record_lateness(State(state): State<AppState>, viewer: Viewer, lang: Lang, axum::Form(form): axum::Form<MonthForm>) -> Result<Response, WebError> {
+    let tr = Tr::new(lang);
+    let month = parse_month(&form.month)?;
+    let (_, scheme) = state.scheme_cache.latest(&state.store, month.year).await?.ok_or_else(|| WebError::invalid(format!("there is no scheme for {}", month.year)))?;
+    let rule = scheme.file.reporting.clone().ok_or_else(|| WebError::invalid(tr.t("report.no_reporting_rule")))?;
+    let timeliness = collection::timeliness_by_unit(&state, &scheme, month).await?;
+    let existing = state.store.records(month.year).await?;
+    // Dated the month's last day (the day before the 1st of the next month), so it
+    // counts in that month and every period containing it.
+    let last_day = month.report_deadline(1).pred_opt().unwrap_or_default().to_string();
+    let mut tx = state.store.begin(&viewer.actor).await?;
+    let mut added = 0;
+    for unit in &scheme.units {
+        let (key, points) = match timeliness.get(&unit.id) {
+            Some(workflow::Timeliness::Late) => ("report.late_note", rule.late_points),
+            Some(workflow::Timeliness::Missing) => ("report.missing_note", rule.missing_points),
+            _ => continue,
+        };
+        if points == 0.0 {
+            continue;
+        }
+        // The note is data, written once in the default language; it also makes the
+        // action idempotent.
+        let note = Tr::new(Lang::Zh).f(key, &[&month]);
+        let done_before = existing.iter().any(|r| r.row.unit == unit.id && r.row.indicator == rule.deduction && r.row.note.as_deref() == Some(note.as_str()));
+        if done_before {
+            continue;
+        }
+        let row = jixiao_core::data::RecordRow { unit: unit.id.clone(), indicator: rule.deduction.clone(), date: last_day.clone(), points, note: Some(note.clone()) };
+        let id = state.store.add_record(&mut tx, month.year, &row).await?;
+        tx.audit("record.add", "record", &id.to_string(), None, Some(serde_json::json!({"unit": unit.id, "indicator": rule.deduction, "date": last_day, "points": points, "note": note}))).await?;
+        added += 1;
+    }
+    if added == 0 {
+        drop(tx);
+        return Ok(done(&format!("/reports?month={month}"), "lateness_none"));
+    }
+    tx.commit().await?;
+    state.store.refresh_scores(month.year).await?;
+    Ok(done(&format!("/reports?month={month}"), "lateness_recorded"))
 }

@@ -61,6 +61,7 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("GET", "/reports"), Roles(HANDLERS)),
         (("POST", "/reports/accept"), Roles(HANDLERS)),
         (("POST", "/reports/import"), Roles(OFFICE)),
+        (("POST", "/reports/deductions"), Roles(OFFICE)),
         (("GET", "/units/{unit}/report/{month}"), UnitScoped),
         (("POST", "/units/{unit}/report/{month}"), UnitScopedRoles(HANDLERS)),
         (("GET", "/units/{unit}/report/{month}/xlsx"), UnitScoped),

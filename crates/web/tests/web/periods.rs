@@ -98,6 +98,9 @@ async fn timeliness_on_the_status_page(app: TestApp) {
     let month = format!("{year}-{m:02}");
     let mut file = serde_json::to_value(crate::report::scheme_file()).unwrap();
     file["year"] = json!(year);
+    file["tree"].as_array_mut().unwrap().push(json!({"id": "Y", "name": "违规失职减分", "kind": "deduction", "cap": 5, "children": [
+        {"id": "Y1", "name": "报送不及时", "source": "records", "formula": "record_points", "assign": [{"group": "dept"}]}]}));
+    file["reporting"] = json!({"deduction": "Y1", "late_points": 0.5, "missing_points": 1});
     let file: jixiao_core::scheme::SchemeFile = serde_json::from_value(file).unwrap();
     let mut tx = app.store.begin("test").await.unwrap();
     app.store.import_scheme(&mut tx, &file, "test").await.unwrap();
@@ -112,6 +115,18 @@ async fn timeliness_on_the_status_page(app: TestApp) {
     assert!(body.contains("id=\"timeliness-u01\">逾期报送<"), "submitted after the deadline");
     assert!(body.contains("id=\"timeliness-u02\">逾期未报<"), "nothing in after the deadline");
     assert!(body.contains("id=\"count-late\">1<") && body.contains("id=\"count-missing\">1<"));
+    // The scheme's rule turns them into deductions, once.
+    let r = app.post(Some(&office), "/reports/deductions", &[("month", &month)]).await;
+    assert_eq!(r.headers()["location"], format!("/reports?month={month}&flash=lateness_recorded"));
+    let records = app.store.records(year).await.unwrap();
+    let points = |unit: &str| records.iter().filter(|r| r.row.unit == unit && r.row.indicator == "Y1").map(|r| r.row.points).collect::<Vec<_>>();
+    assert_eq!((points("u01"), points("u02")), (vec![0.5], vec![1.0]));
+    assert!(points("s01").is_empty(), "s01 has nothing due");
+    let scores = app.store.scores(year, 1, &month).await.unwrap();
+    assert_eq!(scores.iter().find(|r| r.unit_id == "u02").unwrap().result["scores"]["Y"], json!(1), "the deduction counts");
+    let r = app.post(Some(&office), "/reports/deductions", &[("month", &month)]).await;
+    assert_eq!(r.headers()["location"], format!("/reports?month={month}&flash=lateness_none"), "repeating adds nothing");
+    assert_eq!(app.store.records(year).await.unwrap().len(), 2);
 }
 
 async fn office_loads_a_data_file(app: TestApp) {
