@@ -149,7 +149,7 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
-    /// The requests of one entry, oldest first: its correction history.
+    /// The requests of a unit's month, oldest first: its correction history.
     pub async fn entry_corrections(&self, year: i32, unit: &str, month: &str) -> Result<Vec<Correction>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM corrections WHERE year = $1 AND unit_id = $2 AND month = $3 ORDER BY id"
