@@ -107,6 +107,13 @@ impl Tr {
         text
     }
 
+    /// The name of an audit object type (`user`, `entry`…) in this language; an
+    /// unknown type shows as it is stored.
+    pub fn object<'a>(&self, object_type: &'a str) -> &'a str {
+        let key = format!("object.{object_type}");
+        catalogue(self.lang).get(&key).map(String::as_str).unwrap_or(object_type)
+    }
+
     /// The name of a role in this language.
     pub fn role<'a>(&self, role: &'a str) -> &'a str {
         let key = format!("role.{role}");

@@ -104,7 +104,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, lang: Lang, Que
                     at: short_time(&e.at),
                     actor: e.actor,
                     action: e.action,
-                    object_type: e.object_type,
+                    object_type: chrome.tr.object(&e.object_type).to_string(),
                     object_id: e.object_id,
                     before: e.before_json.unwrap_or_default(),
                     after: e.after_json.unwrap_or_default(),

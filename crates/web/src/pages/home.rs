@@ -177,7 +177,7 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
     let entries = state.store.recent_audit(&filter, 10).await?;
     let activity = entries
         .into_iter()
-        .map(|e| ActivityRow { at: short_time(&e.at), actor: e.actor, action: e.action, object: format!("{} {}", e.object_type, e.object_id) })
+        .map(|e| ActivityRow { at: short_time(&e.at), actor: e.actor, action: e.action, object: format!("{} {}", chrome.tr.object(&e.object_type), e.object_id) })
         .collect();
     let is_office = viewer.roles().iter().any(|r| matches!(r, Role::Office | Role::Admin | Role::Leader));
     let report_link = match &viewer.unit_id {

@@ -94,7 +94,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, lang: Lang, Pat
             at: short_time(&e.at),
             actor: e.actor,
             action: e.action,
-            object: format!("{} {}", e.object_type, e.object_id),
+            object: format!("{} {}", chrome.tr.object(&e.object_type), e.object_id),
         }).collect()
     } else {
         Vec::new()
