@@ -60,8 +60,11 @@ pub async fn run(db: &DbArgs, command: DataCommand) -> anyhow::Result<()> {
             )
             .await?;
             tx.commit().await?;
+            bar.set_message("scoring");
+            // Stored scores follow the data at once (pages read them).
+            store.refresh_scores(year).await?;
             bar.finish_and_clear();
-            println!("imported {} entries and {} records into {year}", summary.entries, summary.records);
+            println!("imported {} entries and {} records into {year}; scores recomputed", summary.entries, summary.records);
         }
         DataCommand::Export { year, output } => {
             let store = db.open().await?;

@@ -76,7 +76,9 @@ pub async fn run(db: &DbArgs, command: SchemeCommand) -> anyhow::Result<()> {
             )
             .await?;
             tx.commit().await?;
-            println!("scheme {} imported as version {version}", scheme.year);
+            // Scores of the new version, beside the old version's.
+            store.refresh_scores(scheme.year).await?;
+            println!("scheme {} imported as version {version}; scores recomputed", scheme.year);
         }
         SchemeCommand::Export { year, version, output } => {
             let store = db.open().await?;
