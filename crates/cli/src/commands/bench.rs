@@ -1,6 +1,8 @@
 //! `jixiao bench`: benchmarks that need a whole generated province or district,
 //! with their baseline measured in the same run (BENCHMARKS.md records results).
 
+mod import;
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,12 +34,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1000)]
         edits: usize,
     },
+    /// Import of one month of a synthetic province from JSON and from xlsx, with the
+    /// recompute, against a bare bulk insert of the same rows (fresh databases).
+    Import(import::ImportArgs),
 }
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Scoring { units, indicators, runs, seed } => scoring(units, indicators, runs.max(1), seed),
         BenchCommand::Incremental { edits } => incremental(edits.max(1)),
+        BenchCommand::Import(args) => import::run(args),
     }
 }
 
