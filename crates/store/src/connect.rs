@@ -26,6 +26,7 @@ pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] =
         (1, "initial", include_str!("../migrations/sqlite/0001_initial.sql")),
         (2, "web_shell", include_str!("../migrations/sqlite/0002_web_shell.sql")),
         (3, "corrections", include_str!("../migrations/sqlite/0003_corrections.sql")),
+        (4, "scheme_drafts", include_str!("../migrations/sqlite/0004_scheme_drafts.sql")),
     ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -34,10 +35,11 @@ pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] =
         (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
         (2, "web_shell", include_str!("../migrations/postgres/0002_web_shell.sql")),
         (3, "corrections", include_str!("../migrations/postgres/0003_corrections.sql")),
+        (4, "scheme_drafts", include_str!("../migrations/postgres/0004_scheme_drafts.sql")),
     ];
 
 /// The schema version this binary is built for.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// How to open a store.
 #[derive(Debug, Clone)]

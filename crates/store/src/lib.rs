@@ -22,6 +22,7 @@ mod audit;
 mod connect;
 mod corrections;
 mod data;
+mod drafts;
 mod error;
 mod maintenance;
 mod org;
@@ -46,6 +47,7 @@ pub use audit::{
 };
 pub use connect::{SCHEMA_VERSION, StoreOptions, redact_url};
 pub use corrections::Correction;
+pub use drafts::SchemeDraft;
 pub use data::{ImportSummary, StoredEntry, StoredRecord};
 pub use error::{Result, StoreError};
 pub use org::{Group, Unit};

@@ -176,21 +176,7 @@ pub(crate) struct Leaf {
 impl Leaf {
     pub(crate) fn new(id: impl Into<String>, name: impl Into<String>) -> Leaf {
         Leaf {
-            node: NodeDef {
-                id: id.into(),
-                name: name.into(),
-                kind: None,
-                points: None,
-                cap: None,
-                children: None,
-                frequency: None,
-                window: None,
-                source: None,
-                fields: None,
-                params: None,
-                formula: None,
-                assign: Some(Vec::new()),
-            },
+            node: NodeDef { id: id.into(), name: name.into(), assign: Some(Vec::new()), ..NodeDef::default() },
             gens: Vec::new(),
         }
     }
@@ -314,21 +300,7 @@ impl Tree {
 
 /// A category (指标类别) node.
 pub(crate) fn category(id: &str, name: &str, points: Option<f64>, children: Vec<NodeDef>) -> NodeDef {
-    NodeDef {
-        id: id.into(),
-        name: name.into(),
-        kind: None,
-        points,
-        cap: None,
-        children: Some(children),
-        frequency: None,
-        window: None,
-        source: None,
-        fields: None,
-        params: None,
-        formula: None,
-        assign: None,
-    }
+    NodeDef { id: id.into(), name: name.into(), points, children: Some(children), ..NodeDef::default() }
 }
 
 /// A top-level bonus (加分项) or deduction (减分项) category with a cap.

@@ -156,7 +156,7 @@ pub struct AssignRule {
 }
 
 /// A category (has `children`) or an indicator (has `formula` and `assign`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeDef {
     pub id: String,
@@ -183,4 +183,12 @@ pub struct NodeDef {
     pub formula: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assign: Option<Vec<AssignRule>>,
+    /// jixiao's extension: the unit (a 考核责任部门, assessor) that enters this
+    /// indicator's data for every unit assigned it; absent, each unit reports its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entered_by: Option<String>,
+    /// jixiao's extension: the unit whose assessors review (审核) this indicator's
+    /// data for the office; absent, the office alone accepts it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_by: Option<String>,
 }

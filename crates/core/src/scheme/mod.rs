@@ -7,6 +7,7 @@
 
 mod file;
 pub mod diff;
+pub mod edit;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -127,6 +128,10 @@ pub struct Indicator {
     /// Per unit (by index): `None` if the unit is not assigned, else its params in
     /// `param_names` order (`None` where the unit has no value for that param).
     pub assignments: Vec<Option<Vec<Option<f64>>>>,
+    /// The unit (by index) that enters the data for all units, if not each unit.
+    pub entered_by: Option<usize>,
+    /// The unit (by index) that reviews the data, if any.
+    pub reviewed_by: Option<usize>,
 }
 
 impl Indicator {
@@ -414,6 +419,8 @@ impl Validator {
                 ("source", def.source.is_some()),
                 ("frequency", def.frequency.is_some()),
                 ("window", def.window.is_some()),
+                ("entered_by", def.entered_by.is_some()),
+                ("reviewed_by", def.reviewed_by.is_some()),
             ] {
                 if present {
                     self.issue(&loc, format!("`{key}` belongs on an indicator, not on a category"));
@@ -610,7 +617,22 @@ impl Validator {
                 }
             }
         }
+        let mut unit_of = |key: &str, id: &Option<String>| match id {
+            None => None,
+            Some(id) => {
+                let found = ctx.unit_index.get(id).copied();
+                if found.is_none() {
+                    self.issue(loc, format!("{key}: unknown unit `{id}`"));
+                    ok = false;
+                }
+                found
+            }
+        };
+        let entered_by = unit_of("entered_by", &def.entered_by);
+        let reviewed_by = unit_of("reviewed_by", &def.reviewed_by);
         ok.then_some(Indicator {
+            entered_by,
+            reviewed_by,
             frequency: def.frequency.unwrap_or_default(),
             window: def.window.unwrap_or_default(),
             source,

@@ -11,7 +11,44 @@ backend_tests!(
     invalid_scheme_is_refused,
     publish_and_periods,
     org_rows_are_disabled_not_deleted,
+    drafts_are_locked_by_revision,
 );
+
+async fn drafts_are_locked_by_revision(db: TestDb) {
+    let store = store_with_scheme(&db).await;
+    assert_eq!(store.scheme_draft(2027).await.unwrap(), None);
+    let mut file = scheme_2027();
+    let mut tx = store.begin("office").await.unwrap();
+    store.start_scheme_draft(&mut tx, 1, &file).await.unwrap();
+    tx.audit("scheme.draft", "scheme_draft", "2027", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin("office2").await.unwrap();
+    let again = store.start_scheme_draft(&mut tx, 1, &file).await.unwrap_err();
+    assert!(matches!(again, StoreError::AlreadyExists { .. }), "{again:?}");
+    drop(tx);
+
+    file.name = "改".into();
+    let mut tx = store.begin("office").await.unwrap();
+    assert_eq!(store.save_scheme_draft(&mut tx, &file, 0).await.unwrap(), 1);
+    tx.audit("scheme.draft", "scheme_draft", "2027", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    // A step made on revision 0 by someone who had not seen revision 1 is refused.
+    let mut stale = scheme_2027();
+    stale.name = "旧".into();
+    let mut tx = store.begin("office2").await.unwrap();
+    let err = store.save_scheme_draft(&mut tx, &stale, 0).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { expected: Some(0), current: Some(1), .. }), "{err:?}");
+    drop(tx);
+    let draft = store.scheme_draft(2027).await.unwrap().unwrap();
+    assert_eq!((draft.base_version, draft.revision, draft.file.name.as_str(), draft.updated_by.as_str()), (1, 1, "改", "office"));
+
+    let mut tx = store.begin("office").await.unwrap();
+    assert!(matches!(store.delete_scheme_draft(&mut tx, 2027, 0).await.unwrap_err(), StoreError::Conflict { .. }));
+    store.delete_scheme_draft(&mut tx, 2027, 1).await.unwrap();
+    tx.audit("scheme.draft", "scheme_draft", "2027", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.scheme_draft(2027).await.unwrap(), None);
+}
 
 async fn versions_keep_every_file(db: TestDb) {
     let store = store_with_scheme(&db).await;
