@@ -53,7 +53,7 @@ fn route(method: &'static str, path: &'static str, access: Access, handler: Meth
 fn table() -> Vec<Route> {
     use Access::*;
     use Action::*;
-    use pages::{account, admin, audit, home, login, periods, report, schemes, units};
+    use pages::{account, admin, audit, home, login, periods, report, scheme_draft, schemes, units};
     vec![
         route("GET", "/", Public, get(home::home)),
         route("GET", "/healthz", Public, get(pages::health)),
@@ -76,6 +76,16 @@ fn table() -> Vec<Route> {
         route("GET", "/schemes/{year}/diff", Can(ViewOrganisation), get(schemes::compare)),
         route("GET", "/schemes/{year}/indicators/{id}", Can(ViewOrganisation), get(schemes::indicator)),
         route("POST", "/schemes/{year}/indicators/{id}", Can(ViewOrganisation), post(schemes::try_formula)),
+        route("GET", "/schemes/{year}/draft", Can(ManageSchemes), get(scheme_draft::page)),
+        route("POST", "/schemes/{year}/draft", Can(ManageSchemes), post(scheme_draft::start)),
+        route("POST", "/schemes/{year}/draft/save", Can(ManageSchemes), post(scheme_draft::save)),
+        route("POST", "/schemes/{year}/draft/discard", Can(ManageSchemes), post(scheme_draft::discard)),
+        route("POST", "/schemes/{year}/draft/nodes", Can(ManageSchemes), post(scheme_draft::add)),
+        route("GET", "/schemes/{year}/draft/nodes/{id}", Can(ManageSchemes), get(scheme_draft::node)),
+        route("POST", "/schemes/{year}/draft/nodes/{id}", Can(ManageSchemes), post(scheme_draft::save_node)),
+        route("POST", "/schemes/{year}/draft/nodes/{id}/tree", Can(ManageSchemes), post(scheme_draft::tree)),
+        route("POST", "/schemes/{year}/draft/nodes/{id}/targets", Can(ManageSchemes), post(scheme_draft::targets)),
+        route("GET", "/schemes/{year}/draft/nodes/{id}/targets.xlsx", Can(ManageSchemes), get(scheme_draft::targets_template)),
         route("GET", "/report", Can(HandleEntries), get(report::mine)),
         route("GET", "/reports", Can(HandleEntries), get(report::status)),
         route("POST", "/reports/accept", Can(HandleEntries), post(report::accept_all)),

@@ -9,6 +9,7 @@ pub mod home;
 pub mod login;
 pub mod periods;
 pub mod report;
+pub mod scheme_draft;
 pub mod schemes;
 pub mod units;
 

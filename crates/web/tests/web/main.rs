@@ -9,4 +9,5 @@ mod pages;
 mod api;
 mod report;
 mod schemes;
+mod scheme_draft;
 mod periods;
