@@ -27,6 +27,7 @@ pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] =
         (2, "web_shell", include_str!("../migrations/sqlite/0002_web_shell.sql")),
         (3, "corrections", include_str!("../migrations/sqlite/0003_corrections.sql")),
         (4, "scheme_drafts", include_str!("../migrations/sqlite/0004_scheme_drafts.sql")),
+        (5, "outbox", include_str!("../migrations/sqlite/0005_outbox.sql")),
     ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -36,10 +37,11 @@ pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] =
         (2, "web_shell", include_str!("../migrations/postgres/0002_web_shell.sql")),
         (3, "corrections", include_str!("../migrations/postgres/0003_corrections.sql")),
         (4, "scheme_drafts", include_str!("../migrations/postgres/0004_scheme_drafts.sql")),
+        (5, "outbox", include_str!("../migrations/postgres/0005_outbox.sql")),
     ];
 
 /// The schema version this binary is built for.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// How to open a store.
 #[derive(Debug, Clone)]

@@ -98,3 +98,51 @@ async fn backup(db: TestDb) {
     assert_eq!((report.entries, report.first_broken), (2, None));
     assert_eq!(copy.audit_entries(0, 10).await.unwrap(), store.audit_entries(0, 2).await.unwrap());
 }
+
+mod outbox {
+    use jixiao_store::{NewMessage, StoreError};
+
+    use crate::common::{TestDb, backend_tests};
+
+    backend_tests!(messages_wait_until_delivered);
+
+    fn reminder(key: &str) -> NewMessage {
+        NewMessage { channel: "sms".into(), recipient: "user:reporter".into(), body: "请于15日前报送".into(), purpose: "reminder".into(), dedupe_key: Some(key.into()) }
+    }
+
+    async fn messages_wait_until_delivered(db: TestDb) {
+        let store = db.store().await;
+        let mut tx = store.begin("office").await.unwrap();
+        let first = store.queue_message(&mut tx, &reminder("r:2027-03:u01:2027-04-12")).await.unwrap();
+        assert!(first.is_some());
+        assert_eq!(store.queue_message(&mut tx, &reminder("r:2027-03:u01:2027-04-12")).await.unwrap(), None, "queued once per key");
+        let second = store.queue_message(&mut tx, &reminder("r:2027-03:u01:2027-04-13")).await.unwrap().unwrap();
+        let bad = store.queue_message(&mut tx, &NewMessage { channel: "fax".into(), ..reminder("x") }).await.unwrap_err();
+        assert!(matches!(bad, StoreError::Invalid(_)), "{bad:?}");
+        tx.audit("outbox.queue", "outbox", "reminder", None, None).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let far = jixiao_store::timestamp(chrono::Utc::now() + chrono::Duration::days(1));
+        let due = store.due_messages(&far, 10).await.unwrap();
+        assert_eq!(due.iter().map(|m| m.id).collect::<Vec<_>>(), [first.unwrap(), second]);
+        // The gateway fails: the message waits for its retry, then goes out.
+        let later = jixiao_store::timestamp(chrono::Utc::now() + chrono::Duration::hours(2));
+        let mut tx = store.begin("sender").await.unwrap();
+        store.record_attempt(&mut tx, second, "pending", Some("gateway 503"), Some(&later)).await.unwrap();
+        tx.audit("outbox.attempt", "outbox", &second.to_string(), None, None).await.unwrap();
+        tx.commit().await.unwrap();
+        let now = jixiao_store::timestamp(chrono::Utc::now());
+        assert_eq!(store.due_messages(&now, 10).await.unwrap().len(), 1, "the failed one waits");
+        let mut tx = store.begin("sender").await.unwrap();
+        store.record_attempt(&mut tx, second, "sent", None, None).await.unwrap();
+        assert!(store.record_attempt(&mut tx, second, "sent", None, None).await.is_err(), "a sent message is not sent again");
+        tx.audit("outbox.attempt", "outbox", &second.to_string(), None, None).await.unwrap();
+        tx.commit().await.unwrap();
+        let (all, total) = store.outbox(Some("reminder"), None, 10, 0).await.unwrap();
+        assert_eq!(total, 2);
+        let sent = all.iter().find(|m| m.id == second).unwrap();
+        assert_eq!((sent.status.as_str(), sent.attempts, sent.last_error.as_deref()), ("sent", 2, None));
+        assert!(sent.sent_at.is_some());
+        assert_eq!(store.outbox(None, Some("pending"), 10, 0).await.unwrap().1, 1);
+    }
+}
