@@ -16,6 +16,12 @@
 //! - A return always carries a reason. A returned entry is edited and submitted again.
 //! - Only accepted entries count in the scores.
 //!
+//! - An indicator the scheme says is entered by another unit (`entered_by`, e.g. the
+//!   department that leads it) is saved and submitted only by that unit's assessors,
+//!   not by the assessed unit. Where the scheme names a reviewing unit (`reviewed_by`),
+//!   or the data is entered by another unit, that unit's assessors take the head's
+//!   step (approve or return) instead of the assessed unit's head.
+//!
 //! This module decides which step is allowed from which state for which role; who
 //! may touch which unit's or indicator's data is `org::allows`.
 
@@ -138,6 +144,38 @@ pub fn acting_role(grants: &[Grant], step: Step, unit: &str, indicator: &str) ->
         .map(|g| g.role)
 }
 
+/// Who besides the assessed unit handles an indicator's data (the scheme's
+/// `entered_by` and `reviewed_by`, as unit ids).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Duty<'a> {
+    pub entered_by: Option<&'a str>,
+    pub reviewed_by: Option<&'a str>,
+}
+
+/// [`acting_role`] with the indicator's [`Duty`]: `own_unit` is the unit of the
+/// holder of `grants`. A unit entering or reviewing for others acts in the head's step
+/// as `Role::Head`.
+pub fn acting_role_with(grants: &[Grant], own_unit: Option<&str>, step: Step, unit: &str, indicator: &str, duty: Duty) -> Option<Role> {
+    let of = |u: Option<&str>| u.is_some() && own_unit == u;
+    let reviewer = duty.reviewed_by.or(duty.entered_by);
+    match step {
+        Step::Save | Step::Submit if duty.entered_by.is_some() => {
+            let target = Target::Indicator { unit, indicator };
+            grants
+                .iter()
+                .find(|g| g.role == Role::Assessor && (of(duty.entered_by) || allows(std::slice::from_ref(g), Action::HandleEntries, target)))
+                .map(|g| g.role)
+        }
+        Step::Approve | Step::Return if reviewer.is_some() => {
+            if step == Step::Return && grants.iter().any(|g| g.role == Role::Office) {
+                return acting_role(grants, step, unit, indicator);
+            }
+            grants.iter().any(|g| g.role == Role::Assessor && of(reviewer)).then_some(Role::Head)
+        }
+        _ => acting_role(grants, step, unit, indicator),
+    }
+}
+
 /// The state after `step` by someone in `role`, from `state` (`None`: no entry yet).
 /// `reason` is what a return says.
 pub fn next(state: Option<EntryState>, step: Step, role: Role, reason: &str) -> Result<EntryState, WorkflowError> {
@@ -216,6 +254,34 @@ pub fn timeliness(
 mod tests {
     use super::*;
     use EntryState::*;
+
+    #[test]
+    fn entering_and_reviewing_units_take_their_steps() {
+        use crate::org::Scope;
+        let unit = |role, u: &str| vec![Grant { role, scope: Scope::Units([u.to_string()].into()) }];
+        let assessor = vec![Grant { role: Role::Assessor, scope: Scope::Indicators(Default::default()) }];
+        let office = vec![Grant { role: Role::Office, scope: Scope::All }];
+        let entered = Duty { entered_by: Some("tax"), reviewed_by: None };
+        let reviewed = Duty { entered_by: None, reviewed_by: Some("stat") };
+        let role = |g: &[Grant], own: &str, step, duty| acting_role_with(g, Some(own), step, "u01", "A1", duty);
+        // Entered by the tax bureau: its assessors enter it, the unit's reporter cannot.
+        assert_eq!(role(&unit(Role::Reporter, "u01"), "u01", Step::Save, entered), None);
+        assert_eq!(role(&assessor, "tax", Step::Submit, entered), Some(Role::Assessor));
+        assert_eq!(role(&assessor, "stat", Step::Submit, entered), None);
+        // …and the tax bureau's head approves, not the unit's.
+        assert_eq!(role(&unit(Role::Head, "u01"), "u01", Step::Approve, entered), None);
+        assert_eq!(role(&assessor, "tax", Step::Approve, entered), Some(Role::Head));
+        assert_eq!(role(&assessor, "stat", Step::Approve, entered), None);
+        // Reviewed by the statistics bureau: the unit reports, the bureau approves or returns.
+        assert_eq!(role(&unit(Role::Reporter, "u01"), "u01", Step::Submit, reviewed), Some(Role::Reporter));
+        assert_eq!(role(&unit(Role::Head, "u01"), "u01", Step::Approve, reviewed), None);
+        assert_eq!(role(&assessor, "stat", Step::Approve, reviewed), Some(Role::Head));
+        assert_eq!(role(&assessor, "stat", Step::Return, reviewed), Some(Role::Head));
+        assert_eq!(role(&office, "", Step::Return, reviewed), Some(Role::Office));
+        assert_eq!(role(&office, "", Step::Accept, reviewed), Some(Role::Office));
+        // Without a duty, as before.
+        assert_eq!(role(&unit(Role::Head, "u01"), "u01", Step::Approve, Duty::default()), Some(Role::Head));
+    }
 
     /// Every (state, step, role) against the table of the module documentation,
     /// written out here independently of `next`.

@@ -127,6 +127,20 @@ pub fn due_indicators(scheme: &Scheme, unit: usize, month: u8) -> Vec<usize> {
         .collect()
 }
 
+/// The role in which the viewer may take `step` on `unit`'s entry of `indicator`,
+/// with who the scheme says enters and reviews it (`workflow::acting_role_with`).
+pub fn acting_role(viewer: &Viewer, scheme: &Scheme, step: Step, unit: &str, indicator: &str) -> Option<jixiao_core::org::Role> {
+    let duty = scheme
+        .node_index(indicator)
+        .and_then(|n| scheme.indicator(n))
+        .map(|i| workflow::Duty {
+            entered_by: i.entered_by.map(|u| scheme.units[u].id.as_str()),
+            reviewed_by: i.reviewed_by.map(|u| scheme.units[u].id.as_str()),
+        })
+        .unwrap_or_default();
+    workflow::acting_role_with(&viewer.grants, viewer.unit_id.as_deref(), step, unit, indicator, duty)
+}
+
 /// Reads a unit's month: the scheme of its year, what is due, what is entered.
 pub async fn load(state: &AppState, unit_id: &str, month: Month) -> Result<UnitMonth, WebError> {
     let (_, scheme) = state
@@ -243,7 +257,9 @@ pub async fn timeliness_by_unit(state: &AppState, scheme: &Scheme, month: Month)
 }
 
 /// One checked change, ready to write.
-struct Write {
+pub struct Write {
+    unit: String,
+    month: Month,
     indicator: String,
     before: Option<StoredEntry>,
     values: Option<Map<String, Value>>,
@@ -261,6 +277,20 @@ pub async fn apply(
     data: &UnitMonth,
     changes: Vec<Change>,
 ) -> Result<Result<Applied, Vec<Problem>>, WebError> {
+    match check(state, viewer, tr, data, changes).await? {
+        Ok(writes) => write(state, viewer, tr, writes).await,
+        Err(problems) => Ok(Err(problems)),
+    }
+}
+
+/// The checks of `apply`: the writes `changes` make, or every problem with them.
+pub async fn check(
+    state: &AppState,
+    viewer: &Viewer,
+    tr: &Tr,
+    data: &UnitMonth,
+    changes: Vec<Change>,
+) -> Result<Result<Vec<Write>, Vec<Problem>>, WebError> {
     let unit_id = data.scheme.units[data.unit].id.clone();
     let month = data.month;
     let jump_ratio = state
@@ -282,7 +312,7 @@ pub async fn apply(
         let indicator = change.indicator.clone();
         let entry = data.current.get(&indicator).cloned();
         let before = state_of(entry.as_ref());
-        let Some(role) = workflow::acting_role(&viewer.grants, change.step, &unit_id, &indicator) else {
+        let Some(role) = acting_role(viewer, &data.scheme, change.step, &unit_id, &indicator) else {
             problems.push(Problem::Forbidden { indicator });
             continue;
         };
@@ -344,17 +374,26 @@ pub async fn apply(
             (step, _) => workflow::next(before, step, role, &change.reason),
         };
         match next_state {
-            Ok(s) => writes.push(Write { indicator, before: entry, values, state: s, reason: change.reason, step: change.step }),
+            Ok(s) => writes.push(Write { unit: unit_id.clone(), month, indicator, before: entry, values, state: s, reason: change.reason, step: change.step }),
             Err(e) => problems.push(Problem::Entry { indicator, message: workflow_message(tr, &e) }),
         }
     }
-    if !problems.is_empty() {
-        return Ok(Err(problems));
-    }
-    let rescore = writes.iter().any(|w| w.state.counts() || state_of(w.before.as_ref()).is_some_and(EntryState::counts));
+    Ok(if problems.is_empty() { Ok(writes) } else { Err(problems) })
+}
+
+/// Writes checked changes — of one unit or of many — in one transaction, each with
+/// its audit entry, and rescores the years whose accepted data changed.
+pub async fn write(state: &AppState, viewer: &Viewer, tr: &Tr, writes: Vec<Write>) -> Result<Result<Applied, Vec<Problem>>, WebError> {
+    let mut rescore: Vec<i32> = writes
+        .iter()
+        .filter(|w| w.state.counts() || state_of(w.before.as_ref()).is_some_and(EntryState::counts))
+        .map(|w| w.month.year)
+        .collect();
+    rescore.dedup();
     let mut applied = Applied::default();
     let mut tx = state.store.begin(&viewer.actor).await?;
     for w in &writes {
+        let (unit_id, month) = (&w.unit, w.month);
         let object = format!("{}/{unit_id}/{}/{month}", month.year, w.indicator);
         let result = match (&w.values, &w.before) {
             (Some(v), before) => {
@@ -394,8 +433,8 @@ pub async fn apply(
         return Ok(Ok(applied));
     }
     tx.commit().await?;
-    if rescore {
-        state.store.refresh_scores(month.year).await?;
+    for year in rescore {
+        state.store.refresh_scores(year).await?;
     }
     Ok(Ok(applied))
 }

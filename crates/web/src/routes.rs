@@ -53,7 +53,7 @@ fn route(method: &'static str, path: &'static str, access: Access, handler: Meth
 fn table() -> Vec<Route> {
     use Access::*;
     use Action::*;
-    use pages::{account, admin, audit, home, login, periods, report, scheme_draft, schemes, units};
+    use pages::{account, admin, assess, audit, home, login, periods, report, scheme_draft, schemes, units};
     vec![
         route("GET", "/", Public, get(home::home)),
         route("GET", "/healthz", Public, get(pages::health)),
@@ -88,6 +88,8 @@ fn table() -> Vec<Route> {
         route("GET", "/schemes/{year}/draft/nodes/{id}/targets.xlsx", Can(ManageSchemes), get(scheme_draft::targets_template)),
         route("GET", "/report", Can(HandleEntries), get(report::mine)),
         route("GET", "/reports", Can(HandleEntries), get(report::status)),
+        route("GET", "/assess", Can(HandleEntries), get(assess::form)),
+        route("POST", "/assess", Can(HandleEntries), post(assess::submit)),
         route("POST", "/reports/accept", Can(HandleEntries), post(report::accept_all)),
         route("POST", "/reports/import", Can(ManageSchemes), post(report::import_data)),
         route("POST", "/reports/deductions", Can(ManageSchemes), post(report::record_lateness)),

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jixiao_core::period::Month;
-use jixiao_core::workflow::{Step, acting_role};
+use jixiao_core::workflow::Step;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -169,11 +169,10 @@ pub async fn change(
     if body.values.is_some() && !matches!(step, Step::Save | Step::Submit) {
         return Err(WebError::invalid(format!("`values` go with save or submit, not {}", step.code())));
     }
-    // Refuse early, before anything is read, when no grant could take the step here.
-    if acting_role(&viewer.grants, step, &unit, &indicator).is_none() {
+    let data = collection::load(&state, &unit, month).await?;
+    if collection::acting_role(&viewer, &data.scheme, step, &unit, &indicator).is_none() {
         return Err(WebError::Forbidden);
     }
-    let data = collection::load(&state, &unit, month).await?;
     let change =
         Change { indicator: indicator.clone(), step, values: body.values, seen_version: Some(body.version), reason: body.reason };
     match collection::apply(&state, &viewer, &tr, &data, vec![change]).await? {

@@ -181,6 +181,7 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
         .collect();
     let is_office = viewer.roles().iter().any(|r| matches!(r, Role::Office | Role::Admin | Role::Leader));
     let report_link = match &viewer.unit_id {
+        _ if viewer_is_assessor_only(viewer) => Some("/assess"),
         Some(unit) if viewer.can(Action::HandleEntries, Target::Unit(unit)) => Some("/report"),
         _ if viewer.can(Action::HandleEntries, Target::Nothing) => Some("/reports"),
         _ => None,

@@ -103,11 +103,11 @@ pub struct CorrectionRow {
     pub decision: String,
 }
 
-fn parse_month(text: &str) -> Result<Month, WebError> {
+pub(crate) fn parse_month(text: &str) -> Result<Month, WebError> {
     text.parse::<Month>().map_err(|e| WebError::invalid(format!("month `{text}`: {e}")))
 }
 
-fn json_text(v: Option<&Value>) -> String {
+pub(crate) fn json_text(v: Option<&Value>) -> String {
     match v {
         Some(Value::Number(n)) => n.as_f64().map(number).unwrap_or_default(),
         Some(Value::Bool(b)) => if *b { "1".into() } else { "0".into() },
@@ -128,18 +128,22 @@ fn submitted_values(scheme: &Scheme, nodes: &[usize], form: &HashMap<String, Str
             if text.is_empty() {
                 continue;
             }
-            // Numbers stay JSON numbers when they read as one, so `validate_entry`
-            // checks type and bounds; anything else goes as text and is refused there.
-            let value = match f.field_type {
-                FieldType::Boolean if matches!(text, "是" | "true") => Value::from(1),
-                FieldType::Boolean if matches!(text, "否" | "false") => Value::from(0),
-                _ => text.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map_or(Value::from(text), Value::Number),
-            };
-            values.insert(f.key.clone(), value);
+            values.insert(f.key.clone(), typed_value(f.field_type, text));
         }
         out.insert(node.id.clone(), values);
     }
     out
+}
+
+/// A value as typed into a form. Numbers stay JSON numbers when they read as one, so
+/// `validate_entry` checks type and bounds; anything else goes as text and is
+/// refused there.
+pub(crate) fn typed_value(field_type: FieldType, text: &str) -> Value {
+    match field_type {
+        FieldType::Boolean if matches!(text, "是" | "true") => Value::from(1),
+        FieldType::Boolean if matches!(text, "否" | "false") => Value::from(0),
+        _ => text.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map_or(Value::from(text), Value::Number),
+    }
 }
 
 /// The scores the form's saved values give for the month: accepted data of the year
@@ -198,7 +202,7 @@ async fn page(
         let entry = data.current.get(&node.id);
         let st = collection::state_of(entry);
         let may = |step: Step| {
-            workflow::acting_role(&viewer.grants, step, unit_id, &node.id)
+            collection::acting_role(viewer, &data.scheme, step, unit_id, &node.id)
                 .is_some_and(|role| workflow::next(st, step, role, "x").is_ok())
         };
         let editable = may(Step::Save);
@@ -279,7 +283,7 @@ async fn page(
     let closed = state.store.period_state(month.year, &month.to_string()).await? != jixiao_store::PeriodState::Open;
     // Who may ask for a correction of a closed month: whoever could save it were it open.
     let can_correct = closed
-        && indicators.iter().any(|i| workflow::acting_role(&viewer.grants, Step::Save, unit_id, &i.id).is_some());
+        && indicators.iter().any(|i| collection::acting_role(viewer, &data.scheme, Step::Save, unit_id, &i.id).is_some());
     let corrections = state
         .store
         .entry_corrections(month.year, unit_id, &month.to_string())
@@ -386,7 +390,7 @@ pub async fn submit(
                 let entry = data.current.get(&indicator);
                 // The form shows inputs only where the viewer may edit; skip the rest.
                 let editable = collection::state_of(entry).is_none_or(EntryState::editable)
-                    && workflow::acting_role(&viewer.grants, Step::Save, &unit_id, &indicator).is_some();
+                    && collection::acting_role(&viewer, &data.scheme, Step::Save, &unit_id, &indicator).is_some();
                 if !editable || (values.is_empty() && entry.is_none()) {
                     continue;
                 }
@@ -398,7 +402,7 @@ pub async fn submit(
             // Every entry of the form that the viewer can take the step on now.
             let step = if action == "approve" { Step::Approve } else { Step::Accept };
             for (indicator, entry) in &data.current {
-                let ready = workflow::acting_role(&viewer.grants, step, &unit_id, indicator)
+                let ready = collection::acting_role(&viewer, &data.scheme, step, &unit_id, indicator)
                     .is_some_and(|role| workflow::next(collection::state_of(Some(entry)), step, role, "").is_ok());
                 if ready {
                     changes.push(Change { indicator: indicator.clone(), step, values: None, seen_version: None, reason: String::new() });

@@ -10,4 +10,5 @@ mod api;
 mod report;
 mod schemes;
 mod scheme_draft;
+mod assess;
 mod periods;

@@ -69,6 +69,8 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("GET", "/schemes/{year}/draft/nodes/{id}/targets.xlsx"), Roles(OFFICE)),
         (("GET", "/report"), Roles(HANDLERS)),
         (("GET", "/reports"), Roles(HANDLERS)),
+        (("GET", "/assess"), Roles(HANDLERS)),
+        (("POST", "/assess"), Roles(HANDLERS)),
         (("POST", "/reports/accept"), Roles(HANDLERS)),
         (("POST", "/reports/import"), Roles(OFFICE)),
         (("POST", "/reports/deductions"), Roles(OFFICE)),
