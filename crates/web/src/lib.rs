@@ -30,8 +30,10 @@ mod config;
 mod error;
 mod evidence;
 mod i18n;
+pub mod month_workbook;
 mod pages;
 mod routes;
+pub mod scheme_workbook;
 mod security;
 mod view;
 mod workbook;
@@ -46,6 +48,7 @@ use jixiao_store::Store;
 
 pub use config::{Policy, WebConfig};
 pub use error::WebError;
+pub use workbook::CellError;
 pub use routes::{Access, RouteInfo, route_table};
 
 /// What every handler can reach.
