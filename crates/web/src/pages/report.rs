@@ -850,7 +850,7 @@ pub async fn import_data(State(state): State<AppState>, viewer: Viewer, lang: La
         match crate::month_workbook::read(&bytes, Some(&scheme)) {
             Ok(book) => (book.file, format!("/reports?month={}", book.month)),
             Err(errors) => {
-                let lines: Vec<String> = std::iter::once(tr.t("report.import_xlsx_rejected").to_string()).chain(errors.iter().map(ToString::to_string)).collect();
+                let lines: Vec<String> = std::iter::once(tr.t("report.xlsx_rejected").to_string()).chain(errors.iter().map(ToString::to_string)).collect();
                 return Err(WebError::invalid(lines.join("\n")));
             }
         }

@@ -111,7 +111,6 @@ pub async fn upload(State(state): State<AppState>, viewer: Viewer, lang: Lang, m
         Some(b) if crate::scheme_workbook::is_xlsx(&b) => match crate::scheme_workbook::parse(&b) {
             Ok(scheme) => Some(scheme.file),
             Err(lines) => {
-                errors.push(tr.t("schemes.xlsx_rejected").to_string());
                 errors.extend(lines);
                 None
             }
