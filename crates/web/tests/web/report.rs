@@ -419,6 +419,10 @@ async fn office_loads_a_month_workbook(app: TestApp) {
         ], "s01 is not assigned A1");
         assert_eq!(rows[1][5], "到位资金");
     }
+    if let Ok(dir) = std::env::var("JIXIAO_XLSX_OUT") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(format!("month-template-{:?}.xlsx", app.db.backend)), &template).unwrap();
+    }
     assert_eq!(app.get(Some(&office), "/reports/import/template.xlsx").await.status(), StatusCode::BAD_REQUEST, "a month is needed");
     let reporter = app.session("reporter").await;
     assert_eq!(app.get(Some(&reporter), "/reports/import/template.xlsx?month=2027-05").await.status(), StatusCode::FORBIDDEN);

@@ -199,6 +199,11 @@ async fn scheme_workbook_round_trip(app: TestApp) {
         let reporter = app.session("reporter").await;
         let bytes = export_xlsx(&app, &reporter, year, 1).await;
         assert!(bytes.starts_with(b"PK"));
+        // Written to disk for the LibreOffice check of scripts/test.
+        if let Ok(dir) = std::env::var("JIXIAO_XLSX_OUT") {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(std::path::Path::new(&dir).join(format!("scheme-{year}-{:?}.xlsx", app.db.backend)), &bytes).unwrap();
+        }
         // Uploaded back (under any name) it is the next version, equal to the first.
         let r = upload_bytes(&app, &office, bytes.clone(), "方案.bin", "").await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "an amendment needs its reason, also as a workbook");
