@@ -309,7 +309,8 @@ pub fn validate_entry(scheme: &Scheme, row: &EntryRow) -> Result<Entry, String> 
     Ok(Entry { unit, indicator: node, month: month.month, values })
 }
 
-fn field_value(field: &crate::scheme::FieldDef, value: &serde_json::Value) -> Result<f64, String> {
+/// Checks one value against its field's type and bounds; the number it stands for.
+pub fn field_value(field: &crate::scheme::FieldDef, value: &serde_json::Value) -> Result<f64, String> {
     let key = &field.key;
     let x = match (field.field_type, value) {
         (FieldType::Boolean, serde_json::Value::Bool(b)) => f64::from(u8::from(*b)),

@@ -16,6 +16,8 @@
 //! - `view` — what every page shares: the frame (header, menu, breadcrumbs, flash),
 //!   sorting and pagination of tables;
 //! - `workbook` — the monthly form as an .xlsx template and its upload;
+//!   `scheme_workbook` — a scheme as an .xlsx, both ways; `month_workbook` — a whole
+//!   month of all units as an .xlsx, both ways (also used by `jixiao bench import`);
 //! - `pages/…` — HTML pages, one module per area; `api/…` — the JSON API and its
 //!   OpenAPI document; `assets` — CSS, JS and icons compiled into the binary.
 //!
@@ -30,8 +32,10 @@ mod config;
 mod error;
 mod evidence;
 mod i18n;
+pub mod month_workbook;
 mod pages;
 mod routes;
+pub mod scheme_workbook;
 mod security;
 mod view;
 mod workbook;
@@ -46,6 +50,7 @@ use jixiao_store::Store;
 
 pub use config::{Policy, WebConfig};
 pub use error::WebError;
+pub use workbook::CellError;
 pub use routes::{Access, RouteInfo, route_table};
 
 /// What every handler can reach.

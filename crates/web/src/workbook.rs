@@ -134,7 +134,7 @@ impl std::fmt::Display for CellError {
     }
 }
 
-fn column_name(c: u32) -> String {
+pub(crate) fn column_name(c: u32) -> String {
     let mut c = c + 1;
     let mut s = String::new();
     while c > 0 {

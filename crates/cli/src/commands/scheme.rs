@@ -1,10 +1,13 @@
 //! `jixiao scheme import|export|validate`: the scheme file of spec §2 in and out
-//! of the database. Each import is a new version of that year's scheme.
+//! of the database. Each import is a new version of that year's scheme. A file may
+//! also be the scheme workbook (`jixiao_web::scheme_workbook`), recognised by its
+//! first bytes; `export --xlsx` writes one.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use jixiao_core::scheme::Scheme;
+use jixiao_web::scheme_workbook;
 
 use super::db::DbArgs;
 
@@ -29,12 +32,22 @@ pub enum SchemeCommand {
         version: Option<i32>,
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// Write the scheme workbook (.xlsx) instead of JSON; needs --output.
+        #[arg(long, requires = "output")]
+        xlsx: bool,
     },
 }
 
-/// Reads and validates a scheme file, naming the file in every error.
+/// Reads and validates a scheme file (JSON, or the scheme workbook), naming the file
+/// in every error.
 pub fn read(path: &PathBuf) -> anyhow::Result<Scheme> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read scheme file {}", path.display()))?;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read scheme file {}", path.display()))?;
+    if scheme_workbook::is_xlsx(&bytes) {
+        return scheme_workbook::parse(&bytes).map_err(|errors| {
+            anyhow::anyhow!("scheme workbook {} ({} errors):\n  {}", path.display(), errors.len(), errors.join("\n  "))
+        });
+    }
+    let text = String::from_utf8(bytes).with_context(|| format!("scheme file {} is neither UTF-8 JSON nor .xlsx", path.display()))?;
     Scheme::from_json(&text).with_context(|| format!("scheme file {}", path.display()))
 }
 
@@ -80,7 +93,14 @@ pub async fn run(db: &DbArgs, command: SchemeCommand) -> anyhow::Result<()> {
             store.refresh_scores(scheme.year).await?;
             println!("scheme {} imported as version {version}; scores recomputed", scheme.year);
         }
-        SchemeCommand::Export { year, version, output } => {
+        SchemeCommand::Export { year, version, output, xlsx: true } => {
+            let store = db.open().await?;
+            let stored = store.scheme(year, version).await?;
+            let bytes = scheme_workbook::write(&stored.compile()?)?;
+            let path = output.context("--xlsx needs --output FILE.xlsx")?;
+            std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        SchemeCommand::Export { year, version, output, xlsx: false } => {
             let store = db.open().await?;
             let stored = store.scheme(year, version).await?;
             let text = serde_json::to_string_pretty(&stored.file)? + "\n";

@@ -833,8 +833,8 @@ pub async fn download_evidence(State(state): State<AppState>, viewer: Viewer, Pa
 }
 
 /// `POST /reports/import` (multipart `file`, `year`): the office loads a data file
-/// (spec §3 JSON: entries and records, e.g. a whole month for all units) as accepted
-/// data. Every row is checked against the year's scheme first and the file loads all
+/// (spec §3 JSON: entries and records, e.g. a whole month for all units; or a whole
+/// month as the workbook of `month_workbook`, errors by cell) as accepted data. Every row is checked against the year's scheme first and the file loads all
 /// or nothing; rows in closed months are refused; the year is rescored.
 pub async fn import_data(State(state): State<AppState>, viewer: Viewer, lang: Lang, mut multipart: axum::extract::Multipart) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
@@ -848,9 +848,21 @@ pub async fn import_data(State(state): State<AppState>, viewer: Viewer, lang: La
     }
     let year = year.ok_or_else(|| WebError::invalid(tr.t("schemes.bad_year")))?;
     let bytes = bytes.filter(|b| !b.is_empty()).ok_or_else(|| WebError::invalid(tr.t("schemes.no_file")))?;
-    let file: jixiao_core::data::DataFile =
-        serde_json::from_slice(&bytes).map_err(|e| WebError::invalid(format!("the data file is not valid JSON of spec §3: {e}")))?;
     let (_, scheme) = state.scheme_cache.latest(&state.store, year).await?.ok_or_else(|| WebError::invalid(format!("there is no scheme for {year}")))?;
+    // An .xlsx (a zip) is the month's workbook, checked cell by cell; else spec §3 JSON.
+    let (file, back) = if crate::scheme_workbook::is_xlsx(&bytes) {
+        match crate::month_workbook::read(&bytes, Some(&scheme)) {
+            Ok(book) => (book.file, format!("/reports?month={}", book.month)),
+            Err(errors) => {
+                let lines: Vec<String> = std::iter::once(tr.t("report.xlsx_rejected").to_string()).chain(errors.iter().map(ToString::to_string)).collect();
+                return Err(WebError::invalid(lines.join("\n")));
+            }
+        }
+    } else {
+        let file: jixiao_core::data::DataFile =
+            serde_json::from_slice(&bytes).map_err(|e| WebError::invalid(format!("the data file is not valid JSON of spec §3: {e}")))?;
+        (file, "/reports".to_string())
+    };
     Dataset::load(&scheme, &file).map_err(|e| WebError::invalid(e.to_string()))?;
     let mut closed = Vec::new();
     for p in state.store.periods(year).await? {
@@ -873,7 +885,65 @@ pub async fn import_data(State(state): State<AppState>, viewer: Viewer, lang: La
     tx.audit("data.import", "data", &year.to_string(), None, Some(serde_json::json!({"entries": summary.entries, "records": summary.records}))).await?;
     tx.commit().await?;
     state.store.refresh_scores(year).await?;
-    Ok(done("/reports", "data_imported"))
+    Ok(done(&back, "data_imported"))
+}
+
+#[derive(Deserialize)]
+pub struct TemplateQuery {
+    month: Option<String>,
+}
+
+/// `GET /reports/import/template.xlsx?month=2027-03`: the month's workbook for a
+/// whole-month import (`month_workbook`), one row for every field due from every unit
+/// in the viewer's scope, with the accepted values already in, names beside the ids.
+pub async fn import_template(State(state): State<AppState>, viewer: Viewer, lang: Lang, Query(q): Query<TemplateQuery>) -> Result<Response, WebError> {
+    let tr = Tr::new(lang);
+    let month = parse_month(q.month.as_deref().ok_or_else(|| WebError::invalid(tr.t("report.bad_month")))?)?;
+    let (_, scheme) = state.scheme_cache.latest(&state.store, month.year).await?.ok_or_else(|| WebError::invalid(format!("there is no scheme for {}", month.year)))?;
+    let accepted: HashMap<(String, String), Map<String, Value>> = state
+        .store
+        .stored_entries(month.year)
+        .await?
+        .into_iter()
+        .filter(|e| e.row.month == month.to_string() && e.state == EntryState::Accepted.code())
+        .map(|e| ((e.row.unit, e.row.indicator), e.row.values))
+        .collect();
+    let mut rows = Vec::new();
+    for (ui, unit) in scheme.units.iter().enumerate() {
+        if !viewer.can(Action::ViewUnit, Target::Unit(&unit.id)) {
+            continue;
+        }
+        for n in collection::due_indicators(&scheme, ui, month.month) {
+            let node = &scheme.nodes[n];
+            let Some(ind) = &node.indicator else { continue };
+            let values = accepted.get(&(unit.id.clone(), node.id.clone()));
+            for f in &ind.fields {
+                let value = match values.and_then(|v| v.get(&f.key)) {
+                    Some(Value::Bool(b)) => crate::month_workbook::Cell::Bool(*b),
+                    Some(v) => v.as_f64().map_or(crate::month_workbook::Cell::Empty, crate::month_workbook::Cell::Number),
+                    None => crate::month_workbook::Cell::Empty,
+                };
+                let field_name = if f.name.is_empty() { f.key.as_str() } else { f.name.as_str() };
+                rows.push(crate::month_workbook::Row {
+                    unit: &unit.id,
+                    indicator: &node.id,
+                    field: &f.key,
+                    value,
+                    names: Some((&unit.name, &node.name, field_name)),
+                });
+            }
+        }
+    }
+    let (bytes, _) = crate::month_workbook::write(&month.to_string(), rows).map_err(|e| WebError::Internal(e.to_string()))?;
+    let disposition = format!("attachment; filename=\"data-{month}.xlsx\"");
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,6 @@
 //! Schemes (考核方案) in the browser: the versions of every year, one version's
-//! indicator tree, a version's JSON (spec §2) to download, a new version uploaded as
-//! JSON with its reason (all or nothing, every problem listed by node id), publishing,
+//! indicator tree, a version's JSON (spec §2) or workbook to download, a new version
+//! uploaded as JSON or as the workbook, with its reason (all or nothing, every problem listed by node id), publishing,
 //! the node-by-node differences between two versions, and an indicator's page with
 //! the formula "try it" panel.
 //!
@@ -81,9 +81,10 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, lang: Lang, Que
     list_page(&state, &viewer, lang, q.flash.as_deref(), Vec::new(), String::new()).await
 }
 
-/// `POST /schemes` (multipart: `file`, `reason`): stores the file as the next version
-/// of its year. Any problem — not JSON, an invalid scheme, a missing reason for an
-/// amendment — stores nothing and lists every problem.
+/// `POST /schemes` (multipart: `file`, `reason`): stores the file — spec §2 JSON, or
+/// the scheme workbook (`scheme_workbook`), told apart by its first bytes — as the
+/// next version of its year. Any problem — not JSON, a malformed workbook, an invalid
+/// scheme, a missing reason for an amendment — stores nothing and lists every problem.
 pub async fn upload(State(state): State<AppState>, viewer: Viewer, lang: Lang, mut multipart: Multipart) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let (mut bytes, mut reason) = (None, String::new());
@@ -106,6 +107,14 @@ pub async fn upload(State(state): State<AppState>, viewer: Viewer, lang: Lang, m
             errors.push(tr.t("schemes.no_file").to_string());
             None
         }
+        // An .xlsx is a zip: recognised by its first bytes, whatever the file is called.
+        Some(b) if crate::scheme_workbook::is_xlsx(&b) => match crate::scheme_workbook::parse(&b) {
+            Ok(scheme) => Some(scheme.file),
+            Err(lines) => {
+                errors.extend(lines);
+                None
+            }
+        },
         Some(b) => match std::str::from_utf8(&b).map_err(|e| e.to_string()).and_then(|t| Scheme::from_json(t).map_err(|e| e.to_string())) {
             Ok(scheme) => Some(scheme.file),
             Err(message) => {
@@ -245,6 +254,20 @@ pub async fn export(State(state): State<AppState>, Path(year): Path<i32>, Query(
     let body = serde_json::to_string_pretty(&stored.file).map_err(|e| WebError::Internal(e.to_string()))?;
     let name = format!("attachment; filename=\"scheme-{year}-v{}.json\"", stored.info.version);
     Ok(([(header::CONTENT_TYPE, "application/json; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, name)], body).into_response())
+}
+
+/// `GET /schemes/{year}/export.xlsx?version=`: the version as the scheme workbook, to
+/// read in Excel or WPS and to upload again, amended, as a new version.
+pub async fn export_xlsx(State(state): State<AppState>, Path(year): Path<i32>, Query(q): Query<VersionQuery>) -> Result<Response, WebError> {
+    let stored = state.store.scheme(year, q.version).await?;
+    let scheme = stored.compile()?;
+    let bytes = crate::scheme_workbook::write(&scheme).map_err(|e| WebError::Internal(e.to_string()))?;
+    let name = format!("attachment; filename=\"scheme-{year}-v{}.xlsx\"", stored.info.version);
+    Ok((
+        [(header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()), (header::CONTENT_DISPOSITION, name)],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::common::{TestApp, backend_tests};
 
-backend_tests!(evidence_files, excel_round_trip, workflow_end_to_end, bad_input_saves_nothing, second_writer_gets_a_conflict, scope_and_forged_steps);
+backend_tests!(office_loads_a_month_workbook, evidence_files, excel_round_trip, workflow_end_to_end, bad_input_saves_nothing, second_writer_gets_a_conflict, scope_and_forged_steps);
 
 const MONTH: &str = "2027-03";
 const FORM: &str = "/units/u01/report/2027-03";
@@ -229,6 +229,7 @@ fn workbook(unit: &str, month: &str, rows: &[(&str, &str, Cell)], edit: impl FnO
     book.save_to_buffer().unwrap()
 }
 
+#[derive(Clone)]
 enum Cell {
     Number(f64),
     Text(&'static str),
@@ -364,4 +365,123 @@ async fn evidence_files(app: TestApp) {
     assert_eq!(upload_evidence(&app, &reporter, "u02", "A1", "x.pdf", pdf.clone()).await.status(), StatusCode::FORBIDDEN);
     assert_eq!(upload_evidence(&app, &reporter, "u01", "ZZ", "x.pdf", pdf).await.status(), StatusCode::BAD_REQUEST, "not due");
     assert_eq!(app.store.attachments("entry", &owners).await.unwrap().len(), 1, "nothing else stored");
+}
+
+async fn import_file(app: &TestApp, s: &crate::common::Session, bytes: Vec<u8>) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new().text("year", "2027").part("file", reqwest::multipart::Part::bytes(bytes).file_name("month.xlsx"));
+    app.http.post(app.url(&format!("/reports/import?_csrf={}", s.csrf))).header("cookie", &s.cookie).multipart(form).send().await.unwrap()
+}
+
+/// A month workbook typed by hand: rows of (unit, indicator, field, value cell).
+fn month_book(sheet_name: &str, header: &[&str], rows: &[(&str, &str, &str, Cell)]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet().set_name(sheet_name).unwrap();
+    for (c, h) in header.iter().enumerate() {
+        sheet.write(0, c as u16, *h).unwrap();
+    }
+    for (r, (unit, indicator, field, value)) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        sheet.write(r, 0, *unit).unwrap();
+        sheet.write(r, 1, *indicator).unwrap();
+        sheet.write(r, 2, *field).unwrap();
+        match value {
+            Cell::Number(x) => sheet.write(r, 3, *x).unwrap(),
+            Cell::Text(t) => sheet.write(r, 3, *t).unwrap(),
+            Cell::Formula(f) => sheet.write_formula(r, 3, *f).unwrap(),
+        };
+    }
+    book.save_to_buffer().unwrap()
+}
+
+async fn entry_count(app: &TestApp) -> usize {
+    app.store.stored_entries(2027).await.unwrap().len()
+}
+
+async fn office_loads_a_month_workbook(app: TestApp) {
+    seed(&app).await;
+    let office = app.session("office").await;
+    const HEADER: [&str; 4] = ["单位编号", "指标编号", "填报项编号", "数值"];
+    // The template: every field due from every unit, names beside the ids, no values yet.
+    let r = app.get(Some(&office), "/reports/import/template.xlsx?month=2027-05").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-disposition"].to_str().unwrap().contains("data-2027-05.xlsx"));
+    let template = r.bytes().await.unwrap().to_vec();
+    {
+        use calamine::Reader;
+        let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(std::io::Cursor::new(template.clone())).unwrap();
+        assert_eq!(book.sheet_names(), ["2027-05"]);
+        let range = book.worksheet_range("2027-05").unwrap();
+        let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+        assert_eq!(rows[0], ["单位编号", "指标编号", "填报项编号", "数值", "单位名称", "指标名称", "填报项名称"]);
+        assert_eq!(rows[1..].iter().map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str(), r[3].as_str())).collect::<Vec<_>>(), [
+            ("u01", "A1", "actual", ""),
+            ("u02", "A1", "actual", "")
+        ], "s01 is not assigned A1");
+        assert_eq!(rows[1][5], "到位资金");
+    }
+    if let Ok(dir) = std::env::var("JIXIAO_XLSX_OUT") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(format!("month-template-{:?}.xlsx", app.db.backend)), &template).unwrap();
+    }
+    assert_eq!(app.get(Some(&office), "/reports/import/template.xlsx").await.status(), StatusCode::BAD_REQUEST, "a month is needed");
+    let reporter = app.session("reporter").await;
+    assert_eq!(app.get(Some(&reporter), "/reports/import/template.xlsx?month=2027-05").await.status(), StatusCode::FORBIDDEN);
+    let body = app.get(Some(&office), "/reports?month=2027-05").await.text().await.unwrap();
+    assert!(body.contains("/reports/import/template.xlsx?month=2027-05"), "the reporting page links the template");
+
+    // Malformed workbooks: each problem by sheet and cell, nothing loaded.
+    let good = [("u01", "A1", "actual", Cell::Number(30.0)), ("u02", "A1", "actual", Cell::Number(80.0))];
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (month_book("Sheet1", &HEADER, &good), "Sheet1: the sheet is not named after a month"),
+        (month_book("2027-05", &["unit", "indicator", "field", "value"], &good), "2027-05!A1: the header must be"),
+        (month_book("2027-05", &HEADER, &[good[0].clone(), ("u02", "A1", "actual", Cell::Text("八十"))]), "2027-05!D3: `八十` is text, not a number"),
+        (month_book("2027-05", &HEADER, &[good[0].clone(), ("u99", "A1", "actual", Cell::Number(1.0))]), "2027-05!A3: unknown unit `u99`"),
+        (month_book("2027-05", &HEADER, &[("u01", "A1", "actal", Cell::Number(1.0))]), "2027-05!C2: indicator `A1` has no field `actal`"),
+        (month_book("2027-05", &HEADER, &[("u01", "A1", "actual", Cell::Number(-1.0))]), "2027-05!D2: field `actual` = -1 is below its minimum 0"),
+        (month_book("2027-05", &HEADER, &[good[0].clone(), good[0].clone()]), "2027-05!C3: u01 A1 actual appears twice"),
+        (month_book("2026-05", &HEADER, &good), "outside the scheme's year 2027"),
+        (month_book("2027-05", &HEADER, &[("u01", "A1", "actual", Cell::Formula("=20+10"))]), "2027-05!D2: formulas are not accepted"),
+        (b"PK\x03\x04 not a zip".to_vec(), "not an .xlsx workbook"),
+    ];
+    for (i, (bytes, expected)) in cases.into_iter().enumerate() {
+        let r = import_file(&app, &office, bytes).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "case {i}");
+        let body = r.text().await.unwrap().replace("&#96;", "`").replace("&#x60;", "`").replace("&#39;", "'").replace("&#x27;", "'");
+        assert!(body.contains(expected), "case {i}: the page names `{expected}`");
+        assert_eq!(entry_count(&app).await, 0, "case {i}: nothing loaded");
+    }
+
+    // The filled template loads as accepted data and is scored.
+    let filled = jixiao_web::month_workbook::write(
+        "2027-05",
+        [("u01", 30.0), ("u02", 80.0)].into_iter().map(|(unit, x)| jixiao_web::month_workbook::Row {
+            unit,
+            indicator: "A1",
+            field: "actual",
+            value: jixiao_web::month_workbook::Cell::Number(x),
+            names: Some(("名称", "到位资金", "累计到位资金")),
+        }),
+    )
+    .unwrap()
+    .0;
+    assert_eq!(import_file(&app, &reporter, filled.clone()).await.status(), StatusCode::FORBIDDEN);
+    let r = import_file(&app, &office, filled).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/reports?month=2027-05&flash=data_imported");
+    let entry = app.store.entry(2027, "u02", "A1", "2027-05").await.unwrap().unwrap();
+    assert_eq!((entry.state.as_str(), serde_json::Value::Object(entry.row.values)), ("accepted", json!({"actual": 80.0})));
+    let scores = app.store.scores(2027, 1, "2027-05").await.unwrap();
+    assert_eq!(scores.iter().find(|r| r.unit_id == "u02").unwrap().result["scores"]["A1"], json!(8), "80 / 100 × 10");
+    let trail = app.store.audit_trail("data", "2027").await.unwrap();
+    assert_eq!(trail.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["data.import"]);
+    // The template now carries the accepted values; as it is, it loads again.
+    let template = app.get(Some(&office), "/reports/import/template.xlsx?month=2027-05").await.bytes().await.unwrap().to_vec();
+    let read = jixiao_web::month_workbook::read(&template, None).unwrap();
+    assert_eq!(read.file.entries.iter().map(|e| (e.unit.as_str(), e.values["actual"].as_f64())).collect::<Vec<_>>(), [("u01", Some(30.0)), ("u02", Some(80.0))]);
+    assert_eq!(import_file(&app, &office, template).await.status(), StatusCode::SEE_OTHER);
+    // A closed month is refused.
+    app.post(Some(&office), "/periods/2027-06", &[("state", "closed")]).await;
+    let june = month_book("2027-06", &HEADER, &good);
+    assert_eq!(import_file(&app, &office, june).await.status(), StatusCode::BAD_REQUEST);
+    assert!(app.store.entry(2027, "u01", "A1", "2027-06").await.unwrap().is_none());
 }

@@ -29,35 +29,29 @@
 //! database (read the year's entries, load, score, reports as JSON, save), to show
 //! where its time goes; those figures are not part of the ratios.
 //!
-//! The workbook, "an office's import of a whole month", is written with
-//! rust_xlsxwriter before the timing starts. Layout:
-//!
-//! - one sheet named after the month, `2027-12`; a month with more rows than a sheet
-//!   holds (1,048,575 below the header) continues on `2027-12 (2)`, `2027-12 (3)`…;
-//! - row 1 is the header `unit | indicator | field | value`;
-//! - below it one row per value of an entry: the unit id, the indicator id and the
-//!   field key as text, the value as a number (a boolean field as TRUE/FALSE). An
-//!   entry's rows may come in any order; an empty value cell means the field was not
-//!   reported.
+//! The workbook, "an office's import of a whole month", is written before the timing
+//! starts, and read, by `jixiao_web::month_workbook` — the layout and reader of the
+//! office's whole-month import on the reporting page: one sheet named after the
+//! month (continued on `2027-12 (2)`… past a sheet's rows), the header
+//! `单位编号 | 指标编号 | 填报项编号 | 数值`, one row per value. The benchmark reads it
+//! without the scheme check (the import that follows validates the rows, as for JSON).
 //!
 //! SQLite databases are files in a new temporary directory; PostgreSQL databases
 //! `jx_bench_<pid>_<n>` are created through an admin URL and dropped afterwards, also
 //! when the benchmark fails.
 
 use std::collections::HashMap;
-use std::io::Cursor;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
-use calamine::{Data, Reader, Xlsx};
 use jixiao_core::data::{DataFile, Dataset, EntryRow};
 use jixiao_core::generate::synthetic;
 use jixiao_core::period::{Month, Period};
 use jixiao_core::scheme::SchemeFile;
 use jixiao_core::score::{PeriodReport, score_periods};
 use jixiao_store::{Backend, Store, StoreOptions};
-use rust_xlsxwriter::Workbook;
-use serde_json::{Map, Value};
+use jixiao_web::month_workbook;
+use serde_json::Value;
 use sqlx::Connection;
 
 use super::{median, ms};
@@ -68,10 +62,6 @@ const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 /// Rows per INSERT statement of `Store::import_data`.
 const IMPORT_BATCH: usize = 1000;
 
-/// Data rows per worksheet: Excel's 1,048,576 rows less the header.
-const SHEET_ROWS: usize = 1_048_575;
-
-const HEADER: [&str; 4] = ["unit", "indicator", "field", "value"];
 
 #[derive(clap::Args)]
 pub struct ImportArgs {
@@ -684,124 +674,41 @@ async fn check_count(store: &Store, input: &Input) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The month as a workbook in the layout of the module documentation; returns the
-/// bytes and the number of sheets.
+/// The month as a workbook in the layout of `jixiao_web::month_workbook` (the office's
+/// whole-month import); returns the bytes and the number of sheets.
 fn write_workbook(month: &str, entries: &[EntryRow]) -> anyhow::Result<(Vec<u8>, usize)> {
-    let mut book = Workbook::new();
-    let mut sheets = 0;
-    let mut row = SHEET_ROWS as u32; // full: start a sheet
-    let mut sheet = None;
     for e in entries {
         for (field, value) in &e.values {
-            if row as usize >= SHEET_ROWS {
-                sheets += 1;
-                let name = if sheets == 1 { month.to_string() } else { format!("{month} ({sheets})") };
-                let s = book.add_worksheet().set_name(name)?;
-                for (c, h) in HEADER.iter().enumerate() {
-                    s.write(0, c as u16, *h)?;
-                }
-                sheet = Some(book.worksheets_mut().len() - 1);
-                row = 0;
+            if !(value.is_boolean() || value.as_f64().is_some()) {
+                bail!("entry {}/{}: field {field} = {value} is neither a number nor a boolean", e.unit, e.indicator);
             }
-            let s = book.worksheet_from_index(sheet.expect("a sheet was added"))?;
-            row += 1;
-            s.write(row, 0, e.unit.as_str())?;
-            s.write(row, 1, e.indicator.as_str())?;
-            s.write(row, 2, field.as_str())?;
-            match value {
-                Value::Bool(b) => s.write_boolean(row, 3, *b)?,
-                Value::Number(n) => {
-                    s.write_number(row, 3, n.as_f64().ok_or_else(|| anyhow!("{n} is not a number"))?)?
-                }
-                other => {
-                    bail!("entry {}/{}: field {field} = {other} is neither a number nor a boolean", e.unit, e.indicator)
-                }
-            };
         }
     }
-    Ok((book.save_to_buffer()?, sheets))
+    let rows = entries.iter().flat_map(|e| {
+        e.values.iter().map(|(field, value)| month_workbook::Row {
+            unit: &e.unit,
+            indicator: &e.indicator,
+            field,
+            value: match value {
+                Value::Bool(b) => month_workbook::Cell::Bool(*b),
+                v => v.as_f64().map_or(month_workbook::Cell::Empty, month_workbook::Cell::Number),
+            },
+            names: None,
+        })
+    });
+    Ok(month_workbook::write(month, rows)?)
 }
 
-/// Reads a month's workbook (layout in the module documentation) into entry rows.
-/// Every problem is reported by sheet and cell, the first 20 of them.
+/// Reads a month's workbook with the web's reader (no scheme check: the import that
+/// follows validates the rows, as for JSON). Every problem is reported by sheet and cell.
 fn read_workbook(bytes: &[u8]) -> anyhow::Result<DataFile> {
-    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).context("not an .xlsx workbook")?;
-    let mut entries: Vec<EntryRow> = Vec::new();
-    let mut index: HashMap<(String, String), usize> = HashMap::new();
-    let mut errors: Vec<String> = Vec::new();
-    let mut month_of_book: Option<String> = None;
-    for name in book.sheet_names() {
-        let month = name.split(" (").next().unwrap_or(&name);
-        let month: Month = month.parse().map_err(|e| anyhow!("sheet `{name}` is not named after a month: {e}"))?;
-        let month = month.to_string();
-        match &month_of_book {
-            None => month_of_book = Some(month.clone()),
-            Some(m) if *m != month => bail!("sheet `{name}` is for another month than `{m}`"),
-            Some(_) => {}
-        }
-        let range = book.worksheet_range(&name).with_context(|| format!("sheet `{name}`"))?;
-        if range.start().is_some_and(|s| s != (0, 0)) {
-            bail!("sheet `{name}`: the header must be in row 1 from column A");
-        }
-        let mut rows = range.rows();
-        let header: Vec<String> = rows.next().unwrap_or_default().iter().map(|d| d.to_string()).collect();
-        if header.iter().map(String::as_str).ne(HEADER) {
-            bail!("sheet `{name}`: the header must be `{}`, not `{}`", HEADER.join(" | "), header.join(" | "));
-        }
-        for (r, cells) in rows.enumerate() {
-            let line = r + 2;
-            let mut text = |c: usize, col: char| match cells.get(c) {
-                Some(Data::String(s)) if !s.trim().is_empty() => Some(s.trim()),
-                _ => {
-                    errors.push(format!("{name}!{col}{line}: the {} is missing", HEADER[c]));
-                    None
-                }
-            };
-            let (Some(unit), Some(indicator), Some(field)) = (text(0, 'A'), text(1, 'B'), text(2, 'C')) else {
-                continue;
-            };
-            let value = match cells.get(3) {
-                None | Some(Data::Empty) => continue,
-                Some(Data::Float(x)) => match serde_json::Number::from_f64(*x) {
-                    Some(n) => Value::Number(n),
-                    None => {
-                        errors.push(format!("{name}!D{line}: not a finite number"));
-                        continue;
-                    }
-                },
-                Some(Data::Int(i)) => Value::from(*i),
-                Some(Data::Bool(b)) => Value::Bool(*b),
-                Some(other) => {
-                    errors.push(format!("{name}!D{line}: `{other}` is not a number"));
-                    continue;
-                }
-            };
-            // Rows of an entry usually follow each other: look up only on a change.
-            let same = entries.last().is_some_and(|last| last.unit == unit && last.indicator == indicator);
-            let at = if same {
-                entries.len() - 1
-            } else {
-                *index.entry((unit.to_string(), indicator.to_string())).or_insert_with(|| {
-                    entries.push(EntryRow {
-                        unit: unit.to_string(),
-                        indicator: indicator.to_string(),
-                        month: month.clone(),
-                        values: Map::new(),
-                    });
-                    entries.len() - 1
-                })
-            };
-            if entries[at].values.insert(field.to_string(), value).is_some() {
-                errors.push(format!("{name}!C{line}: {unit} {indicator} {field} appears twice"));
-            }
+    match month_workbook::read(bytes, None) {
+        Ok(book) => Ok(book.file),
+        Err(errors) => {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            bail!("the workbook has errors:\n  {}", lines.join("\n  "))
         }
     }
-    if !errors.is_empty() {
-        let n = errors.len();
-        errors.truncate(20);
-        bail!("the workbook has {n} error{}:\n  {}", if n == 1 { "" } else { "s" }, errors.join("\n  "));
-    }
-    Ok(DataFile { entries, records: Vec::new() })
 }
 
 fn mib(bytes: usize) -> f64 {
@@ -828,9 +735,9 @@ mod tests {
 
     #[test]
     fn a_bad_workbook_names_its_cells() {
-        let mut book = Workbook::new();
+        let mut book = rust_xlsxwriter::Workbook::new();
         let sheet = book.add_worksheet().set_name("2027-03").unwrap();
-        for (c, h) in HEADER.iter().enumerate() {
+        for (c, h) in month_workbook::HEADER.iter().enumerate() {
             sheet.write(0, c as u16, *h).unwrap();
         }
         sheet.write(1, 0, "u01").unwrap();
@@ -841,11 +748,10 @@ mod tests {
         sheet.write(2, 2, "x").unwrap();
         sheet.write(2, 3, 1.0).unwrap();
         let err = read_workbook(&book.save_to_buffer().unwrap()).unwrap_err().to_string();
-        assert!(err.contains("2 errors"), "{err}");
-        assert!(err.contains("2027-03!D2: `many` is not a number"), "{err}");
-        assert!(err.contains("2027-03!A3: the unit is missing"), "{err}");
+        assert!(err.contains("2027-03!D2: `many` is text, not a number"), "{err}");
+        assert!(err.contains("2027-03!A3: 单位编号 is missing"), "{err}");
 
-        let mut book = Workbook::new();
+        let mut book = rust_xlsxwriter::Workbook::new();
         book.add_worksheet().set_name("entries").unwrap();
         let err = read_workbook(&book.save_to_buffer().unwrap()).unwrap_err().to_string();
         assert!(err.contains("not named after a month"), "{err}");
