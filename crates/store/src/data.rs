@@ -54,9 +54,11 @@ pub struct ImportSummary {
     pub records: usize,
 }
 
-/// Rows per INSERT statement. 7 parameters a row keeps a statement far below SQLite's
-/// 32 766 and PostgreSQL's 65 535 parameter limits.
-const BATCH: usize = 1000;
+/// Rows per INSERT statement (4 parameters a row). Not more: sqlx binds SQLite
+/// parameters by name lookup, quadratic in a statement's parameters, and large
+/// messages to PostgreSQL over TCP wait on delayed acknowledgements; 100 rows halved
+/// the month import on SQLite against 1000 (BENCHMARKS.md, monthly import).
+const BATCH: usize = 100;
 
 fn values_of(text: &str) -> Result<Map<String, Value>> {
     serde_json::from_str(text)
@@ -474,7 +476,7 @@ impl Store {
             }
             sql.push_str(
                 " ON CONFLICT (year, unit_id, indicator_id, month) DO UPDATE SET values_json = excluded.values_json, \
-                 version = entries.version + 1, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                 state = excluded.state, version = entries.version + 1, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(year).bind(&actor).bind(&at);
             for (row, v) in chunk.iter().zip(chunk_values) {

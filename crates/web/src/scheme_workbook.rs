@@ -14,7 +14,9 @@
 //! - `被考核单位` — units: `单位编号 | 单位名称 | 类别编号`.
 //! - `等次` — grades, in the order they are tried: `等次 | 最低分 | 比例上限`.
 //! - `指标` — the tree, one row per node in tree order:
-//!   `编号 | 上级编号 | 名称 | 类型 | 分值 | 封顶 | 频次 | 计算区间 | 数据来源 | 公式 | 填报项 | 默认参数`.
+//!   `编号 | 上级编号 | 名称 | 类型 | 分值 | 封顶 | 频次 | 计算区间 | 数据来源 | 公式 | 填报项 | 默认参数 | 填报单位 | 审核单位`
+//!   (the last two: unit ids of the scheme's `entered_by` and `reviewed_by`, blank for
+//!   the unit itself and the office).
 //!   A node's parent must be on a row above it; a node with rows below naming it is a
 //!   category, children in row order. The name is indented by depth (cell format only;
 //!   the text is the name). Empty cells are keys left out of the file. `类型` etc. take
@@ -65,7 +67,7 @@ const SETTINGS_HEADER: [&str; 3] = ["项目", "值", "说明"];
 const GROUPS_HEADER: [&str; 2] = ["类别编号", "类别名称"];
 const UNITS_HEADER: [&str; 3] = ["单位编号", "单位名称", "类别编号"];
 const GRADES_HEADER: [&str; 3] = ["等次", "最低分", "比例上限"];
-const TREE_HEADER: [&str; 12] = ["编号", "上级编号", "名称", "类型", "分值", "封顶", "频次", "计算区间", "数据来源", "公式", "填报项", "默认参数"];
+const TREE_HEADER: [&str; 14] = ["编号", "上级编号", "名称", "类型", "分值", "封顶", "频次", "计算区间", "数据来源", "公式", "填报项", "默认参数", "填报单位", "审核单位"];
 const ASSIGN_HEADER: [&str; 6] = ["指标编号", "类别编号", "单位编号", "参数", "指标名称（不导入）", "对象名称（不导入）"];
 
 const YEAR: &str = "年度";
@@ -320,13 +322,18 @@ pub fn write(scheme: &Scheme) -> Result<Vec<u8>, XlsxError> {
             let text = if x.is_empty() { "{}".to_string() } else { params_text(x) };
             sheet.write_string_with_format(r, 11, text, &f.wrap)?;
         }
+        for (c, unit) in [(12, &node.entered_by), (13, &node.reviewed_by)] {
+            if let Some(u) = unit {
+                sheet.write_string_with_format(r, c, u, &top)?;
+            }
+        }
     }
     let last = rows.len() as u32;
     list_validation(sheet, 3, last, &KINDS.map(|k| k.1))?;
     list_validation(sheet, 6, last, &FREQUENCIES.map(|k| k.1))?;
     list_validation(sheet, 7, last, &WINDOWS.map(|k| k.1))?;
     list_validation(sheet, 8, last, &SOURCES.map(|k| k.1))?;
-    widths(sheet, &[10.0, 10.0, 34.0, 10.0, 7.0, 7.0, 7.0, 9.0, 10.0, 48.0, 40.0, 22.0])?;
+    widths(sheet, &[10.0, 10.0, 34.0, 10.0, 7.0, 7.0, 7.0, 9.0, 10.0, 48.0, 40.0, 22.0, 10.0, 10.0])?;
 
     let sheet = book.add_worksheet().set_name(ASSIGN)?;
     header(sheet, &ASSIGN_HEADER, &f)?;
@@ -371,6 +378,7 @@ pub fn write(scheme: &Scheme) -> Result<Vec<u8>, XlsxError> {
         "填报项：每行一个，写作“编号 名称 [类型, 汇总方式, >=下限, <=上限]”，方括号中只写与默认值（number、last、无上下限）不同的项，例如：actual 累计到位资金(亿元) [>=0]。",
         "类型可写 number、integer、percent、boolean；汇总方式可写 last、sum、avg、max、min。",
         "默认参数与考核对象的参数：写作“target=100; base=10”。单位的目标值写在“考核对象”中该单位的一行。",
+        "填报单位：由其他单位（考核责任部门）代为填报时填该单位编号，留空即各单位自行填报；审核单位：由某单位审核时填其编号，留空即由被考核单位负责人审核。",
         "上传后全部检查，有任何错误都不导入，并逐条列出出错的表、行和列。",
     ];
     for (i, line) in help.iter().enumerate() {
@@ -863,6 +871,8 @@ pub fn read(bytes: &[u8]) -> Result<Read, Vec<CellError>> {
                 params,
                 formula,
                 assign: None,
+                entered_by: Some(s.id(r, 12, &mut e)).filter(|u| !u.is_empty()),
+                reviewed_by: Some(s.id(r, 13, &mut e)).filter(|u| !u.is_empty()),
             };
             flat.push((node, parent));
         }
@@ -1008,6 +1018,15 @@ mod tests {
             let id = y.children.as_ref().unwrap()[0].id.clone();
             file.reporting = Some(ReportingRule { deduction: id, late_points: 0.5, missing_points: 0.0 });
         }
+        round_trip(file.clone());
+        // Who enters and reviews an indicator.
+        let unit = file.units[0].id.clone();
+        fn first_leaf(nodes: &mut [NodeDef]) -> Option<&mut NodeDef> {
+            nodes.iter_mut().find_map(|n| if n.children.is_some() { first_leaf(n.children.as_mut()?) } else { Some(n) })
+        }
+        let leaf = first_leaf(&mut file.tree).unwrap();
+        leaf.entered_by = Some(unit.clone());
+        leaf.reviewed_by = Some(unit);
         round_trip(file);
     }
 

@@ -249,6 +249,11 @@ async fn reimport_replaces_entries_and_bumps_versions(db: TestDb) {
         records: vec![record("u01", "2027-04-01", 1.0, None)],
     };
     import(&store, &first).await.unwrap();
+    // u02's entry goes back to a draft in the form; an import makes it accepted again.
+    let mut tx = store.begin("reporter").await.unwrap();
+    store.set_entry_state(&mut tx, 2027, "u02", "A1", "2027-04", 1, "draft").await.unwrap();
+    tx.audit("entry.return", "entry", "u02", None, None).await.unwrap();
+    tx.commit().await.unwrap();
     let second = DataFile {
         entries: vec![row("u02", 20.0), row("s01", 30.0)],
         records: vec![record("u01", "2027-04-02", 2.0, None)],
@@ -264,9 +269,10 @@ async fn reimport_replaces_entries_and_bumps_versions(db: TestDb) {
         vec![
             ("s01".into(), 1, 30.0, "importer".into()),
             ("u01".into(), 1, 1.0, "importer".into()),
-            ("u02".into(), 2, 20.0, "importer".into()),
+            ("u02".into(), 3, 20.0, "importer".into()),
         ]
     );
+    assert!(entries.iter().all(|e| e.state == "accepted"), "imported data is accepted");
     // Records accumulate.
     assert_eq!(store.records(2027).await.unwrap().len(), 2);
 }
