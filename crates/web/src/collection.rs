@@ -188,15 +188,18 @@ pub async fn values_of(state: &AppState, unit: &str, month: Month) -> Result<Has
 /// and the days off (`collection.holidays`, `YYYY-MM-DD` separated by commas or
 /// spaces) that move a deadline on.
 pub async fn calendar(state: &AppState) -> Result<(u8, Vec<chrono::NaiveDate>), WebError> {
-    let due_day = state
-        .store
+    calendar_of(&state.store).await
+}
+
+/// [`calendar`] from the store alone (for the CLI).
+pub async fn calendar_of(store: &jixiao_store::Store) -> Result<(u8, Vec<chrono::NaiveDate>), WebError> {
+    let due_day = store
         .setting("collection.due_day")
         .await?
         .and_then(|v| v.trim().parse::<u8>().ok())
         .filter(|d| (1..=28).contains(d))
         .unwrap_or(15);
-    let holidays = state
-        .store
+    let holidays = store
         .setting("collection.holidays")
         .await?
         .unwrap_or_default()

@@ -34,6 +34,7 @@ mod evidence;
 mod i18n;
 pub mod month_workbook;
 mod pages;
+pub mod reminders;
 mod routes;
 pub mod scheme_workbook;
 mod security;

@@ -95,6 +95,7 @@ fn table() -> Vec<Route> {
         route("POST", "/reports/import", Can(ManageSchemes), post(report::import_data)),
         route("GET", "/reports/import/template.xlsx", Can(ManageSchemes), get(report::import_template)),
         route("POST", "/reports/deductions", Can(ManageSchemes), post(report::record_lateness)),
+        route("POST", "/reports/reminders", Can(ManageSchemes), post(report::queue_reminders)),
         route("GET", "/units/{unit}/report/{month}", CanUnit(ViewUnit), get(report::form)),
         route("POST", "/units/{unit}/report/{month}", CanUnit(HandleEntries), post(report::submit)),
         route("GET", "/units/{unit}/report/{month}/xlsx", CanUnit(ViewUnit), get(report::download_xlsx)),

@@ -1,6 +1,6 @@
-//! `jixiao data import|export`: the data file of spec §3 in and out of the
-//! database. An import is checked row by row against the year's scheme first;
-//! a file with any bad row loads nothing.
+//! `jixiao data import|export|remind`: the data file of spec §3 in and out of the
+//! database, and the deadline reminders of a month. An import is checked row by row
+//! against the year's scheme first; a file with any bad row loads nothing.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,6 +19,19 @@ pub enum DataCommand {
         /// The scheme year the data belongs to.
         #[arg(long)]
         year: i32,
+        #[arg(long, default_value = "cli")]
+        actor: String,
+    },
+    /// Queue the deadline reminders (催报短信) of a month in the outbox: to every
+    /// reporter of a unit with indicators not yet reported, in the last days before
+    /// the deadline and after it, once a day. Meant for a daily cron job.
+    Remind {
+        /// The reporting month, `YYYY-MM`; default the month before today's.
+        #[arg(long)]
+        month: Option<String>,
+        /// The day to count from, `YYYY-MM-DD`; default today.
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
         #[arg(long, default_value = "cli")]
         actor: String,
     },
@@ -65,6 +78,20 @@ pub async fn run(db: &DbArgs, command: DataCommand) -> anyhow::Result<()> {
             store.refresh_scores(year).await?;
             bar.finish_and_clear();
             println!("imported {} entries and {} records into {year}; scores recomputed", summary.entries, summary.records);
+        }
+        DataCommand::Remind { month, today, actor } => {
+            let today = today.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let month: jixiao_core::period::Month = match month {
+                Some(m) => m.parse().map_err(|e| anyhow::anyhow!("--month {m}: {e}"))?,
+                None => {
+                    let this = jixiao_core::period::Month::of_date(today);
+                    if this.month == 1 { jixiao_core::period::Month { year: this.year - 1, month: 12 } } else { jixiao_core::period::Month { year: this.year, month: this.month - 1 } }
+                }
+            };
+            let store = db.open().await?;
+            let scheme = store.scheme(month.year, None).await?.compile()?;
+            let queued = jixiao_web::reminders::queue(&store, &scheme, month, today, &actor).await?;
+            println!("{queued} reminder(s) for {month} queued in the outbox");
         }
         DataCommand::Export { year, output } => {
             let store = db.open().await?;

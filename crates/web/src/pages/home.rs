@@ -74,9 +74,6 @@ struct Dashboard {
     reminder: Option<String>,
 }
 
-/// Reminders show this many days before the deadline.
-const REMINDER_DAYS: i64 = 5;
-
 /// Groups with their enabled units, for the public page and the unit list.
 pub fn organisation(groups: Vec<Group>, units: &[Unit]) -> Vec<GroupView> {
     groups
@@ -169,7 +166,7 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
         .unit_id
         .as_ref()
         .and_then(|own| due.iter().find(|d| &d.unit_id == own))
-        .and_then(|d| reminder_text(&chrome.tr, &deadline, days_left, d.due.saturating_sub(d.reported)));
+        .and_then(|d| crate::reminders::reminder_text(&chrome.tr, &deadline, days_left, d.due.saturating_sub(d.reported)));
     due.sort_by_key(|d| (d.reported >= d.due, d.unit_id.clone()));
     due.truncate(20);
     let sees_all = viewer.can(Action::ViewAudit, Target::Nothing);
@@ -201,17 +198,6 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
     })
 }
 
-/// The reminder for a unit with `open` indicators not reported and `days_left` until
-/// the deadline (negative once passed).
-fn reminder_text(tr: &crate::i18n::Tr, deadline: &str, days_left: i64, open: usize) -> Option<String> {
-    match (open, days_left) {
-        (0, _) => None,
-        (n, left) if left < 0 => Some(tr.f("home.reminder_late", &[&deadline, &n])),
-        (n, left) if left <= REMINDER_DAYS => Some(tr.f("home.reminder", &[&deadline, &left, &n])),
-        _ => None,
-    }
-}
-
 /// An assessor sees indicators, not whole units' reports.
 fn viewer_is_assessor_only(viewer: &Viewer) -> bool {
     viewer.roles() == [Role::Assessor]
@@ -222,21 +208,4 @@ pub fn short_time(at: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(at)
         .map(|t| t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_else(|_| at.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::i18n::{Lang, Tr};
-
-    #[test]
-    fn reminders_before_and_after_the_deadline() {
-        let tr = Tr::new(Lang::Zh);
-        assert_eq!(reminder_text(&tr, "2027-04-15", 6, 3), None, "too early");
-        assert_eq!(reminder_text(&tr, "2027-04-15", 2, 0), None, "nothing open");
-        let soon = reminder_text(&tr, "2027-04-15", 5, 3).unwrap();
-        assert!(soon.contains("2027-04-15") && soon.contains("5 天") && soon.contains("3 项"), "{soon}");
-        let late = reminder_text(&tr, "2027-04-15", -1, 2).unwrap();
-        assert!(late.contains("已于 2027-04-15 截止") && late.contains("2 项"), "{late}");
-    }
 }

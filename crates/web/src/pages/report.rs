@@ -951,6 +951,19 @@ pub struct MonthForm {
     month: String,
 }
 
+/// `POST /reports/reminders`: queues the month's deadline reminders (SMS to every
+/// reporter of a unit with indicators not yet reported), once a day per user.
+pub async fn queue_reminders(State(state): State<AppState>, viewer: Viewer, axum::Form(form): axum::Form<MonthForm>) -> Result<Response, WebError> {
+    let month = parse_month(&form.month)?;
+    let (_, scheme) = state.scheme_cache.latest(&state.store, month.year).await?.ok_or_else(|| WebError::invalid(format!("there is no scheme for {}", month.year)))?;
+    // A demo year in the future is seen at today's date moved into that year.
+    let today = chrono::Local::now().date_naive();
+    let shift = month.year - previous(Month::of_date(today)).year;
+    let today = chrono::Datelike::with_year(&today, chrono::Datelike::year(&today) + shift).unwrap_or(today);
+    let queued = crate::reminders::queue(&state.store, &scheme, month, today, &viewer.actor).await?;
+    Ok(done(&format!("/reports?month={month}"), if queued > 0 { "reminders_queued" } else { "reminders_none" }))
+}
+
 /// `POST /reports/deductions`: turns the month's late and missing reports into
 /// records of the scheme's `reporting` rule — once per unit and month, so repeating it
 /// adds nothing — and rescores.

@@ -11,4 +11,5 @@ mod report;
 mod schemes;
 mod scheme_draft;
 mod assess;
+mod reminders;
 mod periods;

@@ -76,6 +76,7 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("POST", "/reports/import"), Roles(OFFICE)),
         (("GET", "/reports/import/template.xlsx"), Roles(OFFICE)),
         (("POST", "/reports/deductions"), Roles(OFFICE)),
+        (("POST", "/reports/reminders"), Roles(OFFICE)),
         (("GET", "/units/{unit}/report/{month}"), UnitScoped),
         (("POST", "/units/{unit}/report/{month}"), UnitScopedRoles(HANDLERS)),
         (("GET", "/units/{unit}/report/{month}/xlsx"), UnitScoped),
