@@ -44,6 +44,22 @@
         var v = parseFloat(i.value);
         if (!isNaN(v)) inputs[i.name.slice(3)] = v;
       });
+      // The scheme editor's node form: its fields (sample value 1), params and
+      // points are the names the formula may use.
+      var el = form.elements;
+      if (el.fields && el.params) {
+        el.fields.value.split("\n").forEach(function (line) {
+          var key = line.split(/[|｜]/)[0].trim();
+          if (key) inputs[key] = 1;
+        });
+        el.params.value.split(/[\n,，]/).forEach(function (line) {
+          var kv = line.split(/[=＝]/);
+          var v = parseFloat(kv[1]);
+          if (kv.length === 2 && kv[0].trim() && !isNaN(v)) inputs[kv[0].trim()] = v;
+        });
+        var points = parseFloat(el.points && el.points.value);
+        inputs.points = isNaN(points) ? 0 : points;
+      }
       var csrf = form.querySelector("input[name=_csrf]");
       fetch(form.getAttribute("data-formula-check"), {
         method: "POST",

@@ -103,6 +103,8 @@ pub struct DraftRow {
     pub check: Option<(String, bool)>,
     pub frequency: String,
     pub formula: String,
+    /// The formula's first characters, for the tree.
+    pub formula_short: String,
     pub entered_by: String,
     pub first: bool,
     pub last: bool,
@@ -160,6 +162,7 @@ fn tree_rows(tr: &Tr, file: &SchemeFile) -> Vec<DraftRow> {
                 (None, f) => tr.t(&format!("frequency.{}", frequency_name(f))).to_string(),
             },
             formula: n.formula.clone().unwrap_or_default(),
+            formula_short: n.formula.as_deref().map(|f| if f.chars().count() > 48 { format!("{}…", f.chars().take(48).collect::<String>()) } else { f.to_string() }).unwrap_or_default(),
             entered_by: unit_name(&n.entered_by),
             id: n.id,
             name: n.name,
