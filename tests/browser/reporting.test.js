@@ -1,9 +1,12 @@
-// Browser end-to-end test of monthly reporting (issue 6): one month of one unit
-// through the whole workflow, each step by the role that takes it, in its own browser
+// Browser end-to-end test of configuration and monthly reporting (issue 6): the
+// office amends the scheme in the browser, then one month of one unit goes through
+// the whole workflow, each step by the role that takes it, in its own browser
 // context. On the demo of scripts/browser-test (January–November 2027 accepted,
 // December not reported) 区发改局 (u09) reports December 2027:
 //
-//   reporter saves a draft and submits → head approves → office returns one indicator
+//   office edits a draft of the 2027 scheme (a new indicator under 经济发展, its
+//   formula checked as typed, the points check going red and green again, a reorder)
+//   and publishes it as a new version → reporter saves a draft and submits → head approves → office returns one indicator
 //   → reporter fixes it (a big jump: the form asks for a reason) and submits again →
 //   head approves again → office accepts the month on the status page → the unit's
 //   total is the one of December.
@@ -152,6 +155,76 @@ async function unitTotal(page) {
 }
 
 const isScore = (text) => /^-?\d+(\.\d+)?$/.test(text);
+
+/** The indicator the office adds, and the one whose points it takes. */
+const ADDED = 'A19';
+const SHRUNK = 'A11';
+
+step('the office adds an indicator in the scheme editor and publishes the new version', async (t) => {
+  const { page, clean } = await open(t);
+  await login(page, 'office');
+  await page.goto(`${BASE}/schemes/2027`);
+  await page.click('#edit-draft');
+  if (await page.locator('#draft-discard').count()) {
+    // A draft an earlier run left.
+    page.once('dialog', (d) => d.accept());
+    await post(page, '#draft-discard button', 'draft_discarded');
+    await page.goto(`${BASE}/schemes/2027/draft`);
+  }
+  await post(page, '#draft-start-button', 'draft_started');
+  assert.equal(await page.textContent('#flash'), '草稿已创建，可以开始编辑。');
+  assert.ok(await page.locator('#draft-valid').isVisible(), 'a copy of a version is valid');
+  if (await page.locator(`#node-${ADDED}`).count()) {
+    // An earlier run published it already: nothing to add.
+    page.once('dialog', (d) => d.accept());
+    await post(page, '#draft-discard button', 'draft_discarded');
+    clean();
+    return;
+  }
+  assert.match(await page.textContent('#node-A1'), /∑ 18 \/ 18 ✓/);
+
+  await page.selectOption('#add-parent', 'A1');
+  await page.fill('#add-id', ADDED);
+  await page.fill('#add-name', '数字经济核心产业增加值');
+  await post(page, '#draft-add-button', 'draft_saved');
+  assert.equal(new URL(page.url()).pathname, `/schemes/2027/draft/nodes/${ADDED}`);
+  // The formula is checked by the engine while it is typed.
+  await page.fill('#n-fields', 'value | 增加值(亿元) | number | last | 0');
+  await page.fill('#n-params', 'target = 12');
+  await page.fill('#n-points', '2');
+  await page.fill('#formula', 'min(valu / target, 1) * points');
+  await page.locator('#try-result .alert').waitFor();
+  assert.match(await page.textContent('#try-result'), /valu/);
+  await page.fill('#formula', 'min(value / target, 1) * points');
+  await page.locator('#try-result #live-score').waitFor();
+  await shot(page, 'scheme-editor-node');
+  await post(page, '#node-save', 'draft_saved');
+
+  await page.goto(`${BASE}/schemes/2027/draft`);
+  assert.match(await page.textContent('#node-A1'), /∑ 20 \/ 18 ✗/, 'the parent no longer adds up');
+  assert.match(await page.textContent('#draft-issues'), /A1/);
+  assert.ok(await page.locator('#draft-save-button').isDisabled(), 'an invalid draft cannot be saved');
+  // The two points come from the investment indicator.
+  await page.goto(`${BASE}/schemes/2027/draft/nodes/${SHRUNK}`);
+  await page.fill('#n-points', '3');
+  await post(page, '#node-save', 'draft_saved');
+  await page.goto(`${BASE}/schemes/2027/draft`);
+  assert.match(await page.textContent('#node-A1'), /∑ 18 \/ 18 ✓/);
+  await post(page, `#node-${ADDED} button[value=up]`, 'draft_saved');
+  const order = await page.locator('#draft-tree tr[id^="node-A1"]').evaluateAll((rows) => rows.map((r) => r.id.slice(5)));
+  assert.ok(order.indexOf(ADDED) < order.length - 1, `${ADDED} moved up: ${order.join(' ')}`);
+  assert.ok(await page.locator('#draft-valid').isVisible());
+  await shot(page, 'scheme-editor-tree');
+
+  await page.fill('#draft-reason', '增设数字经济核心产业增加值指标，分值从招商引资调剂');
+  await post(page, '#draft-save-button', 'scheme_imported');
+  assert.match(await page.textContent('main h1'), /v\d+/);
+  assert.ok(await page.locator(`a[href="/schemes/2027/indicators/${ADDED}"]`).count(), 'the new version has the indicator');
+  page.once('dialog', (d) => d.accept());
+  await post(page, '#publish', 'scheme_published');
+  assert.equal(await page.textContent('#flash'), '方案版本已发布。');
+  clean();
+});
 
 step('the office returns what an earlier run left in the workflow', async (t) => {
   const { page, clean } = await open(t);
