@@ -7,6 +7,7 @@
 pub mod data;
 pub mod formula;
 pub mod generate;
+pub mod lights;
 pub mod org;
 pub mod period;
 pub mod round;

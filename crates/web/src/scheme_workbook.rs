@@ -76,13 +76,19 @@ const NORMALIZE: &str = "折算总分";
 const DEDUCTION: &str = "逾期扣分指标";
 const LATE: &str = "逾期报送扣分";
 const MISSING: &str = "逾期未报扣分";
-const SETTING_ROWS: [(&str, &str); 6] = [
+const YELLOW: &str = "黄灯线";
+const RED: &str = "红灯线";
+const RED_COUNT: &str = "单位红灯指标数";
+const SETTING_ROWS: [(&str, &str); 9] = [
     (YEAR, "考核年度，如 2027"),
     (NAME, "方案名称"),
     (NORMALIZE, "留空表示不折算；填写如 100，则总分按满分折算为该分值"),
     (DEDUCTION, "逾期报送、逾期未报记为该减分指标（数据来源为积分记录）的积分记录；三项都留空表示不自动扣分"),
     (LATE, "每逾期报送一个月记的分数（留空为 0）"),
     (MISSING, "每逾期未报一个月记的分数（留空为 0）"),
+    (YELLOW, "警示灯：得分低于分值的该比例亮黄灯（如 0.8）；三项都留空用默认值"),
+    (RED, "警示灯：得分低于分值的该比例亮红灯（如 0.6）"),
+    (RED_COUNT, "警示灯：单位有几项指标亮红灯时单位亮红灯（如 3）"),
 ];
 
 /// The deepest tree accepted (far deeper than any real scheme).
@@ -234,6 +240,16 @@ pub fn write(scheme: &Scheme) -> Result<Vec<u8>, XlsxError> {
             LATE => {
                 if let Some(rule) = rule {
                     sheet.write_number(r, 1, rule.late_points)?;
+                }
+            }
+            YELLOW | RED | RED_COUNT => {
+                if let Some(l) = &file.lights {
+                    let x = match *label {
+                        YELLOW => l.yellow,
+                        RED => l.red,
+                        _ => l.red_count as f64,
+                    };
+                    sheet.write_number(r, 1, x)?;
                 }
             }
             _ => {
@@ -684,12 +700,13 @@ pub fn read(bytes: &[u8]) -> Result<Read, Vec<CellError>> {
     let assign_sheet = open(ASSIGN, &ASSIGN_HEADER, &mut e);
 
     let mut places = Places::default();
-    let mut file = SchemeFile { year: 0, name: String::new(), normalize_to: None, groups: Vec::new(), units: Vec::new(), grades: Vec::new(), tree: Vec::new(), reporting: None };
+    let mut file = SchemeFile { year: 0, name: String::new(), normalize_to: None, groups: Vec::new(), units: Vec::new(), grades: Vec::new(), tree: Vec::new(), reporting: None, lights: None };
 
     if let Some(s) = &settings {
         let mut seen: HashMap<String, u32> = HashMap::new();
         let (mut year, mut name) = (None, None);
         let (mut deduction, mut late, mut missing) = (String::new(), None, None);
+        let mut lights: (Option<f64>, Option<f64>, Option<f64>) = (None, None, None);
         let mut rule_row = 0;
         for r in 1..=s.last_row() {
             if s.blank_row(r) {
@@ -714,6 +731,9 @@ pub fn read(bytes: &[u8]) -> Result<Read, Vec<CellError>> {
                 }
                 LATE => late = s.number(r, 1, &mut e),
                 MISSING => missing = s.number(r, 1, &mut e),
+                YELLOW => lights.0 = s.number(r, 1, &mut e),
+                RED => lights.1 = s.number(r, 1, &mut e),
+                RED_COUNT => lights.2 = s.number(r, 1, &mut e),
                 other => e.at(s.name, r + 1, Some(0), format!("unknown item `{other}`; the items are {}", SETTING_ROWS.map(|r| r.0).join("、"))),
             }
         }
@@ -725,6 +745,11 @@ pub fn read(bytes: &[u8]) -> Result<Read, Vec<CellError>> {
         match name {
             Some(n) => file.name = n,
             None => e.at(s.name, 0, None, format!("the item `{NAME}` is missing")),
+        }
+        if lights != (None, None, None) {
+            let d = jixiao_core::lights::LightRule::default();
+            let count = lights.2.map_or(d.red_count, |c| c.max(0.0) as usize);
+            file.lights = Some(jixiao_core::lights::LightRule { yellow: lights.0.unwrap_or(d.yellow), red: lights.1.unwrap_or(d.red), red_count: count });
         }
         if deduction.is_empty() {
             if late.is_some() || missing.is_some() {
@@ -1017,6 +1042,7 @@ mod tests {
         if let Some(y) = file.tree.iter().find(|n| n.kind == Some(Kind::Deduction)) {
             let id = y.children.as_ref().unwrap()[0].id.clone();
             file.reporting = Some(ReportingRule { deduction: id, late_points: 0.5, missing_points: 0.0 });
+            file.lights = Some(jixiao_core::lights::LightRule { yellow: 0.85, red: 0.5, red_count: 2 });
         }
         round_trip(file.clone());
         // Who enters and reviews an indicator.

@@ -813,6 +813,7 @@ fn scheme(year: i32) -> (SchemeFile, HashMap<String, Vec<Gen>>) {
         ],
         tree: vec![a, b, c, x, y],
         reporting: None,
+        lights: None,
     };
     (file, t.gens)
 }

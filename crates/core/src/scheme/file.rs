@@ -25,6 +25,10 @@ pub struct SchemeFile {
     /// reports turn into deduction records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reporting: Option<ReportingRule>,
+    /// Optional (jixiao's extension): the thresholds of the warning lights
+    /// (`core::lights`); absent, the defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lights: Option<crate::lights::LightRule>,
 }
 
 /// `"reporting": {"deduction": "Y2", "late_points": 0.5, "missing_points": 1}`: a

@@ -355,6 +355,10 @@ impl Validator {
             }
         }
 
+        if let Some(Err(message)) = file.lights.as_ref().map(crate::lights::LightRule::check) {
+            self.issue("lights", message);
+        }
+
         if !self.issues.is_empty() {
             return Err(SchemeError { issues: self.issues });
         }
