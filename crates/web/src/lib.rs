@@ -27,6 +27,7 @@
 mod api;
 mod assets;
 mod auth;
+mod charts;
 mod collection;
 mod config;
 mod error;

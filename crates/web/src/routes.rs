@@ -53,7 +53,7 @@ fn route(method: &'static str, path: &'static str, access: Access, handler: Meth
 fn table() -> Vec<Route> {
     use Access::*;
     use Action::*;
-    use pages::{account, admin, assess, audit, home, login, periods, report, scheme_draft, schemes, units};
+    use pages::{account, admin, assess, audit, home, login, periods, report, scheme_draft, schemes, scores, units};
     vec![
         route("GET", "/", Public, get(home::home)),
         route("GET", "/healthz", Public, get(pages::health)),
@@ -67,6 +67,9 @@ fn table() -> Vec<Route> {
         route("POST", "/account/password", SignedIn, post(account::change_password)),
         route("GET", "/units", Can(ViewOrganisation), get(units::list)),
         route("GET", "/units/{unit}", CanUnit(ViewUnit), get(units::show)),
+        route("GET", "/scores", Can(ViewOrganisation), get(scores::ranking)),
+        route("GET", "/scores/{period}/units/{unit}", CanUnit(ViewUnit), get(scores::unit)),
+        route("GET", "/scores/{period}/units/{unit}/indicators/{id}", CanUnit(ViewUnit), get(scores::indicator)),
         route("GET", "/schemes", Can(ViewOrganisation), get(schemes::list)),
         route("POST", "/schemes", Can(ManageSchemes), post(schemes::upload)),
         route("POST", "/schemes/new", Can(ManageSchemes), post(schemes::new_year)),

@@ -11,6 +11,7 @@ pub mod login;
 pub mod periods;
 pub mod report;
 pub mod scheme_draft;
+pub mod scores;
 pub mod schemes;
 pub mod units;
 

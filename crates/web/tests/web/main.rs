@@ -12,4 +12,5 @@ mod schemes;
 mod scheme_draft;
 mod assess;
 mod reminders;
+mod scores;
 mod periods;

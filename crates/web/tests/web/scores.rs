@@ -1,0 +1,61 @@
+//! The scores pages: ranking with lights, a unit's tree, and the drill-down of one
+//! score to its explanation and the entries behind it, in scope.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::common::{TestApp, backend_tests};
+
+backend_tests!(ranking_lights_and_drill_down);
+
+async fn ranking_lights_and_drill_down(app: TestApp) {
+    crate::report::seed(&app).await;
+    // u02's March comes as a data file (accepted); u01's through the workflow.
+    let file: jixiao_core::data::DataFile = serde_json::from_value(json!({
+        "entries": [{"unit": "u02", "indicator": "A1", "month": "2027-03", "values": {"actual": 90}}], "records": []
+    }))
+    .unwrap();
+    let mut tx = app.store.begin("office").await.unwrap();
+    app.store.import_data(&mut tx, 2027, &file).await.unwrap();
+    tx.audit("data.import", "data", "2027", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    let (reporter, head, office) = (app.session("reporter").await, app.session("head").await, app.session("office").await);
+    let form = "/units/u01/report/2027-03";
+    assert_eq!(app.post(Some(&reporter), form, &[("action", "submit"), ("v.A1.actual", "40"), ("ver.A1", "")]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.post(Some(&head), form, &[("action", "approve")]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.post(Some(&office), form, &[("action", "accept")]).await.status(), StatusCode::SEE_OTHER);
+
+    // A1: min(actual / 100, 1) × 10 → u01 4 (pace 40 %: red), u02 9 (90 %: green).
+    let page = app.get(Some(&office), "/scores?period=2027-03").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let body = page.text().await.unwrap();
+    let row = |id: &str| {
+        let start = body.find(&format!("id=\"unit-{id}\"")).unwrap_or_else(|| panic!("a row for {id}"));
+        body[start..start + body[start..].find("</tr>").unwrap()].to_string()
+    };
+    assert!(row("u01").contains("light-red") && row("u01").contains(">4<"), "{}", row("u01"));
+    assert!(row("u02").contains("light-green") && row("u02").contains(">9<"), "{}", row("u02"));
+    assert!(body.contains("<svg"), "the ranking has its chart");
+    assert!(body.contains("得分率 40%，低于 60%"), "the rule that lit the light");
+    // Filter: only red units.
+    let body = app.get(Some(&office), "/scores?period=2027-03&light=red").await.text().await.unwrap();
+    assert!(body.contains("id=\"unit-u01\"") && !body.contains("id=\"unit-u02\""));
+
+    // The unit page and the drill-down of u01's A1.
+    let body = app.get(Some(&office), "/scores/2027-03/units/u01").await.text().await.unwrap();
+    assert!(body.contains("id=\"unit-score-total\">4<") && body.contains("/scores/2027-03/units/u01/indicators/A1"));
+    let body = app.get(Some(&office), "/scores/2027-03/units/u01/indicators/A1").await.text().await.unwrap();
+    for text in ["min(actual / target, 1) * points", "id=\"explain-raw\">4<", "id=\"explain-score\">4<", "reporter", "head", "office", "考核办接收", "2027-03"] {
+        assert!(body.contains(text), "the drill-down shows {text}");
+    }
+    // Scope: the reporter of u01 sees its own unit only.
+    let body = app.get(Some(&reporter), "/scores?period=2027-03").await.text().await.unwrap();
+    assert!(body.contains("id=\"unit-u01\"") && !body.contains("id=\"unit-u02\""));
+    assert_eq!(app.get(Some(&reporter), "/scores/2027-03/units/u02").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get(Some(&reporter), "/scores/2027-03/units/u02/indicators/A1").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get(Some(&reporter), "/scores/2027-03/units/u01/indicators/A1").await.status(), StatusCode::OK);
+    // Bad input.
+    assert_eq!(app.get(Some(&office), "/scores?period=2027-13").await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.get(Some(&office), "/scores/2027-03/units/u01/indicators/ZZ").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.get(Some(&office), "/scores/2031-03/units/u01").await.status(), StatusCode::NOT_FOUND);
+}
