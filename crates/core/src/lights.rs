@@ -5,7 +5,7 @@
 //! against the time-scaled target (`progress`, spec §5), so the share is progress
 //! against the time elapsed in the year: 0.9 in March means nine tenths of where the
 //! unit should be by March. Thresholds come from the scheme (`"lights": {"yellow":
-//! 0.8, "red": 0.6, "red_count": 3}`, jixiao's extension of spec §2) or these
+//! 0.75, "red": 0.6, "red_count": 3}`, jixiao's extension of spec §2) or these
 //! defaults; a pace exactly at a threshold is the better colour.
 //!
 //! An indicator:
@@ -36,7 +36,7 @@ pub struct LightRule {
 }
 
 fn default_yellow() -> f64 {
-    0.8
+    0.75
 }
 fn default_red() -> f64 {
     0.6
@@ -187,11 +187,11 @@ mod tests {
     fn indicator_lights_at_their_thresholds() {
         let rule = LightRule::default();
         let light = |r| indicator_light(&rule, r, Some("division by zero")).light;
-        // 10 points: red below 6, yellow below 8, a pace exactly at a threshold is the better colour.
+        // 10 points: red below 6, yellow below 7.5, a pace exactly at a threshold is the better colour.
         assert_eq!(light(regular("ok", 5.99, false)), Light::Red);
         assert_eq!(light(regular("ok", 6.0, false)), Light::Yellow);
-        assert_eq!(light(regular("ok", 7.99, false)), Light::Yellow);
-        assert_eq!(light(regular("ok", 8.0, false)), Light::Green);
+        assert_eq!(light(regular("ok", 7.49, false)), Light::Yellow);
+        assert_eq!(light(regular("ok", 7.5, false)), Light::Green);
         assert_eq!(light(regular("ok", 10.0, true)), Light::Yellow, "reported late");
         assert_eq!(light(regular("missing", 0.0, false)), Light::Red);
         assert_eq!(light(regular("pending", 0.0, false)), Light::None);
@@ -201,7 +201,7 @@ mod tests {
         assert_eq!(light(deduction), Light::Yellow);
         assert_eq!(light(IndicatorResult { score: 0.0, ..deduction }), Light::None);
         assert_eq!(light(IndicatorResult { kind: Kind::Bonus, ..deduction }), Light::None);
-        assert_eq!(indicator_light(&rule, regular("ok", 7.0, false), None).why, Why::Pace { pace: 0.7, threshold: 0.8 });
+        assert_eq!(indicator_light(&rule, regular("ok", 7.0, false), None).why, Why::Pace { pace: 0.7, threshold: 0.75 });
     }
 
     #[test]

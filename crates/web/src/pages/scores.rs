@@ -148,6 +148,8 @@ struct ScoresPage {
     tops: Vec<String>,
     views: Vec<GroupView>,
     lit: Vec<LightRow>,
+    /// How many lit indicators there are (the list shows the first 100).
+    lit_total: usize,
     empty: bool,
 }
 
@@ -184,8 +186,10 @@ pub async fn ranking(State(state): State<AppState>, viewer: Viewer, lang: Lang, 
                 continue;
             }
             for &n in &scheme.indicators {
-                if let Some(l) = indicator_lights.get(&n).filter(|l| matches!(l.light.as_str(), "red" | "yellow")) {
-                    if light.is_empty() || l.light.as_str() == light {
+                // Red ones, or yellow ones when the yellow units are asked for.
+                let wanted = if light == "yellow" { "yellow" } else { "red" };
+                if let Some(l) = indicator_lights.get(&n).filter(|l| l.light.as_str() == wanted) {
+                    {
                         lit.push(LightRow {
                             unit_id: unit.id.clone(),
                             unit_name: unit.name.clone(),
@@ -217,8 +221,9 @@ pub async fn ranking(State(state): State<AppState>, viewer: Viewer, lang: Lang, 
         let chart = charts::bars(&bars, max).map_err(WebError::Internal)?;
         views.push(GroupView { id: grp.id.clone(), name: grp.name.clone(), rows, chart });
     }
-    lit.sort_by(|a, b| (b.light == "red").cmp(&(a.light == "red")).then(a.unit_id.cmp(&b.unit_id)));
-    lit.truncate(200);
+    lit.sort_by(|a, b| a.unit_id.cmp(&b.unit_id).then(a.indicator.cmp(&b.indicator)));
+    let lit_total = lit.len();
+    lit.truncate(100);
     let periods = Period::all_in_year(period.year()).into_iter().map(|p| p.to_string()).collect();
     let page = ScoresPage {
         chrome,
@@ -232,6 +237,7 @@ pub async fn ranking(State(state): State<AppState>, viewer: Viewer, lang: Lang, 
         empty: views.is_empty(),
         views,
         lit,
+        lit_total,
     };
     Ok(render(page)?.into_response())
 }
