@@ -17,6 +17,7 @@ pub mod audit;
 pub mod entries;
 pub mod formula;
 pub mod org;
+pub mod scores;
 pub mod users;
 
 use axum::Json;
@@ -90,11 +91,11 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "jixiao API", description = "jixiao (绩效) performance management: organisation, monthly entries, accounts, audit log."),
-    paths(org::me, org::groups, org::units, org::unit, entries::list, entries::change, formula::check, users::list, users::show, audit::list),
-    components(schemas(ErrorBody, ErrorDetail)),
+    paths(org::me, org::groups, org::units, org::unit, entries::list, entries::change, formula::check, scores::period, scores::explanation, users::list, users::show, audit::list),
+    components(schemas(ErrorBody, ErrorDetail, scores::PeriodScores, scores::UnitScores)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "organisation"), (name = "entries"), (name = "formula"), (name = "users"), (name = "audit"))
+    tags((name = "organisation"), (name = "entries"), (name = "formula"), (name = "scores"), (name = "users"), (name = "audit"))
 )]
 pub struct ApiDoc;
 

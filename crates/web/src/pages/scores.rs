@@ -3,7 +3,7 @@
 //! its months against last year (`/scores/{period}/units/{unit}`), and the drill-down
 //! of one indicator score to the engine's explanation and the entries behind it, with
 //! who entered, approved and accepted them, their evidence and corrections
-//! (`/scores/{period}/units/{unit}/indicators/{id}`).
+//! (`/scores/{period}/units/{unit}/indicators/{indicator}`).
 //!
 //! Every number comes from the stored spec §8 results (`store::scores`), the same the
 //! API and `jixiao score` give; the explanation is recomputed by the engine.

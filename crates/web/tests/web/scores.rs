@@ -54,6 +54,18 @@ async fn ranking_lights_and_drill_down(app: TestApp) {
     assert_eq!(app.get(Some(&reporter), "/scores/2027-03/units/u02").await.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.get(Some(&reporter), "/scores/2027-03/units/u02/indicators/A1").await.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.get(Some(&reporter), "/scores/2027-03/units/u01/indicators/A1").await.status(), StatusCode::OK);
+    // The API gives the same numbers and lights, in scope.
+    let api: serde_json::Value = app.get(Some(&office), "/api/v1/scores?period=2027-03").await.json().await.unwrap();
+    let unit = |id: &str| api["units"].as_array().unwrap().iter().find(|u| u["result"]["unit"] == id).cloned().unwrap();
+    assert_eq!((unit("u01")["result"]["total"].as_f64(), unit("u02")["result"]["total"].as_f64()), (Some(4.0), Some(9.0)));
+    assert_eq!(unit("u01")["indicator_lights"]["A1"]["light"], "red");
+    assert_eq!(unit("u01")["indicator_lights"]["A1"]["why"], json!({"rule": "pace", "pace": 0.4, "threshold": 0.6}));
+    assert_eq!(unit("u02")["light"]["light"], "green");
+    let mine: serde_json::Value = app.get(Some(&reporter), "/api/v1/scores?period=2027-03").await.json().await.unwrap();
+    assert_eq!(mine["units"].as_array().unwrap().len(), 1);
+    let e: serde_json::Value = app.get(Some(&office), "/api/v1/units/u01/scores/2027-03/explain/A1").await.json().await.unwrap();
+    assert_eq!((e["raw"].as_f64(), e["score"].as_f64(), e["formula"].as_str()), (Some(4.0), Some(4.0), Some("min(actual / target, 1) * points")));
+    assert_eq!(app.get(Some(&reporter), "/api/v1/units/u02/scores/2027-03/explain/A1").await.status(), StatusCode::FORBIDDEN);
     // Bad input.
     assert_eq!(app.get(Some(&office), "/scores?period=2027-13").await.status(), StatusCode::BAD_REQUEST);
     assert_eq!(app.get(Some(&office), "/scores/2027-03/units/u01/indicators/ZZ").await.status(), StatusCode::NOT_FOUND);

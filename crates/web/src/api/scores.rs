@@ -1,0 +1,94 @@
+//! `/api/v1/scores` and `/api/v1/units/{unit}/scores/{period}/explain/{indicator}`:
+//! the stored results of a period (spec §8, one object per unit in scope) with the
+//! warning lights and the rule that lit each, and the engine's explanation of one
+//! score — the same numbers as the pages.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use jixiao_core::data::Dataset;
+use jixiao_core::lights::Lit;
+use jixiao_core::org::{Action, Target};
+use jixiao_core::score::{explain, score_period};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::WebError;
+use crate::pages::scores::{lights_of, load, parse_period};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodQuery {
+    /// `2027-03`, `2027-Q1` or `2027`.
+    pub period: String,
+}
+
+/// One unit's result of the period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitScores {
+    /// The spec §8 object: unit, group, total, rank, grade, scores, status, errors.
+    #[schema(value_type = Object)]
+    pub result: serde_json::Value,
+    /// The unit's light: `{"light": "red"|"yellow"|"green"|"none", "why": {"rule": …}}`.
+    #[schema(value_type = Object)]
+    pub light: Lit,
+    /// Each assigned indicator's light, by indicator id.
+    #[schema(value_type = Object)]
+    pub indicator_lights: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PeriodScores {
+    pub period: String,
+    pub units: Vec<UnitScores>,
+}
+
+#[utoipa::path(get, path = "/api/v1/scores", tag = "scores", params(PeriodQuery),
+    responses((status = 200, body = PeriodScores), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn period(State(state): State<AppState>, viewer: Viewer, Query(q): Query<PeriodQuery>) -> Result<Json<PeriodScores>, WebError> {
+    let period = parse_period(&q.period)?;
+    let data = load(&state, period).await?;
+    let scheme = &data.scheme;
+    let mut units = Vec::new();
+    for unit in &scheme.units {
+        if !viewer.can(Action::ViewUnit, Target::Unit(&unit.id)) {
+            continue;
+        }
+        let Some(report) = data.reports.get(&unit.id) else { continue };
+        let (lights, light) = lights_of(scheme, report, data.late.contains(&unit.id));
+        let indicator_lights = lights
+            .iter()
+            .map(|(&n, l)| (scheme.nodes[n].id.clone(), serde_json::to_value(l).unwrap_or_default()))
+            .collect();
+        units.push(UnitScores { result: report.clone(), light, indicator_lights });
+    }
+    // Spec §8 order: group, rank, unit.
+    units.sort_by(|a, b| {
+        let key = |u: &UnitScores| (u.result["group"].as_str().unwrap_or("").to_string(), u.result["rank"].as_u64().unwrap_or(u64::MAX), u.result["unit"].as_str().unwrap_or("").to_string());
+        key(a).cmp(&key(b))
+    });
+    Ok(Json(PeriodScores { period: period.to_string(), units }))
+}
+
+#[utoipa::path(get, path = "/api/v1/units/{unit}/scores/{period}/explain/{indicator}", tag = "scores",
+    params(("unit" = String, Path), ("period" = String, Path), ("indicator" = String, Path)),
+    responses((status = 200, description = "the engine's explanation (formula, window, inputs with their months or records, raw result, points, score)", body = Object),
+        (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn explanation(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((unit, period, indicator)): Path<(String, String, String)>,
+) -> Result<Json<serde_json::Value>, WebError> {
+    let period = parse_period(&period)?;
+    if !viewer.can(Action::ViewUnit, Target::Indicator { unit: &unit, indicator: &indicator }) {
+        return Err(WebError::Forbidden);
+    }
+    let (_, scheme) = state.scheme_cache.latest(&state.store, period.year()).await?.ok_or(WebError::NotFound)?;
+    let u = scheme.unit_index(&unit).ok_or(WebError::NotFound)?;
+    let n = scheme.node_index(&indicator).ok_or(WebError::NotFound)?;
+    let data = Dataset::load(&scheme, &state.store.data_file(period.year()).await?).map_err(|e| WebError::Internal(e.to_string()))?;
+    let result = score_period(&scheme, &data, period);
+    let e = explain(&scheme, &data, &result, u, n).ok_or(WebError::NotFound)?;
+    Ok(Json(serde_json::to_value(e).map_err(|e| WebError::Internal(e.to_string()))?))
+}
