@@ -380,6 +380,64 @@ impl Store {
         self.service_request_in(tx, id).await
     }
 
+    /// Stores a request as it stands, with its history, under its own case number
+    /// (imports and the demo); the year's case counter moves past it. Returns its id.
+    pub async fn insert_service_request(&self, tx: &mut WriteTx, r: &ServiceRequest, events: &[NewServiceEvent]) -> Result<i64> {
+        sqlx::query(
+            "INSERT INTO service_case_counters (year, last_seq) VALUES ($1, $2) \
+             ON CONFLICT (year) DO UPDATE SET last_seq = CASE WHEN service_case_counters.last_seq > excluded.last_seq \
+             THEN service_case_counters.last_seq ELSE excluded.last_seq END",
+        )
+        .bind(r.year)
+        .bind(r.seq)
+        .execute(tx.conn())
+        .await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO service_requests (case_no, year, seq, service_code, channel, state, description, address, lat, lon, phone, \
+             contact_name, attributes_json, password_hash, token, api_key_id, unit_id, deadline, first_dispatched_at, dispatched_at, \
+             done_at, verified_at, closed_at, rating, rating_comment, reply, redo_count, escalated, merged_into, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, \
+             $25, $26, $27, $28, $29, $30, $31) RETURNING id",
+        )
+        .bind(&r.case_no)
+        .bind(r.year)
+        .bind(r.seq)
+        .bind(&r.service_code)
+        .bind(&r.channel)
+        .bind(&r.state)
+        .bind(&r.description)
+        .bind(&r.address)
+        .bind(r.lat)
+        .bind(r.lon)
+        .bind(&r.phone)
+        .bind(&r.contact_name)
+        .bind(serde_json::Value::Object(r.attributes.clone()).to_string())
+        .bind(&r.password_hash)
+        .bind(&r.token)
+        .bind(r.api_key_id)
+        .bind(r.unit_id.as_deref())
+        .bind(r.deadline.as_deref())
+        .bind(r.first_dispatched_at.as_deref())
+        .bind(r.dispatched_at.as_deref())
+        .bind(r.done_at.as_deref())
+        .bind(r.verified_at.as_deref())
+        .bind(r.closed_at.as_deref())
+        .bind(r.rating.as_deref())
+        .bind(&r.rating_comment)
+        .bind(&r.reply)
+        .bind(r.redo_count)
+        .bind(r.escalated)
+        .bind(r.merged_into.as_deref())
+        .bind(&r.created_at)
+        .bind(&r.updated_at)
+        .fetch_one(tx.conn())
+        .await?;
+        for e in events {
+            self.add_service_event(tx, id, e).await?;
+        }
+        Ok(id)
+    }
+
     async fn service_request_in(&self, tx: &mut WriteTx, id: i64) -> Result<ServiceRequest> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {REQUEST_COLUMNS} FROM service_requests WHERE id = $1")))
             .bind(id)

@@ -11,6 +11,7 @@ pub mod periods;
 pub mod report;
 pub mod scheme_draft;
 pub mod schemes;
+pub mod service;
 pub mod units;
 
 use askama::Template;

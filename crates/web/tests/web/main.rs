@@ -11,3 +11,5 @@ mod report;
 mod schemes;
 mod scheme_draft;
 mod periods;
+mod service;
+mod open311;
