@@ -331,3 +331,56 @@ async fn ratings_move_the_department_score(app: TestApp) {
     assert_eq!(u01.result["status"]["S1"], json!("ok"));
     assert!(cases.len() == 2);
 }
+
+mod more {
+    use super::*;
+
+    backend_tests!(an_operator_takes_a_phone_request, unrated_requests_close_after_the_set_days);
+
+    async fn an_operator_takes_a_phone_request(app: TestApp) {
+        seed_categories(&app.store).await;
+        let office = app.session("office").await;
+        let page = app.get(Some(&office), "/service").await.text().await.unwrap();
+        assert!(page.contains("id=\"channel\""), "the office gets the operator's form");
+        let form = reqwest::multipart::Form::new().text("channel", "phone").text("service_code", "water").text("description", "来电：小区停水").text("address", "新华路5号");
+        let r = app.http.post(app.url(&format!("/service?_csrf={}", office.csrf))).header("cookie", &office.cookie).multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), 200, "no phone needed when an operator takes it");
+        let (rows, _) = app.store.service_requests(&jixiao_store::RequestFilter { limit: 5, ..Default::default() }).await.unwrap();
+        assert_eq!((rows[0].channel.as_str(), rows[0].phone.as_str()), ("phone", ""));
+        let audit = app.store.audit_entries(0, 1000).await.unwrap();
+        assert!(audit.iter().any(|e| e.action == "service.create" && e.actor == "office"));
+        // A citizen cannot claim to be the call centre.
+        let r = file_request(&app, &[("channel", "phone"), ("service_code", "road"), ("description", "x"), ("phone", "13800000000")], None).await;
+        assert_eq!(r.status(), 400);
+        // The query page works signed in (the session's CSRF token).
+        let html = app.get(Some(&office), "/service/query").await.text().await.unwrap();
+        assert!(html.contains(&office.csrf));
+    }
+
+    async fn unrated_requests_close_after_the_set_days(app: TestApp) {
+        seed_categories(&app.store).await;
+        let (case, _) = filed(&app, "road").await;
+        let r = state_of(&app, &case).await;
+        let eight_days_ago = jixiao_store::timestamp(chrono::Utc::now() - chrono::Duration::days(8));
+        let one_day_ago = jixiao_store::timestamp(chrono::Utc::now() - chrono::Duration::days(1));
+        let mut tx = app.store.begin("test").await.unwrap();
+        let verified = jixiao_store::ServiceRequest { state: "verified".into(), unit_id: Some("u01".into()), verified_at: Some(eight_days_ago), ..r };
+        app.store.update_service_request(&mut tx, &verified).await.unwrap();
+        tx.audit("test", "service_request", &case, None, None).await.unwrap();
+        tx.commit().await.unwrap();
+        let (case2, _) = filed(&app, "road").await;
+        let r2 = state_of(&app, &case2).await;
+        let mut tx = app.store.begin("test").await.unwrap();
+        app.store.update_service_request(&mut tx, &jixiao_store::ServiceRequest { state: "verified".into(), unit_id: Some("u01".into()), verified_at: Some(one_day_ago), ..r2 }).await.unwrap();
+        tx.audit("test", "service_request", &case2, None, None).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(jixiao_web::service::sms::deliver_due(&app.store, &jixiao_web::SmsConfig::default()).await.unwrap().recorded, 2);
+        let state = jixiao_web::AppState::new(app.store.clone(), jixiao_web::WebConfig::default());
+        assert_eq!(jixiao_web::service::flow::auto_close(&state, 7).await.unwrap(), 1);
+        let closed = state_of(&app, &case).await;
+        assert_eq!((closed.state.as_str(), closed.rating.as_deref()), ("closed", None));
+        assert_eq!(app.store.service_events(closed.id).await.unwrap().last().unwrap().actor, "system");
+        assert_eq!(state_of(&app, &case2).await.state, "verified", "one day is not seven");
+        assert_eq!(jixiao_web::service::flow::auto_close(&state, 7).await.unwrap(), 0, "closed once");
+    }
+}

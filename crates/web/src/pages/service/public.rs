@@ -36,6 +36,8 @@ pub const MAX_FORM_BYTES: usize = 12 * 1024 * 1024;
 #[template(path = "service/form.html")]
 struct FormPage {
     chrome: Chrome,
+    /// Signed in as the office: the operator's form (channel phone or community).
+    operator: bool,
     categories: Vec<CategoryRow>,
     form: FormValues,
     errors: Vec<(String, String)>,
@@ -51,6 +53,8 @@ pub struct FormValues {
     pub long: String,
     pub phone: String,
     pub name: String,
+    /// `web`, or for an operator `phone` (呼叫中心) or `community` (社区).
+    pub channel: String,
 }
 
 #[derive(Template)]
@@ -69,10 +73,17 @@ async fn form_page(state: &AppState, headers: &HeaderMap, jar: CookieJar, viewer
     }
     let categories = category_rows(&state.store.service_categories(false).await?);
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-    Ok((status, jar, render(FormPage { chrome, categories, form, errors })?).into_response())
+    let operator = viewer.is_some_and(is_operator);
+    Ok((status, jar, render(FormPage { chrome, operator, categories, form, errors })?).into_response())
 }
 
-/// `GET /service`: the request form.
+/// Whether the viewer takes requests for citizens (the office's call centre 呼叫中心
+/// and community offices 社区 enter them for the citizen).
+fn is_operator(viewer: &crate::auth::Viewer) -> bool {
+    viewer.can(jixiao_core::org::Action::DispatchServiceRequests, jixiao_core::org::Target::Nothing)
+}
+
+/// `GET /service`: the request form (for the office, the operator's form).
 pub async fn form(State(state): State<AppState>, headers: HeaderMap, jar: CookieJar, viewer: Option<crate::auth::Viewer>, lang: Lang) -> Result<Response, WebError> {
     form_page(&state, &headers, jar, viewer.as_ref(), lang, FormValues::default(), Vec::new()).await
 }
@@ -109,6 +120,7 @@ pub async fn submit(
             "long" => v.long = text,
             "phone" => v.phone = text,
             "name" => v.name = text,
+            "channel" => v.channel = text,
             _ => {}
         }
     }
@@ -123,8 +135,15 @@ pub async fn submit(
             }
         }
     }
+    let operator = viewer.as_ref().is_some_and(is_operator);
+    let channel = match (operator, v.channel.as_str()) {
+        (true, "phone") => "phone",
+        (true, "community") => "community",
+        (false, "" | "web") | (true, "" | "web") => "web",
+        _ => return Err(WebError::invalid(format!("unknown channel `{}`", v.channel))),
+    };
     let input = intake::Intake {
-        channel: "web",
+        channel,
         service_code: v.service_code.clone(),
         description: v.description.clone(),
         address: v.address.clone(),
@@ -132,7 +151,8 @@ pub async fn submit(
         lon: v.long.clone(),
         phone: v.phone.clone(),
         contact_name: v.name.clone(),
-        phone_required: true,
+        // An operator may take a request from someone without a mobile phone.
+        phone_required: !operator,
         ..Default::default()
     };
     let checked = intake::check(&state, &input).await?;
@@ -144,7 +164,11 @@ pub async fn submit(
             return form_page(&state, &headers, jar, viewer.as_ref(), lang, v, problems).await;
         }
     };
-    let taken = intake::take(&state, "citizen", new, checked_photo).await?;
+    let actor = match (&viewer, operator) {
+        (Some(v), true) => v.actor.clone(),
+        _ => "citizen".to_string(),
+    };
+    let taken = intake::take(&state, &actor, new, checked_photo).await?;
     let chrome = Chrome::new(&state, viewer.as_ref(), lang, "/service", "service.taken_title", vec![], None).await;
     Ok(render(TakenPage { chrome, case_no: taken.request.case_no, password: taken.password })?.into_response())
 }
@@ -185,16 +209,29 @@ pub struct QueryForm {
     comment: String,
 }
 
-async fn query_page(state: &AppState, headers: &HeaderMap, jar: CookieJar, lang: Lang, case_no: String, error: Option<String>, found: Option<Found>, password: String) -> Result<Response, WebError> {
+/// What the query page shows: the form, and the request once unlocked.
+struct QueryView {
+    case_no: String,
+    error: Option<String>,
+    found: Option<Found>,
+    password: String,
+}
+
+async fn query_page(state: &AppState, headers: &HeaderMap, jar: CookieJar, viewer: Option<&crate::auth::Viewer>, lang: Lang, view: QueryView) -> Result<Response, WebError> {
+    let QueryView { case_no, error, found, password } = view;
     let (jar, token) = anonymous_csrf(state, headers, jar);
-    let chrome = Chrome::new(state, None, lang, "/service/query", "service.query_title", vec![], None).await.with_csrf(token);
+    // Signed in (an operator on the phone with a citizen), the session's token applies.
+    let mut chrome = Chrome::new(state, viewer, lang, "/service/query", "service.query_title", vec![], None).await;
+    if viewer.is_none() {
+        chrome = chrome.with_csrf(token);
+    }
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     Ok((status, jar, render(QueryPage { chrome, case_no, error, found, password })?).into_response())
 }
 
 /// `GET /service/query?case=`: the query form (the SMS link fills in the case).
-pub async fn query_form(State(state): State<AppState>, headers: HeaderMap, jar: CookieJar, lang: Lang, Query(q): Query<QueryForm>) -> Result<Response, WebError> {
-    query_page(&state, &headers, jar, lang, q.case, None, None, String::new()).await
+pub async fn query_form(State(state): State<AppState>, headers: HeaderMap, jar: CookieJar, viewer: Option<crate::auth::Viewer>, lang: Lang, Query(q): Query<QueryForm>) -> Result<Response, WebError> {
+    query_page(&state, &headers, jar, viewer.as_ref(), lang, QueryView { case_no: q.case, error: None, found: None, password: String::new() }).await
 }
 
 /// The request of a case number and password, or the one answer for both wrong.
@@ -243,11 +280,22 @@ async fn found(state: &AppState, tr: &Tr, r: &ServiceRequest) -> Result<Found, W
 
 /// `POST /service/query`: case number + password → the request's public history;
 /// with `rating`, rates a verified request.
-pub async fn query(State(state): State<AppState>, headers: HeaderMap, jar: CookieJar, ip: ClientIp, lang: Lang, axum::Form(q): axum::Form<QueryForm>) -> Result<Response, WebError> {
+pub async fn query(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    viewer: Option<crate::auth::Viewer>,
+    ip: ClientIp,
+    lang: Lang,
+    axum::Form(q): axum::Form<QueryForm>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let mut request = match unlock(&state, ip, lang, &q).await? {
         Ok(r) => r,
-        Err(message) => return query_page(&state, &headers, jar, lang, q.case.clone(), Some(message), None, String::new()).await,
+        Err(message) => {
+            let view = QueryView { case_no: q.case.clone(), error: Some(message), found: None, password: String::new() };
+            return query_page(&state, &headers, jar, viewer.as_ref(), lang, view).await;
+        }
     };
     if !q.rating.is_empty() {
         let rating: Rating = q.rating.parse().map_err(|_| WebError::invalid(tr.t("service.error.rating")))?;
@@ -257,5 +305,6 @@ pub async fn query(State(state): State<AppState>, headers: HeaderMap, jar: Cooki
         request = flow::apply_rated(&state, "citizen", Actor::Citizen, &request, Step::Rate { rating }, &q.comment).await?;
     }
     let f = found(&state, &tr, &request).await?;
-    query_page(&state, &headers, jar, lang, request.case_no.clone(), None, Some(f), q.password.trim().to_string()).await
+    let view = QueryView { case_no: request.case_no.clone(), error: None, found: Some(f), password: q.password.trim().to_string() };
+    query_page(&state, &headers, jar, viewer.as_ref(), lang, view).await
 }
