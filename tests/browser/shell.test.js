@@ -14,15 +14,16 @@ useBrowser();
 // The demo accounts of crates/core/src/generate/users.rs, and the menu each may see.
 const MENU_ALL = ['首页', '单位', '考核结果', '考核方案', '审计日志', '用户管理', '组织机构', '接口令牌', '系统设置', '个人设置'];
 const MENU_AUDIT = ['首页', '单位', '考核结果', '考核方案', '审计日志', '个人设置'];
-const MENU_OFFICE = ['首页', '单位', '考核结果', '考核方案', '数据填报', '考核期', '审计日志', '个人设置'];
+const MENU_OFFICE = ['首页', '单位', '考核结果', '考核方案', '数据填报', '考核期', '诉求派单', '短信记录', '接口密钥', '审计日志', '个人设置'];
 const MENU_REPORTING = ['首页', '单位', '考核结果', '考核方案', '数据填报', '个人设置'];
-const MENU_PLAIN = ['首页', '单位', '考核结果', '考核方案', '个人设置'];
+const MENU_UNIT = ['首页', '单位', '考核结果', '考核方案', '数据填报', '本单位诉求', '个人设置'];
+const MENU_PLAIN = ['首页', '单位', '考核结果', '考核方案', '本单位诉求', '个人设置'];
 const ROLES = [
   ['admin', MENU_ALL],
   ['office', MENU_OFFICE],
   ['assessor', MENU_REPORTING],
-  ['reporter', MENU_REPORTING],
-  ['head', MENU_REPORTING],
+  ['reporter', MENU_UNIT],
+  ['head', MENU_UNIT],
   ['leader', MENU_AUDIT],
   ['staff', MENU_PLAIN],
 ];

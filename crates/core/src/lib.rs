@@ -13,4 +13,5 @@ pub mod period;
 pub mod round;
 pub mod scheme;
 pub mod score;
+pub mod service;
 pub mod workflow;

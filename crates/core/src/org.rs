@@ -155,6 +155,17 @@ pub enum Action {
     /// Take a step of the reporting workflow on an entry (which step, is
     /// `workflow::roles_for`).
     HandleEntries,
+    /// See service requests (公共服务诉求): all for the office and leaders, a
+    /// department's own for its people.
+    ViewServiceRequests,
+    /// Dispatch, transfer, verify, redo and merge service requests (the office's
+    /// dispatch centre, 二级平台); also the outbox and the Open311 keys.
+    DispatchServiceRequests,
+    /// Accept, reject, annotate and answer the service requests of one's unit
+    /// (a department, 三级平台).
+    HandleServiceRequests,
+    /// Record the escalation of an overdue service request to a supervision task.
+    EscalateServiceRequests,
 }
 
 /// The roles that may take `action` (their scope still applies to unit targets).
@@ -167,6 +178,10 @@ pub fn roles_for(action: Action) -> &'static [Role] {
         Action::ViewAudit => &[Admin, Office, Leader],
         Action::HandleEntries => &[Office, Assessor, Reporter, Head],
         Action::ManageSchemes => &[Office],
+        Action::ViewServiceRequests => &[Office, Leader, Reporter, Head, Staff],
+        Action::DispatchServiceRequests => &[Office],
+        Action::HandleServiceRequests => &[Reporter, Head, Staff],
+        Action::EscalateServiceRequests => &[Office, Leader],
     }
 }
 

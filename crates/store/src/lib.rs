@@ -8,7 +8,8 @@
 //! - `connect` — opening a database, schema version checks, migrations;
 //! - `tx` — `WriteTx`, the only way to write, which carries the audit entry;
 //! - `audit` — the hash-chained audit log and its verification;
-//! - `org`, `users`, `sessions`, `schemes`, `data`, `scores`, `settings` — repositories: reads are
+//! - `org`, `users`, `sessions`, `schemes`, `data`, `scores`, `settings`, `outbox`, `service`
+//!   (public service requests and Open311 keys) — repositories: reads are
 //!   `async fn`s on `Store`, writes take `&mut WriteTx`;
 //! - `maintenance` — backups.
 //!
@@ -30,6 +31,7 @@ mod outbox;
 mod refresh;
 mod schemes;
 mod scores;
+mod service;
 mod sessions;
 mod settings;
 #[cfg(feature = "testing")]
@@ -57,7 +59,10 @@ pub use schemes::{PeriodRow, PeriodState, SchemeVersion, SchemeVersionInfo};
 pub use scores::ScoreRow;
 pub use sessions::{ApiToken, Session};
 pub use tx::{Receipt, WriteTx};
-pub use users::{NewUser, RoleGrant, User, hash_password};
+pub use users::{NewUser, RoleGrant, User, check_secret, hash_password};
+pub use service::{
+    NewServiceEvent, NewServiceRequest, Open311Key, RequestFilter, ServiceAttribute, ServiceCategory, ServiceEvent, ServiceRequest,
+};
 
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -89,6 +89,13 @@ fn password_matches(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
+/// Whether `password` matches the PHC string `phc`, on a blocking thread; with no
+/// hash (an unknown case number) a decoy is checked, so both take the same time.
+pub async fn check_secret(password: &str, phc: Option<&str>) -> Result<bool> {
+    let (password, phc, known) = (password.to_string(), phc.unwrap_or(decoy_hash()).to_string(), phc.is_some());
+    blocking(move || password_matches(&password, &phc) && known).await
+}
+
 /// A hash of nothing anyone knows, checked when the username does not exist so that
 /// "no such user" takes as long as "wrong password" and does not reveal usernames.
 fn decoy_hash() -> &'static str {

@@ -26,11 +26,28 @@ pub struct WebConfig {
     pub max_body_bytes: usize,
     /// Login attempts allowed per client address per minute, before lockout counts.
     pub login_attempts_per_minute: u32,
+    /// Public query-page attempts (case number + password) per client address per
+    /// minute, against guessing.
+    pub query_attempts_per_minute: u32,
+    /// Days after verification a request the citizen has not rated closes unrated.
+    pub service_auto_close_days: u32,
+    /// The largest photo attached to a public request, in bytes.
+    pub service_photo_bytes: usize,
+    /// The SMS gateway (`[web.sms]`); by default messages are only recorded.
+    pub sms: crate::service::sms::SmsConfig,
 }
 
 impl Default for WebConfig {
     fn default() -> WebConfig {
-        WebConfig { secure_cookies: false, max_body_bytes: 20 * 1024 * 1024, login_attempts_per_minute: 20 }
+        WebConfig {
+            secure_cookies: false,
+            max_body_bytes: 20 * 1024 * 1024,
+            login_attempts_per_minute: 20,
+            query_attempts_per_minute: 10,
+            service_auto_close_days: 7,
+            service_photo_bytes: 5 * 1024 * 1024,
+            sms: crate::service::sms::SmsConfig::default(),
+        }
     }
 }
 

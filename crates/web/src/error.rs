@@ -126,6 +126,10 @@ fn code_of(status: StatusCode) -> &'static str {
 /// Middleware: renders every error response as JSON (API) or a page (the rest).
 pub(crate) async fn render_errors(request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
+    if request.uri().path().starts_with("/open311/") {
+        // Open311 answers its errors in its own format (see `open311`).
+        return next.run(request).await;
+    }
     let target = request.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
     let response = next.run(request).await;
     // `identify` (inside this layer) copies the viewer and language onto the response.

@@ -34,11 +34,13 @@ mod error;
 mod evidence;
 mod i18n;
 pub mod month_workbook;
+pub mod open311;
 mod pages;
 pub mod reminders;
 mod routes;
 pub mod scheme_workbook;
 mod security;
+pub mod service;
 mod view;
 mod workbook;
 
@@ -51,6 +53,9 @@ use jixiao_core::scheme::Scheme;
 use jixiao_store::Store;
 
 pub use config::{Policy, WebConfig};
+pub use service::sms::SmsConfig;
+pub use pages::service::office::new_key as open311_new_key;
+pub use auth::secret_hash;
 pub use error::WebError;
 pub use workbook::CellError;
 pub use routes::{Access, RouteInfo, route_table};
@@ -62,6 +67,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     policy: Arc<config::PolicyCache>,
     limiter: Arc<security::LoginLimiter>,
+    /// Attempts on the public query page, per client address.
+    query_limiter: Arc<security::LoginLimiter>,
     scheme_cache: Arc<SchemeCache>,
     reported_cache: Arc<ReportedCache>,
 }
@@ -137,7 +144,9 @@ impl SchemeCache {
 impl AppState {
     pub fn new(store: Store, config: WebConfig) -> AppState {
         let limiter = security::LoginLimiter::new(config.login_attempts_per_minute);
+        let query_limiter = Arc::new(security::LoginLimiter::new(config.query_attempts_per_minute));
         AppState {
+            query_limiter,
             store,
             config: Arc::new(config),
             policy: Arc::new(config::PolicyCache::default()),
@@ -163,10 +172,28 @@ pub fn router(state: AppState) -> Router {
 pub async fn serve(store: Store, config: WebConfig, bind: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
     tracing::info!("jixiao listening on http://{}", listener.local_addr()?);
-    let app = router(AppState::new(store, config));
+    let state = AppState::new(store, config);
+    start_background(&state);
+    let app = router(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
+}
+
+/// The background work of a serving process: the SMS sender and the unrated
+/// auto-close of service requests. Several processes may run it at once: each step is
+/// one transaction that refuses to repeat what another already did.
+fn start_background(state: &AppState) {
+    tokio::spawn(service::sms::run(state.store.clone(), state.config.sms.clone()));
+    let s = state.clone();
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = service::flow::auto_close(&s, s.config.service_auto_close_days).await {
+                tracing::error!(error = %e, "closing unrated service requests failed");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+        }
+    });
 }
 
 async fn shutdown_signal() {

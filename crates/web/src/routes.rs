@@ -7,7 +7,7 @@
 //! or a query, and filter lists by scope.
 
 use axum::Router;
-use axum::extract::{RawPathParams, Request};
+use axum::extract::{DefaultBodyLimit, RawPathParams, Request};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
@@ -18,7 +18,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::Viewer;
 use crate::error::WebError;
-use crate::{AppState, api, assets, auth, error, pages, security};
+use crate::{AppState, api, assets, auth, error, open311, pages, security};
 
 /// What a route needs from the viewer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +53,7 @@ fn route(method: &'static str, path: &'static str, access: Access, handler: Meth
 fn table() -> Vec<Route> {
     use Access::*;
     use Action::*;
-    use pages::{account, admin, assess, audit, home, login, periods, report, scheme_draft, schemes, scores, units};
+    use pages::{account, admin, assess, audit, home, login, periods, report, scheme_draft, schemes, scores, service, units};
     vec![
         route("GET", "/", Public, get(home::home)),
         route("GET", "/healthz", Public, get(pages::health)),
@@ -132,6 +132,24 @@ fn table() -> Vec<Route> {
         route("POST", "/admin/tokens/{id}/revoke", Can(ManageTokens), post(admin::tokens::revoke)),
         route("GET", "/admin/settings", Can(ManageSettings), get(admin::settings::page)),
         route("POST", "/admin/settings", Can(ManageSettings), post(admin::settings::save)),
+        route("GET", "/service", Public, get(service::public::form)),
+        route("POST", "/service", Public, post(service::public::submit).layer(DefaultBodyLimit::max(service::public::MAX_FORM_BYTES))),
+        route("GET", "/service/query", Public, get(service::public::query_form)),
+        route("POST", "/service/query", Public, post(service::public::query)),
+        route("GET", "/service/dispatch", Can(DispatchServiceRequests), get(service::handling::dispatch_queue)),
+        route("GET", "/service/queue", Can(HandleServiceRequests), get(service::handling::department_queue)),
+        route("GET", "/service/requests/{id}", Can(ViewServiceRequests), get(service::handling::show)),
+        route("POST", "/service/requests/{id}", Can(ViewServiceRequests), post(service::handling::step)),
+        route("GET", "/service/requests/{id}/photo", Can(ViewServiceRequests), get(service::handling::photo)),
+        route("GET", "/service/outbox", Can(DispatchServiceRequests), get(service::office::outbox)),
+        route("GET", "/service/keys", Can(DispatchServiceRequests), get(service::office::keys)),
+        route("POST", "/service/keys", Can(DispatchServiceRequests), post(service::office::create_key)),
+        route("POST", "/service/keys/{id}/revoke", Can(DispatchServiceRequests), post(service::office::revoke_key)),
+        route("GET", "/open311/v2/{file}", Public, get(open311::get_root)),
+        route("POST", "/open311/v2/{file}", Public, post(open311::post_root)),
+        route("GET", "/open311/v2/services/{file}", Public, get(open311::definition)),
+        route("GET", "/open311/v2/requests/{file}", Public, get(open311::one_request)),
+        route("GET", "/open311/v2/tokens/{file}", Public, get(open311::token)),
         route("GET", "/api/v1/openapi.json", Public, get(api::openapi)),
         route("GET", "/api/v1/me", SignedIn, get(api::org::me)),
         route("GET", "/api/v1/groups", Can(ViewOrganisation), get(api::org::groups)),

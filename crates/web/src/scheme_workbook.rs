@@ -14,9 +14,10 @@
 //! - `被考核单位` — units: `单位编号 | 单位名称 | 类别编号`.
 //! - `等次` — grades, in the order they are tried: `等次 | 最低分 | 比例上限`.
 //! - `指标` — the tree, one row per node in tree order:
-//!   `编号 | 上级编号 | 名称 | 类型 | 分值 | 封顶 | 频次 | 计算区间 | 数据来源 | 公式 | 填报项 | 默认参数 | 填报单位 | 审核单位`
-//!   (the last two: unit ids of the scheme's `entered_by` and `reviewed_by`, blank for
-//!   the unit itself and the office).
+//!   `编号 | 上级编号 | 名称 | 类型 | 分值 | 封顶 | 频次 | 计算区间 | 数据来源 | 公式 | 填报项 | 默认参数 | 填报单位 | 审核单位
+//!   | 系统填报` (unit ids of the scheme's `entered_by` and `reviewed_by`, blank for the
+//!   unit itself and the office; `filled_by`, e.g. `service` for the fields the
+//!   service-request platform fills).
 //!   A node's parent must be on a row above it; a node with rows below naming it is a
 //!   category, children in row order. The name is indented by depth (cell format only;
 //!   the text is the name). Empty cells are keys left out of the file. `类型` etc. take
@@ -67,7 +68,7 @@ const SETTINGS_HEADER: [&str; 3] = ["项目", "值", "说明"];
 const GROUPS_HEADER: [&str; 2] = ["类别编号", "类别名称"];
 const UNITS_HEADER: [&str; 3] = ["单位编号", "单位名称", "类别编号"];
 const GRADES_HEADER: [&str; 3] = ["等次", "最低分", "比例上限"];
-const TREE_HEADER: [&str; 14] = ["编号", "上级编号", "名称", "类型", "分值", "封顶", "频次", "计算区间", "数据来源", "公式", "填报项", "默认参数", "填报单位", "审核单位"];
+const TREE_HEADER: [&str; 15] = ["编号", "上级编号", "名称", "类型", "分值", "封顶", "频次", "计算区间", "数据来源", "公式", "填报项", "默认参数", "填报单位", "审核单位", "系统填报"];
 const ASSIGN_HEADER: [&str; 6] = ["指标编号", "类别编号", "单位编号", "参数", "指标名称（不导入）", "对象名称（不导入）"];
 
 const YEAR: &str = "年度";
@@ -338,7 +339,7 @@ pub fn write(scheme: &Scheme) -> Result<Vec<u8>, XlsxError> {
             let text = if x.is_empty() { "{}".to_string() } else { params_text(x) };
             sheet.write_string_with_format(r, 11, text, &f.wrap)?;
         }
-        for (c, unit) in [(12, &node.entered_by), (13, &node.reviewed_by)] {
+        for (c, unit) in [(12, &node.entered_by), (13, &node.reviewed_by), (14, &node.filled_by)] {
             if let Some(u) = unit {
                 sheet.write_string_with_format(r, c, u, &top)?;
             }
@@ -349,7 +350,7 @@ pub fn write(scheme: &Scheme) -> Result<Vec<u8>, XlsxError> {
     list_validation(sheet, 6, last, &FREQUENCIES.map(|k| k.1))?;
     list_validation(sheet, 7, last, &WINDOWS.map(|k| k.1))?;
     list_validation(sheet, 8, last, &SOURCES.map(|k| k.1))?;
-    widths(sheet, &[10.0, 10.0, 34.0, 10.0, 7.0, 7.0, 7.0, 9.0, 10.0, 48.0, 40.0, 22.0, 10.0, 10.0])?;
+    widths(sheet, &[10.0, 10.0, 34.0, 10.0, 7.0, 7.0, 7.0, 9.0, 10.0, 48.0, 40.0, 22.0, 10.0, 10.0, 10.0])?;
 
     let sheet = book.add_worksheet().set_name(ASSIGN)?;
     header(sheet, &ASSIGN_HEADER, &f)?;
@@ -898,6 +899,7 @@ pub fn read(bytes: &[u8]) -> Result<Read, Vec<CellError>> {
                 assign: None,
                 entered_by: Some(s.id(r, 12, &mut e)).filter(|u| !u.is_empty()),
                 reviewed_by: Some(s.id(r, 13, &mut e)).filter(|u| !u.is_empty()),
+                filled_by: Some(s.id(r, 14, &mut e)).filter(|u| !u.is_empty()),
             };
             flat.push((node, parent));
         }

@@ -6,7 +6,8 @@
 //! and, when the browser says where it comes from (`Origin`), come from this host.
 //! Forms shown before login (the login page) use the `jx_csrf` cookie's value
 //! instead (double submit). Requests with an API token carry no cookie and need no
-//! CSRF token. The check runs in one middleware for all routes, so no handler can
+//! CSRF token; neither do Open311 calls (`/open311/`), which act only as their
+//! `api_key`. The check runs in one middleware for all routes, so no handler can
 //! forget it.
 
 use std::net::{IpAddr, SocketAddr};
@@ -70,7 +71,8 @@ fn same_origin(request: &Request) -> bool {
 
 /// Middleware: the CSRF check (see the module documentation).
 pub(crate) async fn csrf(jar: CookieJar, request: Request, next: Next) -> Result<Response, WebError> {
-    if !is_unsafe(request.method()) {
+    // Open311 is authenticated by its `api_key` alone, never by a cookie (see `open311`).
+    if !is_unsafe(request.method()) || request.uri().path().starts_with("/open311/") {
         return Ok(next.run(request).await);
     }
     let viewer = request.extensions().get::<Viewer>();

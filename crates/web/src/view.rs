@@ -21,13 +21,17 @@ pub struct NavItem {
 
 /// The menu: (path, catalogue key). An entry shows only when the viewer passes the
 /// access rule of its route in the route table.
-const MENU: [(&str, &str); 12] = [
+const MENU: [(&str, &str); 16] = [
     ("/", "nav.home"),
     ("/units", "nav.units"),
     ("/scores", "nav.scores"),
     ("/schemes", "nav.schemes"),
     ("/reports", "nav.reports"),
     ("/periods", "nav.periods"),
+    ("/service/dispatch", "nav.service_dispatch"),
+    ("/service/queue", "nav.service_queue"),
+    ("/service/outbox", "nav.service_outbox"),
+    ("/service/keys", "nav.service_keys"),
     ("/audit", "nav.audit"),
     ("/admin/users", "nav.users"),
     ("/admin/units", "nav.org"),

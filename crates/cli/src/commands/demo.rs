@@ -60,7 +60,8 @@ pub async fn run(db: &DbArgs, args: DemoArgs) -> anyhow::Result<()> {
         let through = args.through_month.unwrap_or_else(|| chrono::Local::now().month() as u8);
         let started = std::time::Instant::now();
         let bar = super::data::progress("generating the demo district");
-        let (scheme_file, data_file) = demo_district(args.year, through, args.seed);
+        let (mut scheme_file, data_file) = demo_district(args.year, through, args.seed);
+        super::demo_service::add_indicator(&mut scheme_file)?;
         let scheme = Scheme::from_file(scheme_file.clone())?;
         Dataset::load(&scheme, &data_file)?;
         bar.set_message("writing");
@@ -92,7 +93,11 @@ pub async fn run(db: &DbArgs, args: DemoArgs) -> anyhow::Result<()> {
             tx.audit("user.add", "user", u.username, None, Some(serde_json::json!({"role": u.role, "scope": scope}))).await?;
         }
         tx.commit().await?;
+        bar.set_message("service requests");
+        let requests = super::demo_service::load(&store, args.year, through).await?;
         bar.set_message("scoring");
+        let compiled = std::sync::Arc::new(scheme.clone());
+        jixiao_web::service::metrics::write_entries(&store, &compiled, args.year).await?;
         store.refresh_scores(args.year).await?;
         bar.finish_and_clear();
         println!(
@@ -105,6 +110,10 @@ pub async fn run(db: &DbArgs, args: DemoArgs) -> anyhow::Result<()> {
             summary.entries,
             summary.records,
             args.year
+        );
+        println!(
+            "{requests} public service requests (query password {} for every demo request)",
+            super::demo_service::DEMO_PASSWORD
         );
         println!("\ndemo accounts (shown once; change them before real use):");
         let mut rows = vec![["用户名 username", "密码 password", "角色 role", "姓名", "单位 unit"].map(String::from).to_vec()];

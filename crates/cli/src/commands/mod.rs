@@ -8,6 +8,8 @@ mod bench;
 mod data;
 mod db;
 mod demo;
+mod demo_service;
+mod open311;
 mod scheme;
 mod score;
 mod serve;
@@ -48,6 +50,9 @@ enum Command {
     /// Check the audit log (处处留迹).
     #[command(subcommand)]
     Audit(db::AuditCommand),
+    /// Open311 GeoReport v2: API keys.
+    #[command(subcommand)]
+    Open311(open311::Open311Command),
     /// Copy the SQLite database to a file while it is in use.
     Backup(db::BackupArgs),
     /// Score a scheme file against a data file (spec §8), without a database.
@@ -93,6 +98,7 @@ async fn run_async(db: &db::DbArgs, command: Command) -> anyhow::Result<()> {
         Command::Data(c) => data::run(db, c).await,
         Command::Audit(c) => db::audit(db, c).await,
         Command::Backup(args) => db::backup(db, args).await,
+        Command::Open311(c) => open311::run(db, c).await,
         Command::Score(_) | Command::Bench(_) => unreachable!("handled without a runtime"),
     }
 }

@@ -13,6 +13,8 @@
 //!   街道, 其他单位) with a "3+2" scheme (职能履行, 依法行政, 领导班子建设 + 创新创优
 //!   bonus + 违规失职 deduction), monthly entries with late and missing reports, and
 //!   dated bonus/deduction records with Chinese notes.
+//! - `service.rs`: `demo_categories`, `demo_requests` — the demo's public service
+//!   requests (about 1,500 a month through their lifecycle, as of a given time).
 //! - `users.rs`: `demo_users` — one demo account per role, with fixed passwords.
 //! - `synthetic.rs`: `synthetic` — any number of units and indicators, a mix of
 //!   every formula shape, frequency, window and aggregation, for benchmarks.
@@ -24,6 +26,7 @@
 //! every output.
 
 mod demo;
+mod service;
 mod synthetic;
 mod users;
 
@@ -41,6 +44,7 @@ use crate::scheme::{
 };
 
 pub use demo::{DISTRICT_NAME, demo_district};
+pub use service::{DemoCategory, DemoRequest, demo_categories, demo_requests};
 pub use synthetic::synthetic;
 pub use users::{DemoUser, demo_users};
 

@@ -195,4 +195,11 @@ pub struct NodeDef {
     /// data for the office; absent, the office alone accepts it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reviewed_by: Option<String>,
+    /// jixiao's extension: `"service"` — the system fills this indicator's fields,
+    /// every month for every unit, from the public service requests the unit handled
+    /// (`core::service::metrics`); its field keys must be metric keys
+    /// (`received`, `on_time_rate`, `satisfaction_rate`, `redo_rate`,
+    /// `handling_hours`). Absent, units (or `entered_by`) report the fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filled_by: Option<String>,
 }

@@ -132,6 +132,8 @@ pub struct Indicator {
     pub entered_by: Option<usize>,
     /// The unit (by index) that reviews the data, if any.
     pub reviewed_by: Option<usize>,
+    /// Filled by the system from service-request metrics (`filled_by: "service"`).
+    pub service_filled: bool,
 }
 
 impl Indicator {
@@ -425,6 +427,7 @@ impl Validator {
                 ("window", def.window.is_some()),
                 ("entered_by", def.entered_by.is_some()),
                 ("reviewed_by", def.reviewed_by.is_some()),
+                ("filled_by", def.filled_by.is_some()),
             ] {
                 if present {
                     self.issue(&loc, format!("`{key}` belongs on an indicator, not on a category"));
@@ -634,7 +637,33 @@ impl Validator {
         };
         let entered_by = unit_of("entered_by", &def.entered_by);
         let reviewed_by = unit_of("reviewed_by", &def.reviewed_by);
+        let service_filled = match def.filled_by.as_deref() {
+            None => false,
+            Some("service") => {
+                if source != Source::Fields {
+                    self.issue(loc, "filled_by: service needs `source: fields`");
+                    ok = false;
+                }
+                if def.entered_by.is_some() {
+                    self.issue(loc, "filled_by and entered_by cannot both be set");
+                    ok = false;
+                }
+                for f in &fields {
+                    if !crate::service::METRIC_KEYS.contains(&f.key.as_str()) {
+                        self.issue(loc, format!("filled_by: service: field `{}` is not a service metric (one of {})", f.key, crate::service::METRIC_KEYS.join(", ")));
+                        ok = false;
+                    }
+                }
+                true
+            }
+            Some(other) => {
+                self.issue(loc, format!("filled_by: unknown value `{other}` (expected `service`)"));
+                ok = false;
+                false
+            }
+        };
         ok.then_some(Indicator {
+            service_filled,
             entered_by,
             reviewed_by,
             frequency: def.frequency.unwrap_or_default(),

@@ -9,5 +9,6 @@ mod data;
 mod entries;
 mod misc;
 mod schemes;
+mod service;
 mod tx;
 mod users;

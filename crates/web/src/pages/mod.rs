@@ -13,6 +13,7 @@ pub mod report;
 pub mod scheme_draft;
 pub mod scores;
 pub mod schemes;
+pub mod service;
 pub mod units;
 
 use askama::Template;

@@ -208,3 +208,10 @@ macro_rules! backend_tests {
     };
 }
 pub(crate) use backend_tests;
+
+/// A query-string value, percent-encoded.
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}

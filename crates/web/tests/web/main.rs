@@ -14,3 +14,5 @@ mod assess;
 mod reminders;
 mod scores;
 mod periods;
+mod service;
+mod open311;

@@ -31,6 +31,8 @@ const ADMIN: &[&str] = &["admin"];
 const AUDIT: &[&str] = &["admin", "office", "leader"];
 const OFFICE: &[&str] = &["office"];
 const HANDLERS: &[&str] = &["office", "assessor", "reporter", "head"];
+const DEPARTMENT: &[&str] = &["reporter", "head", "staff"];
+const SERVICE_VIEW: &[&str] = &["office", "leader", "reporter", "head", "staff"];
 const ORG: &[&str] = &["admin", "office", "leader", "assessor", "reporter", "head", "staff"];
 
 fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
@@ -113,6 +115,24 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("POST", "/admin/tokens/{id}/revoke"), Roles(ADMIN)),
         (("GET", "/admin/settings"), Roles(ADMIN)),
         (("POST", "/admin/settings"), Roles(ADMIN)),
+        (("GET", "/service"), Anyone),
+        (("POST", "/service"), Anyone),
+        (("GET", "/service/query"), Anyone),
+        (("POST", "/service/query"), Anyone),
+        (("GET", "/service/dispatch"), Roles(OFFICE)),
+        (("GET", "/service/queue"), Roles(DEPARTMENT)),
+        (("GET", "/service/requests/{id}"), Roles(SERVICE_VIEW)),
+        (("POST", "/service/requests/{id}"), Roles(SERVICE_VIEW)),
+        (("GET", "/service/requests/{id}/photo"), Roles(SERVICE_VIEW)),
+        (("GET", "/service/outbox"), Roles(OFFICE)),
+        (("GET", "/service/keys"), Roles(OFFICE)),
+        (("POST", "/service/keys"), Roles(OFFICE)),
+        (("POST", "/service/keys/{id}/revoke"), Roles(OFFICE)),
+        (("GET", "/open311/v2/{file}"), Anyone),
+        (("POST", "/open311/v2/{file}"), Anyone),
+        (("GET", "/open311/v2/services/{file}"), Anyone),
+        (("GET", "/open311/v2/requests/{file}"), Anyone),
+        (("GET", "/open311/v2/tokens/{file}"), Anyone),
         (("GET", "/api/v1/openapi.json"), Anyone),
         (("GET", "/api/v1/me"), SignedIn),
         (("GET", "/api/v1/groups"), Roles(ORG)),

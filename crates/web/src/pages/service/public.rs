@@ -1,0 +1,310 @@
+//! The citizen's pages, open to everyone: filing a request and following it.
+//!
+//! The form posts as `multipart/form-data` (it may carry a photo), so its CSRF token
+//! travels in the query string (`?_csrf=`), checked against the `jx_csrf` cookie
+//! (double submit) like the login form. A refused form is shown again with every
+//! problem named and everything typed kept (except the photo). The query page is
+//! rate-limited per client address; an unknown case number and a wrong password
+//! get the same answer after the same work, and the page shows only the public
+//! history of that one request: states, times, the reply — never staff names or
+//! internal notes.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+use jixiao_core::service::{Actor, Rating, Step};
+use jixiao_store::ServiceRequest;
+use serde::Deserialize;
+
+use super::{CategoryRow, category_rows, when};
+use crate::AppState;
+use crate::error::WebError;
+use crate::i18n::{Lang, Tr};
+use crate::pages::login::anonymous_csrf;
+use crate::pages::render;
+use crate::security::ClientIp;
+use crate::service::{flow, intake};
+use crate::view::Chrome;
+
+/// The largest request form read (photo included); the photo's own limit is
+/// `service_photo_bytes` (5 MB by default), refused with a message on the form.
+pub const MAX_FORM_BYTES: usize = 12 * 1024 * 1024;
+
+#[derive(Template)]
+#[template(path = "service/form.html")]
+struct FormPage {
+    chrome: Chrome,
+    /// Signed in as the office: the operator's form (channel phone or community).
+    operator: bool,
+    categories: Vec<CategoryRow>,
+    form: FormValues,
+    errors: Vec<(String, String)>,
+}
+
+/// What the citizen typed, kept when the form is refused.
+#[derive(Default, Clone)]
+pub struct FormValues {
+    pub service_code: String,
+    pub description: String,
+    pub address: String,
+    pub lat: String,
+    pub long: String,
+    pub phone: String,
+    pub name: String,
+    /// `web`, or for an operator `phone` (呼叫中心) or `community` (社区).
+    pub channel: String,
+}
+
+#[derive(Template)]
+#[template(path = "service/taken.html")]
+struct TakenPage {
+    chrome: Chrome,
+    case_no: String,
+    password: String,
+}
+
+async fn form_page(state: &AppState, headers: &HeaderMap, jar: CookieJar, viewer: Option<&crate::auth::Viewer>, lang: Lang, form: FormValues, errors: Vec<(String, String)>) -> Result<Response, WebError> {
+    let (jar, token) = anonymous_csrf(state, headers, jar);
+    let mut chrome = Chrome::new(state, viewer, lang, "/service", "service.title", vec![], None).await;
+    if viewer.is_none() {
+        chrome = chrome.with_csrf(token);
+    }
+    let categories = category_rows(&state.store.service_categories(false).await?);
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let operator = viewer.is_some_and(is_operator);
+    Ok((status, jar, render(FormPage { chrome, operator, categories, form, errors })?).into_response())
+}
+
+/// Whether the viewer takes requests for citizens (the office's call centre 呼叫中心
+/// and community offices 社区 enter them for the citizen).
+fn is_operator(viewer: &crate::auth::Viewer) -> bool {
+    viewer.can(jixiao_core::org::Action::DispatchServiceRequests, jixiao_core::org::Target::Nothing)
+}
+
+/// `GET /service`: the request form (for the office, the operator's form).
+pub async fn form(State(state): State<AppState>, headers: HeaderMap, jar: CookieJar, viewer: Option<crate::auth::Viewer>, lang: Lang) -> Result<Response, WebError> {
+    form_page(&state, &headers, jar, viewer.as_ref(), lang, FormValues::default(), Vec::new()).await
+}
+
+/// `POST /service`: files a request (multipart, optional photo).
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    viewer: Option<crate::auth::Viewer>,
+    lang: Lang,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, WebError> {
+    let tr = Tr::new(lang);
+    let mut v = FormValues::default();
+    let mut photo: Option<(String, Vec<u8>)> = None;
+    let mut problems: Vec<(String, String)> = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(|_| WebError::invalid(tr.t("service.error.form")))? {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "photo" {
+            let filename = field.file_name().unwrap_or("").to_string();
+            let bytes = field.bytes().await.map_err(|_| WebError::TooLarge)?;
+            if !bytes.is_empty() {
+                photo = Some((filename, bytes.to_vec()));
+            }
+            continue;
+        }
+        let text = field.text().await.map_err(|_| WebError::invalid(tr.t("service.error.form")))?;
+        match name.as_str() {
+            "service_code" => v.service_code = text,
+            "description" => v.description = text,
+            "address" => v.address = text,
+            "lat" => v.lat = text,
+            "long" => v.long = text,
+            "phone" => v.phone = text,
+            "name" => v.name = text,
+            "channel" => v.channel = text,
+            _ => {}
+        }
+    }
+    let mut checked_photo = None;
+    if let Some((filename, bytes)) = photo {
+        if bytes.len() > state.config.service_photo_bytes {
+            problems.push(("photo".into(), tr.f("service.error.photo_size", &[&(state.config.service_photo_bytes / 1024 / 1024)])));
+        } else {
+            match crate::evidence::kind_of(&filename, &bytes) {
+                Ok(t) if t.starts_with("image/") => checked_photo = Some((filename, t, bytes)),
+                _ => problems.push(("photo".into(), tr.t("service.error.photo_type").to_string())),
+            }
+        }
+    }
+    let operator = viewer.as_ref().is_some_and(is_operator);
+    let channel = match (operator, v.channel.as_str()) {
+        (true, "phone") => "phone",
+        (true, "community") => "community",
+        (false, "" | "web") | (true, "" | "web") => "web",
+        _ => return Err(WebError::invalid(format!("unknown channel `{}`", v.channel))),
+    };
+    let input = intake::Intake {
+        channel,
+        service_code: v.service_code.clone(),
+        description: v.description.clone(),
+        address: v.address.clone(),
+        lat: v.lat.clone(),
+        lon: v.long.clone(),
+        phone: v.phone.clone(),
+        contact_name: v.name.clone(),
+        // An operator may take a request from someone without a mobile phone.
+        phone_required: !operator,
+        ..Default::default()
+    };
+    let checked = intake::check(&state, &input).await?;
+    let new = match checked {
+        Ok((_, new)) if problems.is_empty() => new,
+        Ok(_) => return form_page(&state, &headers, jar, viewer.as_ref(), lang, v, problems).await,
+        Err(p) => {
+            problems.extend(p.into_iter().map(|(field, key)| (field.to_string(), tr.t(key).to_string())));
+            return form_page(&state, &headers, jar, viewer.as_ref(), lang, v, problems).await;
+        }
+    };
+    let actor = match (&viewer, operator) {
+        (Some(v), true) => v.actor.clone(),
+        _ => "citizen".to_string(),
+    };
+    let taken = intake::take(&state, &actor, new, checked_photo).await?;
+    let chrome = Chrome::new(&state, viewer.as_ref(), lang, "/service", "service.taken_title", vec![], None).await;
+    Ok(render(TakenPage { chrome, case_no: taken.request.case_no, password: taken.password })?.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "service/query.html")]
+struct QueryPage {
+    chrome: Chrome,
+    case_no: String,
+    error: Option<String>,
+    found: Option<Found>,
+    password: String,
+}
+
+/// What the citizen sees of their request.
+pub struct Found {
+    pub case_no: String,
+    pub category: String,
+    pub state: String,
+    pub state_code: String,
+    pub created: String,
+    pub description: String,
+    pub reply: String,
+    pub rating: String,
+    pub history: Vec<(String, String, String)>,
+    pub can_rate: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct QueryForm {
+    #[serde(default)]
+    case: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    rating: String,
+    #[serde(default)]
+    comment: String,
+}
+
+/// What the query page shows: the form, and the request once unlocked.
+struct QueryView {
+    case_no: String,
+    error: Option<String>,
+    found: Option<Found>,
+    password: String,
+}
+
+async fn query_page(state: &AppState, headers: &HeaderMap, jar: CookieJar, viewer: Option<&crate::auth::Viewer>, lang: Lang, view: QueryView) -> Result<Response, WebError> {
+    let QueryView { case_no, error, found, password } = view;
+    let (jar, token) = anonymous_csrf(state, headers, jar);
+    // Signed in (an operator on the phone with a citizen), the session's token applies.
+    let mut chrome = Chrome::new(state, viewer, lang, "/service/query", "service.query_title", vec![], None).await;
+    if viewer.is_none() {
+        chrome = chrome.with_csrf(token);
+    }
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    Ok((status, jar, render(QueryPage { chrome, case_no, error, found, password })?).into_response())
+}
+
+/// `GET /service/query?case=`: the query form (the SMS link fills in the case).
+pub async fn query_form(State(state): State<AppState>, headers: HeaderMap, jar: CookieJar, viewer: Option<crate::auth::Viewer>, lang: Lang, Query(q): Query<QueryForm>) -> Result<Response, WebError> {
+    query_page(&state, &headers, jar, viewer.as_ref(), lang, QueryView { case_no: q.case, error: None, found: None, password: String::new() }).await
+}
+
+/// The request of a case number and password, or the one answer for both wrong.
+async fn unlock(state: &AppState, ip: ClientIp, lang: Lang, q: &QueryForm) -> Result<Result<ServiceRequest, String>, WebError> {
+    let tr = Tr::new(lang);
+    if !state.query_limiter.attempt(ip.0) {
+        return Err(WebError::TooManyRequests);
+    }
+    let request = match q.case.parse::<jixiao_core::service::CaseNumber>() {
+        Ok(c) => state.store.service_request_by_case(&c.to_string()).await?,
+        Err(_) => None,
+    };
+    let ok = jixiao_store::check_secret(q.password.trim(), request.as_ref().map(|r| r.password_hash.as_str())).await?;
+    Ok(match request {
+        Some(r) if ok => Ok(r),
+        _ => Err(tr.t("service.query_wrong").to_string()),
+    })
+}
+
+async fn found(state: &AppState, tr: &Tr, r: &ServiceRequest) -> Result<Found, WebError> {
+    let category = state.store.service_category(&r.service_code).await?.map(|c| c.name).unwrap_or_default();
+    let history = state
+        .store
+        .service_events(r.id)
+        .await?
+        .into_iter()
+        .filter(|e| e.public)
+        .map(|e| {
+            let text = if e.step == "reply" { e.text } else { String::new() };
+            (when(&e.at), tr.t(&format!("service.step.{}", e.step)).to_string(), text)
+        })
+        .collect();
+    Ok(Found {
+        case_no: r.case_no.clone(),
+        category,
+        state: tr.t(&format!("service.state.{}", r.state)).to_string(),
+        state_code: r.state.clone(),
+        created: when(&r.created_at),
+        description: r.description.clone(),
+        reply: r.reply.clone(),
+        rating: r.rating.as_deref().map(|x| tr.t(&format!("service.rating.{x}")).to_string()).unwrap_or_default(),
+        history,
+        can_rate: r.state == "verified",
+    })
+}
+
+/// `POST /service/query`: case number + password → the request's public history;
+/// with `rating`, rates a verified request.
+pub async fn query(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    viewer: Option<crate::auth::Viewer>,
+    ip: ClientIp,
+    lang: Lang,
+    axum::Form(q): axum::Form<QueryForm>,
+) -> Result<Response, WebError> {
+    let tr = Tr::new(lang);
+    let mut request = match unlock(&state, ip, lang, &q).await? {
+        Ok(r) => r,
+        Err(message) => {
+            let view = QueryView { case_no: q.case.clone(), error: Some(message), found: None, password: String::new() };
+            return query_page(&state, &headers, jar, viewer.as_ref(), lang, view).await;
+        }
+    };
+    if !q.rating.is_empty() {
+        let rating: Rating = q.rating.parse().map_err(|_| WebError::invalid(tr.t("service.error.rating")))?;
+        if q.comment.chars().count() > intake::MAX_TEXT {
+            return Err(WebError::invalid(tr.t("service.error.too_long")));
+        }
+        request = flow::apply_rated(&state, "citizen", Actor::Citizen, &request, Step::Rate { rating }, &q.comment).await?;
+    }
+    let f = found(&state, &tr, &request).await?;
+    let view = QueryView { case_no: request.case_no.clone(), error: None, found: Some(f), password: q.password.trim().to_string() };
+    query_page(&state, &headers, jar, viewer.as_ref(), lang, view).await
+}

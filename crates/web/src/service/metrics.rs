@@ -1,0 +1,103 @@
+//! Service-request metrics as system-filled entries.
+//!
+//! An indicator with `"filled_by": "service"` (jixiao's scheme extension) has its
+//! fields filled by the system: for every unit with requests in a month, an entry
+//! of that indicator and month with the metric values its field keys name
+//! (`core::service::metrics`), saved `accepted` by `system:service`. From there the
+//! engine scores it like any entry. The entries are rewritten whenever a request
+//! closes (or is reopened by a redo), skipping months that are closed or locked, in
+//! one transaction with an audit entry listing what changed; then the year is
+//! rescored before the step returns.
+
+use std::collections::HashMap;
+
+use jixiao_core::data::EntryRow;
+use jixiao_core::service::{RequestFacts, monthly_metrics};
+use jixiao_store::{PeriodState, ServiceRequest};
+use serde_json::{Map, Value, json};
+
+use super::local;
+use crate::AppState;
+use crate::error::WebError;
+
+/// What the metrics need of a stored request.
+pub fn facts(r: &ServiceRequest) -> RequestFacts {
+    RequestFacts {
+        unit: r.unit_id.clone(),
+        first_dispatched: r.first_dispatched_at.as_deref().and_then(local),
+        deadline: r.deadline.as_deref().and_then(local),
+        done: r.done_at.as_deref().and_then(local),
+        closed: if r.merged_into.is_some() { None } else { r.closed_at.as_deref().and_then(local) },
+        rating: r.rating.as_deref().and_then(|x| x.parse().ok()),
+        redo_count: u32::try_from(r.redo_count).unwrap_or(0),
+    }
+}
+
+/// Rewrites the system-filled entries of `year` and rescores it; the number of
+/// entries changed. A year without a scheme or without such indicators does nothing.
+pub async fn refresh_year(state: &AppState, year: i32) -> Result<usize, WebError> {
+    let Some((_, scheme)) = state.scheme_cache.latest(&state.store, year).await? else { return Ok(0) };
+    let n = write_entries(&state.store, &scheme, year).await?;
+    if n > 0 {
+        state.store.refresh_scores(year).await?;
+    }
+    Ok(n)
+}
+
+/// Rewrites the system-filled entries of `year` for `scheme` (without rescoring);
+/// the number of entries changed.
+pub async fn write_entries(store: &jixiao_store::Store, scheme: &std::sync::Arc<jixiao_core::scheme::Scheme>, year: i32) -> Result<usize, WebError> {
+    let filled: Vec<(String, Vec<String>)> = scheme
+        .indicators
+        .iter()
+        .filter_map(|&n| {
+            let ind = scheme.nodes[n].indicator.as_ref()?;
+            ind.service_filled.then(|| (scheme.nodes[n].id.clone(), ind.fields.iter().map(|f| f.key.clone()).collect()))
+        })
+        .collect();
+    if filled.is_empty() {
+        return Ok(0);
+    }
+    let requests = store.dispatched_service_requests(year).await?;
+    let facts: Vec<RequestFacts> = requests.iter().map(facts).collect();
+    let metrics = monthly_metrics(&facts);
+    let mut open: HashMap<String, bool> = HashMap::new();
+    let mut tx = store.begin("system:service").await?;
+    let mut changed = Vec::new();
+    for ((unit, month), m) in &metrics {
+        if month.year != year || scheme.unit_index(unit).is_none() {
+            continue;
+        }
+        let month_text = month.to_string();
+        if !*open.entry(month_text.clone()).or_insert(store.period_state(year, &month_text).await? == PeriodState::Open) {
+            continue;
+        }
+        let values = m.fields();
+        for (indicator, keys) in &filled {
+            let mut row_values = Map::new();
+            for k in keys {
+                if let Some(v) = values.get(k.as_str()) {
+                    row_values.insert(k.clone(), json!(jixiao_core::round::round_half_away(*v, 4)));
+                }
+            }
+            if row_values.is_empty() {
+                continue;
+            }
+            let current = store.entry(year, unit, indicator, &month_text).await?;
+            if current.as_ref().is_some_and(|e| e.row.values == row_values && e.state == "accepted") {
+                continue;
+            }
+            let row = EntryRow { unit: unit.clone(), indicator: indicator.clone(), month: month_text.clone(), values: row_values.clone() };
+            store.save_entry(&mut tx, year, &row, current.as_ref().map(|e| e.version), "accepted").await?;
+            changed.push(json!({"unit": unit, "indicator": indicator, "month": month_text, "values": Value::Object(row_values)}));
+        }
+    }
+    if changed.is_empty() {
+        tx.rollback().await?;
+        return Ok(0);
+    }
+    let n = changed.len();
+    tx.audit("service.metrics", "scores", &year.to_string(), None, Some(json!({"entries": changed}))).await?;
+    tx.commit().await?;
+    Ok(n)
+}

@@ -1,0 +1,144 @@
+//! Sending SMS (短信) from the outbox (`store::outbox`).
+//!
+//! Messages are queued in the transaction of what causes them; this sender delivers
+//! the due ones. With no gateway configured (the default) a message is only written
+//! to the log and marked `recorded`, so the demo needs no gateway. With a gateway,
+//! `url` is a template: `{phone}`, `{text}`, `{username}` and `{password}` are
+//! replaced, URL-encoded, by the recipient, the message and the configured
+//! credentials, and the URL is requested (`GET`, or `POST` with the query as a form
+//! body). A 2xx answer is `sent`; anything else (also no answer within the timeout)
+//! is retried after `backoff_seconds × 2^(attempt-1)`, capped at an hour, until
+//! `max_attempts`, then `failed`. The message stays in the outbox whatever happens.
+
+use std::time::Duration;
+
+use jixiao_store::{Message, Store};
+use serde::Deserialize;
+use serde_json::json;
+
+/// The SMS gateway (`[web.sms]` in the config file).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsConfig {
+    /// The gateway URL template; empty: only record messages.
+    pub url: String,
+    /// `GET` or `POST`.
+    pub method: String,
+    pub username: String,
+    pub password: String,
+    pub max_attempts: i64,
+    pub backoff_seconds: u64,
+    pub timeout_seconds: u64,
+    /// How often the sender looks for due messages.
+    pub poll_seconds: u64,
+}
+
+impl Default for SmsConfig {
+    fn default() -> SmsConfig {
+        SmsConfig {
+            url: String::new(),
+            method: "GET".into(),
+            username: String::new(),
+            password: String::new(),
+            max_attempts: 8,
+            backoff_seconds: 30,
+            timeout_seconds: 10,
+            poll_seconds: 5,
+        }
+    }
+}
+
+/// What one pass of the sender did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub sent: usize,
+    pub recorded: usize,
+    pub retried: usize,
+    pub failed: usize,
+}
+
+fn encode(s: &str) -> String {
+    crate::view::encode_query_value(s)
+}
+
+/// The gateway URL of a message, credentials filled in.
+fn gateway_url(config: &SmsConfig, m: &Message) -> String {
+    config
+        .url
+        .replace("{phone}", &encode(&m.recipient))
+        .replace("{text}", &encode(&m.body))
+        .replace("{username}", &encode(&config.username))
+        .replace("{password}", &encode(&config.password))
+}
+
+async fn send(client: &reqwest::Client, config: &SmsConfig, m: &Message) -> Result<(), String> {
+    let url = gateway_url(config, m);
+    let request = if config.method.eq_ignore_ascii_case("POST") {
+        let (base, query) = url.split_once('?').unwrap_or((&url, ""));
+        client.post(base).header("content-type", "application/x-www-form-urlencoded").body(query.to_string())
+    } else {
+        client.get(&url)
+    };
+    match request.send().await {
+        Ok(r) if r.status().is_success() => Ok(()),
+        Ok(r) => Err(format!("gateway answered {}", r.status())),
+        // The error may contain the URL with credentials: keep only its kind.
+        Err(e) if e.is_timeout() => Err("gateway timed out".into()),
+        Err(e) if e.is_connect() => Err("cannot connect to the gateway".into()),
+        Err(_) => Err("gateway request failed".into()),
+    }
+}
+
+/// Delivers the SMS messages due now; one transaction (with its audit entry) per
+/// attempt, so an attempt is never lost or repeated.
+pub async fn deliver_due(store: &Store, config: &SmsConfig) -> jixiao_store::Result<Delivery> {
+    let mut report = Delivery::default();
+    let now = jixiao_store::timestamp(chrono::Utc::now());
+    let due = store.due_messages(&now, 100).await?;
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(config.timeout_seconds.max(1))).build().ok();
+    for m in due.into_iter().filter(|m| m.channel == "sms") {
+        let (status, error, retry_at) = if config.url.is_empty() {
+            tracing::info!(id = m.id, recipient = %m.recipient, purpose = %m.purpose, "SMS recorded (no gateway configured)");
+            report.recorded += 1;
+            ("recorded", None, None)
+        } else {
+            let outcome = match &client {
+                Some(c) => send(c, config, &m).await,
+                None => Err("no HTTP client".to_string()),
+            };
+            match outcome {
+                Ok(()) => {
+                    report.sent += 1;
+                    ("sent", None, None)
+                }
+                Err(e) if m.attempts + 1 >= config.max_attempts => {
+                    tracing::warn!(id = m.id, error = %e, "SMS failed for good");
+                    report.failed += 1;
+                    ("failed", Some(e), None)
+                }
+                Err(e) => {
+                    let wait = config.backoff_seconds.saturating_mul(1 << m.attempts.clamp(0, 12)).min(3600);
+                    let at = jixiao_store::timestamp(chrono::Utc::now() + chrono::Duration::seconds(wait as i64));
+                    report.retried += 1;
+                    ("pending", Some(e), Some(at))
+                }
+            }
+        };
+        let mut tx = store.begin("system:sms").await?;
+        store.record_attempt(&mut tx, m.id, status, error.as_deref(), retry_at.as_deref()).await?;
+        tx.audit("outbox.attempt", "outbox", &m.id.to_string(), Some(json!({"status": "pending"})), Some(json!({"status": status, "error": error})))
+            .await?;
+        tx.commit().await?;
+    }
+    Ok(report)
+}
+
+/// Runs the sender forever (spawned by `serve`).
+pub async fn run(store: Store, config: SmsConfig) {
+    loop {
+        if let Err(e) = deliver_due(&store, &config).await {
+            tracing::error!(error = %e, "the SMS sender failed; trying again later");
+        }
+        tokio::time::sleep(Duration::from_secs(config.poll_seconds.max(1))).await;
+    }
+}
