@@ -66,15 +66,15 @@ fn internal(format: Format, e: WebError) -> Response {
 }
 
 /// The file part of the path, or the 404 for anything but `.json` / `.xml`.
-fn file_format(file: &str) -> Result<(&str, Format), Response> {
-    split(file).ok_or_else(|| error(Format::Json, StatusCode::NOT_FOUND, "unknown resource; use .json or .xml"))
+fn file_format(file: &str) -> Result<(&str, Format), Box<Response>> {
+    split(file).ok_or_else(|| Box::new(error(Format::Json, StatusCode::NOT_FOUND, "unknown resource; use .json or .xml")))
 }
 
 /// `GET /open311/v2/{file}`: `discovery`, `services` and `requests`.
 pub async fn get_root(State(state): State<AppState>, headers: HeaderMap, Path(file): Path<String>, RawQuery(query): RawQuery) -> Response {
     let (stem, format) = match file_format(&file) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let result = match stem {
         "discovery" => Ok(discovery(&headers, format)),
@@ -127,7 +127,7 @@ async fn enabled_category(state: &AppState, code: &str) -> Result<Option<Service
 pub async fn definition(State(state): State<AppState>, Path(file): Path<String>) -> Response {
     let (code, format) = match file_format(&file) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let run = async {
         let Some(c) = enabled_category(&state, code).await? else {
@@ -242,7 +242,7 @@ async fn list_requests(state: &AppState, format: Format, query: &str) -> Result<
 pub async fn post_root(State(state): State<AppState>, Path(file): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let (stem, format) = match file_format(&file) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if stem != "requests" {
         return error(format, StatusCode::NOT_FOUND, "unknown resource");
@@ -310,7 +310,7 @@ async fn create(state: &AppState, format: Format, form: &[(String, String)]) -> 
 pub async fn one_request(State(state): State<AppState>, Path(file): Path<String>) -> Response {
     let (id, format) = match file_format(&file) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let run = async {
         match state.store.service_request_by_case(id).await? {
@@ -325,7 +325,7 @@ pub async fn one_request(State(state): State<AppState>, Path(file): Path<String>
 pub async fn token(State(state): State<AppState>, Path(file): Path<String>) -> Response {
     let (token, format) = match file_format(&file) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match state.store.service_request_by_token(token).await {
         Ok(Some(r)) => respond(format, StatusCode::OK, "service_requests", &json!([{"service_request_id": r.case_no, "token": r.token}])),

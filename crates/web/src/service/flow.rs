@@ -152,7 +152,7 @@ pub async fn apply_rated(state: &AppState, actor_name: &str, actor: Actor<'_>, r
     let after = json!({"state": r.state, "unit": r.unit_id, "version": r.version, "text": text, "rating": r.rating, "deadline": r.deadline});
     tx.audit(&format!("service.{}", step.code()), "service_request", &r.case_no, Some(before), Some(after)).await?;
     tx.commit().await?;
-    if to == RequestState::Closed || (from == "closed" && to != RequestState::Closed) {
+    if to == RequestState::Closed || from == "closed" {
         super::metrics::refresh_year(state, r.year).await?;
     }
     Ok(r)

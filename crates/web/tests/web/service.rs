@@ -276,7 +276,7 @@ async fn sms_survive_a_failing_gateway(app: TestApp) {
     let (all, total) = app.store.outbox(None, None, 10, 0).await.unwrap();
     assert_eq!(total, 2, "nothing lost");
     assert_eq!(all.iter().map(|m| m.status.as_str()).collect::<Vec<_>>(), ["sent", "recorded"]);
-    let seen = seen.lock().unwrap();
+    let seen: Vec<String> = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 2);
     assert!(seen[1].contains("to=13800000000") && seen[1].contains("p=s3cret%26%3D"), "{}", seen[1]);
     assert!(!case.is_empty());

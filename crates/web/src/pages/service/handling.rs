@@ -86,7 +86,17 @@ async fn rows(state: &AppState, tr: &Tr, requests: Vec<ServiceRequest>) -> Resul
 const OFFICE_STATES: [&str; 7] = ["received", "rejected", "done", "dispatched", "accepted", "verified", "closed"];
 const DEPARTMENT_STATES: [&str; 4] = ["dispatched", "accepted", "done", "closed"];
 
-async fn queue(state: &AppState, viewer: &Viewer, lang: Lang, here: &str, title: &str, choices: &[&'static str], units: Option<Vec<String>>, q: QueueQuery) -> Result<Response, WebError> {
+/// Which queue a page shows: its path, title key, the states to choose from (the
+/// first is the default) and the units in scope (`None`: all).
+struct Queue<'a> {
+    here: &'a str,
+    title: &'a str,
+    choices: &'a [&'static str],
+    units: Option<Vec<String>>,
+}
+
+async fn queue(state: &AppState, viewer: &Viewer, lang: Lang, which: Queue<'_>, q: QueueQuery) -> Result<Response, WebError> {
+    let Queue { here, title, choices, units } = which;
     let chrome = Chrome::new(state, Some(viewer), lang, here, title, vec![], q.flash.as_deref()).await;
     let tr = chrome.tr;
     let chosen = q.state.filter(|s| choices.contains(&s.as_str())).unwrap_or_else(|| choices[0].to_string());
@@ -99,7 +109,7 @@ async fn queue(state: &AppState, viewer: &Viewer, lang: Lang, here: &str, title:
 
 /// `GET /service/dispatch?state=`: the office's queue, new requests first.
 pub async fn dispatch_queue(State(state): State<AppState>, viewer: Viewer, lang: Lang, Query(q): Query<QueueQuery>) -> Result<Response, WebError> {
-    queue(&state, &viewer, lang, "/service/dispatch", "service.dispatch_title", &OFFICE_STATES, None, q).await
+    queue(&state, &viewer, lang, Queue { here: "/service/dispatch", title: "service.dispatch_title", choices: &OFFICE_STATES, units: None }, q).await
 }
 
 /// Whether a grant of one of the action's roles covers every unit.
@@ -120,7 +130,7 @@ fn scope_units(state_units: &[jixiao_store::Unit], viewer: &Viewer, action: Acti
 pub async fn department_queue(State(state): State<AppState>, viewer: Viewer, lang: Lang, Query(q): Query<QueueQuery>) -> Result<Response, WebError> {
     let units = state.store.units().await?;
     let scope = scope_units(&units, &viewer, Action::HandleServiceRequests).unwrap_or_else(|| units.iter().map(|u| u.id.clone()).collect());
-    queue(&state, &viewer, lang, "/service/queue", "service.queue_title", &DEPARTMENT_STATES, Some(scope), q).await
+    queue(&state, &viewer, lang, Queue { here: "/service/queue", title: "service.queue_title", choices: &DEPARTMENT_STATES, units: Some(scope) }, q).await
 }
 
 #[derive(Template)]
