@@ -162,7 +162,29 @@ pub async fn ranking(State(state): State<AppState>, viewer: Viewer, lang: Lang, 
     };
     let mut chrome = Chrome::new(&state, Some(&viewer), lang, "/scores", "scores.title", vec![], None).await;
     chrome.title = format!("{} · {period}", chrome.title);
-    let data = load(&state, period).await?;
+    let periods = Period::all_in_year(period.year()).into_iter().map(|p| p.to_string()).collect();
+    let data = match load(&state, period).await {
+        Ok(data) => data,
+        // A year without a scheme has no scores yet: the page says so.
+        Err(WebError::NotFound) => {
+            let page = ScoresPage {
+                chrome,
+                period: period.to_string(),
+                periods,
+                groups: Vec::new(),
+                group: String::new(),
+                light: String::new(),
+                counts: Vec::new(),
+                tops: Vec::new(),
+                views: Vec::new(),
+                lit: Vec::new(),
+                lit_total: 0,
+                empty: true,
+            };
+            return Ok(render(page)?.into_response());
+        }
+        Err(e) => return Err(e),
+    };
     let scheme = &data.scheme;
     let group = q.group.clone().unwrap_or_default();
     let light = q.light.clone().unwrap_or_default();
@@ -224,7 +246,6 @@ pub async fn ranking(State(state): State<AppState>, viewer: Viewer, lang: Lang, 
     lit.sort_by(|a, b| a.unit_id.cmp(&b.unit_id).then(a.indicator.cmp(&b.indicator)));
     let lit_total = lit.len();
     lit.truncate(100);
-    let periods = Period::all_in_year(period.year()).into_iter().map(|p| p.to_string()).collect();
     let page = ScoresPage {
         chrome,
         period: period.to_string(),
