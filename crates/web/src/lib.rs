@@ -27,6 +27,7 @@
 mod api;
 mod assets;
 mod auth;
+mod bulletin_workbook;
 mod collection;
 mod config;
 mod error;

@@ -21,11 +21,12 @@ pub struct NavItem {
 
 /// The menu: (path, catalogue key). An entry shows only when the viewer passes the
 /// access rule of its route in the route table.
-const MENU: [(&str, &str); 11] = [
+const MENU: [(&str, &str); 12] = [
     ("/", "nav.home"),
     ("/units", "nav.units"),
     ("/schemes", "nav.schemes"),
     ("/reports", "nav.reports"),
+    ("/bulletins", "nav.bulletins"),
     ("/periods", "nav.periods"),
     ("/audit", "nav.audit"),
     ("/admin/users", "nav.users"),

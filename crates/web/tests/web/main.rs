@@ -13,3 +13,4 @@ mod scheme_draft;
 mod assess;
 mod reminders;
 mod periods;
+mod bulletins;

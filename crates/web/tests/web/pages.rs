@@ -15,10 +15,10 @@ fn menu(html: &str) -> Vec<String> {
 
 async fn menus_show_what_the_role_may_do(app: TestApp) {
     let cases: [(&str, &[&str]); 4] = [
-        ("admin", &["/", "/units", "/schemes", "/audit", "/admin/users", "/admin/units", "/admin/tokens", "/admin/settings", "/account"]),
-        ("office", &["/", "/units", "/schemes", "/reports", "/periods", "/audit", "/account"]),
-        ("leader", &["/", "/units", "/schemes", "/audit", "/account"]),
-        ("reporter", &["/", "/units", "/schemes", "/reports", "/account"]),
+        ("admin", &["/", "/units", "/schemes", "/bulletins", "/audit", "/admin/users", "/admin/units", "/admin/tokens", "/admin/settings", "/account"]),
+        ("office", &["/", "/units", "/schemes", "/reports", "/bulletins", "/periods", "/audit", "/account"]),
+        ("leader", &["/", "/units", "/schemes", "/bulletins", "/audit", "/account"]),
+        ("reporter", &["/", "/units", "/schemes", "/reports", "/bulletins", "/account"]),
     ];
     for (role, expected) in cases {
         let s = app.session(role).await;
