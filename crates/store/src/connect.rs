@@ -29,6 +29,7 @@ pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] =
         (4, "scheme_drafts", include_str!("../migrations/sqlite/0004_scheme_drafts.sql")),
         (5, "outbox", include_str!("../migrations/sqlite/0005_outbox.sql")),
         (6, "service_requests", include_str!("../migrations/sqlite/0006_service_requests.sql")),
+        (7, "bulletins", include_str!("../migrations/sqlite/0007_bulletins.sql")),
     ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -40,10 +41,11 @@ pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] =
         (4, "scheme_drafts", include_str!("../migrations/postgres/0004_scheme_drafts.sql")),
         (5, "outbox", include_str!("../migrations/postgres/0005_outbox.sql")),
         (6, "service_requests", include_str!("../migrations/postgres/0006_service_requests.sql")),
+        (7, "bulletins", include_str!("../migrations/postgres/0007_bulletins.sql")),
     ];
 
 /// The schema version this binary is built for.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// How to open a store.
 #[derive(Debug, Clone)]

@@ -8,7 +8,7 @@
 //! - `connect` — opening a database, schema version checks, migrations;
 //! - `tx` — `WriteTx`, the only way to write, which carries the audit entry;
 //! - `audit` — the hash-chained audit log and its verification;
-//! - `org`, `users`, `sessions`, `schemes`, `data`, `scores`, `settings`, `outbox`, `service`
+//! - `org`, `users`, `sessions`, `schemes`, `data`, `scores`, `bulletins`, `settings`, `outbox`, `service`
 //!   (public service requests and Open311 keys) — repositories: reads are
 //!   `async fn`s on `Store`, writes take `&mut WriteTx`;
 //! - `maintenance` — backups.
@@ -20,6 +20,7 @@
 
 mod attachments;
 mod audit;
+mod bulletins;
 mod connect;
 mod corrections;
 mod data;
@@ -47,6 +48,9 @@ pub use attachments::Attachment;
 pub use audit::{
     AuditEntry, AuditFilter, AuditReport, BrokenLink, BrokenReason, EntryFields, GENESIS_HASH, HashAlgorithm, canonical_encoding,
     entry_hash,
+};
+pub use bulletins::{
+    Bulletin, BulletinContent, BulletinState, ContentGroup, ContentNode, ContentUnit, ISSUER_SETTING, LedgerRow, UnitResult, parse_period,
 };
 pub use connect::{SCHEMA_VERSION, StoreOptions, redact_url};
 pub use corrections::Correction;

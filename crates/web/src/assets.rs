@@ -10,6 +10,7 @@ use crate::error::WebError;
 /// (name, content type, bytes).
 const ASSETS: &[(&str, &str, &[u8])] = &[
     ("app.css", "text/css; charset=utf-8", include_bytes!("../assets/app.css")),
+    ("print.css", "text/css; charset=utf-8", include_bytes!("../assets/print.css")),
     ("app.js", "text/javascript; charset=utf-8", include_bytes!("../assets/app.js")),
     ("logo.svg", "image/svg+xml", include_bytes!("../assets/logo.svg")),
 ];

@@ -27,6 +27,7 @@
 mod api;
 mod assets;
 mod auth;
+mod bulletin_workbook;
 mod charts;
 mod collection;
 mod config;

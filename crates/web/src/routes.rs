@@ -53,7 +53,7 @@ fn route(method: &'static str, path: &'static str, access: Access, handler: Meth
 fn table() -> Vec<Route> {
     use Access::*;
     use Action::*;
-    use pages::{account, admin, assess, audit, home, login, periods, report, scheme_draft, schemes, scores, service, units};
+    use pages::{account, admin, assess, audit, bulletins, home, login, periods, report, scheme_draft, schemes, scores, service, units};
     vec![
         route("GET", "/", Public, get(home::home)),
         route("GET", "/healthz", Public, get(pages::health)),
@@ -110,6 +110,16 @@ fn table() -> Vec<Route> {
         route("POST", "/periods/calendar", Can(ManageSchemes), post(periods::set_calendar)),
         route("POST", "/periods/{period}", Can(ManageSchemes), post(periods::set_state)),
         route("POST", "/corrections/{id}", Can(ManageSchemes), post(periods::decide)),
+        route("GET", "/bulletins", SignedIn, get(bulletins::list)),
+        route("POST", "/bulletins", Can(ManageSchemes), post(bulletins::create)),
+        // Public: a public bulletin is for everyone; `bulletins::open` checks the rest
+        // (drafts for the office only, published ones for those signed in).
+        route("GET", "/bulletins/{id}", Public, get(bulletins::show)),
+        route("GET", "/bulletins/{id}/print", Public, get(bulletins::print)),
+        route("GET", "/bulletins/{id}/export.xlsx", Public, get(bulletins::export_xlsx)),
+        route("POST", "/bulletins/{id}/publish", Can(ManageSchemes), post(bulletins::publish)),
+        route("POST", "/bulletins/{id}/revise", Can(ManageSchemes), post(bulletins::revise)),
+        route("POST", "/bulletins/{id}/public", Can(ManageSchemes), post(bulletins::set_public)),
         route("GET", "/audit", Can(ViewAudit), get(audit::list)),
         route("GET", "/admin/users", Can(ManageUsers), get(admin::users::list)),
         route("GET", "/admin/users/new", Can(ManageUsers), get(admin::users::new_form)),
@@ -163,6 +173,8 @@ fn table() -> Vec<Route> {
         route("GET", "/api/v1/users", Can(ManageUsers), get(api::users::list)),
         route("GET", "/api/v1/users/{id}", Can(ManageUsers), get(api::users::show)),
         route("GET", "/api/v1/audit", Can(ViewAudit), get(api::audit::list)),
+        route("GET", "/api/v1/bulletins", SignedIn, get(api::bulletins::list)),
+        route("GET", "/api/v1/bulletins/{id}", SignedIn, get(api::bulletins::show)),
     ]
 }
 

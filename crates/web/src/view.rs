@@ -21,12 +21,13 @@ pub struct NavItem {
 
 /// The menu: (path, catalogue key). An entry shows only when the viewer passes the
 /// access rule of its route in the route table.
-const MENU: [(&str, &str); 16] = [
+const MENU: [(&str, &str); 17] = [
     ("/", "nav.home"),
     ("/units", "nav.units"),
     ("/scores", "nav.scores"),
     ("/schemes", "nav.schemes"),
     ("/reports", "nav.reports"),
+    ("/bulletins", "nav.bulletins"),
     ("/periods", "nav.periods"),
     ("/service/dispatch", "nav.service_dispatch"),
     ("/service/queue", "nav.service_queue"),

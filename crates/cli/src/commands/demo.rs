@@ -92,6 +92,10 @@ pub async fn run(db: &DbArgs, args: DemoArgs) -> anyhow::Result<()> {
             store.set_roles(&mut tx, id, &[RoleGrant { role: u.role.into(), scope: scope.clone() }]).await?;
             tx.audit("user.add", "user", u.username, None, Some(serde_json::json!({"role": u.role, "scope": scope}))).await?;
         }
+        // The body that issues the district's bulletins (their red header).
+        let issuer = format!("{}绩效考核办公室", jixiao_core::generate::DISTRICT_NAME);
+        store.set_setting(&mut tx, jixiao_store::ISSUER_SETTING, &issuer).await?;
+        tx.audit("setting.set", "setting", jixiao_store::ISSUER_SETTING, None, Some(serde_json::json!(issuer))).await?;
         tx.commit().await?;
         bar.set_message("service requests");
         let requests = super::demo_service::load(&store, args.year, through).await?;

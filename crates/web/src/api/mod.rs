@@ -14,6 +14,7 @@
 //! annotations (utoipa); a test checks it lists every API route of the route table.
 
 pub mod audit;
+pub mod bulletins;
 pub mod entries;
 pub mod formula;
 pub mod org;
@@ -90,12 +91,12 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "jixiao API", description = "jixiao (绩效) performance management: organisation, monthly entries, accounts, audit log."),
-    paths(org::me, org::groups, org::units, org::unit, entries::list, entries::change, formula::check, scores::period, scores::explanation, users::list, users::show, audit::list),
+    info(title = "jixiao API", description = "jixiao (绩效) performance management: organisation, monthly entries, scores, bulletins, accounts, audit log."),
+    paths(org::me, org::groups, org::units, org::unit, entries::list, entries::change, formula::check, scores::period, scores::explanation, users::list, users::show, audit::list, bulletins::list, bulletins::show),
     components(schemas(ErrorBody, ErrorDetail, scores::PeriodScores, scores::UnitScores)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "organisation"), (name = "entries"), (name = "formula"), (name = "scores"), (name = "users"), (name = "audit"))
+    tags((name = "organisation"), (name = "entries"), (name = "formula"), (name = "scores"), (name = "users"), (name = "audit"), (name = "bulletins"))
 )]
 pub struct ApiDoc;
 

@@ -1,5 +1,5 @@
-//! `GET /`: for visitors, the public front page (the organisation being assessed and
-//! the way in); for signed-in users, the dashboard of their role — what is due for
+//! `GET /`: for visitors, the public front page (the organisation being assessed, the
+//! bulletins the office made public, and the way in); for signed-in users, the dashboard of their role — what is due for
 //! them, recent activity, and links.
 //!
 //! "Due" is the monthly report of the previous calendar month, due on the 15th of
@@ -38,6 +38,8 @@ struct PublicHome {
     chrome: Chrome,
     groups: Vec<GroupView>,
     unit_count: usize,
+    /// Published bulletins the office made public.
+    bulletins: Vec<crate::pages::bulletins::ListRow>,
 }
 
 /// One unit's report for the due month.
@@ -103,7 +105,8 @@ pub async fn home(
             let unit_count = groups.iter().map(|g| g.units.len()).sum();
             let (jar, token) = anonymous_csrf(&state, &headers, jar);
             let chrome = Chrome::new(&state, None, lang, "/", "home.public_title", vec![], q.flash.as_deref()).await.with_csrf(token);
-            Ok((jar, render(PublicHome { chrome, groups, unit_count })?).into_response())
+            let bulletins = crate::pages::bulletins::public_list(&state, &chrome.tr).await?;
+            Ok((jar, render(PublicHome { chrome, groups, unit_count, bulletins })?).into_response())
         }
     }
 }

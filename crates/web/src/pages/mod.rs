@@ -6,6 +6,7 @@ pub mod account;
 pub mod assess;
 pub mod admin;
 pub mod audit;
+pub mod bulletins;
 pub mod home;
 pub mod login;
 pub mod periods;

@@ -16,3 +16,4 @@ mod scores;
 mod periods;
 mod service;
 mod open311;
+mod bulletins;

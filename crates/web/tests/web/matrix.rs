@@ -93,6 +93,16 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("POST", "/periods/calendar"), Roles(OFFICE)),
         (("POST", "/periods/{period}"), Roles(OFFICE)),
         (("POST", "/corrections/{id}"), Roles(OFFICE)),
+        (("GET", "/bulletins"), SignedIn),
+        (("POST", "/bulletins"), Roles(OFFICE)),
+        // Public routes: drafts are 404 and published ones need a login unless public,
+        // decided by the handler (tests/web/bulletins.rs).
+        (("GET", "/bulletins/{id}"), Anyone),
+        (("GET", "/bulletins/{id}/print"), Anyone),
+        (("GET", "/bulletins/{id}/export.xlsx"), Anyone),
+        (("POST", "/bulletins/{id}/publish"), Roles(OFFICE)),
+        (("POST", "/bulletins/{id}/revise"), Roles(OFFICE)),
+        (("POST", "/bulletins/{id}/public"), Roles(OFFICE)),
         (("GET", "/audit"), Roles(AUDIT)),
         (("GET", "/admin/users"), Roles(ADMIN)),
         (("GET", "/admin/users/new"), Roles(ADMIN)),
@@ -146,6 +156,8 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("GET", "/api/v1/users"), Roles(ADMIN)),
         (("GET", "/api/v1/users/{id}"), Roles(ADMIN)),
         (("GET", "/api/v1/audit"), Roles(AUDIT)),
+        (("GET", "/api/v1/bulletins"), SignedIn),
+        (("GET", "/api/v1/bulletins/{id}"), SignedIn),
     ])
 }
 

@@ -15,10 +15,10 @@ fn menu(html: &str) -> Vec<String> {
 
 async fn menus_show_what_the_role_may_do(app: TestApp) {
     let cases: [(&str, &[&str]); 4] = [
-        ("admin", &["/", "/units", "/scores", "/schemes", "/audit", "/admin/users", "/admin/units", "/admin/tokens", "/admin/settings", "/account"]),
-        ("office", &["/", "/units", "/scores", "/schemes", "/reports", "/periods", "/service/dispatch", "/service/outbox", "/service/keys", "/audit", "/account"]),
-        ("leader", &["/", "/units", "/scores", "/schemes", "/audit", "/account"]),
-        ("reporter", &["/", "/units", "/scores", "/schemes", "/reports", "/service/queue", "/account"]),
+        ("admin", &["/", "/units", "/scores", "/schemes", "/bulletins", "/audit", "/admin/users", "/admin/units", "/admin/tokens", "/admin/settings", "/account"]),
+        ("office", &["/", "/units", "/scores", "/schemes", "/reports", "/bulletins", "/periods", "/service/dispatch", "/service/outbox", "/service/keys", "/audit", "/account"]),
+        ("leader", &["/", "/units", "/scores", "/schemes", "/bulletins", "/audit", "/account"]),
+        ("reporter", &["/", "/units", "/scores", "/schemes", "/reports", "/bulletins", "/service/queue", "/account"]),
     ];
     for (role, expected) in cases {
         let s = app.session(role).await;
