@@ -161,7 +161,7 @@ test('a reporter opening /admin/users gets the friendly 403 page', async (t) => 
   assert.match(text, /无权访问/);
   assert.match(text, /您没有权限访问此页面或数据。/);
   assert.doesNotMatch(text, /ManageUsers|panic|Error\b/, 'no detail for the user');
-  assert.deepEqual(await menu(page), MENU_REPORTING, 'the menu is still the reporter\'s');
+  assert.deepEqual(await menu(page), MENU_UNIT, 'the menu is still the reporter\'s');
   await shot(page, 'forbidden');
   clean(/status of 403/);
 });
