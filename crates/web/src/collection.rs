@@ -166,6 +166,15 @@ pub fn state_of(entry: Option<&StoredEntry>) -> Option<EntryState> {
     entry.and_then(|e| e.state.parse().ok())
 }
 
+/// The month due now: the month before today's, moved into the latest scheme year
+/// when that is later (a demo year is seen at the same month of its year).
+pub async fn due_month(state: &AppState) -> Result<Month, WebError> {
+    let years = state.store.scheme_years().await?;
+    let prev = previous(Month::of_date(chrono::Local::now().date_naive()));
+    let year = years.iter().copied().max().filter(|&y| y > prev.year).unwrap_or(prev.year);
+    Ok(Month { year, month: prev.month })
+}
+
 pub fn previous(month: Month) -> Month {
     if month.month == 1 { Month { year: month.year - 1, month: 12 } } else { Month { year: month.year, month: month.month - 1 } }
 }

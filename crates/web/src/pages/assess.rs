@@ -83,12 +83,6 @@ fn handled(viewer: &Viewer, scheme: &Scheme, month: Month) -> Vec<usize> {
         .collect()
 }
 
-fn default_month(years: &[i32]) -> Month {
-    let prev = previous(Month::of_date(chrono::Local::now().date_naive()));
-    let year = years.iter().copied().max().filter(|&y| y > prev.year).unwrap_or(prev.year);
-    Month { year, month: prev.month }
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn page(
     state: &AppState,
@@ -177,7 +171,7 @@ async fn page(
 pub async fn form(State(state): State<AppState>, viewer: Viewer, lang: Lang, Query(q): Query<AssessQuery>) -> Result<Response, WebError> {
     let month = match &q.month {
         Some(m) => parse_month(m)?,
-        None => default_month(&state.store.scheme_years().await?),
+        None => collection::due_month(&state).await?,
     };
     page(&state, &viewer, lang, month, q.indicator, None, &HashMap::new(), q.flash.as_deref()).await
 }

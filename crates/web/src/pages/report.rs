@@ -353,12 +353,7 @@ pub async fn form(
 
 /// `GET /report`: the viewer's own unit's form for the month due now.
 pub async fn mine(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
-    let today = chrono::Local::now().date_naive();
-    let years = state.store.scheme_years().await?;
-    let prev = previous(Month::of_date(today));
-    // A scheme year in the future (a demo) is shown at the same month of its year.
-    let year = years.iter().copied().max().filter(|&y| y > prev.year).unwrap_or(prev.year);
-    let month = Month { year, month: prev.month };
+    let month = collection::due_month(&state).await?;
     match &viewer.unit_id {
         Some(unit) if viewer.can(Action::ViewUnit, Target::Unit(unit)) => {
             Ok(Redirect::to(&format!("/units/{unit}/report/{month}")).into_response())
@@ -486,13 +481,7 @@ pub struct MonthQuery {
 pub async fn status(State(state): State<AppState>, viewer: Viewer, lang: Lang, Query(q): Query<MonthQuery>) -> Result<Response, WebError> {
     let month = match q.month.as_deref() {
         Some(m) => parse_month(m)?,
-        None => {
-            let today = chrono::Local::now().date_naive();
-            let prev = previous(Month::of_date(today));
-            let years = state.store.scheme_years().await?;
-            let year = years.iter().copied().max().filter(|&y| y > prev.year).unwrap_or(prev.year);
-            Month { year, month: prev.month }
-        }
+        None => collection::due_month(&state).await?,
     };
     let chrome = Chrome::new(&state, Some(&viewer), lang, "/reports", "report.list_title", vec![], q.flash.as_deref()).await;
     let tr = chrome.tr;

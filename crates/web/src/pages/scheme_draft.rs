@@ -129,7 +129,8 @@ struct DraftView {
     issues: Vec<String>,
 }
 
-fn kind_key(kind: Kind) -> &'static str {
+/// The catalogue key of a node kind.
+pub(crate) fn kind_key(kind: Kind) -> &'static str {
     match kind {
         Kind::Regular => "kind.regular",
         Kind::Bonus => "kind.bonus",

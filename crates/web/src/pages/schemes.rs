@@ -212,11 +212,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, lang: Lang, Pat
             name: node.name.clone(),
             depth,
             is_category: node.is_category(),
-            kind: match node.kind {
-                jixiao_core::scheme::Kind::Regular => "kind.regular",
-                jixiao_core::scheme::Kind::Bonus => "kind.bonus",
-                jixiao_core::scheme::Kind::Deduction => "kind.deduction",
-            },
+            kind: crate::pages::scheme_draft::kind_key(node.kind),
             points: node.points.map(number).unwrap_or_default(),
             cap: node.cap.map(number).unwrap_or_default(),
             frequency: ind.map(|i| tr.t(&format!("frequency.{}", serde_json::to_value(i.frequency).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())).to_string()).unwrap_or_default(),

@@ -26,7 +26,7 @@ use serde_json::Value;
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::charts;
-use crate::collection::{self, previous};
+use crate::collection;
 use crate::error::WebError;
 use crate::i18n::{Lang, Tr};
 use crate::pages::home::short_time;
@@ -44,15 +44,6 @@ pub struct PeriodScores {
 
 pub fn parse_period(text: &str) -> Result<Period, WebError> {
     text.parse::<Period>().map_err(|e| WebError::invalid(format!("period `{text}`: {e}")))
-}
-
-/// The period shown when none is asked for: the month before today's, in the latest
-/// scheme year if that is later (a demo year).
-async fn default_period(state: &AppState) -> Result<Period, WebError> {
-    let years = state.store.scheme_years().await?;
-    let prev = previous(Month::of_date(chrono::Local::now().date_naive()));
-    let year = years.iter().copied().max().filter(|&y| y > prev.year).unwrap_or(prev.year);
-    Ok(Period::Month(Month { year, month: prev.month }))
 }
 
 pub async fn load(state: &AppState, period: Period) -> Result<PeriodScores, WebError> {
@@ -158,7 +149,7 @@ pub async fn ranking(State(state): State<AppState>, viewer: Viewer, lang: Lang, 
     let tr = Tr::new(lang);
     let period = match q.period.as_deref().filter(|p| !p.is_empty()) {
         Some(p) => parse_period(p)?,
-        None => default_period(&state).await?,
+        None => Period::Month(collection::due_month(&state).await?),
     };
     let mut chrome = Chrome::new(&state, Some(&viewer), lang, "/scores", "scores.title", vec![], None).await;
     chrome.title = format!("{} · {period}", chrome.title);
