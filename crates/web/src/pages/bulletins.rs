@@ -385,13 +385,10 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, lang: Lang, Que
     Ok(render(ListPage { chrome, rows, can_manage, default_period })?.into_response())
 }
 
-/// This calendar month in the latest scheme year (a demo year in the future is seen
-/// at today's month, as the dashboard does).
+/// The month due now (`collection::due_month`, as the dashboard and the forms): the
+/// latest month whose reports are in.
 async fn default_period(state: &AppState) -> Result<String, WebError> {
-    use chrono::Datelike;
-    let today = chrono::Local::now().date_naive();
-    let year = state.store.scheme_years().await?.into_iter().max().unwrap_or(today.year());
-    Ok(format!("{year:04}-{:02}", today.month()))
+    Ok(crate::collection::due_month(state).await?.to_string())
 }
 
 #[derive(Deserialize)]
