@@ -47,7 +47,10 @@ async fn replace(
         .bind(period)
         .execute(&mut *conn)
         .await?;
-    let at = now();
+    insert(conn, year, version, period, rows, &now()).await
+}
+
+async fn insert(conn: &mut AnyConnection, year: i32, version: i32, period: &str, rows: &[(String, Value)], at: &str) -> Result<()> {
     for chunk in rows.chunks(BATCH) {
         let mut sql = String::from(
             "INSERT INTO scores (year, scheme_version, period, unit_id, result_json, computed_at) VALUES ",
@@ -59,7 +62,7 @@ async fn replace(
             }
             sql.push_str(&format!("($1,$2,$3,${},${},$4)", p, p + 1));
         }
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(year).bind(version).bind(period).bind(&at);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(year).bind(version).bind(period).bind(at);
         for (unit, result) in chunk {
             query = query.bind(unit).bind(result.to_string());
         }
@@ -68,17 +71,84 @@ async fn replace(
     Ok(())
 }
 
+/// The rows of one period that differ from what is stored, written; see
+/// `Store::update_scores`.
+async fn update(conn: &mut AnyConnection, year: i32, version: i32, period: &str, rows: &[(String, Value)]) -> Result<()> {
+    let stored: Vec<(String, String)> =
+        sqlx::query_as("SELECT unit_id, result_json FROM scores WHERE year = $1 AND scheme_version = $2 AND period = $3")
+            .bind(year)
+            .bind(version)
+            .bind(period)
+            .fetch_all(&mut *conn)
+            .await?;
+    if stored.is_empty() {
+        return replace(conn, year, version, period, rows).await;
+    }
+    let stored: std::collections::HashMap<String, String> = stored.into_iter().collect();
+    let at = now();
+    let mut inserts = Vec::new();
+    for (unit, result) in rows {
+        let text = result.to_string();
+        match stored.get(unit) {
+            Some(old) if *old == text => {}
+            Some(_) => {
+                sqlx::query(
+                    "UPDATE scores SET result_json = $1, computed_at = $2 \
+                     WHERE year = $3 AND scheme_version = $4 AND period = $5 AND unit_id = $6",
+                )
+                .bind(&text)
+                .bind(&at)
+                .bind(year)
+                .bind(version)
+                .bind(period)
+                .bind(unit)
+                .execute(&mut *conn)
+                .await?;
+            }
+            None => inserts.push((unit.clone(), result.clone())),
+        }
+    }
+    for unit in stored.keys().filter(|u| !rows.iter().any(|(r, _)| r == *u)) {
+        sqlx::query("DELETE FROM scores WHERE year = $1 AND scheme_version = $2 AND period = $3 AND unit_id = $4")
+            .bind(year)
+            .bind(version)
+            .bind(period)
+            .bind(unit)
+            .execute(&mut *conn)
+            .await?;
+    }
+    insert(conn, year, version, period, &inserts, &at).await
+}
+
 impl Store {
     /// Replaces the scores of one period, in a transaction of its own and without an
     /// audit entry (scores are recomputable; see the module documentation).
     pub async fn save_scores(&self, year: i32, version: i32, period: &str, rows: Vec<(String, Value)>) -> Result<()> {
-        let mut tx = match self.backend() {
-            crate::Backend::Sqlite => self.pool().begin_with("BEGIN IMMEDIATE").await?,
-            crate::Backend::Postgres => self.pool().begin().await?,
-        };
+        let mut tx = self.begin_unaudited().await?;
         replace(&mut tx, year, version, period, &rows).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Brings the stored scores of several periods to `periods` (period, rows by unit)
+    /// in one transaction without an audit entry: rows whose result is unchanged are
+    /// left alone (their `computed_at` is when the result last changed), changed ones
+    /// are updated, new ones inserted, units no longer scored deleted. After one
+    /// accepted entry this writes a handful of rows instead of every unit of the year.
+    pub async fn update_scores(&self, year: i32, version: i32, periods: Vec<(String, Vec<(String, Value)>)>) -> Result<()> {
+        let mut tx = self.begin_unaudited().await?;
+        for (period, rows) in &periods {
+            update(&mut tx, year, version, period, rows).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn begin_unaudited(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend() {
+            crate::Backend::Sqlite => self.pool().begin_with("BEGIN IMMEDIATE").await?,
+            crate::Backend::Postgres => self.pool().begin().await?,
+        })
     }
 
     /// Replaces the scores of one period inside an audited transaction.

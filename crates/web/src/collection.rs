@@ -394,14 +394,16 @@ pub async fn check(
 }
 
 /// Writes checked changes — of one unit or of many — in one transaction, each with
-/// its audit entry, and rescores the years whose accepted data changed.
+/// its audit entry, and rescores the periods whose accepted data changed.
 pub async fn write(state: &AppState, viewer: &Viewer, tr: &Tr, writes: Vec<Write>) -> Result<Result<Applied, Vec<Problem>>, WebError> {
-    let mut rescore: Vec<i32> = writes
-        .iter()
-        .filter(|w| w.state.counts() || state_of(w.before.as_ref()).is_some_and(EntryState::counts))
-        .map(|w| w.month.year)
-        .collect();
-    rescore.dedup();
+    // (year, earliest month) of the accepted data that changes.
+    let mut rescore: Vec<(i32, u8)> = Vec::new();
+    for w in writes.iter().filter(|w| w.state.counts() || state_of(w.before.as_ref()).is_some_and(EntryState::counts)) {
+        match rescore.iter_mut().find(|(y, _)| *y == w.month.year) {
+            Some((_, first)) => *first = (*first).min(w.month.month),
+            None => rescore.push((w.month.year, w.month.month)),
+        }
+    }
     let mut applied = Applied::default();
     let mut tx = state.store.begin(&viewer.actor).await?;
     for w in &writes {
@@ -445,8 +447,8 @@ pub async fn write(state: &AppState, viewer: &Viewer, tr: &Tr, writes: Vec<Write
         return Ok(Ok(applied));
     }
     tx.commit().await?;
-    for year in rescore {
-        state.store.refresh_scores(year).await?;
+    for (year, first) in rescore {
+        state.store.refresh_scores_from(year, first).await?;
     }
     Ok(Ok(applied))
 }

@@ -8,6 +8,7 @@ mod connect;
 mod data;
 mod entries;
 mod misc;
+mod refresh;
 mod schemes;
 mod service;
 mod tx;

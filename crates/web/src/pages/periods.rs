@@ -189,7 +189,8 @@ pub async fn decide(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
     tx.audit(action, "correction", &id.to_string(), Some(json!({"state": "requested"})), Some(json!({"state": if approved { "approved" } else { "rejected" }, "note": form.note.trim(), "entry": entry}))).await?;
     tx.commit().await?;
     if approved {
-        state.store.refresh_scores(c.year).await?;
+        let first = c.month.parse::<jixiao_core::period::Month>().map_or(1, |m| m.month);
+        state.store.refresh_scores_from(c.year, first).await?;
     }
     Ok(done(&format!("/periods?year={}", c.year), "correction_decided"))
 }

@@ -577,7 +577,7 @@ pub async fn accept_all(State(state): State<AppState>, viewer: Viewer, axum::For
     }
     tx.audit("entries.accept_all", "month", &month.to_string(), None, Some(json!({"accepted": accepted}))).await?;
     tx.commit().await?;
-    state.store.refresh_scores(month.year).await?;
+    state.store.refresh_scores_from(month.year, month.month).await?;
     Ok(done(&format!("/reports?month={month}"), "report_accept_all"))
 }
 
@@ -994,6 +994,6 @@ pub async fn record_lateness(State(state): State<AppState>, viewer: Viewer, lang
         return Ok(done(&format!("/reports?month={month}"), "lateness_none"));
     }
     tx.commit().await?;
-    state.store.refresh_scores(month.year).await?;
+    state.store.refresh_scores_from(month.year, month.month).await?;
     Ok(done(&format!("/reports?month={month}"), "lateness_recorded"))
 }

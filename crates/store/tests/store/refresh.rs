@@ -1,0 +1,118 @@
+//! Keeping stored scores current: a change to month m recomputes the periods ending
+//! in m or later, writes only the units whose result changed, and leaves the stored
+//! scores equal to a recompute of every period from scratch.
+
+use std::collections::BTreeMap;
+
+use jixiao_core::data::Dataset;
+use jixiao_core::period::Period;
+use jixiao_core::scheme::Scheme;
+use jixiao_core::score::{PeriodReport, score_periods};
+use jixiao_store::Store;
+use serde_json::Value;
+
+use crate::common::{TestDb, backend_tests};
+
+backend_tests!(refresh_from_a_month_rewrites_only_what_it_reaches);
+
+/// Every stored row of 2027 version 1: (period, unit) → (result, computed_at).
+async fn stored(store: &Store) -> BTreeMap<(String, String), (Value, String)> {
+    let mut out = BTreeMap::new();
+    for p in Period::all_in_year(2027) {
+        for r in store.scores(2027, 1, &p.to_string()).await.unwrap() {
+            out.insert((p.to_string(), r.unit_id), (r.result, r.computed_at));
+        }
+    }
+    out
+}
+
+/// The engine's results from scratch over what the store holds now.
+async fn from_scratch(store: &Store) -> BTreeMap<(String, String), Value> {
+    let file = store.scheme(2027, None).await.unwrap().file;
+    let scheme = Scheme::from_file(file).unwrap();
+    let data = Dataset::load(&scheme, &store.data_file(2027).await.unwrap()).unwrap();
+    let mut out = BTreeMap::new();
+    for result in score_periods(&scheme, &data, &Period::all_in_year(2027)) {
+        for u in PeriodReport::new(&scheme, &result).units {
+            out.insert((result.period.to_string(), u.unit.clone()), serde_json::to_value(&u).unwrap());
+        }
+    }
+    out
+}
+
+async fn refresh_from_a_month_rewrites_only_what_it_reaches(db: TestDb) {
+    let store = db.store().await;
+    let (scheme, data) = jixiao_core::generate::demo_district(2027, 11, 7);
+    let mut tx = store.begin("test").await.unwrap();
+    store.import_scheme(&mut tx, &scheme, "demo").await.unwrap();
+    store.import_data(&mut tx, 2027, &data).await.unwrap();
+    tx.audit("test.demo", "test", "demo", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    store.refresh_scores(2027).await.unwrap();
+    let before = stored(&store).await;
+    assert_eq!(before.len(), 17 * 76);
+
+    // Refreshing without a change writes nothing.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    store.refresh_scores(2027).await.unwrap();
+    assert_eq!(stored(&store).await, before);
+
+    // u01 corrects a September figure to one that changes its September total
+    // (the first of its entries for which the engine says so).
+    let compiled = Scheme::from_file(scheme.clone()).unwrap();
+    // None when the figure breaks a field's bounds.
+    let total = |file: &jixiao_core::data::DataFile| {
+        let data = Dataset::load(&compiled, file).ok()?;
+        let result = score_periods(&compiled, &data, &[Period::Month("2027-09".parse().unwrap())]).remove(0);
+        PeriodReport::new(&compiled, &result).units.iter().find(|u| u.unit == "u01").map(|u| u.total)
+    };
+    let row = data
+        .entries
+        .iter()
+        .filter(|e| e.unit == "u01" && e.month == "2027-09")
+        .flat_map(|entry| {
+            let (key, value) = entry.values.iter().find(|(_, v)| v.is_number()).map(|(k, v)| (k.clone(), v.as_f64().unwrap())).unzip();
+            [0.0, 0.5, 2.0].into_iter().filter_map(move |factor| {
+                let mut row = entry.clone();
+                row.values.insert(key.clone()?, serde_json::json!(value? * factor));
+                Some((entry, row))
+            })
+        })
+        .find_map(|(entry, row)| {
+            let mut changed = data.clone();
+            *changed.entries.iter_mut().find(|e| *e == entry).unwrap() = row.clone();
+            let new = total(&changed)?;
+            (new != total(&data)?).then_some(row)
+        })
+        .expect("some September figure of u01 moves its total");
+    let mut tx = store.begin("test").await.unwrap();
+    let version = store.entry(2027, "u01", &row.indicator, "2027-09").await.unwrap().unwrap().version;
+    store.save_entry(&mut tx, 2027, &row, Some(version), "accepted").await.unwrap();
+    tx.audit("entry.accept", "entry", "2027/u01", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    store.refresh_scores_from(2027, 9).await.unwrap();
+
+    let after = stored(&store).await;
+    let expected = from_scratch(&store).await;
+    assert_eq!(after.len(), expected.len());
+    let mut rewritten = Vec::new();
+    for (key, (result, at)) in &after {
+        assert_eq!(result, &expected[key], "{key:?} equals a recompute from scratch");
+        let (old, old_at) = &before[key];
+        let period: Period = key.0.parse().unwrap();
+        if period.end_month() < 9 {
+            assert_eq!((result, at), (old, old_at), "{key:?} ends before September: untouched");
+        } else if result == old {
+            assert_eq!(at, old_at, "{key:?} unchanged: not rewritten");
+        } else {
+            rewritten.push(key.clone());
+        }
+    }
+    // September and its quarter see u01's new figure (later periods take the
+    // latest month's value of a `last` field, so they need not change).
+    for p in ["2027-09", "2027-Q3"] {
+        assert!(rewritten.contains(&(p.to_string(), "u01".to_string())), "{p} u01 rewritten: {rewritten:?}");
+    }
+    assert!(rewritten.len() < 76 * 6, "only what changed is written ({} rows)", rewritten.len());
+}
