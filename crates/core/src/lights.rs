@@ -175,6 +175,35 @@ pub fn unit_light(rule: &LightRule, indicators: &[(IndicatorResult<'_>, &Lit)]) 
     }
 }
 
+/// Every indicator's light (by node index) and the unit's light, from a unit's spec
+/// §8 result (its `scores`, `status` and `errors` maps) and whether its report of
+/// the month came late. Pages, the API and the analysis report all light this way.
+pub fn of_unit(
+    scheme: &crate::scheme::Scheme,
+    scores: &serde_json::Map<String, serde_json::Value>,
+    status: &serde_json::Map<String, serde_json::Value>,
+    errors: &serde_json::Map<String, serde_json::Value>,
+    late: bool,
+) -> (Vec<(usize, Lit)>, Lit) {
+    let rule = scheme.file.lights.unwrap_or_default();
+    let mut results = Vec::new();
+    for &n in &scheme.indicators {
+        let node = &scheme.nodes[n];
+        let Some(st) = status.get(&node.id).and_then(|v| v.as_str()) else { continue };
+        let r = IndicatorResult {
+            kind: node.kind,
+            status: st,
+            score: scores.get(&node.id).and_then(|v| v.as_f64()).unwrap_or(0.0),
+            points: node.points,
+            late,
+        };
+        results.push((n, r, indicator_light(&rule, r, errors.get(&node.id).and_then(|v| v.as_str()))));
+    }
+    let pairs: Vec<_> = results.iter().map(|(_, r, l)| (*r, l)).collect();
+    let unit = unit_light(&rule, &pairs);
+    (results.into_iter().map(|(n, _, l)| (n, l)).collect(), unit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

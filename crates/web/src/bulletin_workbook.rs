@@ -21,7 +21,7 @@ use crate::i18n::Tr;
 use crate::pages::bulletins::{Opened, period_label};
 
 /// Characters Excel does not allow in a sheet name.
-fn sheet_name(text: &str) -> String {
+pub(crate) fn sheet_name(text: &str) -> String {
     let clean: String = text.chars().map(|c| if "[]:*?/\\".contains(c) { '_' } else { c }).collect();
     clean.chars().take(31).collect()
 }

@@ -24,6 +24,7 @@
 //! Pages are askama templates (checked at compile time, escaped by default), rendered
 //! on the server and usable without JavaScript.
 
+mod analysis;
 mod api;
 mod assets;
 mod auth;

@@ -53,7 +53,7 @@ fn route(method: &'static str, path: &'static str, access: Access, handler: Meth
 fn table() -> Vec<Route> {
     use Access::*;
     use Action::*;
-    use pages::{account, admin, assess, audit, bulletins, home, login, periods, report, scheme_draft, schemes, scores, service, units};
+    use pages::{account, admin, analysis, assess, audit, bulletins, home, login, periods, report, scheme_draft, schemes, scores, service, units};
     vec![
         route("GET", "/", Public, get(home::home)),
         route("GET", "/healthz", Public, get(pages::health)),
@@ -69,6 +69,10 @@ fn table() -> Vec<Route> {
         route("GET", "/units/{unit}", CanUnit(ViewUnit), get(units::show)),
         route("GET", "/scores", Can(ViewOrganisation), get(scores::ranking)),
         route("GET", "/scores/{period}/units/{unit}", CanUnit(ViewUnit), get(scores::unit)),
+        // Every unit in scope: `analysis::build` checks the viewer sees all of them.
+        route("GET", "/scores/{period}/analysis", Can(ViewUnit), get(analysis::show)),
+        route("GET", "/scores/{period}/analysis/print", Can(ViewUnit), get(analysis::print)),
+        route("GET", "/scores/{period}/analysis.xlsx", Can(ViewUnit), get(analysis::export_xlsx)),
         route("GET", "/scores/{period}/units/{unit}/indicators/{indicator}", CanUnit(ViewUnit), get(scores::indicator)),
         route("GET", "/schemes", Can(ViewOrganisation), get(schemes::list)),
         route("POST", "/schemes", Can(ManageSchemes), post(schemes::upload)),

@@ -2,20 +2,20 @@
 //! id, rank and unit id; maps in tree order. Pages, the API, exports and
 //! `jixiao score` all render from this.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::period::Period;
 use crate::scheme::Scheme;
 
 use super::{PeriodResult, Status};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PeriodReport {
     pub period: Period,
     pub units: Vec<UnitReport>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnitReport {
     pub unit: String,
     pub group: String,

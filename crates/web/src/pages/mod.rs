@@ -3,6 +3,7 @@
 //! an askama template inside the common frame (`view::Chrome`).
 
 pub mod account;
+pub mod analysis;
 pub mod assess;
 pub mod admin;
 pub mod audit;

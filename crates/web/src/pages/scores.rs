@@ -14,7 +14,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use jixiao_core::data::Dataset;
-use jixiao_core::lights::{IndicatorResult, Lit, Why, indicator_light, unit_light};
+use jixiao_core::lights::{Lit, Why};
 use jixiao_core::org::{Action, Target};
 use jixiao_core::period::{Month, Period};
 use jixiao_core::scheme::Scheme;
@@ -58,17 +58,10 @@ pub async fn load(state: &AppState, period: Period) -> Result<PeriodScores, WebE
 
 /// Every indicator's light (by node index) and the unit's light, from its report.
 pub fn lights_of(scheme: &Scheme, report: &Value, late: bool) -> (HashMap<usize, Lit>, Lit) {
-    let rule = scheme.file.lights.unwrap_or_default();
-    let mut results = Vec::new();
-    for &n in &scheme.indicators {
-        let node = &scheme.nodes[n];
-        let Some(status) = report["status"][&node.id].as_str() else { continue };
-        let r = IndicatorResult { kind: node.kind, status, score: report["scores"][&node.id].as_f64().unwrap_or(0.0), points: node.points, late };
-        results.push((n, r, indicator_light(&rule, r, report["errors"][&node.id].as_str())));
-    }
-    let pairs: Vec<_> = results.iter().map(|(_, r, l)| (*r, l)).collect();
-    let unit = unit_light(&rule, &pairs);
-    (results.into_iter().map(|(n, _, l)| (n, l)).collect(), unit)
+    let empty = serde_json::Map::new();
+    let map = |key: &str| report[key].as_object().unwrap_or(&empty);
+    let (indicators, unit) = jixiao_core::lights::of_unit(scheme, map("scores"), map("status"), map("errors"), late);
+    (indicators.into_iter().collect(), unit)
 }
 
 /// Why a light is lit, in words.
@@ -142,6 +135,8 @@ struct ScoresPage {
     /// How many lit indicators there are (the list shows the first 100).
     lit_total: usize,
     empty: bool,
+    /// Whether to link the period's analysis report (for those who see every unit).
+    analysis: bool,
 }
 
 /// `GET /scores?period=&group=&light=`.
@@ -171,6 +166,7 @@ pub async fn ranking(State(state): State<AppState>, viewer: Viewer, lang: Lang, 
                 lit: Vec::new(),
                 lit_total: 0,
                 empty: true,
+                analysis: false,
             };
             return Ok(render(page)?.into_response());
         }
@@ -250,6 +246,7 @@ pub async fn ranking(State(state): State<AppState>, viewer: Viewer, lang: Lang, 
         views,
         lit,
         lit_total,
+        analysis: crate::pages::analysis::sees_all(&viewer),
     };
     Ok(render(page)?.into_response())
 }

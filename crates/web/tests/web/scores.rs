@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::common::{TestApp, backend_tests};
 
-backend_tests!(ranking_lights_and_drill_down);
+backend_tests!(ranking_lights_and_drill_down, analysis_report_page_print_and_workbook);
 
 async fn ranking_lights_and_drill_down(app: TestApp) {
     crate::report::seed(&app).await;
@@ -70,4 +70,62 @@ async fn ranking_lights_and_drill_down(app: TestApp) {
     assert_eq!(app.get(Some(&office), "/scores?period=2027-13").await.status(), StatusCode::BAD_REQUEST);
     assert_eq!(app.get(Some(&office), "/scores/2027-03/units/u01/indicators/ZZ").await.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.get(Some(&office), "/scores/2031-03/units/u01").await.status(), StatusCode::NOT_FOUND);
+}
+
+/// The analysis report of March on the small district: u01 at pace 40 % on A1 (red),
+/// u02 at 90 %, in the page, its print view and its workbook; for those who see
+/// every unit only.
+async fn analysis_report_page_print_and_workbook(app: TestApp) {
+    crate::report::seed(&app).await;
+    let file: jixiao_core::data::DataFile = serde_json::from_value(json!({
+        "entries": [{"unit": "u01", "indicator": "A1", "month": "2027-03", "values": {"actual": 40}},
+                    {"unit": "u02", "indicator": "A1", "month": "2027-03", "values": {"actual": 90}}], "records": []
+    }))
+    .unwrap();
+    let mut tx = app.store.begin("office").await.unwrap();
+    app.store.import_data(&mut tx, 2027, &file).await.unwrap();
+    tx.audit("data.import", "data", "2027", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    app.store.refresh_scores(2027).await.unwrap();
+    let office = app.session("office").await;
+
+    let ranking = app.get(Some(&office), "/scores?period=2027-03").await.text().await.unwrap();
+    assert!(ranking.contains("href=\"/scores/2027-03/analysis\""), "the ranking links the report");
+    let r = app.get(Some(&office), "/scores/2027-03/analysis").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let body = r.text().await.unwrap();
+    for id in ["overview", "moves", "lagging", "red", "reporting", "records"] {
+        assert!(body.contains(&format!("id=\"analysis-{id}\"")), "section {id}");
+    }
+    // Each number links to where it comes from: the unit's total, the drill-down.
+    assert!(body.contains("<a href=\"/scores/2027-03/units/u01\">4</a>"), "u01's total, linked");
+    assert!(body.contains("href=\"/scores/2027-03/units/u01/indicators/A1\">区发改局（40%）</a>"), "A1's laggard, to its drill-down");
+    assert!(body.contains("应考核 2 个单位，1 个进度落后（50%），其中 1 个亮红灯，平均得分率 65%"), "(40 % + 90 %) / 2");
+    assert!(body.contains("<svg"), "charts");
+    let print = app.get(Some(&office), "/scores/2027-03/analysis/print").await.text().await.unwrap();
+    assert!(print.contains("/static/print.css") && !print.contains("<script") && print.contains("2027年3月绩效考核分析报告"));
+
+    let r = app.get(Some(&office), "/scores/2027-03/analysis.xlsx").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = r.bytes().await.unwrap().to_vec();
+    if let Ok(dir) = std::env::var("JIXIAO_XLSX_OUT") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(format!("{dir}/analysis-2027-03.xlsx"), &bytes).unwrap();
+    }
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    assert_eq!(book.sheet_names(), ["分析", "总体情况", "名次变化", "进度落后的指标", "亮红灯的单位", "数据报送情况", "加分与减分"]);
+    let lagging = book.worksheet_range("进度落后的指标").unwrap();
+    let row: Vec<String> = lagging.rows().nth(1).unwrap().iter().map(|c| c.to_string()).collect();
+    assert_eq!(row, ["A1", "到位资金", "2", "1", "1", "0.65"]);
+
+    // Not for a unit's users, and a bad period is named.
+    for user in ["reporter", "assessor", "staff"] {
+        let s = app.session(user).await;
+        assert_eq!(app.get(Some(&s), "/scores/2027-03/analysis").await.status(), StatusCode::FORBIDDEN, "{user}");
+        assert_eq!(app.get(Some(&s), "/scores/2027-03/analysis.xlsx").await.status(), StatusCode::FORBIDDEN, "{user}");
+    }
+    let r = app.get(Some(&office), "/scores/2027-13/analysis").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("2027-13"));
 }
