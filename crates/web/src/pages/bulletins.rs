@@ -96,6 +96,8 @@ pub struct RankLine {
     pub top: Vec<String>,
     /// One of the viewer's units (highlighted).
     pub mine: bool,
+    /// The viewer may drill down into the unit (its numbers are links).
+    pub link: bool,
 }
 
 pub struct GroupBlock {
@@ -126,7 +128,10 @@ pub struct DetailTable {
 }
 
 pub struct LedgerLine {
+    pub unit_id: String,
     pub unit_name: String,
+    /// The indicator's id and `id name`.
+    pub indicator_id: String,
     pub indicator: String,
     pub kind: String,
     pub date: String,
@@ -155,6 +160,8 @@ pub struct Revision {
 /// What every view of a bulletin shows (page, print, workbook).
 pub struct View {
     pub id: i64,
+    /// `2027-03`: the period its numbers drill down into (`/scores/{period}/…`).
+    pub period: String,
     pub number: String,
     pub revision: i64,
     pub title: String,
@@ -205,6 +212,7 @@ impl View {
                         grade: r.grade.clone().unwrap_or_else(|| "—".into()),
                         top: top.iter().map(|(id, _)| score_text(r.scores.get(id).copied())).collect(),
                         mine: detail.contains(&r.unit) && detail.len() < c.units.len(),
+                        link: detail.contains(&r.unit),
                     })
                     .collect(),
             })
@@ -258,7 +266,9 @@ impl View {
             .iter()
             .filter(|l| detail.contains(&l.unit))
             .map(|l| LedgerLine {
+                unit_id: l.unit.clone(),
                 unit_name: unit_name(&l.unit),
+                indicator_id: l.indicator.clone(),
                 indicator: node_name(&l.indicator),
                 kind: tr.t(&format!("kind.{}", l.kind)).to_string(),
                 date: l.date.clone(),
@@ -286,6 +296,7 @@ impl View {
             .collect();
         View {
             id: b.id,
+            period: b.period.clone(),
             number: b.number_text(),
             revision: b.revision,
             title: b.title.clone(),

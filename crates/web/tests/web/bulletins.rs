@@ -227,6 +227,8 @@ async fn bulletin_page_workbook_and_scores_agree(app: TestApp) {
         let xlsx = r.bytes().await.unwrap().to_vec();
         let stored = app.store.scores(2027, 1, period).await.unwrap();
         assert_eq!(stored.len(), 76);
+        let indicators: Vec<String> =
+            app.store.bulletin(id).await.unwrap().content.unwrap().nodes.into_iter().filter(|n| n.formula.is_some()).map(|n| n.id).collect();
 
         // Ranking sheets: one per group, rank order, totals and grades as stored.
         let mut ranked = 0;
@@ -268,6 +270,9 @@ async fn bulletin_page_workbook_and_scores_agree(app: TestApp) {
                         let v = v.as_f64().unwrap();
                         assert_eq!(row.get(col).and_then(|c| c.get_float()), Some(v), "{period} {unit} {node} in the sheet");
                         assert!(page.contains(&format!("id=\"s-{unit}-{node}\">{}<", num(v))), "{period} {unit} {node} = {v} on the page");
+                        // …and drills down: an indicator to its explanation, a category to the unit's tree.
+                        let href = if !indicators.iter().any(|i| i == node) { format!("/scores/{period}/units/{unit}#line-{node}") } else { format!("/scores/{period}/units/{unit}/indicators/{node}") };
+                        assert!(page.contains(&format!("href=\"{href}\" id=\"s-{unit}-{node}\">")), "{period} {unit} {node} links to {href}");
                         cells += 1;
                     }
                     None => {
