@@ -10,7 +10,7 @@ use jixiao_core::data::RecordRow;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::common::{Session, TestApp, backend_tests};
+use crate::common::{Session, TestApp, backend_tests, num, sheet, text};
 
 backend_tests!(
     bulletin_publish_freezes_and_revise_makes_revision_2,
@@ -49,11 +49,6 @@ async fn publish(app: &TestApp, office: &Session, id: i64) {
 /// Stored totals of a period, by unit.
 async fn stored_totals(app: &TestApp, period: &str) -> BTreeMap<String, f64> {
     app.store.scores(2027, 1, period).await.unwrap().into_iter().map(|r| (r.unit_id, r.result["total"].as_f64().unwrap())).collect()
-}
-
-/// A score as the pages write it (the engine's 2-decimal number, shortest form).
-fn num(x: f64) -> String {
-    if x.fract() == 0.0 { format!("{}", x as i64) } else { format!("{x}") }
 }
 
 /// Adds a 违反廉政纪律 record (2 points off) for `unit` in March and rescores.
@@ -191,24 +186,6 @@ async fn bulletin_scope_drafts_details_and_public(app: TestApp) {
     assert!(app.get(None, &format!("/bulletins/{published}")).await.status().is_redirection());
     let trail = app.store.audit_trail("bulletin", &published.to_string()).await.unwrap();
     assert_eq!(trail.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["bulletin.create", "bulletin.publish", "bulletin.public", "bulletin.public"]);
-}
-
-/// Reads a sheet as rows of cells (strings and numbers).
-fn sheet(bytes: &[u8], name: &str) -> Vec<Vec<calamine::Data>> {
-    use calamine::Reader;
-    let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
-    let range = book.worksheet_range(name).unwrap_or_else(|e| panic!("sheet {name}: {e} (sheets: {:?})", book.sheet_names()));
-    range.rows().map(|r| r.to_vec()).collect()
-}
-
-fn text(c: &calamine::Data) -> String {
-    match c {
-        calamine::Data::String(s) => s.clone(),
-        calamine::Data::Float(f) => f.to_string(),
-        calamine::Data::Int(i) => i.to_string(),
-        calamine::Data::Empty => String::new(),
-        other => format!("{other:?}"),
-    }
 }
 
 async fn bulletin_page_workbook_and_scores_agree(app: TestApp) {

@@ -175,6 +175,29 @@ fn rand_suffix() -> String {
     format!("{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
 }
 
+/// A score as the pages write it (the engine's 2-decimal number, shortest form).
+pub fn num(x: f64) -> String {
+    if x.fract() == 0.0 { format!("{}", x as i64) } else { format!("{x}") }
+}
+
+/// Reads a sheet as rows of cells (strings and numbers).
+pub fn sheet(bytes: &[u8], name: &str) -> Vec<Vec<calamine::Data>> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = book.worksheet_range(name).unwrap_or_else(|e| panic!("sheet {name}: {e} (sheets: {:?})", book.sheet_names()));
+    range.rows().map(|r| r.to_vec()).collect()
+}
+
+pub fn text(c: &calamine::Data) -> String {
+    match c {
+        calamine::Data::String(s) => s.clone(),
+        calamine::Data::Float(f) => f.to_string(),
+        calamine::Data::Int(i) => i.to_string(),
+        calamine::Data::Empty => String::new(),
+        other => format!("{other:?}"),
+    }
+}
+
 /// Runs one test body on a fresh app of `backend`.
 pub async fn run<F, Fut>(backend: Backend, test: F)
 where
