@@ -2,6 +2,7 @@
 //! with their baseline measured in the same run (BENCHMARKS.md records results).
 
 mod import;
+mod visible;
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -34,6 +35,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1000)]
         edits: usize,
     },
+    /// Edit → visible at district scale: after the office accepts a reporter's change
+    /// (over the JSON API of a served demo district on SQLite), the time until the
+    /// API returns the unit's new total.
+    Visible {
+        /// Number of edits timed.
+        #[arg(long, default_value_t = 1000)]
+        edits: usize,
+    },
     /// Import of one month of a synthetic province from JSON and from xlsx, with the
     /// recompute, against a bare bulk insert of the same rows (fresh databases).
     Import(import::ImportArgs),
@@ -44,6 +53,10 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Scoring { units, indicators, runs, seed } => scoring(units, indicators, runs.max(1), seed),
         BenchCommand::Incremental { edits } => incremental(edits.max(1)),
         BenchCommand::Import(args) => import::run(args),
+        BenchCommand::Visible { edits } => {
+            sqlx::any::install_default_drivers();
+            tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(visible::run(edits.max(1)))
+        }
     }
 }
 
