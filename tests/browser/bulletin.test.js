@@ -42,6 +42,15 @@ test('office publishes this month\'s bulletin and prints it on A4 with the red h
   assert.equal(await page.textContent('#bulletin-state'), '已发布');
   assert.match(await page.textContent('#bulletin-number'), /^〔\d{4}〕第\d+号$/);
   await shot(page, 'bulletin-page', { full: false });
+  // Every number drills down: a unit's first indicator score opens its explanation.
+  // (Its number is today's: a correction after publishing changes the drill-down,
+  // never the bulletin.)
+  const cell = page.locator('table.detail td a[href*="/indicators/"]').first();
+  const href = await cell.getAttribute('href');
+  await cell.click();
+  await page.waitForURL((u) => u.pathname === href);
+  assert.match((await page.textContent('#explain-score')).trim(), /^-?\d+(\.\d+)?$/, 'the drill-down explains the score');
+  await page.goBack();
 
   await page.setViewportSize(A4);
   await page.emulateMedia({ media: 'print' });

@@ -42,3 +42,28 @@ test('a leader sees where every unit stands, which lights are red and why', asyn
   await shot(page, 'scores-explain');
   clean();
 });
+
+test('a leader reads the analysis report and follows a number to its evidence', async (t) => {
+  const { page, clean } = await open(t);
+  await login(page, 'leader');
+  await page.goto(`${BASE}/scores?period=2027-11`);
+  await page.click('#analysis-link');
+  await page.waitForURL((u) => u.pathname === '/scores/2027-11/analysis');
+  assert.match(await page.textContent('main h1'), /2027年11月绩效考核分析报告/);
+  for (const id of ['overview', 'moves', 'lagging', 'red', 'reporting', 'records']) {
+    assert.ok(await page.locator(`#analysis-${id} li`).count() > 0, `section ${id} has sentences`);
+  }
+  assert.ok(await page.locator('#analysis-overview figure.chart svg').count() >= 3, 'a chart per group');
+  await shot(page, 'analysis');
+  await shot(page, 'analysis-top', { full: false });
+  // A laggard's pace links to the indicator's drill-down.
+  await page.click('#analysis-lagging li a >> nth=0');
+  await page.waitForURL((u) => u.pathname.includes('/indicators/'));
+  assert.ok(await page.locator('#explanation code').count() > 0, 'the formula behind the number');
+  // The print view: A4, no script.
+  await page.goto(`${BASE}/scores/2027-11/analysis/print`);
+  assert.equal(await page.locator('script').count(), 0);
+  await page.emulateMedia({ media: 'print' });
+  await shot(page, 'analysis-print');
+  clean();
+});
