@@ -148,6 +148,8 @@ struct RequestPage {
     category: String,
     unit: String,
     state_label: String,
+    /// The deadline of the last dispatch, as pages show times.
+    deadline: String,
     light: &'static str,
     history: Vec<(String, String, String, String, String)>,
     steps: Vec<&'static str>,
@@ -204,9 +206,18 @@ fn possible_steps(viewer: &Viewer, r: &ServiceRequest) -> Vec<&'static str> {
 /// `GET /service/requests/{id}`.
 pub async fn show(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path(id): Path<i64>, Query(q): Query<QueueQuery>) -> Result<Response, WebError> {
     let r = visible(&state, &viewer, id).await?;
-    let back = if viewer.can(Action::DispatchServiceRequests, Target::Nothing) { "/service/dispatch" } else { "/service/queue" };
+    // The queue the viewer came from (a leader has none).
+    let back = if viewer.can(Action::DispatchServiceRequests, Target::Nothing) {
+        Some(("/service/dispatch", "service.dispatch_title"))
+    } else if viewer.can(Action::HandleServiceRequests, Target::Nothing) {
+        Some(("/service/queue", "service.queue_title"))
+    } else {
+        None
+    };
     let mut chrome = Chrome::new(&state, Some(&viewer), lang, &format!("/service/requests/{id}"), "service.request_title", vec![], q.flash.as_deref()).await;
-    chrome.crumbs.insert(1, (chrome.tr.t("service.queue_title").to_string(), back.to_string()));
+    if let Some((href, title)) = back {
+        chrome.crumbs.insert(1, (chrome.tr.t(title).to_string(), href.to_string()));
+    }
     chrome.title = format!("{} {}", chrome.title, r.case_no);
     let tr = chrome.tr;
     let category = state.store.service_category(&r.service_code).await?;
@@ -241,7 +252,8 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, lang: Lang, Pat
     let can_attach = handles(&viewer, &r) && EVIDENCE_STATES.contains(&r.state.as_str());
     let state_label = tr.t(&format!("service.state.{}", r.state)).to_string();
     let category = category.map(|c| c.name).unwrap_or_default();
-    Ok(render(RequestPage { chrome, category, unit, state_label, light, history, steps, units, photo, evidence, can_attach, r })?.into_response())
+    let deadline = r.deadline.as_deref().map(when).unwrap_or_default();
+    Ok(render(RequestPage { chrome, category, unit, state_label, deadline, light, history, steps, units, photo, evidence, can_attach, r })?.into_response())
 }
 
 /// `POST /service/requests/{id}`: takes the step of the form.
