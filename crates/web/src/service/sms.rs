@@ -151,7 +151,12 @@ pub async fn deliver_due(store: &Store, config: &SmsConfig) -> jixiao_store::Res
             }
         };
         let mut tx = store.begin("system:sms").await?;
-        store.record_attempt(&mut tx, m.id, &token, status, error.as_deref(), retry_at.as_deref()).await?;
+        if let Err(e) = store.record_attempt(&mut tx, m.id, &token, status, error.as_deref(), retry_at.as_deref()).await {
+            // The lease ran out and another sender took the message: its attempt counts.
+            tracing::warn!(id = m.id, error = %e, "SMS attempt not recorded: the claim was lost");
+            tx.rollback().await?;
+            continue;
+        }
         tx.audit("outbox.attempt", "outbox", &m.id.to_string(), Some(json!({"status": "pending"})), Some(json!({"status": status, "error": error})))
             .await?;
         tx.commit().await?;
