@@ -3,6 +3,13 @@
 //! keeps its status afterwards. A sender takes the due messages, tries to deliver
 //! them and records the outcome; while a gateway is down messages wait, retried with
 //! backoff, and nothing is lost.
+//!
+//! Several processes may run a sender against one database (servers sharing one
+//! PostgreSQL). A sender first *claims* the due messages it will try
+//! (`claim_due_messages`): one UPDATE that takes only rows nobody holds, setting
+//! the pass's random token and the end of its lease, so two senders never get the
+//! same message. Recording an attempt needs the live claim and releases it; a sender
+//! that dies leaves claims that run out, and the messages are due again.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -40,9 +47,14 @@ pub struct Message {
     pub last_error: Option<String>,
     pub created_at: String,
     pub sent_at: Option<String>,
+    /// The token of the sender pass holding the message, while its lease runs.
+    pub claimed_by: Option<String>,
+    /// The end of that lease (a stored timestamp).
+    pub claimed_until: Option<String>,
 }
 
-const COLUMNS: &str = "id, channel, recipient, body, purpose, dedupe_key, status, attempts, next_attempt_at, last_error, created_at, sent_at";
+const COLUMNS: &str =
+    "id, channel, recipient, body, purpose, dedupe_key, status, attempts, next_attempt_at, last_error, created_at, sent_at, claimed_by, claimed_until";
 
 fn message(row: &AnyRow) -> Result<Message> {
     Ok(Message {
@@ -58,6 +70,8 @@ fn message(row: &AnyRow) -> Result<Message> {
         last_error: row.try_get("last_error")?,
         created_at: row.try_get("created_at")?,
         sent_at: row.try_get("sent_at")?,
+        claimed_by: row.try_get("claimed_by")?,
+        claimed_until: row.try_get("claimed_until")?,
     })
 }
 
@@ -118,9 +132,48 @@ impl Store {
         rows.iter().map(message).collect()
     }
 
-    /// Records one delivery attempt: `status` is `sent`, `recorded`, `failed` (given
-    /// up), or `pending` again with the next attempt at `retry_at`.
-    pub async fn record_attempt(&self, tx: &mut WriteTx, id: i64, status: &str, error: Option<&str>, retry_at: Option<&str>) -> Result<()> {
+    /// Claims up to `limit` pending messages of `channel` due at `at` (a stored
+    /// timestamp) that no live lease holds, for the sender pass `token` until
+    /// `lease_until`; the claimed messages, oldest due first. One UPDATE, so two
+    /// senders claiming at once never share a message: on PostgreSQL the second waits
+    /// for the first's row locks and then finds the rows held (the outer condition is
+    /// checked again on the updated rows); SQLite runs one writer at a time.
+    pub async fn claim_due_messages(&self, tx: &mut WriteTx, channel: &str, at: &str, lease_until: &str, token: &str, limit: i64) -> Result<Vec<Message>> {
+        if token.is_empty() || lease_until <= at {
+            return Err(StoreError::invalid("a claim needs a token and a lease that ends after now"));
+        }
+        let free = "status = 'pending' AND (claimed_until IS NULL OR claimed_until <= $4)";
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE outbox SET claimed_by = $1, claimed_until = $2 \
+             WHERE id IN (SELECT id FROM outbox WHERE {free} AND channel = $3 AND next_attempt_at <= $4 ORDER BY next_attempt_at, id LIMIT $5) \
+             AND {free} RETURNING {COLUMNS}"
+        )))
+        .bind(token)
+        .bind(lease_until)
+        .bind(channel)
+        .bind(at)
+        .bind(limit.max(0))
+        .fetch_all(tx.conn())
+        .await?;
+        let mut claimed = rows.iter().map(message).collect::<Result<Vec<_>>>()?;
+        claimed.sort_by(|a, b| (&a.next_attempt_at, a.id).cmp(&(&b.next_attempt_at, b.id)));
+        Ok(claimed)
+    }
+
+    /// Records one delivery attempt of a message the sender pass `claim` holds, and
+    /// releases it: `status` is `sent`, `recorded`, `failed` (given up), or `pending`
+    /// again with the next attempt at `retry_at`. A message not pending, or not held
+    /// by `claim` (never claimed, or its lease ran out and another sender took it), is
+    /// refused.
+    pub async fn record_attempt(
+        &self,
+        tx: &mut WriteTx,
+        id: i64,
+        claim: &str,
+        status: &str,
+        error: Option<&str>,
+        retry_at: Option<&str>,
+    ) -> Result<()> {
         if !matches!(status, "sent" | "recorded" | "failed" | "pending") {
             return Err(StoreError::invalid(format!("unknown message status `{status}`")));
         }
@@ -128,17 +181,19 @@ impl Store {
         let delivered = matches!(status, "sent" | "recorded");
         let done = sqlx::query(
             "UPDATE outbox SET status = $1, attempts = attempts + 1, last_error = $2, \
-             next_attempt_at = COALESCE($3, next_attempt_at), sent_at = $4 WHERE id = $5 AND status = 'pending'",
+             next_attempt_at = COALESCE($3, next_attempt_at), sent_at = $4, claimed_by = NULL, claimed_until = NULL \
+             WHERE id = $5 AND status = 'pending' AND claimed_by = $6",
         )
         .bind(status)
         .bind(error)
         .bind(retry_at)
         .bind(delivered.then_some(at))
         .bind(id)
+        .bind(claim)
         .execute(tx.conn())
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::not_found(format!("pending message {id}")));
+            return Err(StoreError::not_found(format!("pending message {id} held by this sender")));
         }
         Ok(())
     }

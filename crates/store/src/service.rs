@@ -598,6 +598,18 @@ impl Store {
         rows.iter().map(request).collect()
     }
 
+    /// Requests last dispatched to `unit` that were first dispatched or closed at or
+    /// after `since` (a stored timestamp), whatever their year: what a department's
+    /// metrics of the months from `since` on read.
+    pub async fn unit_service_requests_since(&self, unit: &str, since: &str) -> Result<Vec<ServiceRequest>> {
+        let sql = format!(
+            "SELECT {REQUEST_COLUMNS} FROM service_requests WHERE unit_id = $1 AND first_dispatched_at IS NOT NULL \
+             AND (first_dispatched_at >= $2 OR closed_at >= $2) ORDER BY id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(unit).bind(since).fetch_all(self.pool()).await?;
+        rows.iter().map(request).collect()
+    }
+
     /// Verified requests verified at or before `before`: candidates to close unrated.
     pub async fn verified_before(&self, before: &str, limit: i64) -> Result<Vec<ServiceRequest>> {
         let sql = format!("SELECT {REQUEST_COLUMNS} FROM service_requests WHERE state = 'verified' AND verified_at <= $1 ORDER BY verified_at LIMIT $2");

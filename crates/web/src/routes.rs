@@ -107,7 +107,7 @@ fn table() -> Vec<Route> {
         route("POST", "/units/{unit}/report/{month}", CanUnit(HandleEntries), post(report::submit)),
         route("GET", "/units/{unit}/report/{month}/xlsx", CanUnit(ViewUnit), get(report::download_xlsx)),
         route("POST", "/units/{unit}/report/{month}/xlsx", CanUnit(HandleEntries), post(report::upload_xlsx)),
-        route("POST", "/units/{unit}/report/{month}/evidence", CanUnit(HandleEntries), post(report::upload_evidence)),
+        route("POST", "/units/{unit}/report/{month}/evidence", CanUnit(HandleEntries), post(report::upload_evidence).layer(evidence_limit())),
         route("GET", "/evidence/{id}", SignedIn, get(report::download_evidence)),
         route("POST", "/units/{unit}/report/{month}/correction", CanUnit(HandleEntries), post(report::request_correction)),
         route("GET", "/periods", Can(ManageSchemes), get(periods::page)),
@@ -155,6 +155,13 @@ fn table() -> Vec<Route> {
         route("GET", "/service/requests/{id}", Can(ViewServiceRequests), get(service::handling::show)),
         route("POST", "/service/requests/{id}", Can(ViewServiceRequests), post(service::handling::step)),
         route("GET", "/service/requests/{id}/photo", Can(ViewServiceRequests), get(service::handling::photo)),
+        // The handler also checks that the viewer's department has the request.
+        route("POST", "/service/requests/{id}/evidence", Can(ViewServiceRequests), post(service::handling::upload_evidence).layer(evidence_limit())),
+        route("GET", "/service/categories", Can(DispatchServiceRequests), get(service::categories::list)),
+        route("POST", "/service/categories", Can(DispatchServiceRequests), post(service::categories::create)),
+        route("GET", "/service/categories/{code}", Can(DispatchServiceRequests), get(service::categories::edit)),
+        route("POST", "/service/categories/{code}", Can(DispatchServiceRequests), post(service::categories::update)),
+        route("POST", "/service/categories/{code}/disable", Can(DispatchServiceRequests), post(service::categories::toggle)),
         route("GET", "/service/outbox", Can(DispatchServiceRequests), get(service::office::outbox)),
         route("GET", "/service/keys", Can(DispatchServiceRequests), get(service::office::keys)),
         route("POST", "/service/keys", Can(DispatchServiceRequests), post(service::office::create_key)),
@@ -180,6 +187,12 @@ fn table() -> Vec<Route> {
         route("GET", "/api/v1/bulletins", SignedIn, get(api::bulletins::list)),
         route("GET", "/api/v1/bulletins/{id}", SignedIn, get(api::bulletins::show)),
     ]
+}
+
+/// The body limit of an evidence upload: the largest file (`evidence::MAX_BYTES`) and
+/// room for the rest of the form (axum's own default would stop at 2 MB).
+fn evidence_limit() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(crate::evidence::MAX_BYTES + 64 * 1024)
 }
 
 /// Every route with its access, in table order.

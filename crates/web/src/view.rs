@@ -21,7 +21,7 @@ pub struct NavItem {
 
 /// The menu: (path, catalogue key). An entry shows only when the viewer passes the
 /// access rule of its route in the route table.
-const MENU: [(&str, &str); 17] = [
+const MENU: [(&str, &str); 18] = [
     ("/", "nav.home"),
     ("/units", "nav.units"),
     ("/scores", "nav.scores"),
@@ -31,6 +31,7 @@ const MENU: [(&str, &str); 17] = [
     ("/periods", "nav.periods"),
     ("/service/dispatch", "nav.service_dispatch"),
     ("/service/queue", "nav.service_queue"),
+    ("/service/categories", "nav.service_categories"),
     ("/service/outbox", "nav.service_outbox"),
     ("/service/keys", "nav.service_keys"),
     ("/audit", "nav.audit"),

@@ -104,7 +104,7 @@ mod outbox {
 
     use crate::common::{TestDb, backend_tests};
 
-    backend_tests!(messages_wait_until_delivered);
+    backend_tests!(messages_wait_until_delivered, two_senders_never_claim_the_same_message);
 
     fn reminder(key: &str) -> NewMessage {
         NewMessage { channel: "sms".into(), recipient: "user:reporter".into(), body: "请于15日前报送".into(), purpose: "reminder".into(), dedupe_key: Some(key.into()) }
@@ -128,14 +128,20 @@ mod outbox {
         // The gateway fails: the message waits for its retry, then goes out.
         let later = jixiao_store::timestamp(chrono::Utc::now() + chrono::Duration::hours(2));
         let mut tx = store.begin("sender").await.unwrap();
-        store.record_attempt(&mut tx, second, "pending", Some("gateway 503"), Some(&later)).await.unwrap();
+        assert!(store.record_attempt(&mut tx, second, "pass-1", "sent", None, None).await.is_err(), "not claimed: refused");
+        let claimed = store.claim_due_messages(&mut tx, "sms", &now(), &in_minutes(3 * 24 * 60), "pass-1", 10).await.unwrap();
+        assert_eq!(claimed.len(), 2);
+        store.record_attempt(&mut tx, second, "pass-1", "pending", Some("gateway 503"), Some(&later)).await.unwrap();
         tx.audit("outbox.attempt", "outbox", &second.to_string(), None, None).await.unwrap();
         tx.commit().await.unwrap();
         let now = jixiao_store::timestamp(chrono::Utc::now());
         assert_eq!(store.due_messages(&now, 10).await.unwrap().len(), 1, "the failed one waits");
         let mut tx = store.begin("sender").await.unwrap();
-        store.record_attempt(&mut tx, second, "sent", None, None).await.unwrap();
-        assert!(store.record_attempt(&mut tx, second, "sent", None, None).await.is_err(), "a sent message is not sent again");
+        let far_later = jixiao_store::timestamp(chrono::Utc::now() + chrono::Duration::days(2));
+        let claimed = store.claim_due_messages(&mut tx, "sms", &far, &far_later, "pass-2", 10).await.unwrap();
+        assert_eq!(claimed.iter().map(|m| m.id).collect::<Vec<_>>(), [second], "the first is still held by pass-1");
+        store.record_attempt(&mut tx, second, "pass-2", "sent", None, None).await.unwrap();
+        assert!(store.record_attempt(&mut tx, second, "pass-2", "sent", None, None).await.is_err(), "a sent message is not sent again");
         tx.audit("outbox.attempt", "outbox", &second.to_string(), None, None).await.unwrap();
         tx.commit().await.unwrap();
         let (all, total) = store.outbox(Some("reminder"), None, 10, 0).await.unwrap();
@@ -144,5 +150,80 @@ mod outbox {
         assert_eq!((sent.status.as_str(), sent.attempts, sent.last_error.as_deref()), ("sent", 2, None));
         assert!(sent.sent_at.is_some());
         assert_eq!(store.outbox(None, Some("pending"), 10, 0).await.unwrap().1, 1);
+    }
+
+    fn now() -> String {
+        jixiao_store::timestamp(chrono::Utc::now())
+    }
+
+    fn in_minutes(m: i64) -> String {
+        jixiao_store::timestamp(chrono::Utc::now() + chrono::Duration::minutes(m))
+    }
+
+    /// One sender pass as `deliver_due` does it: claim in an audited transaction.
+    async fn claim(store: &jixiao_store::Store, at: String, until: String, token: &str, limit: i64) -> Vec<i64> {
+        let mut tx = store.begin("system:sms").await.unwrap();
+        let claimed = store.claim_due_messages(&mut tx, "sms", &at, &until, token, limit).await.unwrap();
+        let ids: Vec<i64> = claimed.iter().map(|m| m.id).collect();
+        assert!(claimed.iter().all(|m| m.claimed_by.as_deref() == Some(token) && m.claimed_until.as_deref() == Some(until.as_str())));
+        tx.audit("outbox.claim", "outbox", token, None, Some(serde_json::json!({"messages": ids}))).await.unwrap();
+        tx.commit().await.unwrap();
+        ids
+    }
+
+    async fn two_senders_never_claim_the_same_message(db: TestDb) {
+        let store = db.store().await;
+        let mut tx = store.begin("office").await.unwrap();
+        let mut queued = Vec::new();
+        for i in 0..40 {
+            queued.push(store.queue_message(&mut tx, &reminder(&format!("r:{i}"))).await.unwrap().unwrap());
+        }
+        let mail = NewMessage { channel: "email".into(), recipient: "a@example.org".into(), ..reminder("mail") };
+        store.queue_message(&mut tx, &mail).await.unwrap().unwrap();
+        tx.audit("outbox.queue", "outbox", "reminder", None, None).await.unwrap();
+        tx.commit().await.unwrap();
+        // Bad claims change nothing.
+        let mut tx = store.begin("system:sms").await.unwrap();
+        let at = now();
+        assert!(matches!(store.claim_due_messages(&mut tx, "sms", &at, &at, "t", 10).await, Err(StoreError::Invalid(_))), "a lease ending now");
+        assert!(matches!(store.claim_due_messages(&mut tx, "sms", &now(), &in_minutes(1), "", 10).await, Err(StoreError::Invalid(_))), "no token");
+        tx.rollback().await.unwrap();
+
+        // Eight passes at once, in two processes' worth of connections, 8 messages each.
+        let second = db.store().await;
+        let passes = (0..8).map(|p| {
+            let store = if p % 2 == 0 { store.clone() } else { second.clone() };
+            tokio::spawn(async move { claim(&store, now(), in_minutes(10), &format!("pass-{p}"), 8).await })
+        });
+        let mut claimed: Vec<i64> = Vec::new();
+        for p in passes {
+            claimed.extend(p.await.unwrap());
+        }
+        let mut unique = claimed.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), claimed.len(), "no message claimed twice: {claimed:?}");
+        // Whatever the concurrent passes left, one more pass takes; nothing is lost and
+        // the e-mail is not the SMS sender's.
+        claimed.extend(claim(&store, now(), in_minutes(10), "pass-last", 100).await);
+        claimed.sort_unstable();
+        assert_eq!(claimed, queued, "every SMS claimed exactly once");
+        assert!(claim(&store, now(), in_minutes(10), "pass-again", 100).await.is_empty(), "held while the leases run");
+
+        // A sender that died: its lease runs out and another pass takes its messages;
+        // the dead pass can no longer record an attempt on them.
+        let (_, pending) = store.outbox(None, Some("pending"), 100, 0).await.unwrap();
+        assert_eq!(pending, 41, "claimed messages stay pending until tried");
+        let first = queued[0];
+        let owner = store.outbox(None, None, 100, 0).await.unwrap().0.into_iter().find(|m| m.id == first).unwrap().claimed_by.unwrap();
+        let retaken = claim(&store, in_minutes(11), in_minutes(20), "pass-rescue", 100).await;
+        assert_eq!(retaken, queued, "every expired claim is due again");
+        let mut tx = store.begin("system:sms").await.unwrap();
+        assert!(matches!(store.record_attempt(&mut tx, first, &owner, "sent", None, None).await, Err(StoreError::NotFound { .. })));
+        store.record_attempt(&mut tx, first, "pass-rescue", "sent", None, None).await.unwrap();
+        tx.audit("outbox.attempt", "outbox", &first.to_string(), None, None).await.unwrap();
+        tx.commit().await.unwrap();
+        let sent = store.outbox(None, Some("sent"), 10, 0).await.unwrap().0;
+        assert_eq!((sent.len(), sent[0].claimed_by.as_deref(), sent[0].attempts), (1, None, 1), "recording releases the claim");
     }
 }

@@ -1,6 +1,7 @@
 //! `GET /`: for visitors, the public front page (the organisation being assessed, the
 //! bulletins the office made public, and the way in); for signed-in users, the dashboard of their role — what is due for
-//! them, recent activity, and links.
+//! them, recent activity, and links; a department's people also see their unit's
+//! service-request metrics (满意率 and the rest, `pages::service::metrics_rows`).
 //!
 //! "Due" is the monthly report of the previous calendar month, due on the 15th of
 //! this month (spec deadlines; the reporting calendar of the collection issue will
@@ -74,6 +75,8 @@ struct Dashboard {
     report_link: Option<&'static str>,
     /// The deadline reminder for the viewer's unit, if one is due.
     reminder: Option<String>,
+    /// A department's service-request metrics (its own unit), by month.
+    service_metrics: Vec<crate::pages::service::MetricsRow>,
 }
 
 /// Groups with their enabled units, for the public page and the unit list.
@@ -186,6 +189,14 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
         _ if viewer.can(Action::HandleEntries, Target::Nothing) => Some("/reports"),
         _ => None,
     };
+    // A department's people see how their unit handles service requests.
+    let service_metrics = match &viewer.unit_id {
+        Some(unit) if viewer.can(Action::ViewServiceRequests, Target::Unit(unit)) => {
+            let months = crate::pages::service::metrics_months(state).await?;
+            crate::pages::service::metrics_rows(state, unit, &months).await?
+        }
+        _ => Vec::new(),
+    };
     render(Dashboard {
         chrome,
         month: month.to_string(),
@@ -198,6 +209,7 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
         is_office,
         report_link,
         reminder,
+        service_metrics,
     })
 }
 

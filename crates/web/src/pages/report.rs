@@ -804,13 +804,25 @@ pub async fn upload_evidence(
     Ok(done(&format!("/units/{unit_id}/report/{month}"), "evidence_added"))
 }
 
-/// `GET /evidence/{id}`: an evidence file, for those whose scope covers its entry.
+/// `GET /evidence/{id}`: an evidence file, for those whose scope covers its entry
+/// (a report's) or who may see its request (a service request's).
 pub async fn download_evidence(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
     let (meta, content) = state.store.attachment(id).await?;
-    // owner: year/unit/indicator/month
-    let parts: Vec<&str> = meta.owner_id.split('/').collect();
-    let (Some(unit), Some(indicator)) = (parts.get(1), parts.get(2)) else { return Err(WebError::NotFound) };
-    viewer.require(Action::ViewUnit, Target::Indicator { unit, indicator })?;
+    match meta.owner_type.as_str() {
+        "entry" => {
+            // owner: year/unit/indicator/month
+            let parts: Vec<&str> = meta.owner_id.split('/').collect();
+            let (Some(unit), Some(indicator)) = (parts.get(1), parts.get(2)) else { return Err(WebError::NotFound) };
+            viewer.require(Action::ViewUnit, Target::Indicator { unit, indicator })?;
+        }
+        crate::pages::service::handling::EVIDENCE_OWNER => {
+            // A service request's evidence: whoever may see the request (else 404).
+            let request = state.store.service_request_by_case(&meta.owner_id).await?.ok_or(WebError::NotFound)?;
+            crate::pages::service::handling::visible(&state, &viewer, request.id).await?;
+        }
+        // A citizen's photo has its own route; nothing else is served here.
+        _ => return Err(WebError::NotFound),
+    }
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, meta.content_type.clone()),

@@ -75,6 +75,8 @@ struct UnitPage {
     /// (period, total, rank, grade) of the latest stored scores.
     latest: Option<(String, String, String, String)>,
     activity: Vec<ActivityRow>,
+    /// The unit's service-request metrics, for viewers who may see its requests.
+    service_metrics: Vec<crate::pages::service::MetricsRow>,
 }
 
 /// `GET /units/{unit}` (the route guard has checked the unit is in scope).
@@ -99,7 +101,13 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, lang: Lang, Pat
     } else {
         Vec::new()
     };
-    render(UnitPage { chrome, id: unit.id, name: unit.name, group, disabled: unit.disabled, latest, activity })
+    let service_metrics = if viewer.can(Action::ViewServiceRequests, Target::Unit(&id)) {
+        let months = crate::pages::service::metrics_months(&state).await?;
+        crate::pages::service::metrics_rows(&state, &id, &months).await?
+    } else {
+        Vec::new()
+    };
+    render(UnitPage { chrome, id: unit.id, name: unit.name, group, disabled: unit.disabled, latest, activity, service_metrics })
 }
 
 /// The unit's total, rank and grade in the latest month in which it has accepted

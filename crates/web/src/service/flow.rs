@@ -108,7 +108,10 @@ pub async fn apply_rated(state: &AppState, actor_name: &str, actor: Actor<'_>, r
         }
         Step::Verify => {
             r.verified_at = Some(now.clone());
-            sms = Some(format!("【绩效办】您的诉求{}已办结：{}。请在诉求查询页面输入编号和查询密码进行评价。", r.case_no, shorten(&r.reply, 60)));
+            sms = Some(match super::query_link(&state.store, &r.case_no).await? {
+                Some(link) => format!("【绩效办】您的诉求{}已办结：{}。请输入查询密码进行评价：{link}", r.case_no, shorten(&r.reply, 60)),
+                None => format!("【绩效办】您的诉求{}已办结：{}。请在诉求查询页面输入编号和查询密码进行评价。", r.case_no, shorten(&r.reply, 60)),
+            });
         }
         Step::Rate { rating } => {
             r.rating = Some(rating.code().to_string());
@@ -153,7 +156,12 @@ pub async fn apply_rated(state: &AppState, actor_name: &str, actor: Actor<'_>, r
     tx.audit(&format!("service.{}", step.code()), "service_request", &r.case_no, Some(before), Some(after)).await?;
     tx.commit().await?;
     if to == RequestState::Closed || from == "closed" {
+        // The months it counts in may lie in the year after its case year.
+        let this_year = chrono::Datelike::year(&now_local);
         super::metrics::refresh_year(state, r.year).await?;
+        if this_year != r.year {
+            super::metrics::refresh_year(state, this_year).await?;
+        }
     }
     Ok(r)
 }

@@ -167,7 +167,10 @@ pub async fn take(state: &AppState, actor: &str, mut new: NewServiceRequest, pho
         state.store.add_attachment(&mut tx, "service_request", &request.case_no, &name, content_type, &bytes).await?;
     }
     if !request.phone.is_empty() {
-        let body = format!("【绩效办】您的诉求已受理，编号{}，查询密码{}。可在政务服务网站“诉求查询”查看办理进度。", request.case_no, password);
+        let body = match super::query_link(&state.store, &request.case_no).await? {
+            Some(link) => format!("【绩效办】您的诉求已受理，编号{}，查询密码{}。查看办理进度：{link}", request.case_no, password),
+            None => format!("【绩效办】您的诉求已受理，编号{}，查询密码{}。可在政务服务网站“诉求查询”查看办理进度。", request.case_no, password),
+        };
         let m = NewMessage { channel: "sms".into(), recipient: request.phone.clone(), body, purpose: "service.received".into(), dedupe_key: Some(format!("service:{}:received", request.case_no)) };
         state.store.queue_message(&mut tx, &m).await?;
     }

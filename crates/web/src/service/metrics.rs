@@ -8,15 +8,21 @@
 //! closes (or is reopened by a redo), skipping months that are closed or locked, in
 //! one transaction with an audit entry listing what changed; then the year is
 //! rescored before the step returns.
+//!
+//! Pages that show a department's metrics (its dashboard, the unit's page) read them
+//! through `unit_months`, which computes them the same way — the same `facts` of
+//! each request and `core::service::monthly_metrics` — so a page and an indicator
+//! never disagree.
 
 use std::collections::HashMap;
 
 use jixiao_core::data::EntryRow;
-use jixiao_core::service::{RequestFacts, monthly_metrics};
+use jixiao_core::period::Month;
+use jixiao_core::service::{MonthMetrics, RequestFacts, monthly_metrics};
 use jixiao_store::{PeriodState, ServiceRequest};
 use serde_json::{Map, Value, json};
 
-use super::local;
+use super::{local, stored};
 use crate::AppState;
 use crate::error::WebError;
 
@@ -58,7 +64,9 @@ pub async fn write_entries(store: &jixiao_store::Store, scheme: &std::sync::Arc<
     if filled.is_empty() {
         return Ok(0);
     }
-    let requests = store.dispatched_service_requests(year).await?;
+    // A request filed in December may close in January: last year's count too.
+    let mut requests = store.dispatched_service_requests(year - 1).await?;
+    requests.extend(store.dispatched_service_requests(year).await?);
     let facts: Vec<RequestFacts> = requests.iter().map(facts).collect();
     let metrics = monthly_metrics(&facts);
     let mut open: HashMap<String, bool> = HashMap::new();
@@ -100,4 +108,19 @@ pub async fn write_entries(store: &jixiao_store::Store, scheme: &std::sync::Arc<
     tx.audit("service.metrics", "scores", &year.to_string(), None, Some(json!({"entries": changed}))).await?;
     tx.commit().await?;
     Ok(n)
+}
+
+/// The metrics of department `unit` in each of `months` (local calendar months), as
+/// the system-filled entries have them; a month without requests is all zero.
+pub async fn unit_months(store: &jixiao_store::Store, unit: &str, months: &[Month]) -> Result<Vec<(Month, MonthMetrics)>, WebError> {
+    let Some(first) = months.iter().min() else { return Ok(Vec::new()) };
+    let start = chrono::NaiveDate::from_ymd_opt(first.year, u32::from(first.month), 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .ok_or_else(|| WebError::Internal(format!("month {first}")))?;
+    // Stored times are UTC: start a day early, the months are then picked in local time.
+    let since = stored(start - chrono::Duration::days(1));
+    let requests = store.unit_service_requests_since(unit, &since).await?;
+    let facts: Vec<RequestFacts> = requests.iter().map(facts).collect();
+    let mut metrics = monthly_metrics(&facts);
+    Ok(months.iter().map(|m| (*m, metrics.remove(&(unit.to_string(), *m)).unwrap_or_default())).collect())
 }

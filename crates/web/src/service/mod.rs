@@ -40,3 +40,12 @@ pub async fn calendar(state: &AppState) -> Result<Calendar, WebError> {
         .collect::<Vec<_>>();
     Ok(Calendar::new(holidays, workdays))
 }
+
+/// The link to a request's query page under the public base URL
+/// (`service.public_base_url`, set on the settings page), for SMS to citizens; `None`
+/// while no address is set (a relative link means nothing in an SMS).
+pub async fn query_link(store: &jixiao_store::Store, case_no: &str) -> Result<Option<String>, WebError> {
+    let base = store.setting(crate::pages::admin::settings::PUBLIC_BASE_URL).await?.unwrap_or_default();
+    let base = base.trim().trim_end_matches('/');
+    Ok((!base.is_empty()).then(|| format!("{base}/service/query?case={}", crate::view::encode_query_value(case_no))))
+}

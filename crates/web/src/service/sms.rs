@@ -89,14 +89,40 @@ async fn send(client: &reqwest::Client, config: &SmsConfig, m: &Message) -> Resu
     }
 }
 
-/// Delivers the SMS messages due now; one transaction (with its audit entry) per
+/// How many messages one pass of the sender claims.
+pub const BATCH: i64 = 50;
+
+/// The lease of a pass's claim: long enough to try every claimed message at the
+/// gateway's timeout, with a minute to spare. A sender that dies leaves its messages
+/// due again after this.
+pub fn lease(config: &SmsConfig) -> chrono::Duration {
+    let per_message = i64::try_from(config.timeout_seconds.max(1)).unwrap_or(3600);
+    chrono::Duration::seconds(BATCH.saturating_mul(per_message).saturating_add(60))
+}
+
+/// Delivers the SMS messages due now. It first claims them (`store::outbox`, one
+/// audited transaction), so another process running the sender at the same time
+/// takes other messages or none; then one transaction (with its audit entry) per
 /// attempt, so an attempt is never lost or repeated.
 pub async fn deliver_due(store: &Store, config: &SmsConfig) -> jixiao_store::Result<Delivery> {
     let mut report = Delivery::default();
-    let now = jixiao_store::timestamp(chrono::Utc::now());
-    let due = store.due_messages(&now, 100).await?;
+    let now = chrono::Utc::now();
+    let mut token = [0u8; 12];
+    getrandom::fill(&mut token).expect("the operating system's random number generator");
+    let token = hex::encode(token);
+    let mut tx = store.begin("system:sms").await?;
+    let due = store
+        .claim_due_messages(&mut tx, "sms", &jixiao_store::timestamp(now), &jixiao_store::timestamp(now + lease(config)), &token, BATCH)
+        .await?;
+    if due.is_empty() {
+        tx.rollback().await?;
+        return Ok(report);
+    }
+    let ids: Vec<i64> = due.iter().map(|m| m.id).collect();
+    tx.audit("outbox.claim", "outbox", &token, None, Some(json!({"messages": ids, "until": due[0].claimed_until}))).await?;
+    tx.commit().await?;
     let client = reqwest::Client::builder().timeout(Duration::from_secs(config.timeout_seconds.max(1))).build().ok();
-    for m in due.into_iter().filter(|m| m.channel == "sms") {
+    for m in due {
         let (status, error, retry_at) = if config.url.is_empty() {
             tracing::info!(id = m.id, recipient = %m.recipient, purpose = %m.purpose, "SMS recorded (no gateway configured)");
             report.recorded += 1;
@@ -125,7 +151,12 @@ pub async fn deliver_due(store: &Store, config: &SmsConfig) -> jixiao_store::Res
             }
         };
         let mut tx = store.begin("system:sms").await?;
-        store.record_attempt(&mut tx, m.id, status, error.as_deref(), retry_at.as_deref()).await?;
+        if let Err(e) = store.record_attempt(&mut tx, m.id, &token, status, error.as_deref(), retry_at.as_deref()).await {
+            // The lease ran out and another sender took the message: its attempt counts.
+            tracing::warn!(id = m.id, error = %e, "SMS attempt not recorded: the claim was lost");
+            tx.rollback().await?;
+            continue;
+        }
         tx.audit("outbox.attempt", "outbox", &m.id.to_string(), Some(json!({"status": "pending"})), Some(json!({"status": status, "error": error})))
             .await?;
         tx.commit().await?;

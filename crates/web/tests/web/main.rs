@@ -15,5 +15,6 @@ mod reminders;
 mod scores;
 mod periods;
 mod service;
+mod service_office;
 mod open311;
 mod bulletins;

@@ -137,6 +137,12 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("GET", "/service/requests/{id}"), Roles(SERVICE_VIEW)),
         (("POST", "/service/requests/{id}"), Roles(SERVICE_VIEW)),
         (("GET", "/service/requests/{id}/photo"), Roles(SERVICE_VIEW)),
+        (("POST", "/service/requests/{id}/evidence"), Roles(SERVICE_VIEW)),
+        (("GET", "/service/categories"), Roles(OFFICE)),
+        (("POST", "/service/categories"), Roles(OFFICE)),
+        (("GET", "/service/categories/{code}"), Roles(OFFICE)),
+        (("POST", "/service/categories/{code}"), Roles(OFFICE)),
+        (("POST", "/service/categories/{code}/disable"), Roles(OFFICE)),
         (("GET", "/service/outbox"), Roles(OFFICE)),
         (("GET", "/service/keys"), Roles(OFFICE)),
         (("POST", "/service/keys"), Roles(OFFICE)),
@@ -205,6 +211,7 @@ async fn every_route_every_role(app: TestApp) {
                     .replace("{unit}", unit)
                     .replace("{id}", &victim)
                     .replace("{group}", "street")
+                    .replace("{code}", "road")
                     .replace("{file}", "app.css")
                     .replace("{month}", "2027-03")
                     .replace("{indicator}", "A1")

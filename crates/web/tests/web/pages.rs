@@ -16,7 +16,7 @@ fn menu(html: &str) -> Vec<String> {
 async fn menus_show_what_the_role_may_do(app: TestApp) {
     let cases: [(&str, &[&str]); 4] = [
         ("admin", &["/", "/units", "/scores", "/schemes", "/bulletins", "/audit", "/admin/users", "/admin/units", "/admin/tokens", "/admin/settings", "/account"]),
-        ("office", &["/", "/units", "/scores", "/schemes", "/reports", "/bulletins", "/periods", "/service/dispatch", "/service/outbox", "/service/keys", "/audit", "/account"]),
+        ("office", &["/", "/units", "/scores", "/schemes", "/reports", "/bulletins", "/periods", "/service/dispatch", "/service/categories", "/service/outbox", "/service/keys", "/audit", "/account"]),
         ("leader", &["/", "/units", "/scores", "/schemes", "/bulletins", "/audit", "/account"]),
         ("reporter", &["/", "/units", "/scores", "/schemes", "/reports", "/bulletins", "/service/queue", "/account"]),
     ];

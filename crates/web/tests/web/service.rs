@@ -7,7 +7,13 @@ use serde_json::json;
 
 use crate::common::{Session, TestApp, backend_tests};
 
-backend_tests!(citizen_files_with_errors_kept_and_escaped, a_request_through_every_desk, sms_survive_a_failing_gateway, ratings_move_the_department_score);
+backend_tests!(
+    citizen_files_with_errors_kept_and_escaped,
+    a_request_through_every_desk,
+    sms_survive_a_failing_gateway,
+    ratings_move_the_department_score,
+    two_senders_send_each_message_once
+);
 
 const ANON: &str = "anon-service-token";
 
@@ -287,6 +293,52 @@ async fn sms_survive_a_failing_gateway(app: TestApp) {
     assert_eq!(jixiao_web::service::sms::deliver_due(&app.store, &down).await.unwrap().failed, 1);
     let (failed, _) = app.store.outbox(None, Some("failed"), 10, 0).await.unwrap();
     assert_eq!((failed.len(), failed[0].attempts), (1, 2));
+}
+
+/// Two processes' senders at once against one database: every message reaches the
+/// gateway exactly once.
+async fn two_senders_send_each_message_once(app: TestApp) {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+    seed_categories(&app.store).await;
+    for _ in 0..6 {
+        filed(&app, "road").await;
+    }
+    let hits: Arc<Mutex<BTreeMap<String, usize>>> = Arc::default();
+    let hits2 = hits.clone();
+    // A slow gateway, so that the passes overlap.
+    let gateway = axum::Router::new().route(
+        "/send",
+        axum::routing::get(move |axum::extract::RawQuery(q): axum::extract::RawQuery| {
+            let hits = hits2.clone();
+            async move {
+                tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+                *hits.lock().unwrap().entry(q.unwrap_or_default()).or_default() += 1;
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, gateway).await.unwrap() });
+    let config = jixiao_web::SmsConfig { url: format!("http://{addr}/send?id={{text}}"), ..jixiao_web::SmsConfig::default() };
+    // A second store: another process's pool on the same database.
+    let other = app.db.store().await;
+    let (a, b) = tokio::join!(
+        jixiao_web::service::sms::deliver_due(&app.store, &config),
+        jixiao_web::service::sms::deliver_due(&other, &config)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.sent + b.sent, 6, "{a:?} {b:?}");
+    let hits = hits.lock().unwrap().clone();
+    assert_eq!(hits.len(), 6, "six different messages");
+    assert!(hits.values().all(|&n| n == 1), "none sent twice: {hits:?}");
+    let (all, _) = app.store.outbox(None, Some("sent"), 10, 0).await.unwrap();
+    assert_eq!(all.len(), 6);
+    assert!(all.iter().all(|m| m.attempts == 1 && m.claimed_by.is_none()), "one attempt each, claims released");
+    let audit = app.store.audit_entries(0, 1000).await.unwrap();
+    assert!(audit.iter().any(|e| e.action == "outbox.claim"), "claims are audited");
+    assert_eq!(audit.iter().filter(|e| e.action == "outbox.attempt").count(), 6);
 }
 
 async fn ratings_move_the_department_score(app: TestApp) {

@@ -6,6 +6,13 @@
 //! request of another unit answers 404, as if it did not exist. Every step is decided
 //! by `core::service::lifecycle` with the viewer's grants, so a department cannot
 //! dispatch and the office cannot reply on a department's behalf.
+//!
+//! Evidence (佐证材料): the department handling a request attaches files to it while
+//! it is in hand (`accepted`) or replied and waiting for the office's check (`done`)
+//! — the same file rules and store as a report's evidence (`crate::evidence`,
+//! `store::attachments`, owner `service_evidence` / the case number). Everyone who
+//! may see the request sees and downloads them (`/evidence/{id}`); the citizen's
+//! query page never shows them.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -141,15 +148,32 @@ struct RequestPage {
     category: String,
     unit: String,
     state_label: String,
+    /// The deadline of the last dispatch, as pages show times.
+    deadline: String,
     light: &'static str,
     history: Vec<(String, String, String, String, String)>,
     steps: Vec<&'static str>,
     units: Vec<(String, String, bool)>,
     photo: Option<i64>,
+    /// (attachment id, file name, KiB, uploaded by, when).
+    evidence: Vec<(i64, String, i64, String, String)>,
+    /// Whether the viewer may attach evidence now.
+    can_attach: bool,
+}
+
+/// The owner type of a department's evidence files; the owner id is the case number.
+pub const EVIDENCE_OWNER: &str = "service_evidence";
+
+/// States in which the department may attach evidence.
+const EVIDENCE_STATES: [&str; 2] = ["accepted", "done"];
+
+/// Whether the viewer handles requests for the unit the request is with.
+fn handles(viewer: &Viewer, r: &ServiceRequest) -> bool {
+    r.unit_id.as_deref().is_some_and(|u| viewer.can(Action::HandleServiceRequests, Target::Unit(u)))
 }
 
 /// The request `id` if the viewer may see it; 404 otherwise (also for another unit's).
-async fn visible(state: &AppState, viewer: &Viewer, id: i64) -> Result<ServiceRequest, WebError> {
+pub(crate) async fn visible(state: &AppState, viewer: &Viewer, id: i64) -> Result<ServiceRequest, WebError> {
     let r = state.store.service_request(id).await?.ok_or(WebError::NotFound)?;
     let sees_all = viewer.can(Action::DispatchServiceRequests, Target::Nothing) || sees_all(viewer, Action::ViewServiceRequests);
     let sees_unit = r.unit_id.as_deref().is_some_and(|u| viewer.can(Action::ViewServiceRequests, Target::Unit(u)));
@@ -182,9 +206,18 @@ fn possible_steps(viewer: &Viewer, r: &ServiceRequest) -> Vec<&'static str> {
 /// `GET /service/requests/{id}`.
 pub async fn show(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path(id): Path<i64>, Query(q): Query<QueueQuery>) -> Result<Response, WebError> {
     let r = visible(&state, &viewer, id).await?;
-    let back = if viewer.can(Action::DispatchServiceRequests, Target::Nothing) { "/service/dispatch" } else { "/service/queue" };
+    // The queue the viewer came from (a leader has none).
+    let back = if viewer.can(Action::DispatchServiceRequests, Target::Nothing) {
+        Some(("/service/dispatch", "service.dispatch_title"))
+    } else if viewer.can(Action::HandleServiceRequests, Target::Nothing) {
+        Some(("/service/queue", "service.queue_title"))
+    } else {
+        None
+    };
     let mut chrome = Chrome::new(&state, Some(&viewer), lang, &format!("/service/requests/{id}"), "service.request_title", vec![], q.flash.as_deref()).await;
-    chrome.crumbs.insert(1, (chrome.tr.t("service.queue_title").to_string(), back.to_string()));
+    if let Some((href, title)) = back {
+        chrome.crumbs.insert(1, (chrome.tr.t(title).to_string(), href.to_string()));
+    }
     chrome.title = format!("{} {}", chrome.title, r.case_no);
     let tr = chrome.tr;
     let category = state.store.service_category(&r.service_code).await?;
@@ -209,8 +242,18 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, lang: Lang, Pat
     let choose = suggested.clone().or(r.unit_id.clone());
     let units = units.into_iter().filter(|u| !u.disabled).map(|u| (u.id.clone(), u.name, choose.as_deref() == Some(u.id.as_str()))).collect();
     let photo = state.store.attachments("service_request", std::slice::from_ref(&r.case_no)).await?.first().map(|a| a.id);
+    let evidence = state
+        .store
+        .attachments(EVIDENCE_OWNER, std::slice::from_ref(&r.case_no))
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.filename, (a.size + 1023) / 1024, a.uploaded_by, when(&a.uploaded_at)))
+        .collect();
+    let can_attach = handles(&viewer, &r) && EVIDENCE_STATES.contains(&r.state.as_str());
     let state_label = tr.t(&format!("service.state.{}", r.state)).to_string();
-    Ok(render(RequestPage { chrome, category: category.map(|c| c.name).unwrap_or_default(), unit, state_label, light, history, steps, units, photo, r })?.into_response())
+    let category = category.map(|c| c.name).unwrap_or_default();
+    let deadline = r.deadline.as_deref().map(when).unwrap_or_default();
+    Ok(render(RequestPage { chrome, category, unit, state_label, deadline, light, history, steps, units, photo, evidence, can_attach, r })?.into_response())
 }
 
 /// `POST /service/requests/{id}`: takes the step of the form.
@@ -237,4 +280,53 @@ pub async fn photo(State(state): State<AppState>, viewer: Viewer, Path(id): Path
         (axum::http::header::CONTENT_DISPOSITION, crate::evidence::disposition(&a.filename)),
     ];
     Ok((headers, content).into_response())
+}
+
+/// `POST /service/requests/{id}/evidence` (multipart `file`, CSRF token in the query):
+/// the department handling the request attaches an evidence file — with the file, a
+/// history entry (not shown to the citizen) and the audit entry in one transaction.
+pub async fn upload_evidence(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path(id): Path<i64>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, WebError> {
+    let tr = Tr::new(lang);
+    let r = visible(&state, &viewer, id).await?;
+    if !handles(&viewer, &r) {
+        return Err(WebError::Forbidden);
+    }
+    if !EVIDENCE_STATES.contains(&r.state.as_str()) {
+        return Err(WebError::invalid(tr.f("service.error.evidence_state", &[&tr.t(&format!("service.state.{}", r.state))])));
+    }
+    let mut file = None;
+    while let Some(field) = multipart.next_field().await.map_err(|_| WebError::invalid(tr.t("service.error.form")))? {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("").to_string();
+            let bytes = field.bytes().await.map_err(|_| WebError::TooLarge)?;
+            if bytes.len() > crate::evidence::MAX_BYTES {
+                return Err(WebError::invalid(tr.f("service.error.evidence_size", &[&(crate::evidence::MAX_BYTES / 1024 / 1024)])));
+            }
+            file = Some((name, bytes));
+        }
+    }
+    let (name, bytes) = file.filter(|(_, b)| !b.is_empty()).ok_or_else(|| WebError::invalid(tr.t("service.error.no_file")))?;
+    let content_type = crate::evidence::kind_of(&name, &bytes).map_err(WebError::invalid)?;
+    let mut tx = state.store.begin(&viewer.actor).await?;
+    let stored = state.store.add_attachment(&mut tx, EVIDENCE_OWNER, &r.case_no, &name, content_type, &bytes).await?;
+    let event = jixiao_store::NewServiceEvent {
+        step: "evidence".into(),
+        from_state: Some(r.state.clone()),
+        to_state: r.state.clone(),
+        unit_id: r.unit_id.clone(),
+        text: name.clone(),
+        public: false,
+        at: None,
+    };
+    state.store.add_service_event(&mut tx, r.id, &event).await?;
+    let after = serde_json::json!({"attachment": stored.id, "filename": name, "size": stored.size, "sha256": stored.sha256});
+    tx.audit("service.evidence", "service_request", &r.case_no, None, Some(after)).await?;
+    tx.commit().await?;
+    Ok(done(&format!("/service/requests/{id}"), "evidence_added"))
 }
