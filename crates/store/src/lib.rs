@@ -75,6 +75,53 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The aggregate that joins text with a separator: `group_concat` in SQLite,
+    /// `string_agg` in PostgreSQL (same arguments) — the one spelling the two SQL
+    /// dialects need apart in queries. Reading thousands of small rows through sqlx
+    /// costs about 14 µs a row; joined into one text, a year's entries read in a
+    /// fraction of that (see `rows_joined`).
+    pub(crate) fn join_text(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "group_concat",
+            Backend::Postgres => "string_agg",
+        }
+    }
+}
+
+/// Separators of `rows_joined`: ASCII record and unit separators, which neither ids
+/// (checked on the way in) nor JSON text (control characters are escaped) contain.
+pub(crate) const ROW_SEP: &str = "\u{1e}";
+pub(crate) const FIELD_SEP: &str = "\u{1f}";
+
+/// Runs `sql` — a `SELECT {join}(a || $1 || b || …, $2) FROM …` whose other
+/// parameters, numbered from `$3`, are `params` — on `conn` and splits its one text
+/// back into rows of `fields` fields. `None` when a row does not split into that many
+/// fields (the caller then reads row by row).
+pub(crate) async fn rows_joined(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    sql: &str,
+    fields: usize,
+    params: &[i32],
+) -> Result<Option<Vec<Vec<String>>>> {
+    let sql = sql.replace("{join}", backend.join_text());
+    let mut query = sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql)).bind(FIELD_SEP).bind(ROW_SEP);
+    for p in params {
+        query = query.bind(*p);
+    }
+    let Some(joined) = query.fetch_one(&mut *conn).await? else { return Ok(Some(Vec::new())) };
+    let mut rows = Vec::new();
+    for row in joined.split(ROW_SEP) {
+        let cells: Vec<String> = row.split(FIELD_SEP).map(str::to_string).collect();
+        if cells.len() != fields {
+            return Ok(None);
+        }
+        rows.push(cells);
+    }
+    Ok(Some(rows))
+}
+
 impl fmt::Display for Backend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

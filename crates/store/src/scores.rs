@@ -71,16 +71,34 @@ async fn insert(conn: &mut AnyConnection, year: i32, version: i32, period: &str,
     Ok(())
 }
 
+/// A period as SQL text: only a well-formed period (`2027-03`, `2027-Q1`, `2027`),
+/// so it can stand in the query (the joined read takes its parameters from `$3`).
+fn period_literal(period: &str) -> Result<String> {
+    let p: jixiao_core::period::Period = period.parse().map_err(|e: jixiao_core::period::PeriodError| StoreError::invalid(e.to_string()))?;
+    Ok(p.to_string())
+}
+
 /// The rows of one period that differ from what is stored, written; see
 /// `Store::update_scores`.
-async fn update(conn: &mut AnyConnection, year: i32, version: i32, period: &str, rows: &[(String, Value)]) -> Result<()> {
-    let stored: Vec<(String, String)> =
-        sqlx::query_as("SELECT unit_id, result_json FROM scores WHERE year = $1 AND scheme_version = $2 AND period = $3")
+async fn update(conn: &mut AnyConnection, backend: crate::Backend, year: i32, version: i32, period: &str, rows: &[(String, Value)]) -> Result<()> {
+    // One joined text rather than a row per unit (see `rows_joined`).
+    let joined = crate::rows_joined(
+        conn,
+        backend,
+        &format!("SELECT {{join}}(unit_id || $1 || result_json, $2) FROM scores WHERE year = $3 AND scheme_version = $4 AND period = '{}'", period_literal(period)?),
+        2,
+        &[year, version],
+    )
+    .await?;
+    let stored: Vec<(String, String)> = match joined {
+        Some(rows) => rows.into_iter().map(|mut r| (std::mem::take(&mut r[0]), std::mem::take(&mut r[1]))).collect(),
+        None => sqlx::query_as("SELECT unit_id, result_json FROM scores WHERE year = $1 AND scheme_version = $2 AND period = $3")
             .bind(year)
             .bind(version)
             .bind(period)
             .fetch_all(&mut *conn)
-            .await?;
+            .await?,
+    };
     if stored.is_empty() {
         return replace(conn, year, version, period, rows).await;
     }
@@ -138,7 +156,7 @@ impl Store {
     pub async fn update_scores(&self, year: i32, version: i32, periods: Vec<(String, Vec<(String, Value)>)>) -> Result<()> {
         let mut tx = self.begin_unaudited().await?;
         for (period, rows) in &periods {
-            update(&mut tx, year, version, period, rows).await?;
+            update(&mut tx, self.backend(), year, version, period, rows).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -242,11 +242,10 @@ pub async fn timeliness_by_unit(state: &AppState, scheme: &Scheme, month: Month)
         .collect();
     let deadline = deadline(state, month).await?;
     let now = chrono::Local::now().naive_local();
-    let mut entries: HashMap<String, Vec<StoredEntry>> = HashMap::new();
-    for e in state.store.stored_entries(month.year).await? {
-        if e.row.month == month.to_string() {
-            entries.entry(e.row.unit.clone()).or_default().push(e);
-        }
+    // (indicator, state, updated_at) of each unit's entries of the month.
+    let mut entries: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
+    for (unit, indicator, entry_state, at) in state.store.month_states(month.year, &month.to_string()).await? {
+        entries.entry(unit).or_default().push((indicator, entry_state, at));
     }
     let mut out = HashMap::new();
     for (ui, unit) in scheme.units.iter().enumerate() {
@@ -255,12 +254,12 @@ pub async fn timeliness_by_unit(state: &AppState, scheme: &Scheme, month: Month)
             .into_iter()
             .map(|n| {
                 let id = &scheme.nodes[n].id;
-                let entry = own.iter().find(|e| &e.row.indicator == id);
-                let handed_in = entry.is_some_and(|e| !state_of(Some(e)).is_some_and(EntryState::editable));
+                let entry = own.iter().find(|e| &e.0 == id);
+                let handed_in = entry.is_some_and(|e| !e.1.parse::<EntryState>().is_ok_and(EntryState::editable));
                 submitted
                     .get(&format!("{}/{}/{id}/{month}", month.year, unit.id))
                     .copied()
-                    .or_else(|| entry.filter(|_| handed_in).and_then(|e| local_time(&e.updated_at)))
+                    .or_else(|| entry.filter(|_| handed_in).and_then(|e| local_time(&e.2)))
             })
             .collect();
         out.insert(unit.id.clone(), workflow::timeliness(&times, deadline, now));

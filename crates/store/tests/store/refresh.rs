@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::common::{TestDb, backend_tests};
 
-backend_tests!(refresh_from_a_month_rewrites_only_what_it_reaches);
+backend_tests!(refresh_from_a_month_rewrites_only_what_it_reaches, joined_reads_equal_row_by_row);
 
 /// Every stored row of 2027 version 1: (period, unit) → (result, computed_at).
 async fn stored(store: &Store) -> BTreeMap<(String, String), (Value, String)> {
@@ -115,4 +115,39 @@ async fn refresh_from_a_month_rewrites_only_what_it_reaches(db: TestDb) {
         assert!(rewritten.contains(&(p.to_string(), "u01".to_string())), "{p} u01 rewritten: {rewritten:?}");
     }
     assert!(rewritten.len() < 76 * 6, "only what changed is written ({} rows)", rewritten.len());
+}
+
+/// `data_file` and `month_states` read one joined text (`group_concat` / `string_agg`);
+/// they give what reading the rows one by one gives.
+async fn joined_reads_equal_row_by_row(db: TestDb) {
+    let store = db.store().await;
+    let (scheme, data) = jixiao_core::generate::demo_district(2027, 4, 3);
+    let mut tx = store.begin("test").await.unwrap();
+    store.import_scheme(&mut tx, &scheme, "demo").await.unwrap();
+    store.import_data(&mut tx, 2027, &data).await.unwrap();
+    tx.audit("test.demo", "test", "demo", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    // One entry back in the workflow: not accepted, so not in the data file.
+    let first = &data.entries[0];
+    let version = store.entry(2027, &first.unit, &first.indicator, &first.month).await.unwrap().unwrap().version;
+    let mut tx = store.begin("test").await.unwrap();
+    store.set_entry_state(&mut tx, 2027, &first.unit, &first.indicator, &first.month, version, "returned").await.unwrap();
+    tx.audit("entry.return", "entry", "x", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let stored = store.stored_entries(2027).await.unwrap();
+    let accepted: Vec<_> = stored.iter().filter(|e| e.state == "accepted").map(|e| e.row.clone()).collect();
+    assert_eq!(accepted.len(), data.entries.len() - 1);
+    assert_eq!(store.data_file(2027).await.unwrap().entries, accepted);
+    let mut states = store.month_states(2027, &first.month).await.unwrap();
+    states.sort();
+    let mut want: Vec<_> = stored
+        .iter()
+        .filter(|e| e.row.month == first.month)
+        .map(|e| (e.row.unit.clone(), e.row.indicator.clone(), e.state.clone(), e.updated_at.clone()))
+        .collect();
+    want.sort();
+    assert_eq!(states, want);
+    assert!(states.iter().any(|s| s.2 == "returned"));
+    assert!(store.month_states(2027, "2027-12").await.unwrap().is_empty(), "a month without entries");
 }
