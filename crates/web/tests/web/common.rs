@@ -25,7 +25,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub store: Store,
     pub db: TestDb,
-    /// A client that does not follow redirects and keeps no cookies.
+    /// A client that does not follow redirects, keeps no cookies and no idle connections.
     pub http: reqwest::Client,
 }
 
@@ -77,7 +77,10 @@ impl TestApp {
         tx.audit("test.seed", "test", "seed", None, Some(json!({}))).await.unwrap();
         tx.commit().await.unwrap();
         let addr = jixiao_web::spawn(store.clone(), config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
-        let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+        // No pooled connections: after refusing an oversized upload the server closes
+        // the connection without reading the body, and a pooled connection reused
+        // while it closes fails the next request (seen under load).
+        let http = reqwest::Client::builder().redirect(Policy::none()).pool_max_idle_per_host(0).build().unwrap();
         Some(TestApp { addr, store, db, http })
     }
 
