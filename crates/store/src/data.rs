@@ -430,33 +430,43 @@ impl Store {
     /// workflow's drafts and submissions do not count yet) by unit, indicator and month,
     /// records in the order they were added.
     pub async fn data_file(&self, year: i32) -> Result<DataFile> {
-        // The accepted entries joined into one text: this runs after every accepted
-        // change (the rescore), and thousands of rows one by one cost ten times more.
+        Ok(DataFile { entries: self.accepted_entries(year).await?.0, records: self.records(year).await?.into_iter().map(|r| r.row).collect() })
+    }
+
+    /// The accepted entries of a year by unit, indicator and month, with each one's
+    /// (version, updated_at) by (unit, indicator, month). Read as one joined text: this
+    /// runs after every accepted change (the rescore), and thousands of rows read one
+    /// by one cost ten times more.
+    #[allow(clippy::type_complexity)]
+    pub(crate) async fn accepted_entries(&self, year: i32) -> Result<(Vec<EntryRow>, HashMap<(String, String, String), (i64, String)>)> {
         let mut conn = self.pool().acquire().await?;
         let joined = crate::rows_joined(
-                &mut conn,
-                self.backend(),
-                "SELECT {join}(unit_id || $1 || indicator_id || $1 || month || $1 || values_json, $2) \
-                 FROM entries WHERE year = $3 AND state = 'accepted'",
-                4,
-                &[year],
-            )
-            .await?;
+            &mut conn,
+            self.backend(),
+            "SELECT {join}(unit_id || $1 || indicator_id || $1 || month || $1 || CAST(version AS TEXT) || $1 || updated_at || $1 || values_json, $2) \
+             FROM entries WHERE year = $3 AND state = 'accepted'",
+            6,
+            &[year],
+        )
+        .await?;
         drop(conn);
-        let mut entries = match joined {
+        let mut rows: Vec<(EntryRow, i64, String)> = match joined {
             Some(rows) => rows
                 .into_iter()
                 .map(|mut r| {
-                    let values = values_of(&r[3])?;
+                    let values = values_of(&r[5])?;
+                    let version = r[3].parse().map_err(|_| StoreError::invalid(format!("stored entry version `{}` is not a number", r[3])))?;
+                    let at = std::mem::take(&mut r[4]);
                     let month = std::mem::take(&mut r[2]);
                     let indicator = std::mem::take(&mut r[1]);
-                    Ok(EntryRow { unit: std::mem::take(&mut r[0]), indicator, month, values })
+                    Ok((EntryRow { unit: std::mem::take(&mut r[0]), indicator, month, values }, version, at))
                 })
                 .collect::<Result<Vec<_>>>()?,
-            None => self.stored_entries(year).await?.into_iter().filter(|e| e.state == "accepted").map(|e| e.row).collect(),
+            None => self.stored_entries(year).await?.into_iter().filter(|e| e.state == "accepted").map(|e| (e.row, e.version, e.updated_at)).collect(),
         };
-        entries.sort_by(|a, b| (&a.unit, &a.indicator, &a.month).cmp(&(&b.unit, &b.indicator, &b.month)));
-        Ok(DataFile { entries, records: self.records(year).await?.into_iter().map(|r| r.row).collect() })
+        rows.sort_by(|a, b| (&a.0.unit, &a.0.indicator, &a.0.month).cmp(&(&b.0.unit, &b.0.indicator, &b.0.month)));
+        let versions = rows.iter().map(|(e, v, at)| ((e.unit.clone(), e.indicator.clone(), e.month.clone()), (*v, at.clone()))).collect();
+        Ok((rows.into_iter().map(|r| r.0).collect(), versions))
     }
 
     /// Writes a whole data file into a year: entries are inserted or replaced (a

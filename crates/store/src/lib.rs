@@ -139,6 +139,8 @@ pub struct Store {
     algorithm: HashAlgorithm,
     /// The URL without password, for messages.
     url: String,
+    /// Each year's scores kept current in memory (`refresh`).
+    boards: std::sync::Arc<refresh::Boards>,
 }
 
 impl fmt::Debug for Store {
@@ -149,7 +151,7 @@ impl fmt::Debug for Store {
 
 impl Store {
     fn from_parts(pool: AnyPool, backend: Backend, algorithm: HashAlgorithm, url: String) -> Store {
-        Store { pool, backend, algorithm, url }
+        Store { pool, backend, algorithm, url, boards: Default::default() }
     }
 
     /// SQLite or PostgreSQL.

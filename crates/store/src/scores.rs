@@ -162,7 +162,7 @@ impl Store {
         Ok(())
     }
 
-    async fn begin_unaudited(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    pub(crate) async fn begin_unaudited(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         Ok(match self.backend() {
             crate::Backend::Sqlite => self.pool().begin_with("BEGIN IMMEDIATE").await?,
             crate::Backend::Postgres => self.pool().begin().await?,

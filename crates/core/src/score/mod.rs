@@ -130,6 +130,18 @@ impl PeriodResult {
         &self.totals[unit]
     }
 
+    /// Whether `unit`'s results are the same in both (every node's score to the
+    /// bit, status and error, and its totals, rank and grade): what a store compares
+    /// to write only the units a change reached.
+    pub fn unit_equal(&self, other: &PeriodResult, unit: usize) -> bool {
+        let range = unit * self.nodes..(unit + 1) * self.nodes;
+        self.nodes == other.nodes
+            && self.scores[range.clone()].iter().zip(&other.scores[range.clone()]).all(|(a, b)| a.to_bits() == b.to_bits())
+            && self.status[range.clone()] == other.status[range]
+            && (0..self.nodes).all(|n| self.error(unit, n) == other.error(unit, n))
+            && self.totals[unit] == other.totals[unit]
+    }
+
     /// Bytes this result holds on the heap (benchmarks report it).
     pub fn heap_bytes(&self) -> usize {
         use std::mem::size_of;

@@ -37,6 +37,13 @@ impl PeriodReport {
     }
 }
 
+impl UnitReport {
+    /// One unit's spec §8 result of a period.
+    pub fn new(scheme: &Scheme, result: &PeriodResult, unit: usize) -> UnitReport {
+        unit_report(scheme, result, unit)
+    }
+}
+
 fn unit_report(scheme: &Scheme, result: &PeriodResult, unit: usize) -> UnitReport {
     let mut scores = serde_json::Map::new();
     let mut status = serde_json::Map::new();

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::common::{TestDb, backend_tests};
 
-backend_tests!(refresh_from_a_month_rewrites_only_what_it_reaches, joined_reads_equal_row_by_row);
+backend_tests!(refresh_from_a_month_rewrites_only_what_it_reaches, joined_reads_equal_row_by_row, kept_scores_follow_every_kind_of_change);
 
 /// Every stored row of 2027 version 1: (period, unit) → (result, computed_at).
 async fn stored(store: &Store) -> BTreeMap<(String, String), (Value, String)> {
@@ -150,4 +150,75 @@ async fn joined_reads_equal_row_by_row(db: TestDb) {
     assert_eq!(states, want);
     assert!(states.iter().any(|s| s.2 == "returned"));
     assert!(store.month_states(2027, "2027-12").await.unwrap().is_empty(), "a month without entries");
+}
+
+/// Stored results equal a recompute from scratch.
+async fn assert_current(store: &Store, step: &str) {
+    let got: BTreeMap<_, _> = stored(store).await.into_iter().map(|(k, (v, _))| (k, v)).collect();
+    assert_eq!(got, from_scratch(store).await, "after {step}");
+}
+
+/// A change to one entry's values (scaled down by `factor`, within every field's
+/// bounds), put in `state`, through `store`.
+async fn change(store: &Store, unit: &str, indicator: &str, month: &str, state: &str, factor: f64) {
+    let e = store.entry(2027, unit, indicator, month).await.unwrap().unwrap();
+    let mut row = e.row.clone();
+    for v in row.values.values_mut() {
+        if let Some(x) = v.as_f64() {
+            *v = serde_json::json!((x * factor).round());
+        }
+    }
+    let mut tx = store.begin("test").await.unwrap();
+    store.save_entry(&mut tx, 2027, &row, Some(e.version), state).await.unwrap();
+    tx.audit("entry.save", "entry", "x", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// The scores kept in memory between refreshes follow changed, returned and
+/// re-accepted entries, new records, and changes another process made (a second
+/// store on the same database), always equal to a recompute from scratch.
+async fn kept_scores_follow_every_kind_of_change(db: TestDb) {
+    let store = db.store().await;
+    let (scheme, data) = jixiao_core::generate::demo_district(2027, 6, 11);
+    let mut tx = store.begin("test").await.unwrap();
+    store.import_scheme(&mut tx, &scheme, "demo").await.unwrap();
+    store.import_data(&mut tx, 2027, &data).await.unwrap();
+    tx.audit("test.demo", "test", "demo", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    store.refresh_scores(2027).await.unwrap();
+    assert_current(&store, "the first refresh").await;
+    let picks: Vec<_> = data.entries.iter().filter(|e| e.values.values().any(|v| v.as_f64().is_some_and(|x| x > 3.0))).step_by(97).take(6).cloned().collect();
+    assert!(picks.len() >= 4);
+
+    // Changed values in several months, one refresh each.
+    for (i, e) in picks.iter().take(3).enumerate() {
+        change(&store, &e.unit, &e.indicator, &e.month, "accepted", 0.4 + 0.2 * i as f64).await;
+        store.refresh_scores_from(2027, e.month[5..].parse().unwrap()).await.unwrap();
+        assert_current(&store, &format!("changing {} {} {}", e.unit, e.indicator, e.month)).await;
+    }
+    // Returned (no longer counts), then accepted again with another value.
+    let e = &picks[3];
+    change(&store, &e.unit, &e.indicator, &e.month, "returned", 1.0).await;
+    store.refresh_scores_from(2027, 1).await.unwrap();
+    assert_current(&store, "returning an entry").await;
+    change(&store, &e.unit, &e.indicator, &e.month, "accepted", 0.3).await;
+    store.refresh_scores_from(2027, 1).await.unwrap();
+    assert_current(&store, "accepting it again").await;
+    // A record added.
+    let mut tx = store.begin("test").await.unwrap();
+    let record = data.records[0].clone();
+    store.add_record(&mut tx, 2027, &jixiao_core::data::RecordRow { date: "2027-05-20".into(), ..record }).await.unwrap();
+    tx.audit("record.add", "record", "x", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    store.refresh_scores_from(2027, 5).await.unwrap();
+    assert_current(&store, "adding a record").await;
+    // Another process changes an entry and rescores; this one then rescores too.
+    let other = db.store().await;
+    let e = &picks[4];
+    change(&other, &e.unit, &e.indicator, &e.month, "accepted", 0.6).await;
+    other.refresh_scores(2027).await.unwrap();
+    let e = &picks[5];
+    change(&other, &e.unit, &e.indicator, &e.month, "returned", 1.0).await;
+    store.refresh_scores_from(2027, 1).await.unwrap();
+    assert_current(&store, "changes made by another process").await;
 }

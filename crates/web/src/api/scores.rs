@@ -22,6 +22,8 @@ use crate::pages::scores::{lights_of, load, parse_period};
 pub struct PeriodQuery {
     /// `2027-03`, `2027-Q1` or `2027`.
     pub period: String,
+    /// Only this unit (it must be in the caller's scope).
+    pub unit: Option<String>,
 }
 
 /// One unit's result of the period.
@@ -50,9 +52,18 @@ pub async fn period(State(state): State<AppState>, viewer: Viewer, Query(q): Que
     let period = parse_period(&q.period)?;
     let data = load(&state, period).await?;
     let scheme = &data.scheme;
+    let only = q.unit.as_deref().filter(|u| !u.is_empty());
+    if let Some(id) = only {
+        if scheme.unit_index(id).is_none() {
+            return Err(WebError::invalid(format!("unit `{id}` is not assessed in {}", period.year())));
+        }
+        if !viewer.can(Action::ViewUnit, Target::Unit(id)) {
+            return Err(WebError::Forbidden);
+        }
+    }
     let mut units = Vec::new();
     for unit in &scheme.units {
-        if !viewer.can(Action::ViewUnit, Target::Unit(&unit.id)) {
+        if only.is_some_and(|id| id != unit.id) || !viewer.can(Action::ViewUnit, Target::Unit(&unit.id)) {
             continue;
         }
         let Some(report) = data.reports.get(&unit.id) else { continue };

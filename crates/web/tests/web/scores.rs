@@ -58,6 +58,14 @@ async fn ranking_lights_and_drill_down(app: TestApp) {
     let api: serde_json::Value = app.get(Some(&office), "/api/v1/scores?period=2027-03").await.json().await.unwrap();
     let unit = |id: &str| api["units"].as_array().unwrap().iter().find(|u| u["result"]["unit"] == id).cloned().unwrap();
     assert_eq!((unit("u01")["result"]["total"].as_f64(), unit("u02")["result"]["total"].as_f64()), (Some(4.0), Some(9.0)));
+    // One unit only, in scope.
+    let one: serde_json::Value = app.get(Some(&office), "/api/v1/scores?period=2027-03&unit=u02").await.json().await.unwrap();
+    assert_eq!(one["units"].as_array().unwrap().iter().map(|u| u["result"]["unit"].as_str().unwrap()).collect::<Vec<_>>(), ["u02"]);
+    assert_eq!(one["units"][0]["result"]["total"].as_f64(), Some(9.0));
+    assert_eq!(app.get(Some(&reporter), "/api/v1/scores?period=2027-03&unit=u02").await.status(), StatusCode::FORBIDDEN);
+    let r = app.get(Some(&office), "/api/v1/scores?period=2027-03&unit=u99").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("u99"));
     assert_eq!(unit("u01")["indicator_lights"]["A1"]["light"], "red");
     assert_eq!(unit("u01")["indicator_lights"]["A1"]["why"], json!({"rule": "pace", "pace": 0.4, "threshold": 0.6}));
     assert_eq!(unit("u02")["light"]["light"], "green");

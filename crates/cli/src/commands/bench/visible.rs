@@ -2,7 +2,8 @@
 //! file, served by the real web app on a loopback port, each edit goes through the
 //! reporting workflow over the JSON API — the unit's reporter submits a changed
 //! value, its head approves it — and then the timed part: the office accepts it and
-//! the API is asked for the month's scores until the unit's new total is there.
+//! the API is asked for the unit's scores of the month (`/api/v1/scores?period=&unit=`)
+//! until its new total is there.
 //! Demo entries are accepted already, so each edit starts with the office returning
 //! the entry (untimed), as a correction does. The expected total comes from a `Scoreboard` fed the same edits, so every timed
 //! request is also checked.
@@ -104,7 +105,7 @@ pub async fn run(edits: usize) -> anyhow::Result<()> {
         post(&http, &path, &token("office"), json!({"step": "accept", "version": version})).await?.context("office accepts")?;
         accepts.push(started.elapsed());
         loop {
-            let scores: Value = http.get(format!("{base}/api/v1/scores?period={month}")).bearer_auth(token("office")).send().await?.error_for_status()?.json().await?;
+            let scores: Value = http.get(format!("{base}/api/v1/scores?period={month}&unit={}", row.unit)).bearer_auth(token("office")).send().await?.error_for_status()?.json().await?;
             let total = scores["units"].as_array().and_then(|u| u.iter().find(|u| u["result"]["unit"] == row.unit.as_str())).and_then(|u| u["result"]["total"].as_f64());
             if total == Some(want) {
                 break;
