@@ -30,7 +30,9 @@ pub fn bars(rows: &[(String, f64)], max: f64) -> Result<String, String> {
             .y_label_area_size(150)
             .build_cartesian_2d(0.0..max, (0..n).into_segmented())
             .map_err(svg_error)?;
-        let labels: Vec<String> = rows.iter().map(|(l, _)| l.clone()).collect();
+        // The y axis counts from the bottom: the first row goes to the top segment.
+        let at = |i: usize| n - 1 - i as i32;
+        let labels: Vec<String> = rows.iter().rev().map(|(l, _)| l.clone()).collect();
         chart
             .configure_mesh()
             .disable_y_mesh()
@@ -45,7 +47,7 @@ pub fn bars(rows: &[(String, f64)], max: f64) -> Result<String, String> {
             .map_err(svg_error)?;
         chart
             .draw_series(rows.iter().enumerate().map(|(i, (_, v))| {
-                let i = i as i32;
+                let i = at(i);
                 let mut bar = Rectangle::new([(0.0, SegmentValue::Exact(i)), (*v, SegmentValue::Exact(i + 1))], RED.mix(0.85).filled());
                 bar.set_margin(3, 3, 0, 0);
                 bar
@@ -53,7 +55,7 @@ pub fn bars(rows: &[(String, f64)], max: f64) -> Result<String, String> {
             .map_err(svg_error)?;
         chart
             .draw_series(rows.iter().enumerate().map(|(i, (_, v))| {
-                Text::new(format!("{v:.2}"), (*v, SegmentValue::CenterOf(i as i32)), (FONT, 11).into_font().color(&BLACK))
+                Text::new(format!("{v:.2}"), (*v, SegmentValue::CenterOf(at(i))), (FONT, 11).into_font().color(&BLACK))
             }))
             .map_err(svg_error)?;
         root.present().map_err(svg_error)?;
@@ -130,6 +132,15 @@ mod tests {
         assert!(svg.starts_with("<svg") && svg.contains("区发改局") && svg.contains("92.50"));
         assert!(!svg.contains("<b>"), "labels are escaped");
         assert!(svg.matches("<rect").count() >= 2);
+        // The first row is drawn at the top (rank 1 above rank 2).
+        let y_of = |label: &str| {
+            let end = svg.find(label).unwrap_or_else(|| panic!("{label} in {svg}"));
+            let start = svg[..end].rfind("<text").unwrap();
+            let tag = &svg[start..end];
+            let y = &tag[tag.find(" y=\"").unwrap() + 4..];
+            y[..y.find('"').unwrap()].parse::<f64>().unwrap()
+        };
+        assert!(y_of("区发改局") < y_of("城关街道 &lt;b&gt;"), "the first row is on top");
         let svg = months(&[("2027".into(), vec![(1, 70.0), (2, 75.5)]), ("2026".into(), vec![(1, 60.0)])], 100.0).unwrap();
         assert!(svg.contains("<polyline") && svg.contains("2026") && svg.contains("12月"));
         let svg = sparkline(&[(1, 1.0), (2, 2.0), (3, 1.5)], 2.0).unwrap();
