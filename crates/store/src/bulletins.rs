@@ -256,6 +256,17 @@ impl Store {
         from_row(&row, true)
     }
 
+    /// A bulletin without its content (cheap: no frozen JSON read), for checking its
+    /// state and flags before a cached rendering of the content is used.
+    pub async fn bulletin_header(&self, id: i64) -> Result<Bulletin> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM bulletins WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| StoreError::not_found(format!("bulletin {id}")))?;
+        from_row(&row, false)
+    }
+
     /// The scheme version a period is scored with: the one fixed on the period, or
     /// the year's latest.
     pub async fn period_scheme_version(&self, period: Period) -> Result<i32> {

@@ -73,6 +73,8 @@ pub struct AppState {
     query_limiter: Arc<security::LoginLimiter>,
     scheme_cache: Arc<SchemeCache>,
     reported_cache: Arc<ReportedCache>,
+    /// Published bulletins rendered, by (id, language, whose detail).
+    pub(crate) bulletin_cache: Arc<pages::bulletins::RenderedCache>,
 }
 
 /// Each month's reported indicators by unit, re-read only when the month's
@@ -155,6 +157,7 @@ impl AppState {
             limiter: Arc::new(limiter),
             scheme_cache: Arc::new(SchemeCache::default()),
             reported_cache: Arc::new(ReportedCache::default()),
+            bulletin_cache: Arc::new(Default::default()),
         }
     }
 

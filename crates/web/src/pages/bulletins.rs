@@ -14,6 +14,7 @@
 //!   (a unit's users: their own unit; the office and leaders: all; visitors: none).
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -48,17 +49,23 @@ pub(crate) struct Opened {
 pub(crate) async fn open(state: &AppState, viewer: Option<&Viewer>, id: &str) -> Result<Opened, WebError> {
     let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
     let bulletin = state.store.bulletin(id).await?;
-    let office = viewer.is_some_and(|v| v.can(Action::ManageSchemes, Target::Nothing));
-    match (bulletin.state, viewer) {
-        (BulletinState::Draft, _) if !office => return Err(WebError::NotFound),
-        (BulletinState::Published, None) if !bulletin.public => return Err(WebError::Unauthenticated),
-        _ => {}
-    }
+    check_access(&bulletin, viewer)?;
     let content = match &bulletin.content {
         Some(c) => c.clone(),
         None => state.store.bulletin_content(&bulletin.period).await?,
     };
     Ok(Opened { bulletin, content })
+}
+
+/// Drafts are the office's (anyone else: 404, as if it did not exist); a published
+/// bulletin is for everyone signed in, and for visitors once public.
+fn check_access(bulletin: &Bulletin, viewer: Option<&Viewer>) -> Result<(), WebError> {
+    let office = viewer.is_some_and(|v| v.can(Action::ManageSchemes, Target::Nothing));
+    match (bulletin.state, viewer) {
+        (BulletinState::Draft, _) if !office => Err(WebError::NotFound),
+        (BulletinState::Published, None) if !bulletin.public => Err(WebError::Unauthenticated),
+        _ => Ok(()),
+    }
 }
 
 /// The units whose detail (every score, the ledger) the viewer sees: those in the
@@ -159,7 +166,6 @@ pub struct Revision {
 
 /// What every view of a bulletin shows (page, print, workbook).
 pub struct View {
-    pub id: i64,
     /// `2027-03`: the period its numbers drill down into (`/scores/{period}/…`).
     pub period: String,
     pub number: String,
@@ -167,7 +173,6 @@ pub struct View {
     pub title: String,
     pub period_label: String,
     pub state: &'static str,
-    pub public: bool,
     pub note: String,
     pub scheme: String,
     pub issuer: String,
@@ -182,7 +187,6 @@ pub struct View {
     /// The viewer sees every unit's detail.
     pub detail_all: bool,
     pub detail_none: bool,
-    pub revisions: Vec<Revision>,
 }
 
 fn score_text(x: Option<f64>) -> String {
@@ -190,7 +194,7 @@ fn score_text(x: Option<f64>) -> String {
 }
 
 impl View {
-    pub fn build(tr: &Tr, opened: &Opened, detail: &BTreeSet<String>, revisions: Vec<Revision>) -> View {
+    pub fn build(tr: &Tr, opened: &Opened, detail: &BTreeSet<String>) -> View {
         let (b, c) = (&opened.bulletin, &opened.content);
         let unit_name = |id: &str| c.units.iter().find(|u| u.id == id).map_or(id.to_string(), |u| u.name.clone());
         let top: Vec<(String, String)> = c.nodes.iter().filter(|n| n.depth == 0).map(|n| (n.id.clone(), n.name.clone())).collect();
@@ -295,14 +299,12 @@ impl View {
             })
             .collect();
         View {
-            id: b.id,
             period: b.period.clone(),
             number: b.number_text(),
             revision: b.revision,
             title: b.title.clone(),
             period_label: period_label(tr, &b.period),
             state: b.state.as_str(),
-            public: b.public,
             note: b.note.clone(),
             scheme: format!("{} (v{})", c.scheme_name, c.scheme_version),
             issuer: c.issuer.clone(),
@@ -318,7 +320,6 @@ impl View {
             formulas,
             detail_all: detail.len() == c.units.len(),
             detail_none: detail.is_empty(),
-            revisions,
         }
     }
 }
@@ -436,47 +437,145 @@ fn summary(b: &Bulletin) -> serde_json::Value {
     })
 }
 
+/// The content of a bulletin rendered (`bulletin_body.html`), shared by the page and
+/// the print view.
+#[derive(Template)]
+#[template(path = "bulletin_body.html")]
+struct Body<'a> {
+    tr: Tr,
+    v: &'a View,
+}
+
+/// A bulletin's view and its rendered content.
+pub(crate) struct Rendered {
+    v: View,
+    body: String,
+}
+
+/// Published bulletins rendered, by (id, language, a key of whose detail is shown):
+/// a published bulletin's content is frozen, so its rendering is too; the header
+/// (state, public flag, revisions) is read fresh on every request. Bounded: cleared
+/// when it holds 256 renderings.
+#[derive(Default)]
+pub(crate) struct RenderedCache {
+    pages: std::sync::Mutex<std::collections::HashMap<(i64, Lang, u64), Arc<Rendered>>>,
+}
+
+/// What decides the detail a viewer sees (`detail_units`): the grants other than an
+/// assessor's, and an assessor's own unit.
+fn detail_key(viewer: Option<&Viewer>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    if let Some(v) = viewer {
+        for g in v.grants.iter().filter(|g| g.role != Role::Assessor) {
+            (g.role.code(), g.scope.to_json().to_string()).hash(&mut h);
+        }
+        if v.grants.iter().any(|g| g.role == Role::Assessor) {
+            ("assessor", v.unit_id.as_deref()).hash(&mut h);
+        }
+    } else {
+        "visitor".hash(&mut h);
+    }
+    h.finish()
+}
+
+/// Bulletin `id` rendered for `viewer`, with its current header: from the cache for a
+/// published bulletin, else built (and cached when published). The same access
+/// rules as `open`.
+async fn rendered(state: &AppState, viewer: Option<&Viewer>, lang: Lang, id: &str) -> Result<(Bulletin, Arc<Rendered>), WebError> {
+    let number: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let header = state.store.bulletin_header(number).await?;
+    let key = (number, lang, detail_key(viewer));
+    let poisoned = || WebError::Internal("bulletin cache poisoned".into());
+    if header.state == BulletinState::Published {
+        check_access(&header, viewer)?;
+        if let Some(r) = state.bulletin_cache.pages.lock().map_err(|_| poisoned())?.get(&key) {
+            return Ok((header, r.clone()));
+        }
+    }
+    let opened = open(state, viewer, id).await?;
+    let detail = detail_units(viewer, &opened.content);
+    let tr = Tr::new(lang);
+    let v = View::build(&tr, &opened, &detail);
+    let body = Body { tr, v: &v }.render().map_err(|e| WebError::Internal(e.to_string()))?;
+    let r = Arc::new(Rendered { v, body });
+    if opened.bulletin.state == BulletinState::Published {
+        let mut pages = state.bulletin_cache.pages.lock().map_err(|_| poisoned())?;
+        if pages.len() >= 256 {
+            pages.clear();
+        }
+        pages.insert(key, r.clone());
+    }
+    Ok((opened.bulletin, r))
+}
+
 #[derive(Template)]
 #[template(path = "bulletin.html")]
 struct BulletinPage {
     chrome: Chrome,
     tr: Tr,
-    v: View,
+    v: Header,
+    body: Arc<Rendered>,
+    revisions: Vec<Revision>,
     can_manage: bool,
+}
+
+/// What the page shows above the content, from the current row (a cached rendering's
+/// header may be older: the public flag changes).
+struct Header {
+    id: i64,
+    number: String,
+    title: String,
+    revision: i64,
+    state: &'static str,
+    public: bool,
+    period_label: String,
+    scheme: String,
+    published: String,
+    computed_at: String,
+    note: String,
 }
 
 /// `GET /bulletins/{id}`: the bulletin (a draft computed live from the stored scores).
 pub async fn show(State(state): State<AppState>, viewer: Option<Viewer>, lang: Lang, Path(id): Path<String>, Query(q): Query<FlashQuery>) -> Result<Response, WebError> {
-    let opened = open(&state, viewer.as_ref(), &id).await?;
-    let detail = detail_units(viewer.as_ref(), &opened.content);
-    let revisions = revisions_of(&state, viewer.as_ref(), &opened.bulletin).await?;
+    let (b, r) = rendered(&state, viewer.as_ref(), lang, &id).await?;
+    let revisions = revisions_of(&state, viewer.as_ref(), &b).await?;
     let crumbs = vec![(Tr::new(lang).t("bulletin.list_title").to_string(), "/bulletins".to_string())];
-    let here = format!("/bulletins/{}", opened.bulletin.id);
+    let here = format!("/bulletins/{}", b.id);
     let mut chrome = Chrome::new(&state, viewer.as_ref(), lang, &here, "bulletin.title", if viewer.is_some() { crumbs } else { vec![] }, q.flash.as_deref()).await;
-    let v = View::build(&chrome.tr, &opened, &detail, revisions);
+    let v = Header {
+        id: b.id,
+        number: r.v.number.clone(),
+        title: r.v.title.clone(),
+        revision: b.revision,
+        state: b.state.as_str(),
+        public: b.public,
+        period_label: r.v.period_label.clone(),
+        scheme: r.v.scheme.clone(),
+        published: r.v.published.clone(),
+        computed_at: r.v.computed_at.clone(),
+        note: b.note.clone(),
+    };
     chrome.title = format!("{} {}", v.number, v.title);
     if let Some(last) = chrome.crumbs.last_mut() {
         last.0 = v.number.clone();
     }
     let can_manage = viewer.as_ref().is_some_and(|v| v.can(Action::ManageSchemes, Target::Nothing));
     let tr = chrome.tr;
-    Ok(render(BulletinPage { chrome, tr, v, can_manage })?.into_response())
+    Ok(render(BulletinPage { chrome, tr, v, body: r, revisions, can_manage })?.into_response())
 }
 
 #[derive(Template)]
 #[template(path = "bulletin_print.html")]
 struct PrintPage {
     tr: Tr,
-    v: View,
+    v: Arc<Rendered>,
 }
 
 /// `GET /bulletins/{id}/print`: the notice on A4 with its red header, for printing.
 pub async fn print(State(state): State<AppState>, viewer: Option<Viewer>, lang: Lang, Path(id): Path<String>) -> Result<Response, WebError> {
-    let opened = open(&state, viewer.as_ref(), &id).await?;
-    let detail = detail_units(viewer.as_ref(), &opened.content);
-    let tr = Tr::new(lang);
-    let v = View::build(&tr, &opened, &detail, Vec::new());
-    Ok(render(PrintPage { tr, v })?.into_response())
+    let (_, v) = rendered(&state, viewer.as_ref(), lang, &id).await?;
+    Ok(render(PrintPage { tr: Tr::new(lang), v })?.into_response())
 }
 
 /// `GET /bulletins/{id}/export.xlsx`: the bulletin as a workbook (what the viewer may see).
