@@ -61,13 +61,7 @@ fn ranking_row<'a>(body: &'a str, unit: &str) -> &'a str {
 }
 
 async fn every_view_agrees_with_jixiao_score_for_every_period(app: TestApp) {
-    let (scheme, data) = jixiao_core::generate::demo_district(2027, 11, 2027);
-    let mut tx = app.store.begin("test").await.unwrap();
-    app.store.import_scheme(&mut tx, &scheme, "demo").await.unwrap();
-    app.store.import_data(&mut tx, 2027, &data).await.unwrap();
-    tx.audit("test.demo", "test", "demo", None, None).await.unwrap();
-    tx.commit().await.unwrap();
-    app.store.refresh_scores(2027).await.unwrap();
+    let (scheme, _) = common::seed_demo(&app, 11, 2027).await;
     let stored_scheme = serde_json::to_value(app.store.scheme(2027, None).await.unwrap().file).unwrap();
     let stored_data = serde_json::to_value(app.store.data_file(2027).await.unwrap()).unwrap();
     let reference = reference(&stored_scheme, &stored_data);

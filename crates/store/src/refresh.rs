@@ -216,31 +216,7 @@ impl Store {
         let mut tx = self.begin_unaudited().await?;
         let at = now();
         for (period, unit, text, _) in &changed {
-            let done = sqlx::query(
-                "UPDATE scores SET result_json = $1, computed_at = $2 \
-                 WHERE year = $3 AND scheme_version = $4 AND period = $5 AND unit_id = $6",
-            )
-            .bind(text)
-            .bind(&at)
-            .bind(year)
-            .bind(b.version)
-            .bind(period)
-            .bind(unit)
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() == 0 {
-                sqlx::query(
-                    "INSERT INTO scores (year, scheme_version, period, unit_id, result_json, computed_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(year)
-                .bind(b.version)
-                .bind(period)
-                .bind(unit)
-                .bind(text)
-                .bind(&at)
-                .execute(&mut *tx)
-                .await?;
-            }
+            crate::scores::write_row(&mut tx, year, b.version, period, unit, text, &at).await?;
         }
         tx.commit().await?;
         for (period, unit, _, hash) in changed {

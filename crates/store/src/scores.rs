@@ -71,6 +71,33 @@ async fn insert(conn: &mut AnyConnection, year: i32, version: i32, period: &str,
     Ok(())
 }
 
+/// Writes one unit's result of a period: over the stored row, or as a new one.
+pub(crate) async fn write_row(conn: &mut AnyConnection, year: i32, version: i32, period: &str, unit: &str, text: &str, at: &str) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE scores SET result_json = $1, computed_at = $2 WHERE year = $3 AND scheme_version = $4 AND period = $5 AND unit_id = $6",
+    )
+    .bind(text)
+    .bind(at)
+    .bind(year)
+    .bind(version)
+    .bind(period)
+    .bind(unit)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        sqlx::query("INSERT INTO scores (year, scheme_version, period, unit_id, result_json, computed_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(year)
+            .bind(version)
+            .bind(period)
+            .bind(unit)
+            .bind(text)
+            .bind(at)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// A period as SQL text: only a well-formed period (`2027-03`, `2027-Q1`, `2027`),
 /// so it can stand in the query (the joined read takes its parameters from `$3`).
 fn period_literal(period: &str) -> Result<String> {
@@ -109,20 +136,7 @@ async fn update(conn: &mut AnyConnection, backend: crate::Backend, year: i32, ve
         let text = result.to_string();
         match stored.get(unit) {
             Some(old) if *old == text => {}
-            Some(_) => {
-                sqlx::query(
-                    "UPDATE scores SET result_json = $1, computed_at = $2 \
-                     WHERE year = $3 AND scheme_version = $4 AND period = $5 AND unit_id = $6",
-                )
-                .bind(&text)
-                .bind(&at)
-                .bind(year)
-                .bind(version)
-                .bind(period)
-                .bind(unit)
-                .execute(&mut *conn)
-                .await?;
-            }
+            Some(_) => write_row(conn, year, version, period, unit, &text, &at).await?,
             None => inserts.push((unit.clone(), result.clone())),
         }
     }

@@ -15,6 +15,15 @@ use crate::common::{TestDb, backend_tests};
 
 backend_tests!(refresh_from_a_month_rewrites_only_what_it_reaches, joined_reads_equal_row_by_row, kept_scores_follow_every_kind_of_change);
 
+/// Loads a generated scheme and its data into `store` (not scored).
+async fn load(store: &Store, scheme: &jixiao_core::scheme::SchemeFile, data: &jixiao_core::data::DataFile) {
+    let mut tx = store.begin("test").await.unwrap();
+    store.import_scheme(&mut tx, scheme, "demo").await.unwrap();
+    store.import_data(&mut tx, 2027, data).await.unwrap();
+    tx.audit("test.demo", "test", "demo", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
 /// Every stored row of 2027 version 1: (period, unit) → (result, computed_at).
 async fn stored(store: &Store) -> BTreeMap<(String, String), (Value, String)> {
     let mut out = BTreeMap::new();
@@ -43,11 +52,7 @@ async fn from_scratch(store: &Store) -> BTreeMap<(String, String), Value> {
 async fn refresh_from_a_month_rewrites_only_what_it_reaches(db: TestDb) {
     let store = db.store().await;
     let (scheme, data) = jixiao_core::generate::demo_district(2027, 11, 7);
-    let mut tx = store.begin("test").await.unwrap();
-    store.import_scheme(&mut tx, &scheme, "demo").await.unwrap();
-    store.import_data(&mut tx, 2027, &data).await.unwrap();
-    tx.audit("test.demo", "test", "demo", None, None).await.unwrap();
-    tx.commit().await.unwrap();
+    load(&store, &scheme, &data).await;
     store.refresh_scores(2027).await.unwrap();
     let before = stored(&store).await;
     assert_eq!(before.len(), 17 * 76);
@@ -122,11 +127,7 @@ async fn refresh_from_a_month_rewrites_only_what_it_reaches(db: TestDb) {
 async fn joined_reads_equal_row_by_row(db: TestDb) {
     let store = db.store().await;
     let (scheme, data) = jixiao_core::generate::demo_district(2027, 4, 3);
-    let mut tx = store.begin("test").await.unwrap();
-    store.import_scheme(&mut tx, &scheme, "demo").await.unwrap();
-    store.import_data(&mut tx, 2027, &data).await.unwrap();
-    tx.audit("test.demo", "test", "demo", None, None).await.unwrap();
-    tx.commit().await.unwrap();
+    load(&store, &scheme, &data).await;
     // One entry back in the workflow: not accepted, so not in the data file.
     let first = &data.entries[0];
     let version = store.entry(2027, &first.unit, &first.indicator, &first.month).await.unwrap().unwrap().version;
@@ -180,11 +181,7 @@ async fn change(store: &Store, unit: &str, indicator: &str, month: &str, state: 
 async fn kept_scores_follow_every_kind_of_change(db: TestDb) {
     let store = db.store().await;
     let (scheme, data) = jixiao_core::generate::demo_district(2027, 6, 11);
-    let mut tx = store.begin("test").await.unwrap();
-    store.import_scheme(&mut tx, &scheme, "demo").await.unwrap();
-    store.import_data(&mut tx, 2027, &data).await.unwrap();
-    tx.audit("test.demo", "test", "demo", None, None).await.unwrap();
-    tx.commit().await.unwrap();
+    load(&store, &scheme, &data).await;
     store.refresh_scores(2027).await.unwrap();
     assert_current(&store, "the first refresh").await;
     let picks: Vec<_> = data.entries.iter().filter(|e| e.values.values().any(|v| v.as_f64().is_some_and(|x| x > 3.0))).step_by(97).take(6).cloned().collect();

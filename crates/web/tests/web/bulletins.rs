@@ -19,16 +19,9 @@ backend_tests!(
     bulletin_bad_input_changes_nothing,
 );
 
-/// The demo district (76 units; u01 and u02 keep their ids, renamed) with data
-/// through March 2027, scored.
+/// The demo district with data through March 2027, scored.
 async fn seed_demo(app: &TestApp) {
-    let (scheme, data) = jixiao_core::generate::demo_district(2027, 3, 1);
-    let mut tx = app.store.begin("test").await.unwrap();
-    app.store.import_scheme(&mut tx, &scheme, "demo").await.unwrap();
-    app.store.import_data(&mut tx, 2027, &data).await.unwrap();
-    tx.audit("test.demo", "test", "demo", None, None).await.unwrap();
-    tx.commit().await.unwrap();
-    app.store.refresh_scores(2027).await.unwrap();
+    crate::common::seed_demo(app, 3, 1).await;
 }
 
 /// Drafts the bulletin of `period` as the office; its id.

@@ -178,6 +178,19 @@ fn rand_suffix() -> String {
     format!("{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
 }
 
+/// Loads the demo district (76 units; u01 and u02 keep their ids, renamed) with data
+/// January through `through` 2027 from generator seed `seed`, and scores it.
+pub async fn seed_demo(app: &TestApp, through: u8, seed: u64) -> (jixiao_core::scheme::SchemeFile, jixiao_core::data::DataFile) {
+    let (scheme, data) = jixiao_core::generate::demo_district(2027, through, seed);
+    let mut tx = app.store.begin("test").await.unwrap();
+    app.store.import_scheme(&mut tx, &scheme, "demo").await.unwrap();
+    app.store.import_data(&mut tx, 2027, &data).await.unwrap();
+    tx.audit("test.demo", "test", "demo", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    app.store.refresh_scores(2027).await.unwrap();
+    (scheme, data)
+}
+
 /// A score as the pages write it (the engine's 2-decimal number, shortest form).
 pub fn num(x: f64) -> String {
     if x.fract() == 0.0 { format!("{}", x as i64) } else { format!("{x}") }
