@@ -15,8 +15,9 @@
 //! of their versions, the latest change; number and last id of the records) against
 //! its own. Any difference — a change it did not see, a record added or removed, a new
 //! scheme version, another process — and it starts over from the database, as the
-//! first refresh of a year does: a full recompute of the periods reached, compared
-//! with the stored rows. Either way only rows whose result changed are written.
+//! first refresh of a year does: a full recompute compared with the stored rows of
+//! every period (of the periods reached, for a year too large to keep). Either way
+//! only rows whose result changed are written.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -96,6 +97,10 @@ impl Store {
         let version = stored.info.version;
         let scheme = Arc::new(stored.compile()?);
         let (entries, versions) = self.accepted_entries(year).await?;
+        // Starting over compares every period with the stored rows when the year is
+        // kept (once; a difference may lie anywhere); a year too large to keep is
+        // recomputed from `from` each time.
+        let from = if versions.len() <= BOARD_LIMIT { 1 } else { from };
         let records = self.records(year).await?;
         let records_stamp = (records.len() as i64, records.iter().map(|r| r.id).max().unwrap_or(0));
         let file = DataFile { entries, records: records.into_iter().map(|r| r.row).collect() };
