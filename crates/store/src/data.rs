@@ -334,18 +334,16 @@ impl Store {
     /// (unit, indicator, state, updated_at) of every entry of one month, for
     /// timeliness (read joined: see `rows_joined`).
     pub async fn month_states(&self, year: i32, month: &str) -> Result<Vec<(String, String, String, String)>> {
-        let month: Month = month.parse().map_err(|e: jixiao_core::period::PeriodError| StoreError::invalid(e.to_string()))?;
+        month.parse::<Month>().map_err(|e: jixiao_core::period::PeriodError| StoreError::invalid(e.to_string()))?;
         let mut conn = self.pool().acquire().await?;
-        let sql = format!(
-            "SELECT {{join}}(unit_id || $1 || indicator_id || $1 || state || $1 || updated_at, $2) FROM entries WHERE year = $3 AND month = '{month}'"
-        );
-        match crate::rows_joined(&mut conn, self.backend(), &sql, 4, &[year]).await? {
+        let sql = "SELECT {join}(unit_id || $1 || indicator_id || $1 || state || $1 || updated_at, $2) FROM entries WHERE year = $3 AND month = $4";
+        match crate::rows_joined(&mut conn, self.backend(), sql, 4, &[crate::Param::Int(year), crate::Param::Text(month)]).await? {
             Some(rows) => Ok(rows.into_iter().map(|mut r| (std::mem::take(&mut r[0]), std::mem::take(&mut r[1]), std::mem::take(&mut r[2]), std::mem::take(&mut r[3]))).collect()),
             None => Ok(self
                 .stored_entries(year)
                 .await?
                 .into_iter()
-                .filter(|e| e.row.month == month.to_string())
+                .filter(|e| e.row.month == month)
                 .map(|e| (e.row.unit, e.row.indicator, e.state, e.updated_at))
                 .collect()),
         }
@@ -446,7 +444,7 @@ impl Store {
             "SELECT {join}(unit_id || $1 || indicator_id || $1 || month || $1 || CAST(version AS TEXT) || $1 || updated_at || $1 || values_json, $2) \
              FROM entries WHERE year = $3 AND state = 'accepted'",
             6,
-            &[year],
+            &[crate::Param::Int(year)],
         )
         .await?;
         drop(conn);

@@ -94,6 +94,12 @@ impl Backend {
 pub(crate) const ROW_SEP: &str = "\u{1e}";
 pub(crate) const FIELD_SEP: &str = "\u{1f}";
 
+/// A parameter of `rows_joined`.
+pub(crate) enum Param<'a> {
+    Int(i32),
+    Text(&'a str),
+}
+
 /// Runs `sql` — a `SELECT {join}(a || $1 || b || …, $2) FROM …` whose other
 /// parameters, numbered from `$3`, are `params` — on `conn` and splits its one text
 /// back into rows of `fields` fields. `None` when a row does not split into that many
@@ -103,12 +109,15 @@ pub(crate) async fn rows_joined(
     backend: Backend,
     sql: &str,
     fields: usize,
-    params: &[i32],
+    params: &[Param<'_>],
 ) -> Result<Option<Vec<Vec<String>>>> {
     let sql = sql.replace("{join}", backend.join_text());
     let mut query = sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql)).bind(FIELD_SEP).bind(ROW_SEP);
     for p in params {
-        query = query.bind(*p);
+        query = match p {
+            Param::Int(i) => query.bind(*i),
+            Param::Text(t) => query.bind(t.to_string()),
+        };
     }
     let Some(joined) = query.fetch_one(&mut *conn).await? else { return Ok(Some(Vec::new())) };
     let mut rows = Vec::new();

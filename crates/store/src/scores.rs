@@ -98,13 +98,6 @@ pub(crate) async fn write_row(conn: &mut AnyConnection, year: i32, version: i32,
     Ok(())
 }
 
-/// A period as SQL text: only a well-formed period (`2027-03`, `2027-Q1`, `2027`),
-/// so it can stand in the query (the joined read takes its parameters from `$3`).
-fn period_literal(period: &str) -> Result<String> {
-    let p: jixiao_core::period::Period = period.parse().map_err(|e: jixiao_core::period::PeriodError| StoreError::invalid(e.to_string()))?;
-    Ok(p.to_string())
-}
-
 /// The rows of one period that differ from what is stored, written; see
 /// `Store::update_scores`.
 async fn update(conn: &mut AnyConnection, backend: crate::Backend, year: i32, version: i32, period: &str, rows: &[(String, Value)]) -> Result<()> {
@@ -112,9 +105,9 @@ async fn update(conn: &mut AnyConnection, backend: crate::Backend, year: i32, ve
     let joined = crate::rows_joined(
         conn,
         backend,
-        &format!("SELECT {{join}}(unit_id || $1 || result_json, $2) FROM scores WHERE year = $3 AND scheme_version = $4 AND period = '{}'", period_literal(period)?),
+        "SELECT {join}(unit_id || $1 || result_json, $2) FROM scores WHERE year = $3 AND scheme_version = $4 AND period = $5",
         2,
-        &[year, version],
+        &[crate::Param::Int(year), crate::Param::Int(version), crate::Param::Text(period)],
     )
     .await?;
     let stored: Vec<(String, String)> = match joined {

@@ -588,8 +588,10 @@ async fn import(store: &Store, year: i32, file: DataFile, read: Duration, source
     Ok(Steps { read, scheme: scheme_time, validate, write, recompute })
 }
 
-/// What `Store::refresh_scores` does, one step at a time (it saves the same scores
-/// again), and the size of what it saves.
+/// A full recompute of the year, one step at a time, saving every period's rows
+/// again (`save_scores`), and the size of what it saves: the work of
+/// `Store::refresh_scores` on a year too large to keep in memory, except that
+/// `refresh_scores` compares with the stored rows and writes only the changed ones.
 async fn recompute_steps(store: &Store, year: i32) -> anyhow::Result<Recompute> {
     let t = Instant::now();
     let stored = store.scheme(year, None).await?;
