@@ -25,14 +25,19 @@ use crate::collection;
 use crate::error::WebError;
 use crate::i18n::{Lang, Tr};
 use crate::pages::render;
-use crate::pages::scores::{load, parse_period};
+use crate::pages::scores::parse_period;
 use crate::view::Chrome;
 
-/// The stored results of a period as spec §8 unit reports.
-fn unit_reports(reports: &std::collections::HashMap<String, serde_json::Value>) -> Result<Vec<UnitReport>, WebError> {
-    let mut out = reports
-        .values()
-        .map(|v| serde_json::from_value::<UnitReport>(v.clone()).map_err(|e| WebError::Internal(format!("stored score is not a spec §8 result: {e}"))))
+/// The stored results of a period (latest scheme version, as the ranking shows them)
+/// as spec §8 unit reports, in §8 order.
+async fn unit_reports(state: &AppState, period: Period) -> Result<Vec<UnitReport>, WebError> {
+    let (info, _) = state.scheme_cache.latest(&state.store, period.year()).await?.ok_or(WebError::NotFound)?;
+    let mut out = state
+        .store
+        .scores(period.year(), info.version, &period.to_string())
+        .await?
+        .into_iter()
+        .map(|r| serde_json::from_value::<UnitReport>(r.result).map_err(|e| WebError::Internal(format!("stored score is not a spec §8 result: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
     out.sort_by(|a, b| a.group.cmp(&b.group).then(a.rank.cmp(&b.rank)).then_with(|| a.unit.cmp(&b.unit)));
     Ok(out)
@@ -50,11 +55,12 @@ async fn build(state: &AppState, viewer: &Viewer, tr: &Tr, period: &str) -> Resu
         return Err(WebError::Forbidden);
     }
     let period = parse_period(period)?;
-    let data = load(state, period).await?;
-    let scheme = data.scheme.clone();
-    let units = unit_reports(&data.reports)?;
+    // The month's timeliness is read below, for every month of the period: not
+    // through `scores::load`, which reads it too.
+    let (_, scheme) = state.scheme_cache.latest(&state.store, period.year()).await?.ok_or(WebError::NotFound)?;
+    let units = unit_reports(state, period).await?;
     let previous = match period.previous() {
-        Some(p) => Some((p, unit_reports(&load(state, p).await?.reports)?)),
+        Some(p) => Some((p, unit_reports(state, p).await?)),
         None => None,
     };
     let (first, last) = period.month_range();
@@ -82,8 +88,7 @@ async fn build(state: &AppState, viewer: &Viewer, tr: &Tr, period: &str) -> Resu
     for g in &analysis.groups {
         let bars: Vec<(String, f64)> = units
             .iter()
-            .filter(|u| scheme.unit_index(&u.unit).is_some_and(|i| scheme.units[i].group == g.group))
-            .map(|u| (scheme.units[scheme.unit_index(&u.unit).unwrap_or_default()].name.clone(), u.total))
+            .filter_map(|u| scheme.unit_index(&u.unit).filter(|&i| scheme.units[i].group == g.group).map(|i| (scheme.units[i].name.clone(), u.total)))
             .collect();
         let max = bars.iter().map(|b| b.1).fold(100.0, f64::max);
         overview.charts.push((tr.f("analysis.chart_totals", &[&scheme.groups[g.group].name]), charts::bars(&bars, max).map_err(WebError::Internal)?));
