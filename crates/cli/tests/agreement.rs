@@ -75,7 +75,12 @@ async fn every_view_agrees_with_jixiao_score_for_every_period(app: TestApp) {
 
         // The API.
         let api: Value = app.get(Some(&office), &format!("/api/v1/scores?period={period}")).await.json().await.unwrap();
-        let api: BTreeMap<String, Value> = api["units"].as_array().unwrap().iter().map(|u| (u["result"]["unit"].as_str().unwrap().to_string(), u["result"].clone())).collect();
+        let api: BTreeMap<String, Value> = api["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| (u["result"]["unit"].as_str().unwrap().to_string(), u["result"].clone()))
+            .collect();
         assert_eq!(api.len(), 76, "{period} API");
 
         // The ranking page (the leader's and office's dashboard of the period).
@@ -103,12 +108,23 @@ async fn every_view_agrees_with_jixiao_score_for_every_period(app: TestApp) {
         for (unit, w) in want {
             let (total, rank, grade) = (w["total"].as_f64().unwrap(), w["rank"].as_u64().unwrap(), w["grade"].as_str().unwrap_or(""));
             let a = &api[unit];
-            assert_eq!((a["total"].as_f64(), a["rank"].as_u64(), a["grade"].as_str().unwrap_or("")), (Some(total), Some(rank), grade), "{period} {unit} API");
+            assert_eq!(
+                (a["total"].as_f64(), a["rank"].as_u64(), a["grade"].as_str().unwrap_or("")),
+                (Some(total), Some(rank), grade),
+                "{period} {unit} API"
+            );
             assert_eq!(a["scores"], w["scores"], "{period} {unit} API scores");
             let row = ranking_row(&ranking, unit);
-            assert!(row.contains(&format!("<td class=\"num\">{rank}</td>")) && row.contains(&format!("class=\"total\">{}<", num(total))), "{period} {unit} ranking: {row}");
+            assert!(
+                row.contains(&format!("<td class=\"num\">{rank}</td>")) && row.contains(&format!("class=\"total\">{}<", num(total))),
+                "{period} {unit} ranking: {row}"
+            );
             let shown = |id: String| bulletin.get(id.as_str()).copied().unwrap_or_else(|| panic!("{period}: no {id} in the bulletin"));
-            assert_eq!((shown(format!("total-{unit}")), shown(format!("rank-{unit}"))), (num(total).as_str(), rank.to_string().as_str()), "{period} {unit} bulletin");
+            assert_eq!(
+                (shown(format!("total-{unit}")), shown(format!("rank-{unit}"))),
+                (num(total).as_str(), rank.to_string().as_str()),
+                "{period} {unit} bulletin"
+            );
             assert_eq!(ranked[unit], (rank as f64, total, grade.to_string()), "{period} {unit} bulletin workbook");
             let sheet_row = scores_sheet.iter().find(|r| text(&r[0]) == *unit).unwrap();
             for node in &nodes {

@@ -9,44 +9,21 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use jixiao_core::formula::{EvalError, Formula, PeerSet};
 
-const VARS: &[&str] = &[
-    "actual",
-    "target",
-    "points",
-    "progress",
-    "month",
-    "rate",
-    "complaints",
-    "目标值",
-    "完成值",
-    "record_points",
-    "record_count",
-];
+const VARS: &[&str] =
+    &["actual", "target", "points", "progress", "month", "rate", "complaints", "目标值", "完成值", "record_points", "record_count"];
 
 const FORMULAS: &[(&str, &str)] = &[
-    (
-        "ratio",
-        "min(actual / (target * progress), 1.2) / 1.2 * points",
-    ),
-    (
-        "tier",
-        "tier(actual / target, 1.2, points, 1, points * 0.8, 0.8, points * 0.6, 0.5, points * 0.3, 0)",
-    ),
+    ("ratio", "min(actual / (target * progress), 1.2) / 1.2 * points"),
+    ("tier", "tier(actual / target, 1.2, points, 1, points * 0.8, 0.8, points * 0.6, 0.5, points * 0.3, 0)"),
     (
         "if",
         "if(actual >= target * progress, points, \
          if(actual > 0, round(points * actual / (target * progress), 2), 0))",
     ),
-    (
-        "deduction",
-        "clamp(complaints * 0.5 + max(0, 3 - rate) * 2, 0, points)",
-    ),
+    ("deduction", "clamp(complaints * 0.5 + max(0, 3 - rate) * 2, 0, points)"),
     ("chinese", "safe_div(完成值, 目标值, 0) * points"),
     ("records", "record_points + record_count * 0.5"),
-    (
-        "peer",
-        "actual / group_max(actual) * points * 0.7 + if(group_rank(actual) <= 3, points * 0.3, 0)",
-    ),
+    ("peer", "actual / group_max(actual) * points * 0.7 + if(group_rank(actual) <= 3, points * 0.3, 0)"),
 ];
 
 /// One unit's slots for `f`, taken from a fixed assignment of values to names.
@@ -92,15 +69,12 @@ fn eval(c: &mut Criterion) {
         let units: Vec<Vec<f64>> = (0..80).map(|u| slots(&f, u)).collect();
         let peers: Vec<Result<PeerSet, EvalError>> = (0..f.peer_sites())
             .map(|k| {
-                let values: Result<Vec<f64>, EvalError> =
-                    units.iter().map(|s| f.eval_peer_arg(k, s)).collect();
+                let values: Result<Vec<f64>, EvalError> = units.iter().map(|s| f.eval_peer_arg(k, s)).collect();
                 values.map(PeerSet::new)
             })
             .collect();
         let me = &units[17];
-        g.bench_function(*name, |b| {
-            b.iter(|| black_box(f.eval(black_box(me), &peers)))
-        });
+        g.bench_function(*name, |b| b.iter(|| black_box(f.eval(black_box(me), &peers))));
     }
     g.finish();
 
@@ -113,8 +87,7 @@ fn eval(c: &mut Criterion) {
         b.iter(|| {
             let peers: Vec<Result<PeerSet, EvalError>> = (0..f.peer_sites())
                 .map(|k| {
-                    let values: Result<Vec<f64>, EvalError> =
-                        units.iter().map(|s| f.eval_peer_arg(k, s)).collect();
+                    let values: Result<Vec<f64>, EvalError> = units.iter().map(|s| f.eval_peer_arg(k, s)).collect();
                     values.map(PeerSet::new)
                 })
                 .collect();

@@ -121,8 +121,7 @@ impl Dataset {
     /// An empty dataset for a scheme.
     pub fn new(scheme: &Scheme) -> Dataset {
         let units = scheme.units.len();
-        let widths: Vec<usize> =
-            scheme.nodes.iter().map(|n| n.indicator.as_ref().map_or(0, |i| i.fields.len())).collect();
+        let widths: Vec<usize> = scheme.nodes.iter().map(|n| n.indicator.as_ref().map_or(0, |i| i.fields.len())).collect();
         Dataset {
             values: widths.iter().map(|_| Vec::new()).collect(),
             widths,
@@ -286,12 +285,8 @@ impl Dataset {
 /// Checks one entry row against the scheme.
 pub fn validate_entry(scheme: &Scheme, row: &EntryRow) -> Result<Entry, String> {
     let unit = scheme.unit_index(&row.unit).ok_or_else(|| format!("unknown unit `{}`", row.unit))?;
-    let node = scheme
-        .node_index(&row.indicator)
-        .ok_or_else(|| format!("unknown indicator `{}`", row.indicator))?;
-    let indicator = scheme
-        .indicator(node)
-        .ok_or_else(|| format!("`{}` is a category; data is reported for indicators", row.indicator))?;
+    let node = scheme.node_index(&row.indicator).ok_or_else(|| format!("unknown indicator `{}`", row.indicator))?;
+    let indicator = scheme.indicator(node).ok_or_else(|| format!("`{}` is a category; data is reported for indicators", row.indicator))?;
     if indicator.source == Source::Records {
         return Err(format!("indicator `{}` counts records; it takes no entries", row.indicator));
     }
@@ -301,9 +296,7 @@ pub fn validate_entry(scheme: &Scheme, row: &EntryRow) -> Result<Entry, String> 
     }
     let mut values = vec![f64::NAN; indicator.fields.len()];
     for (key, value) in &row.values {
-        let f = indicator
-            .field_index(key)
-            .ok_or_else(|| format!("indicator `{}` has no field `{key}`", row.indicator))?;
+        let f = indicator.field_index(key).ok_or_else(|| format!("indicator `{}` has no field `{key}`", row.indicator))?;
         values[f] = field_value(&indicator.fields[f], value)?;
     }
     Ok(Entry { unit, indicator: node, month: month.month, values })
@@ -319,10 +312,7 @@ pub fn field_value(field: &crate::scheme::FieldDef, value: &serde_json::Value) -
             _ => return Err(format!("field `{key}` is a boolean: write true or false (or 1 or 0), not {v}")),
         },
         (t, v) => {
-            let x = v
-                .as_f64()
-                .filter(|x| x.is_finite())
-                .ok_or_else(|| format!("field `{key}` must be a number, not {v}"))?;
+            let x = v.as_f64().filter(|x| x.is_finite()).ok_or_else(|| format!("field `{key}` must be a number, not {v}"))?;
             if t == FieldType::Integer && x.fract() != 0.0 {
                 return Err(format!("field `{key}` must be a whole number, not {v}"));
             }
@@ -341,17 +331,13 @@ pub fn field_value(field: &crate::scheme::FieldDef, value: &serde_json::Value) -
 /// Checks one record row against the scheme.
 pub fn validate_record(scheme: &Scheme, row: &RecordRow) -> Result<Record, String> {
     let unit = scheme.unit_index(&row.unit).ok_or_else(|| format!("unknown unit `{}`", row.unit))?;
-    let node = scheme
-        .node_index(&row.indicator)
-        .ok_or_else(|| format!("unknown indicator `{}`", row.indicator))?;
-    let indicator = scheme
-        .indicator(node)
-        .ok_or_else(|| format!("`{}` is a category; records belong to indicators", row.indicator))?;
+    let node = scheme.node_index(&row.indicator).ok_or_else(|| format!("unknown indicator `{}`", row.indicator))?;
+    let indicator = scheme.indicator(node).ok_or_else(|| format!("`{}` is a category; records belong to indicators", row.indicator))?;
     if indicator.source != Source::Records {
         return Err(format!("indicator `{}` takes entries, not records (its source is fields)", row.indicator));
     }
-    let date = NaiveDate::parse_from_str(&row.date, "%Y-%m-%d")
-        .map_err(|_| format!("date `{}` is not a date like 2027-02-10", row.date))?;
+    let date =
+        NaiveDate::parse_from_str(&row.date, "%Y-%m-%d").map_err(|_| format!("date `{}` is not a date like 2027-02-10", row.date))?;
     if date.year() != scheme.year {
         return Err(format!("date {} is outside the scheme's year {}", row.date, scheme.year));
     }
@@ -363,7 +349,7 @@ pub fn validate_record(scheme: &Scheme, row: &RecordRow) -> Result<Record, Strin
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{json, Value};
+    use serde_json::{Value, json};
 
     use super::*;
 
@@ -432,11 +418,7 @@ mod tests {
         rejects(json!({"entries": [entry("u01", "A2", "2027-01", json!({"ok": 2}))]}), "entries[0]", "is a boolean");
         rejects(json!({"entries": [entry("u01", "A2", "2026-12", json!({}))]}), "entries[0]", "outside the scheme's year 2027");
         rejects(json!({"entries": [entry("u01", "A2", "2027-13", json!({}))]}), "entries[0]", "not a period");
-        rejects(
-            json!({"records": [{"unit": "u01", "indicator": "A2", "date": "2027-01-01"}]}),
-            "records[0]",
-            "takes entries, not records",
-        );
+        rejects(json!({"records": [{"unit": "u01", "indicator": "A2", "date": "2027-01-01"}]}), "records[0]", "takes entries, not records");
         rejects(json!({"records": [{"unit": "u01", "indicator": "X1", "date": "2027-02-30"}]}), "records[0]", "is not a date");
         rejects(json!({"records": [{"unit": "u01", "indicator": "X1", "date": "2028-01-01"}]}), "records[0]", "outside the scheme's year");
     }

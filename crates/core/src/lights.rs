@@ -243,9 +243,23 @@ mod tests {
         };
         assert_eq!(unit(&[regular("ok", 9.0, false), regular("ok", 9.0, false)]).light, Light::Green);
         // One red indicator among good ones: yellow; two: red.
-        let one_red = unit(&[regular("ok", 10.0, false), regular("ok", 10.0, false), regular("missing", 0.0, false), regular("ok", 10.0, false), regular("ok", 10.0, false), regular("ok", 10.0, false)]);
+        let one_red = unit(&[
+            regular("ok", 10.0, false),
+            regular("ok", 10.0, false),
+            regular("missing", 0.0, false),
+            regular("ok", 10.0, false),
+            regular("ok", 10.0, false),
+            regular("ok", 10.0, false),
+        ]);
         assert_eq!(one_red, Lit { light: Light::Yellow, why: Why::RedIndicators { count: 1, threshold: 2 } });
-        let two_red = unit(&[regular("ok", 10.0, false), regular("ok", 10.0, false), regular("ok", 10.0, false), regular("ok", 10.0, false), regular("missing", 0.0, false), regular("ok", 5.0, false)]);
+        let two_red = unit(&[
+            regular("ok", 10.0, false),
+            regular("ok", 10.0, false),
+            regular("ok", 10.0, false),
+            regular("ok", 10.0, false),
+            regular("missing", 0.0, false),
+            regular("ok", 5.0, false),
+        ]);
         assert_eq!(two_red.light, Light::Red);
         // Overall pace exactly 0.8 is green, just under is yellow, under 0.6 red.
         assert_eq!(unit(&[regular("ok", 8.0, false), regular("ok", 8.0, false)]).light, Light::Green);

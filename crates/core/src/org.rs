@@ -36,8 +36,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 7] =
-        [Role::Admin, Role::Office, Role::Assessor, Role::Reporter, Role::Head, Role::Leader, Role::Staff];
+    pub const ALL: [Role; 7] = [Role::Admin, Role::Office, Role::Assessor, Role::Reporter, Role::Head, Role::Leader, Role::Staff];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -78,9 +77,10 @@ impl fmt::Display for Role {
 impl FromStr for Role {
     type Err = String;
     fn from_str(s: &str) -> Result<Role, String> {
-        Role::ALL.into_iter().find(|r| r.code() == s).ok_or_else(|| {
-            format!("unknown role `{s}`: expected one of {}", Role::ALL.map(Role::code).join(", "))
-        })
+        Role::ALL
+            .into_iter()
+            .find(|r| r.code() == s)
+            .ok_or_else(|| format!("unknown role `{s}`: expected one of {}", Role::ALL.map(Role::code).join(", ")))
     }
 }
 
@@ -305,10 +305,7 @@ mod tests {
 
     #[test]
     fn several_grants_add_up_and_roles_gate_actions() {
-        let g = [
-            Grant { role: Role::Reporter, scope: units(&["u01"]) },
-            Grant { role: Role::Leader, scope: units(&["u03", "u04"]) },
-        ];
+        let g = [Grant { role: Role::Reporter, scope: units(&["u01"]) }, Grant { role: Role::Leader, scope: units(&["u03", "u04"]) }];
         assert!(allows(&g, Action::ViewUnit, Target::Unit("u03")));
         assert!(allows(&g, Action::ViewAudit, Target::Nothing));
         assert!(!allows(&g, Action::ViewUnit, Target::Unit("u05")));

@@ -31,23 +31,15 @@ impl Month {
 
     /// The month after this one.
     pub fn next(self) -> Month {
-        if self.month == 12 {
-            Month { year: self.year + 1, month: 1 }
-        } else {
-            Month { year: self.year, month: self.month + 1 }
-        }
+        if self.month == 12 { Month { year: self.year + 1, month: 1 } } else { Month { year: self.year, month: self.month + 1 } }
     }
 
     /// The day this month's report is due: `due_day` of the following month
     /// (15 by default, DESIGN §2), or that month's last day if it is shorter.
     pub fn report_deadline(self, due_day: u8) -> NaiveDate {
         let next = self.next();
-        let first = NaiveDate::from_ymd_opt(next.year, u32::from(next.month), 1)
-            .expect("a valid month has a first day");
-        let last_day = first
-            .checked_add_months(chrono::Months::new(1))
-            .and_then(|d| d.pred_opt())
-            .map_or(28, |d| d.day());
+        let first = NaiveDate::from_ymd_opt(next.year, u32::from(next.month), 1).expect("a valid month has a first day");
+        let last_day = first.checked_add_months(chrono::Months::new(1)).and_then(|d| d.pred_opt()).map_or(28, |d| d.day());
         let day = u32::from(due_day.max(1)).min(last_day);
         first.with_day(day).unwrap_or(first)
     }
@@ -212,10 +204,7 @@ mod tests {
         for text in ["2027-03", "2027-Q1", "2027", "2027-12", "2027-Q4"] {
             assert_eq!(text.parse::<Period>().unwrap().to_string(), text);
         }
-        assert_eq!(
-            "2027-Q2".parse::<Period>().unwrap(),
-            Period::Quarter { year: 2027, quarter: 2 }
-        );
+        assert_eq!("2027-Q2".parse::<Period>().unwrap(), Period::Quarter { year: 2027, quarter: 2 });
     }
 
     #[test]

@@ -34,11 +34,7 @@ pub fn round_half_away(x: f64, decimals: u32) -> f64 {
     let frac = scaled - floor;
     // The product's relative error is at most one ulp; keep well clear of it.
     let margin = 1e-9_f64.max(scaled * 1e-15);
-    let k = if (frac - 0.5).abs() > margin {
-        if frac > 0.5 { floor + 1.0 } else { floor }
-    } else {
-        decimal_round(x.abs(), decimals)
-    };
+    let k = if (frac - 0.5).abs() > margin { if frac > 0.5 { floor + 1.0 } else { floor } } else { decimal_round(x.abs(), decimals) };
     let r = k / scale;
     if x.is_sign_negative() { -r } else { r }
 }

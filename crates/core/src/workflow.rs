@@ -163,7 +163,9 @@ pub fn acting_role_with(grants: &[Grant], own_unit: Option<&str>, step: Step, un
             let target = Target::Indicator { unit, indicator };
             grants
                 .iter()
-                .find(|g| g.role == Role::Assessor && (of(duty.entered_by) || allows(std::slice::from_ref(g), Action::HandleEntries, target)))
+                .find(|g| {
+                    g.role == Role::Assessor && (of(duty.entered_by) || allows(std::slice::from_ref(g), Action::HandleEntries, target))
+                })
                 .map(|g| g.role)
         }
         Step::Approve | Step::Return if reviewer.is_some() => {
@@ -234,11 +236,7 @@ impl Timeliness {
 /// The timeliness of a month whose due indicators were first submitted at
 /// `submitted` (`None`: not yet), with reports due by the end of `deadline`, seen at
 /// `now` (local times). Nothing due counts as on time.
-pub fn timeliness(
-    submitted: &[Option<chrono::NaiveDateTime>],
-    deadline: chrono::NaiveDate,
-    now: chrono::NaiveDateTime,
-) -> Timeliness {
+pub fn timeliness(submitted: &[Option<chrono::NaiveDateTime>], deadline: chrono::NaiveDate, now: chrono::NaiveDateTime) -> Timeliness {
     let end = deadline.and_hms_opt(23, 59, 59).unwrap_or_default();
     if submitted.iter().all(Option::is_some) {
         let last = submitted.iter().flatten().max();
@@ -331,10 +329,7 @@ mod tests {
         let assessor = [Grant { role: Role::Assessor, scope: Scope::Indicators(["A1".to_string()].into()) }];
         assert_eq!(acting_role(&assessor, Step::Save, "u07", "A1"), Some(Role::Assessor));
         assert_eq!(acting_role(&assessor, Step::Save, "u07", "A2"), None);
-        let both = [
-            Grant { role: Role::Reporter, scope: units("u01") },
-            Grant { role: Role::Head, scope: units("u01") },
-        ];
+        let both = [Grant { role: Role::Reporter, scope: units("u01") }, Grant { role: Role::Head, scope: units("u01") }];
         assert_eq!(acting_role(&both, Step::Approve, "u01", "A1"), Some(Role::Head));
         let office = [Grant { role: Role::Office, scope: Scope::All }];
         assert_eq!(acting_role(&office, Step::Accept, "u42", "B3"), Some(Role::Office));

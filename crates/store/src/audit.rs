@@ -247,8 +247,7 @@ impl fmt::Display for BrokenLink {
     }
 }
 
-const COLUMNS: &str =
-    "seq, at, actor, action, object_type, object_id, before_json, after_json, prev_hash, hash, algorithm";
+const COLUMNS: &str = "seq, at, actor, action, object_type, object_id, before_json, after_json, prev_hash, hash, algorithm";
 
 fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<AuditEntry> {
     Ok(AuditEntry {
@@ -280,13 +279,11 @@ impl Store {
         loop {
             // Keyset pages in seq order; no transaction needed, since entries are only
             // ever appended after the ones already read.
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
-            )))
-            .bind(last_seq)
-            .bind(PAGE)
-            .fetch_all(self.pool())
-            .await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2")))
+                .bind(last_seq)
+                .bind(PAGE)
+                .fetch_all(self.pool())
+                .await?;
             let n = rows.len();
             for row in rows {
                 let entry = entry_from_row(&row)?;
@@ -321,9 +318,7 @@ impl Store {
 
     /// The latest entry's seq and hash, to record outside the database.
     pub async fn audit_head(&self) -> Result<Option<(i64, String)>> {
-        let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(self.pool()).await?;
         Ok(match row {
             Some(row) => Some((row.try_get("seq")?, row.try_get("hash")?)),
             None => None,
@@ -332,13 +327,11 @@ impl Store {
 
     /// Entries after `after_seq` (0 for the start), oldest first, at most `limit`.
     pub async fn audit_entries(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
-        )))
-        .bind(after_seq)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2")))
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(entry_from_row).collect()
     }
 
@@ -396,11 +389,8 @@ impl Store {
         } else {
             -1
         };
-        let page_sql = format!(
-            "SELECT {COLUMNS} FROM audit_log{clause} ORDER BY seq DESC LIMIT ${} OFFSET ${}",
-            binds.len() + 1,
-            binds.len() + 2
-        );
+        let page_sql =
+            format!("SELECT {COLUMNS} FROM audit_log{clause} ORDER BY seq DESC LIMIT ${} OFFSET ${}", binds.len() + 1, binds.len() + 2);
         let mut page = sqlx::query(sqlx::AssertSqlSafe(page_sql));
         for b in &binds {
             page = page.bind(b.clone());
@@ -442,8 +432,7 @@ pub(crate) async fn append(
     pending: &[crate::tx::PendingAudit],
     actor: &str,
 ) -> Result<std::ops::RangeInclusive<i64>> {
-    let head =
-        sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *conn).await?;
+    let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *conn).await?;
     let (mut seq, mut prev_hash) = match head {
         Some(row) => (row.try_get::<i64, _>("seq")?, row.try_get::<String, _>("hash")?),
         None => (0, GENESIS_HASH.to_string()),
@@ -508,14 +497,8 @@ mod tests {
     #[test]
     fn known_digests() {
         // FIPS 180-2 and GB/T 32905 test vectors for "abc".
-        assert_eq!(
-            HashAlgorithm::Sha256.hex_digest(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-        assert_eq!(
-            HashAlgorithm::Sm3.hex_digest(b"abc"),
-            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
-        );
+        assert_eq!(HashAlgorithm::Sha256.hex_digest(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(HashAlgorithm::Sm3.hex_digest(b"abc"), "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0");
     }
 
     #[test]
@@ -542,9 +525,6 @@ mod tests {
         x.actor = "ad";
         x.action = "mincreate";
         assert_ne!(entry_hash(HashAlgorithm::Sha256, &x), entry_hash(HashAlgorithm::Sha256, &fields(None, None)));
-        assert_ne!(
-            entry_hash(HashAlgorithm::Sha256, &fields(None, None)),
-            entry_hash(HashAlgorithm::Sm3, &fields(None, None))
-        );
+        assert_ne!(entry_hash(HashAlgorithm::Sha256, &fields(None, None)), entry_hash(HashAlgorithm::Sm3, &fields(None, None)));
     }
 }

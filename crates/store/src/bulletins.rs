@@ -196,9 +196,9 @@ const COLUMNS: &str = "id, year, period, number, revision, title, scheme_version
 fn from_row(row: &AnyRow, with_content: bool) -> Result<Bulletin> {
     let content = if with_content {
         match row.try_get::<Option<String>, _>("content_json")? {
-            Some(text) => Some(
-                serde_json::from_str(&text).map_err(|e| StoreError::invalid(format!("stored bulletin content is not valid: {e}")))?,
-            ),
+            Some(text) => {
+                Some(serde_json::from_str(&text).map_err(|e| StoreError::invalid(format!("stored bulletin content is not valid: {e}")))?)
+            }
             None => None,
         }
     } else {
@@ -238,11 +238,10 @@ pub fn parse_period(text: &str) -> Result<Period> {
 impl Store {
     /// Every bulletin revision, newest number first, revisions in order; without content.
     pub async fn bulletins(&self) -> Result<Vec<Bulletin>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM bulletins ORDER BY year DESC, number DESC, revision DESC"
-        )))
-        .fetch_all(self.pool())
-        .await?;
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM bulletins ORDER BY year DESC, number DESC, revision DESC")))
+                .fetch_all(self.pool())
+                .await?;
         rows.iter().map(|r| from_row(r, false)).collect()
     }
 
@@ -276,9 +275,11 @@ impl Store {
             return Ok(v);
         }
         let versions = self.scheme_versions(year).await?;
-        versions.iter().map(|v| v.version).max().ok_or_else(|| {
-            StoreError::invalid(format!("there is no scheme for {year}, so {text} has no results to publish"))
-        })
+        versions
+            .iter()
+            .map(|v| v.version)
+            .max()
+            .ok_or_else(|| StoreError::invalid(format!("there is no scheme for {year}, so {text} has no results to publish")))
     }
 
     /// A bulletin's content as the stored scores give it now (a draft's preview, and
@@ -344,7 +345,10 @@ impl Store {
                 continue;
             }
             let kind = scheme.nodes[node].kind;
-            ledger.push((unit, LedgerRow { unit: r.unit, indicator: r.indicator, kind: code(kind), date: r.date, points: r.points, note: r.note }));
+            ledger.push((
+                unit,
+                LedgerRow { unit: r.unit, indicator: r.indicator, kind: code(kind), date: r.date, points: r.points, note: r.note },
+            ));
         }
         ledger.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.date.cmp(&b.1.date)));
         let issuer = self.setting(ISSUER_SETTING).await?.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
@@ -390,10 +394,8 @@ impl Store {
         if let Some((n,)) = existing {
             return Err(StoreError::AlreadyExists { what: format!("a bulletin of {text} (〔{year}〕第{n}号; revise it instead)") });
         }
-        let max: Option<i32> = sqlx::query_scalar("SELECT MAX(number) FROM bulletins WHERE year = $1")
-            .bind(year)
-            .fetch_one(tx.conn())
-            .await?;
+        let max: Option<i32> =
+            sqlx::query_scalar("SELECT MAX(number) FROM bulletins WHERE year = $1").bind(year).fetch_one(tx.conn()).await?;
         let number = max.unwrap_or(0) + 1;
         let id = insert_draft(tx, year, &text, number, 1, title, content.scheme_version, "").await?;
         self.bulletin_in(tx, id).await
@@ -483,7 +485,12 @@ impl Store {
 
 fn already_published(b: &Bulletin) -> StoreError {
     StoreError::AlreadyExists {
-        what: format!("the publication of {} revision {} (published {}; revise it to correct it)", b.number_text(), b.revision, b.published_at.as_deref().unwrap_or("")),
+        what: format!(
+            "the publication of {} revision {} (published {}; revise it to correct it)",
+            b.number_text(),
+            b.revision,
+            b.published_at.as_deref().unwrap_or("")
+        ),
     }
 }
 

@@ -21,30 +21,28 @@ use crate::error::{Result, StoreError};
 use crate::{Backend, Store};
 
 /// (version, description, SQL) of every SQLite migration, in order.
-pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] =
-    &[
-        (1, "initial", include_str!("../migrations/sqlite/0001_initial.sql")),
-        (2, "web_shell", include_str!("../migrations/sqlite/0002_web_shell.sql")),
-        (3, "corrections", include_str!("../migrations/sqlite/0003_corrections.sql")),
-        (4, "scheme_drafts", include_str!("../migrations/sqlite/0004_scheme_drafts.sql")),
-        (5, "outbox", include_str!("../migrations/sqlite/0005_outbox.sql")),
-        (6, "service_requests", include_str!("../migrations/sqlite/0006_service_requests.sql")),
-        (7, "bulletins", include_str!("../migrations/sqlite/0007_bulletins.sql")),
-        (8, "outbox_claims", include_str!("../migrations/sqlite/0008_outbox_claims.sql")),
-    ];
+pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/sqlite/0001_initial.sql")),
+    (2, "web_shell", include_str!("../migrations/sqlite/0002_web_shell.sql")),
+    (3, "corrections", include_str!("../migrations/sqlite/0003_corrections.sql")),
+    (4, "scheme_drafts", include_str!("../migrations/sqlite/0004_scheme_drafts.sql")),
+    (5, "outbox", include_str!("../migrations/sqlite/0005_outbox.sql")),
+    (6, "service_requests", include_str!("../migrations/sqlite/0006_service_requests.sql")),
+    (7, "bulletins", include_str!("../migrations/sqlite/0007_bulletins.sql")),
+    (8, "outbox_claims", include_str!("../migrations/sqlite/0008_outbox_claims.sql")),
+];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
-pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] =
-    &[
-        (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
-        (2, "web_shell", include_str!("../migrations/postgres/0002_web_shell.sql")),
-        (3, "corrections", include_str!("../migrations/postgres/0003_corrections.sql")),
-        (4, "scheme_drafts", include_str!("../migrations/postgres/0004_scheme_drafts.sql")),
-        (5, "outbox", include_str!("../migrations/postgres/0005_outbox.sql")),
-        (6, "service_requests", include_str!("../migrations/postgres/0006_service_requests.sql")),
-        (7, "bulletins", include_str!("../migrations/postgres/0007_bulletins.sql")),
-        (8, "outbox_claims", include_str!("../migrations/postgres/0008_outbox_claims.sql")),
-    ];
+pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
+    (2, "web_shell", include_str!("../migrations/postgres/0002_web_shell.sql")),
+    (3, "corrections", include_str!("../migrations/postgres/0003_corrections.sql")),
+    (4, "scheme_drafts", include_str!("../migrations/postgres/0004_scheme_drafts.sql")),
+    (5, "outbox", include_str!("../migrations/postgres/0005_outbox.sql")),
+    (6, "service_requests", include_str!("../migrations/postgres/0006_service_requests.sql")),
+    (7, "bulletins", include_str!("../migrations/postgres/0007_bulletins.sql")),
+    (8, "outbox_claims", include_str!("../migrations/postgres/0008_outbox_claims.sql")),
+];
 
 /// The schema version this binary is built for.
 pub const SCHEMA_VERSION: i64 = 8;
@@ -92,9 +90,8 @@ impl Store {
     pub async fn connect_unchecked(url: &str, options: StoreOptions) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let redacted = redact_url(url);
-        let backend = backend_of(url).ok_or_else(|| {
-            StoreError::invalid(format!("unsupported database URL `{redacted}`: use sqlite://PATH or postgres://…"))
-        })?;
+        let backend = backend_of(url)
+            .ok_or_else(|| StoreError::invalid(format!("unsupported database URL `{redacted}`: use sqlite://PATH or postgres://…")))?;
         let unreachable = |e: sqlx::Error| StoreError::Unreachable { url: redacted.clone(), reason: reason_text(&e) };
 
         let (url, memory) = match backend {
@@ -189,17 +186,13 @@ impl Store {
         // `success` is BOOLEAN in sqlx's table, which the Any driver cannot read from
         // SQLite; compare it as an integer instead.
         let failed: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE CAST(success AS INTEGER) = 0")
-                .fetch_one(self.pool())
-                .await?;
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE CAST(success AS INTEGER) = 0").fetch_one(self.pool()).await?;
         if failed > 0 {
             return Err(StoreError::invalid(
                 "a previous migration failed partway; restore the backup taken before it, then run `jixiao migrate` again",
             ));
         }
-        let rows = sqlx::query("SELECT version, checksum FROM _sqlx_migrations ORDER BY version")
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query("SELECT version, checksum FROM _sqlx_migrations ORDER BY version").fetch_all(self.pool()).await?;
         let mut applied = Vec::with_capacity(rows.len());
         for row in rows {
             applied.push((row.try_get::<i64, _>("version")?, row.try_get::<Vec<u8>, _>("checksum")?));

@@ -61,8 +61,7 @@ pub struct ImportSummary {
 const BATCH: usize = 100;
 
 fn values_of(text: &str) -> Result<Map<String, Value>> {
-    serde_json::from_str(text)
-        .map_err(|e| StoreError::invalid(format!("stored entry values are not a JSON object: {e}")))
+    serde_json::from_str(text).map_err(|e| StoreError::invalid(format!("stored entry values are not a JSON object: {e}")))
 }
 
 fn entry_from_row(row: &AnyRow) -> Result<StoredEntry> {
@@ -99,8 +98,7 @@ fn record_from_row(row: &AnyRow) -> Result<StoredRecord> {
     })
 }
 
-const ENTRY_COLUMNS: &str =
-    "id, year, unit_id, indicator_id, month, values_json, state, version, updated_by, updated_at";
+const ENTRY_COLUMNS: &str = "id, year, unit_id, indicator_id, month, values_json, state, version, updated_by, updated_at";
 const RECORD_COLUMNS: &str = "id, year, unit_id, indicator_id, date, points, note, state, created_by, created_at";
 
 /// Shape checks of an entry row that need no scheme.
@@ -142,8 +140,7 @@ pub fn entry_object_id(year: i32, row: &EntryRow) -> String {
 }
 
 async fn unit_exists(tx: &mut WriteTx, unit: &str) -> Result<bool> {
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM units WHERE id = $1").bind(unit).fetch_optional(tx.conn()).await?;
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM units WHERE id = $1").bind(unit).fetch_optional(tx.conn()).await?;
     Ok(found.is_some())
 }
 
@@ -151,34 +148,16 @@ impl Store {
     /// Writes one entry. `expected_version` is the version the caller read (`None`: it
     /// saw no entry). If the stored entry is at another version, or exists when `None`
     /// was given, returns `Conflict` and changes nothing. Returns the new version.
-    pub async fn upsert_entry(
-        &self,
-        tx: &mut WriteTx,
-        year: i32,
-        row: &EntryRow,
-        expected_version: Option<i64>,
-    ) -> Result<i64> {
+    pub async fn upsert_entry(&self, tx: &mut WriteTx, year: i32, row: &EntryRow, expected_version: Option<i64>) -> Result<i64> {
         self.save_entry(tx, year, row, expected_version, "accepted").await
     }
 
     /// Writes one entry's values and puts it in `state` (the reporting workflow,
     /// `core::workflow`), with the optimistic locking of `upsert_entry`.
-    pub async fn save_entry(
-        &self,
-        tx: &mut WriteTx,
-        year: i32,
-        row: &EntryRow,
-        expected_version: Option<i64>,
-        state: &str,
-    ) -> Result<i64> {
-        check_entry(year, row)
-            .map_err(|m| StoreError::invalid(format!("entry {}: {m}", entry_object_id(year, row))))?;
+    pub async fn save_entry(&self, tx: &mut WriteTx, year: i32, row: &EntryRow, expected_version: Option<i64>, state: &str) -> Result<i64> {
+        check_entry(year, row).map_err(|m| StoreError::invalid(format!("entry {}: {m}", entry_object_id(year, row))))?;
         if !unit_exists(tx, &row.unit).await? {
-            return Err(StoreError::invalid(format!(
-                "entry {}: unknown unit `{}`",
-                entry_object_id(year, row),
-                row.unit
-            )));
+            return Err(StoreError::invalid(format!("entry {}: unknown unit `{}`", entry_object_id(year, row), row.unit)));
         }
         let values = Value::Object(row.values.clone()).to_string();
         let at = now();
@@ -226,20 +205,15 @@ impl Store {
         if written == 1 {
             return Ok(expected_version.map_or(1, |v| v + 1));
         }
-        let current: Option<i64> = sqlx::query_scalar(
-            "SELECT version FROM entries WHERE year = $1 AND unit_id = $2 AND indicator_id = $3 AND month = $4",
-        )
-        .bind(year)
-        .bind(&row.unit)
-        .bind(&row.indicator)
-        .bind(&row.month)
-        .fetch_optional(tx.conn())
-        .await?;
-        Err(StoreError::Conflict {
-            what: format!("entry {}", entry_object_id(year, row)),
-            expected: expected_version,
-            current,
-        })
+        let current: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM entries WHERE year = $1 AND unit_id = $2 AND indicator_id = $3 AND month = $4")
+                .bind(year)
+                .bind(&row.unit)
+                .bind(&row.indicator)
+                .bind(&row.month)
+                .fetch_optional(tx.conn())
+                .await?;
+        Err(StoreError::Conflict { what: format!("entry {}", entry_object_id(year, row)), expected: expected_version, current })
     }
 
     /// Moves an entry to `state` (a workflow step that does not change the values),
@@ -272,20 +246,15 @@ impl Store {
         if done.rows_affected() == 1 {
             return Ok(expected_version + 1);
         }
-        let current: Option<i64> = sqlx::query_scalar(
-            "SELECT version FROM entries WHERE year = $1 AND unit_id = $2 AND indicator_id = $3 AND month = $4",
-        )
-        .bind(year)
-        .bind(unit)
-        .bind(indicator)
-        .bind(month)
-        .fetch_optional(tx.conn())
-        .await?;
-        Err(StoreError::Conflict {
-            what: format!("entry {year}/{unit}/{indicator}/{month}"),
-            expected: Some(expected_version),
-            current,
-        })
+        let current: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM entries WHERE year = $1 AND unit_id = $2 AND indicator_id = $3 AND month = $4")
+                .bind(year)
+                .bind(unit)
+                .bind(indicator)
+                .bind(month)
+                .fetch_optional(tx.conn())
+                .await?;
+        Err(StoreError::Conflict { what: format!("entry {year}/{unit}/{indicator}/{month}"), expected: Some(expected_version), current })
     }
 
     /// A unit's entries of one month (a monthly form), every state, by indicator.
@@ -338,7 +307,10 @@ impl Store {
         let mut conn = self.pool().acquire().await?;
         let sql = "SELECT {join}(unit_id || $1 || indicator_id || $1 || state || $1 || updated_at, $2) FROM entries WHERE year = $3 AND month = $4";
         match crate::rows_joined(&mut conn, self.backend(), sql, 4, &[crate::Param::Int(year), crate::Param::Text(month)]).await? {
-            Some(rows) => Ok(rows.into_iter().map(|mut r| (std::mem::take(&mut r[0]), std::mem::take(&mut r[1]), std::mem::take(&mut r[2]), std::mem::take(&mut r[3]))).collect()),
+            Some(rows) => Ok(rows
+                .into_iter()
+                .map(|mut r| (std::mem::take(&mut r[0]), std::mem::take(&mut r[1]), std::mem::take(&mut r[2]), std::mem::take(&mut r[3])))
+                .collect()),
             None => Ok(self
                 .stored_entries(year)
                 .await?
@@ -403,12 +375,10 @@ impl Store {
 
     /// A year's records in the order they were added.
     pub async fn records(&self, year: i32) -> Result<Vec<StoredRecord>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {RECORD_COLUMNS} FROM records WHERE year = $1 ORDER BY id"
-        )))
-        .bind(year)
-        .fetch_all(self.pool())
-        .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {RECORD_COLUMNS} FROM records WHERE year = $1 ORDER BY id")))
+            .bind(year)
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(record_from_row).collect()
     }
 
@@ -428,7 +398,10 @@ impl Store {
     /// workflow's drafts and submissions do not count yet) by unit, indicator and month,
     /// records in the order they were added.
     pub async fn data_file(&self, year: i32) -> Result<DataFile> {
-        Ok(DataFile { entries: self.accepted_entries(year).await?.0, records: self.records(year).await?.into_iter().map(|r| r.row).collect() })
+        Ok(DataFile {
+            entries: self.accepted_entries(year).await?.0,
+            records: self.records(year).await?.into_iter().map(|r| r.row).collect(),
+        })
     }
 
     /// The accepted entries of a year by unit, indicator and month, with each one's
@@ -453,14 +426,21 @@ impl Store {
                 .into_iter()
                 .map(|mut r| {
                     let values = values_of(&r[5])?;
-                    let version = r[3].parse().map_err(|_| StoreError::invalid(format!("stored entry version `{}` is not a number", r[3])))?;
+                    let version =
+                        r[3].parse().map_err(|_| StoreError::invalid(format!("stored entry version `{}` is not a number", r[3])))?;
                     let at = std::mem::take(&mut r[4]);
                     let month = std::mem::take(&mut r[2]);
                     let indicator = std::mem::take(&mut r[1]);
                     Ok((EntryRow { unit: std::mem::take(&mut r[0]), indicator, month, values }, version, at))
                 })
                 .collect::<Result<Vec<_>>>()?,
-            None => self.stored_entries(year).await?.into_iter().filter(|e| e.state == "accepted").map(|e| (e.row, e.version, e.updated_at)).collect(),
+            None => self
+                .stored_entries(year)
+                .await?
+                .into_iter()
+                .filter(|e| e.state == "accepted")
+                .map(|e| (e.row, e.version, e.updated_at))
+                .collect(),
         };
         rows.sort_by(|a, b| (&a.0.unit, &a.0.indicator, &a.0.month).cmp(&(&b.0.unit, &b.0.indicator, &b.0.month)));
         let versions = rows.iter().map(|(e, v, at)| ((e.unit.clone(), e.indicator.clone(), e.month.clone()), (*v, at.clone()))).collect();
@@ -473,8 +453,7 @@ impl Store {
     /// nothing is written; a database failure part-way leaves the transaction to be
     /// dropped, which undoes everything.
     pub async fn import_data(&self, tx: &mut WriteTx, year: i32, file: &DataFile) -> Result<ImportSummary> {
-        let units: HashSet<String> =
-            sqlx::query_scalar("SELECT id FROM units").fetch_all(tx.conn()).await?.into_iter().collect();
+        let units: HashSet<String> = sqlx::query_scalar("SELECT id FROM units").fetch_all(tx.conn()).await?.into_iter().collect();
         let mut errors = Vec::new();
         let mut seen: HashMap<(&str, &str, &str), usize> = HashMap::new();
         let mut values = Vec::with_capacity(file.entries.len());
@@ -486,10 +465,8 @@ impl Store {
             if problem.is_none()
                 && let Some(first) = seen.insert((&row.unit, &row.indicator, &row.month), i)
             {
-                problem = Some(format!(
-                    "duplicate entry: entries[{first}] already reports {} for {} in {}",
-                    row.indicator, row.unit, row.month
-                ));
+                problem =
+                    Some(format!("duplicate entry: entries[{first}] already reports {} for {} in {}", row.indicator, row.unit, row.month));
             }
             match problem {
                 Some(message) => errors.push(RowError { location: format!("entries[{i}]"), message }),
@@ -550,12 +527,7 @@ impl Store {
             }
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(year).bind(&actor).bind(&at);
             for row in chunk {
-                query = query
-                    .bind(&row.unit)
-                    .bind(&row.indicator)
-                    .bind(&row.date)
-                    .bind(row.points)
-                    .bind(row.note.as_deref());
+                query = query.bind(&row.unit).bind(&row.indicator).bind(&row.date).bind(row.points).bind(row.note.as_deref());
             }
             query.execute(tx.conn()).await?;
         }

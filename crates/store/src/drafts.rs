@@ -34,7 +34,8 @@ impl Store {
             .await?;
         let Some(row) = row else { return Ok(None) };
         let body: String = row.try_get("body")?;
-        let file = serde_json::from_str(&body).map_err(|e| StoreError::invalid(format!("the stored draft of {year} is not a scheme file: {e}")))?;
+        let file = serde_json::from_str(&body)
+            .map_err(|e| StoreError::invalid(format!("the stored draft of {year} is not a scheme file: {e}")))?;
         Ok(Some(SchemeDraft {
             year: row.try_get("year")?,
             base_version: row.try_get("base_version")?,
@@ -80,13 +81,15 @@ impl Store {
         .execute(tx.conn())
         .await?;
         if updated.rows_affected() == 0 {
-            let current: Option<i64> = sqlx::query_scalar("SELECT revision FROM scheme_drafts WHERE year = $1")
-                .bind(file.year)
-                .fetch_optional(tx.conn())
-                .await?;
+            let current: Option<i64> =
+                sqlx::query_scalar("SELECT revision FROM scheme_drafts WHERE year = $1").bind(file.year).fetch_optional(tx.conn()).await?;
             return Err(match current {
                 None => StoreError::not_found(format!("a draft of the {} scheme", file.year)),
-                Some(current) => StoreError::Conflict { what: format!("the draft of the {} scheme", file.year), expected: Some(revision), current: Some(current) },
+                Some(current) => StoreError::Conflict {
+                    what: format!("the draft of the {} scheme", file.year),
+                    expected: Some(revision),
+                    current: Some(current),
+                },
             });
         }
         Ok(revision + 1)
@@ -95,11 +98,8 @@ impl Store {
     /// Deletes the year's draft (saved as a version, or discarded) if it is still at
     /// `revision`.
     pub async fn delete_scheme_draft(&self, tx: &mut WriteTx, year: i32, revision: i64) -> Result<()> {
-        let deleted = sqlx::query("DELETE FROM scheme_drafts WHERE year = $1 AND revision = $2")
-            .bind(year)
-            .bind(revision)
-            .execute(tx.conn())
-            .await?;
+        let deleted =
+            sqlx::query("DELETE FROM scheme_drafts WHERE year = $1 AND revision = $2").bind(year).bind(revision).execute(tx.conn()).await?;
         if deleted.rows_affected() == 0 {
             return Err(StoreError::Conflict { what: format!("the draft of the {year} scheme"), expected: Some(revision), current: None });
         }

@@ -54,19 +54,19 @@ pub use bulletins::{
 };
 pub use connect::{SCHEMA_VERSION, StoreOptions, redact_url};
 pub use corrections::Correction;
-pub use drafts::SchemeDraft;
 pub use data::{ImportSummary, StoredEntry, StoredRecord};
+pub use drafts::SchemeDraft;
 pub use error::{Result, StoreError};
 pub use org::{Group, Unit};
 pub use outbox::{Message, NewMessage};
 pub use schemes::{PeriodRow, PeriodState, SchemeVersion, SchemeVersionInfo};
 pub use scores::ScoreRow;
-pub use sessions::{ApiToken, Session};
-pub use tx::{Receipt, WriteTx};
-pub use users::{NewUser, RoleGrant, User, check_secret, hash_password};
 pub use service::{
     NewServiceEvent, NewServiceRequest, Open311Key, RequestFilter, ServiceAttribute, ServiceCategory, ServiceEvent, ServiceRequest,
 };
+pub use sessions::{ApiToken, Session};
+pub use tx::{Receipt, WriteTx};
+pub use users::{NewUser, RoleGrant, User, check_secret, hash_password};
 
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

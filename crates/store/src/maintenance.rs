@@ -21,14 +21,9 @@ impl Store {
             ));
         }
         if path.exists() {
-            return Err(StoreError::invalid(format!(
-                "{} already exists; choose a new file for the backup",
-                path.display()
-            )));
+            return Err(StoreError::invalid(format!("{} already exists; choose a new file for the backup", path.display())));
         }
-        let target = path
-            .to_str()
-            .ok_or_else(|| StoreError::invalid(format!("backup path {} is not valid UTF-8", path.display())))?;
+        let target = path.to_str().ok_or_else(|| StoreError::invalid(format!("backup path {} is not valid UTF-8", path.display())))?;
         // VACUUM cannot run inside a transaction; the pool hands out connections with
         // none open.
         sqlx::query("VACUUM INTO $1").bind(target).execute(self.pool()).await?;

@@ -53,9 +53,7 @@ fn unit_from_row(row: &AnyRow) -> Result<Unit> {
 
 pub(crate) fn check_id(kind: &str, id: &str) -> Result<()> {
     if id.trim().is_empty() || id.trim() != id || id.contains('\0') {
-        return Err(StoreError::invalid(format!(
-            "{kind} id `{id}` is not valid: it must be non-empty, without surrounding spaces"
-        )));
+        return Err(StoreError::invalid(format!("{kind} id `{id}` is not valid: it must be non-empty, without surrounding spaces")));
     }
     Ok(())
 }
@@ -78,11 +76,7 @@ impl Store {
 
     /// Disables (or re-enables) a group.
     pub async fn set_group_disabled(&self, tx: &mut WriteTx, id: &str, disabled: bool) -> Result<()> {
-        let done = sqlx::query("UPDATE groups SET disabled = $1 WHERE id = $2")
-            .bind(flag(disabled))
-            .bind(id)
-            .execute(tx.conn())
-            .await?;
+        let done = sqlx::query("UPDATE groups SET disabled = $1 WHERE id = $2").bind(flag(disabled)).bind(id).execute(tx.conn()).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found(format!("group `{id}`")));
         }
@@ -91,25 +85,16 @@ impl Store {
 
     /// All groups, disabled ones included, by id.
     pub async fn groups(&self) -> Result<Vec<Group>> {
-        let rows =
-            sqlx::query("SELECT id, name, disabled, created_at FROM groups ORDER BY id").fetch_all(self.pool()).await?;
+        let rows = sqlx::query("SELECT id, name, disabled, created_at FROM groups ORDER BY id").fetch_all(self.pool()).await?;
         rows.iter().map(group_from_row).collect()
     }
 
     /// Creates a unit or updates its name, group and order. Does not change `disabled`.
-    pub async fn upsert_unit(
-        &self,
-        tx: &mut WriteTx,
-        id: &str,
-        name: &str,
-        group_id: &str,
-        sort_order: i64,
-    ) -> Result<()> {
+    pub async fn upsert_unit(&self, tx: &mut WriteTx, id: &str, name: &str, group_id: &str, sort_order: i64) -> Result<()> {
         check_id("unit", id)?;
         // Checked here rather than left to the foreign key: a clear message, and a
         // failed statement would abort the whole PostgreSQL transaction.
-        let group: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM groups WHERE id = $1").bind(group_id).fetch_optional(tx.conn()).await?;
+        let group: Option<i64> = sqlx::query_scalar("SELECT 1 FROM groups WHERE id = $1").bind(group_id).fetch_optional(tx.conn()).await?;
         if group.is_none() {
             return Err(StoreError::invalid(format!("unit `{id}`: unknown group `{group_id}`")));
         }
@@ -130,11 +115,7 @@ impl Store {
 
     /// Disables (or re-enables) a unit.
     pub async fn set_unit_disabled(&self, tx: &mut WriteTx, id: &str, disabled: bool) -> Result<()> {
-        let done = sqlx::query("UPDATE units SET disabled = $1 WHERE id = $2")
-            .bind(flag(disabled))
-            .bind(id)
-            .execute(tx.conn())
-            .await?;
+        let done = sqlx::query("UPDATE units SET disabled = $1 WHERE id = $2").bind(flag(disabled)).bind(id).execute(tx.conn()).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found(format!("unit `{id}`")));
         }
@@ -143,11 +124,9 @@ impl Store {
 
     /// All units, disabled ones included, in display order (then by id).
     pub async fn units(&self) -> Result<Vec<Unit>> {
-        let rows = sqlx::query(
-            "SELECT id, name, group_id, disabled, sort_order, created_at FROM units ORDER BY sort_order, id",
-        )
-        .fetch_all(self.pool())
-        .await?;
+        let rows = sqlx::query("SELECT id, name, group_id, disabled, sort_order, created_at FROM units ORDER BY sort_order, id")
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(unit_from_row).collect()
     }
 
@@ -155,8 +134,7 @@ impl Store {
     /// (a failed foreign key would abort a whole PostgreSQL transaction).
     pub(crate) async fn unit_in(&self, tx: &mut WriteTx, id: &str) -> Result<()> {
         check_id("unit", id)?;
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM units WHERE id = $1").bind(id).fetch_optional(tx.conn()).await?;
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM units WHERE id = $1").bind(id).fetch_optional(tx.conn()).await?;
         if found.is_none() {
             return Err(StoreError::invalid(format!("unknown unit `{id}`")));
         }

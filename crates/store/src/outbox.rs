@@ -53,8 +53,7 @@ pub struct Message {
     pub claimed_until: Option<String>,
 }
 
-const COLUMNS: &str =
-    "id, channel, recipient, body, purpose, dedupe_key, status, attempts, next_attempt_at, last_error, created_at, sent_at, claimed_by, claimed_until";
+const COLUMNS: &str = "id, channel, recipient, body, purpose, dedupe_key, status, attempts, next_attempt_at, last_error, created_at, sent_at, claimed_by, claimed_until";
 
 fn message(row: &AnyRow) -> Result<Message> {
     Ok(Message {
@@ -109,13 +108,14 @@ impl Store {
             .bind(status.unwrap_or(""))
             .fetch_one(self.pool())
             .await?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM outbox WHERE {filter} ORDER BY id DESC LIMIT $3 OFFSET $4")))
-            .bind(purpose.unwrap_or(""))
-            .bind(status.unwrap_or(""))
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(self.pool())
-            .await?;
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM outbox WHERE {filter} ORDER BY id DESC LIMIT $3 OFFSET $4")))
+                .bind(purpose.unwrap_or(""))
+                .bind(status.unwrap_or(""))
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(self.pool())
+                .await?;
         Ok((rows.iter().map(message).collect::<Result<_>>()?, total))
     }
 
@@ -138,7 +138,15 @@ impl Store {
     /// senders claiming at once never share a message: on PostgreSQL the second waits
     /// for the first's row locks and then finds the rows held (the outer condition is
     /// checked again on the updated rows); SQLite runs one writer at a time.
-    pub async fn claim_due_messages(&self, tx: &mut WriteTx, channel: &str, at: &str, lease_until: &str, token: &str, limit: i64) -> Result<Vec<Message>> {
+    pub async fn claim_due_messages(
+        &self,
+        tx: &mut WriteTx,
+        channel: &str,
+        at: &str,
+        lease_until: &str,
+        token: &str,
+        limit: i64,
+    ) -> Result<Vec<Message>> {
         if token.is_empty() || lease_until <= at {
             return Err(StoreError::invalid("a claim needs a token and a lease that ends after now"));
         }

@@ -84,7 +84,8 @@ impl Store {
     /// (1–12) or later, and saves what changed (see the module documentation).
     pub async fn refresh_scores_from(&self, year: i32, from: u8) -> Result<i32> {
         // The latest version's number first: its file is read only to start over.
-        let latest: Option<i32> = sqlx::query_scalar("SELECT MAX(version) FROM scheme_versions WHERE year = $1").bind(year).fetch_one(self.pool()).await?;
+        let latest: Option<i32> =
+            sqlx::query_scalar("SELECT MAX(version) FROM scheme_versions WHERE year = $1").bind(year).fetch_one(self.pool()).await?;
         let mut boards = self.boards.lock().await;
         if let Some(b) = boards.get_mut(&year).filter(|b| Some(b.version) == latest) {
             if let Some((touched, before)) = self.advance(year, b).await? {
@@ -142,10 +143,8 @@ impl Store {
     /// with those periods' results before, or `None` when the database holds
     /// something the board did not see.
     async fn advance(&self, year: i32, b: &mut Board) -> Result<Option<(Vec<Period>, Vec<jixiao_core::score::PeriodResult>)>> {
-        let (count, last): (i64, Option<i64>) = sqlx::query_as("SELECT COUNT(*), MAX(id) FROM records WHERE year = $1")
-            .bind(year)
-            .fetch_one(self.pool())
-            .await?;
+        let (count, last): (i64, Option<i64>) =
+            sqlx::query_as("SELECT COUNT(*), MAX(id) FROM records WHERE year = $1").bind(year).fetch_one(self.pool()).await?;
         if (count, last.unwrap_or(0)) != b.records {
             return Ok(None);
         }
@@ -159,7 +158,8 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         // The periods the changed months reach, as they are before.
-        let first = rows.iter().filter_map(|r| r.try_get::<String, _>("month").ok()?.parse::<Month>().ok()).map(|m| m.month).min().unwrap_or(13);
+        let first =
+            rows.iter().filter_map(|r| r.try_get::<String, _>("month").ok()?.parse::<Month>().ok()).map(|m| m.month).min().unwrap_or(13);
         let before: Vec<_> = b.board.periods().iter().filter(|r| r.period.end_month() >= first).cloned().collect();
         let mut touched = Vec::new();
         for row in &rows {
@@ -176,7 +176,9 @@ impl Store {
                 touched.extend(b.board.set_entry(&entry));
                 b.entries.insert(key, (version, at));
             } else if b.entries.remove(&key).is_some() {
-                let (Some(unit), Some(node), Ok(month)) = (b.scheme.unit_index(&key.0), b.scheme.node_index(&key.1), key.2.parse::<Month>()) else {
+                let (Some(unit), Some(node), Ok(month)) =
+                    (b.scheme.unit_index(&key.0), b.scheme.node_index(&key.1), key.2.parse::<Month>())
+                else {
                     return Ok(None);
                 };
                 touched.extend(b.board.remove_entry(node, unit, month.month));

@@ -39,9 +39,8 @@ pub struct SchemeVersion {
 impl SchemeVersion {
     /// Validates the file into a scheme ready for scoring.
     pub fn compile(&self) -> Result<Scheme> {
-        Scheme::from_file(self.file.clone()).map_err(|e| {
-            StoreError::invalid(format!("stored scheme {} version {}: {e}", self.info.year, self.info.version))
-        })
+        Scheme::from_file(self.file.clone())
+            .map_err(|e| StoreError::invalid(format!("stored scheme {} version {}: {e}", self.info.year, self.info.version)))
     }
 }
 
@@ -116,10 +115,8 @@ impl Store {
     /// the first needs a reason (the amendment is recorded). Returns the new version.
     pub async fn import_scheme(&self, tx: &mut WriteTx, file: &SchemeFile, reason: &str) -> Result<i32> {
         Scheme::from_file(file.clone()).map_err(|e| StoreError::invalid(e.to_string()))?;
-        let latest: Option<i32> = sqlx::query_scalar("SELECT MAX(version) FROM scheme_versions WHERE year = $1")
-            .bind(file.year)
-            .fetch_one(tx.conn())
-            .await?;
+        let latest: Option<i32> =
+            sqlx::query_scalar("SELECT MAX(version) FROM scheme_versions WHERE year = $1").bind(file.year).fetch_one(tx.conn()).await?;
         let version = latest.unwrap_or(0) + 1;
         if version > 1 && reason.trim().is_empty() {
             return Err(StoreError::invalid(format!(
@@ -190,20 +187,17 @@ impl Store {
         })?;
         let info = info_from_row(&row)?;
         let body: String = row.try_get("body")?;
-        let file: SchemeFile = serde_json::from_str(&body).map_err(|e| {
-            StoreError::invalid(format!("stored scheme {year} version {} is not a scheme file: {e}", info.version))
-        })?;
+        let file: SchemeFile = serde_json::from_str(&body)
+            .map_err(|e| StoreError::invalid(format!("stored scheme {year} version {} is not a scheme file: {e}", info.version)))?;
         Ok(SchemeVersion { info, file })
     }
 
     /// Every version of a year's scheme, oldest first.
     pub async fn scheme_versions(&self, year: i32) -> Result<Vec<SchemeVersionInfo>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {INFO_COLUMNS} FROM scheme_versions WHERE year = $1 ORDER BY version"
-        )))
-        .bind(year)
-        .fetch_all(self.pool())
-        .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {INFO_COLUMNS} FROM scheme_versions WHERE year = $1 ORDER BY version")))
+            .bind(year)
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(info_from_row).collect()
     }
 
@@ -227,21 +221,14 @@ impl Store {
     }
 
     /// Sets a period's state and, optionally, the scheme version it is scored with.
-    pub async fn set_period(
-        &self,
-        tx: &mut WriteTx,
-        period: Period,
-        state: PeriodState,
-        scheme_version: Option<i32>,
-    ) -> Result<()> {
+    pub async fn set_period(&self, tx: &mut WriteTx, period: Period, state: PeriodState, scheme_version: Option<i32>) -> Result<()> {
         let year = period.year();
         if let Some(v) = scheme_version {
-            let found: Option<i64> =
-                sqlx::query_scalar("SELECT 1 FROM scheme_versions WHERE year = $1 AND version = $2")
-                    .bind(year)
-                    .bind(v)
-                    .fetch_optional(tx.conn())
-                    .await?;
+            let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM scheme_versions WHERE year = $1 AND version = $2")
+                .bind(year)
+                .bind(v)
+                .fetch_optional(tx.conn())
+                .await?;
             if found.is_none() {
                 return Err(StoreError::invalid(format!("period {period}: there is no scheme {year} version {v}")));
             }
@@ -264,12 +251,10 @@ impl Store {
 
     /// The periods of a year that have a state, by period text.
     pub async fn periods(&self, year: i32) -> Result<Vec<PeriodRow>> {
-        let rows = sqlx::query(
-            "SELECT year, period, state, scheme_version, closed_at FROM periods WHERE year = $1 ORDER BY period",
-        )
-        .bind(year)
-        .fetch_all(self.pool())
-        .await?;
+        let rows = sqlx::query("SELECT year, period, state, scheme_version, closed_at FROM periods WHERE year = $1 ORDER BY period")
+            .bind(year)
+            .fetch_all(self.pool())
+            .await?;
         rows.iter()
             .map(|row| {
                 Ok(PeriodRow {

@@ -25,13 +25,7 @@ pub struct ScoreRow {
 
 const BATCH: usize = 1000;
 
-async fn replace(
-    conn: &mut AnyConnection,
-    year: i32,
-    version: i32,
-    period: &str,
-    rows: &[(String, Value)],
-) -> Result<()> {
+async fn replace(conn: &mut AnyConnection, year: i32, version: i32, period: &str, rows: &[(String, Value)]) -> Result<()> {
     let scheme: Option<i64> = sqlx::query_scalar("SELECT 1 FROM scheme_versions WHERE year = $1 AND version = $2")
         .bind(year)
         .bind(version)
@@ -52,9 +46,7 @@ async fn replace(
 
 async fn insert(conn: &mut AnyConnection, year: i32, version: i32, period: &str, rows: &[(String, Value)], at: &str) -> Result<()> {
     for chunk in rows.chunks(BATCH) {
-        let mut sql = String::from(
-            "INSERT INTO scores (year, scheme_version, period, unit_id, result_json, computed_at) VALUES ",
-        );
+        let mut sql = String::from("INSERT INTO scores (year, scheme_version, period, unit_id, result_json, computed_at) VALUES ");
         for i in 0..chunk.len() {
             let p = 5 + i * 2;
             if i > 0 {
@@ -72,7 +64,15 @@ async fn insert(conn: &mut AnyConnection, year: i32, version: i32, period: &str,
 }
 
 /// Writes one unit's result of a period: over the stored row, or as a new one.
-pub(crate) async fn write_row(conn: &mut AnyConnection, year: i32, version: i32, period: &str, unit: &str, text: &str, at: &str) -> Result<()> {
+pub(crate) async fn write_row(
+    conn: &mut AnyConnection,
+    year: i32,
+    version: i32,
+    period: &str,
+    unit: &str,
+    text: &str,
+    at: &str,
+) -> Result<()> {
     let done = sqlx::query(
         "UPDATE scores SET result_json = $1, computed_at = $2 WHERE year = $3 AND scheme_version = $4 AND period = $5 AND unit_id = $6",
     )
@@ -100,7 +100,14 @@ pub(crate) async fn write_row(conn: &mut AnyConnection, year: i32, version: i32,
 
 /// The rows of one period that differ from what is stored, written; see
 /// `Store::update_scores`.
-async fn update(conn: &mut AnyConnection, backend: crate::Backend, year: i32, version: i32, period: &str, rows: &[(String, Value)]) -> Result<()> {
+async fn update(
+    conn: &mut AnyConnection,
+    backend: crate::Backend,
+    year: i32,
+    version: i32,
+    period: &str,
+    rows: &[(String, Value)],
+) -> Result<()> {
     // One joined text rather than a row per unit (see `rows_joined`).
     let joined = crate::rows_joined(
         conn,
@@ -112,12 +119,14 @@ async fn update(conn: &mut AnyConnection, backend: crate::Backend, year: i32, ve
     .await?;
     let stored: Vec<(String, String)> = match joined {
         Some(rows) => rows.into_iter().map(|mut r| (std::mem::take(&mut r[0]), std::mem::take(&mut r[1]))).collect(),
-        None => sqlx::query_as("SELECT unit_id, result_json FROM scores WHERE year = $1 AND scheme_version = $2 AND period = $3")
-            .bind(year)
-            .bind(version)
-            .bind(period)
-            .fetch_all(&mut *conn)
-            .await?,
+        None => {
+            sqlx::query_as("SELECT unit_id, result_json FROM scores WHERE year = $1 AND scheme_version = $2 AND period = $3")
+                .bind(year)
+                .bind(version)
+                .bind(period)
+                .fetch_all(&mut *conn)
+                .await?
+        }
     };
     if stored.is_empty() {
         return replace(conn, year, version, period, rows).await;
@@ -177,14 +186,7 @@ impl Store {
     }
 
     /// Replaces the scores of one period inside an audited transaction.
-    pub async fn save_scores_in(
-        &self,
-        tx: &mut WriteTx,
-        year: i32,
-        version: i32,
-        period: &str,
-        rows: Vec<(String, Value)>,
-    ) -> Result<()> {
+    pub async fn save_scores_in(&self, tx: &mut WriteTx, year: i32, version: i32, period: &str, rows: Vec<(String, Value)>) -> Result<()> {
         replace(tx.conn(), year, version, period, &rows).await
     }
 
@@ -204,8 +206,7 @@ impl Store {
                 let text: String = row.try_get("result_json")?;
                 Ok(ScoreRow {
                     unit_id: row.try_get("unit_id")?,
-                    result: serde_json::from_str(&text)
-                        .map_err(|e| StoreError::invalid(format!("stored score is not JSON: {e}")))?,
+                    result: serde_json::from_str(&text).map_err(|e| StoreError::invalid(format!("stored score is not JSON: {e}")))?,
                     computed_at: row.try_get("computed_at")?,
                 })
             })

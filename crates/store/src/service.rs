@@ -375,7 +375,8 @@ impl Store {
             }
             _ => e.into(),
         })?;
-        let event = NewServiceEvent { step: "receive".into(), to_state: "received".into(), public: true, at: Some(at), ..Default::default() };
+        let event =
+            NewServiceEvent { step: "receive".into(), to_state: "received".into(), public: true, at: Some(at), ..Default::default() };
         self.add_service_event(tx, id, &event).await?;
         self.service_request_in(tx, id).await
     }
@@ -612,7 +613,9 @@ impl Store {
 
     /// Verified requests verified at or before `before`: candidates to close unrated.
     pub async fn verified_before(&self, before: &str, limit: i64) -> Result<Vec<ServiceRequest>> {
-        let sql = format!("SELECT {REQUEST_COLUMNS} FROM service_requests WHERE state = 'verified' AND verified_at <= $1 ORDER BY verified_at LIMIT $2");
+        let sql = format!(
+            "SELECT {REQUEST_COLUMNS} FROM service_requests WHERE state = 'verified' AND verified_at <= $1 ORDER BY verified_at LIMIT $2"
+        );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(before).bind(limit).fetch_all(self.pool()).await?;
         rows.iter().map(request).collect()
     }
@@ -623,18 +626,20 @@ impl Store {
             return Err(StoreError::invalid("an Open311 key needs a name"));
         }
         let by = tx.actor().to_string();
-        let id = sqlx::query_scalar("INSERT INTO open311_keys (name, key_hash, created_by, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(name.trim())
-            .bind(key_hash)
-            .bind(by)
-            .bind(now())
-            .fetch_one(tx.conn())
-            .await?;
+        let id =
+            sqlx::query_scalar("INSERT INTO open311_keys (name, key_hash, created_by, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+                .bind(name.trim())
+                .bind(key_hash)
+                .bind(by)
+                .bind(now())
+                .fetch_one(tx.conn())
+                .await?;
         Ok(id)
     }
 
     pub async fn open311_keys(&self) -> Result<Vec<Open311Key>> {
-        let rows = sqlx::query("SELECT id, name, created_by, created_at, revoked_at FROM open311_keys ORDER BY id").fetch_all(self.pool()).await?;
+        let rows =
+            sqlx::query("SELECT id, name, created_by, created_at, revoked_at FROM open311_keys ORDER BY id").fetch_all(self.pool()).await?;
         rows.iter()
             .map(|r| {
                 Ok(Open311Key {

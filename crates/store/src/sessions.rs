@@ -73,14 +73,7 @@ fn token_from_row(row: &AnyRow) -> Result<ApiToken> {
 
 impl Store {
     /// Starts a session for `user_id`, valid until `expires_at` at the latest.
-    pub async fn create_session(
-        &self,
-        tx: &mut WriteTx,
-        id_hash: &str,
-        user_id: i64,
-        csrf_token: &str,
-        expires_at: &str,
-    ) -> Result<()> {
+    pub async fn create_session(&self, tx: &mut WriteTx, id_hash: &str, user_id: i64, csrf_token: &str, expires_at: &str) -> Result<()> {
         let at = now();
         sqlx::query(
             "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, csrf_token, data) \
@@ -98,12 +91,10 @@ impl Store {
 
     /// A session by the hash of its cookie, expired or not (the caller decides).
     pub async fn session(&self, id_hash: &str) -> Result<Option<Session>> {
-        let row = sqlx::query(
-            "SELECT id, user_id, created_at, last_seen_at, expires_at, csrf_token FROM sessions WHERE id = $1",
-        )
-        .bind(id_hash)
-        .fetch_optional(self.pool())
-        .await?;
+        let row = sqlx::query("SELECT id, user_id, created_at, last_seen_at, expires_at, csrf_token FROM sessions WHERE id = $1")
+            .bind(id_hash)
+            .fetch_optional(self.pool())
+            .await?;
         row.as_ref().map(session_from_row).transpose()
     }
 
@@ -128,10 +119,7 @@ impl Store {
 
     /// The number of sessions a user has open (not yet deleted).
     pub async fn session_count(&self, user_id: i64) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_one(self.pool())
-            .await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1").bind(user_id).fetch_one(self.pool()).await?)
     }
 
     /// Deletes sessions whose absolute expiry is before `before` (housekeeping, not
@@ -182,12 +170,10 @@ impl Store {
 
     /// A token by the hash of its secret, revoked or not (the caller decides).
     pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<ApiToken>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1"
-        )))
-        .bind(token_hash)
-        .fetch_optional(self.pool())
-        .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1")))
+            .bind(token_hash)
+            .fetch_optional(self.pool())
+            .await?;
         row.as_ref().map(token_from_row).transpose()
     }
 

@@ -66,9 +66,9 @@ impl TestDb {
                 let admin = admin_url()?;
                 let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
                 let name = format!("jx_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), nanos);
-                let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap_or_else(|e| {
-                    panic!("PostgreSQL for tests at {admin}: {e} (JIXIAO_TEST_POSTGRES=off skips)")
-                });
+                let mut conn = sqlx::AnyConnection::connect(&admin)
+                    .await
+                    .unwrap_or_else(|e| panic!("PostgreSQL for tests at {admin}: {e} (JIXIAO_TEST_POSTGRES=off skips)"));
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
                     .execute(&mut conn)
                     .await
@@ -100,10 +100,7 @@ impl TestDb {
 
     /// Runs raw SQL directly (for tampering), bypassing the store.
     pub async fn raw(&self, store: &Store, sql: &str) {
-        sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(store.pool())
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(store.pool()).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
     /// Drops the triggers that keep `audit_log` append-only, as a tamperer would.
@@ -149,4 +146,3 @@ where
         None => eprintln!("skipped: JIXIAO_TEST_POSTGRES=off"),
     }
 }
-

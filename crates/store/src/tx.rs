@@ -78,13 +78,7 @@ impl Store {
             Backend::Sqlite => self.pool().begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool().begin().await?,
         };
-        Ok(WriteTx {
-            tx,
-            actor: actor.to_string(),
-            backend: self.backend(),
-            algorithm: self.hash_algorithm(),
-            pending: Vec::new(),
-        })
+        Ok(WriteTx { tx, actor: actor.to_string(), backend: self.backend(), algorithm: self.hash_algorithm(), pending: Vec::new() })
     }
 }
 

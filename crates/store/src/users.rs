@@ -104,16 +104,12 @@ fn decoy_hash() -> &'static str {
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| StoreError::invalid(format!("password hashing did not finish: {e}")))
+    tokio::task::spawn_blocking(f).await.map_err(|e| StoreError::invalid(format!("password hashing did not finish: {e}")))
 }
 
 fn check_username(username: &str) -> Result<()> {
     if username.is_empty() || username.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(StoreError::invalid(format!(
-            "username `{username}` is not valid: it must be non-empty, without spaces"
-        )));
+        return Err(StoreError::invalid(format!("username `{username}` is not valid: it must be non-empty, without spaces")));
     }
     Ok(())
 }
@@ -125,10 +121,8 @@ impl Store {
         if user.display_name.trim().is_empty() {
             return Err(StoreError::invalid(format!("user `{}` needs a display name", user.username)));
         }
-        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
-            .bind(&user.username)
-            .fetch_optional(tx.conn())
-            .await?;
+        let taken: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM users WHERE username = $1").bind(&user.username).fetch_optional(tx.conn()).await?;
         if taken.is_some() {
             return Err(StoreError::AlreadyExists { what: format!("user `{}`", user.username) });
         }
@@ -176,11 +170,8 @@ impl Store {
 
     /// Disables (or re-enables) an account. Accounts are never deleted.
     pub async fn set_user_disabled(&self, tx: &mut WriteTx, user_id: i64, disabled: bool) -> Result<()> {
-        let done = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
-            .bind(flag(disabled))
-            .bind(user_id)
-            .execute(tx.conn())
-            .await?;
+        let done =
+            sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2").bind(flag(disabled)).bind(user_id).execute(tx.conn()).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found(format!("user {user_id}")));
         }
@@ -223,13 +214,7 @@ impl Store {
 
     /// Records the outcome of a login attempt: the count of failures in a row and,
     /// once too many, until when the account is locked. A success passes 0 and `None`.
-    pub async fn set_login_failures(
-        &self,
-        tx: &mut WriteTx,
-        user_id: i64,
-        failed_logins: i64,
-        locked_until: Option<&str>,
-    ) -> Result<()> {
+    pub async fn set_login_failures(&self, tx: &mut WriteTx, user_id: i64, failed_logins: i64, locked_until: Option<&str>) -> Result<()> {
         sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
             .bind(failed_logins)
             .bind(locked_until)
@@ -241,9 +226,8 @@ impl Store {
 
     /// All accounts, by username.
     pub async fn users(&self) -> Result<Vec<User>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users ORDER BY username")))
-            .fetch_all(self.pool())
-            .await?;
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users ORDER BY username"))).fetch_all(self.pool()).await?;
         rows.iter().map(user_from_row).collect()
     }
 
@@ -270,12 +254,10 @@ impl Store {
     /// does not exist, after the same amount of work. Does not look at `disabled` or
     /// `locked_until`: the caller decides what those mean for a login.
     pub async fn verify_password(&self, username: &str, password: &str) -> Result<Option<User>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1"
-        )))
-        .bind(username)
-        .fetch_optional(self.pool())
-        .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1")))
+            .bind(username)
+            .fetch_optional(self.pool())
+            .await?;
         let (user, phc) = match &row {
             Some(row) => (Some(user_from_row(row)?), row.try_get::<String, _>("password_hash")?),
             None => (None, decoy_hash().to_string()),
@@ -287,8 +269,7 @@ impl Store {
 
     /// Replaces a user's roles.
     pub async fn set_roles(&self, tx: &mut WriteTx, user_id: i64, roles: &[RoleGrant]) -> Result<()> {
-        let exists: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM users WHERE id = $1").bind(user_id).fetch_optional(tx.conn()).await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1").bind(user_id).fetch_optional(tx.conn()).await?;
         if exists.is_none() {
             return Err(StoreError::not_found(format!("user {user_id}")));
         }
@@ -325,8 +306,7 @@ impl Store {
                 let scope: String = row.try_get("scope")?;
                 Ok(RoleGrant {
                     role: row.try_get("role")?,
-                    scope: serde_json::from_str(&scope)
-                        .map_err(|e| StoreError::invalid(format!("stored role scope is not JSON: {e}")))?,
+                    scope: serde_json::from_str(&scope).map_err(|e| StoreError::invalid(format!("stored role scope is not JSON: {e}")))?,
                 })
             })
             .collect()

@@ -144,15 +144,19 @@ pub fn words(tr: &Tr, scheme: &Scheme, a: &Analysis) -> Report {
     let mut rows = Vec::new();
     for g in &a.groups {
         let group = link(group_name(g.group), format!("/scores?period={period}&group={}", scheme.groups[g.group].id));
-        sentences.push(fill(tr, "analysis.group", &[
-            group.clone(),
-            text(g.units.to_string()),
-            text(number(g.mean)),
-            unit(g.best.0),
-            total(g.best.0, g.best.1),
-            unit(g.worst.0),
-            total(g.worst.0, g.worst.1),
-        ]));
+        sentences.push(fill(
+            tr,
+            "analysis.group",
+            &[
+                group.clone(),
+                text(g.units.to_string()),
+                text(number(g.mean)),
+                unit(g.best.0),
+                total(g.best.0, g.best.1),
+                unit(g.worst.0),
+                total(g.worst.0, g.worst.1),
+            ],
+        ));
         if !g.grades.is_empty() {
             let grades = g.grades.iter().map(|(name, n)| vec![text(tr.f("analysis.grade_count", &[name, n]))]).collect();
             sentences.push(fill_list(tr, "analysis.grades", &[group.clone()], join(tr, grades)));
@@ -173,7 +177,18 @@ pub fn words(tr: &Tr, scheme: &Scheme, a: &Analysis) -> Report {
             Cell::Number(g.lights[2] as f64),
         ]);
     }
-    let header = ["analysis.col_group", "analysis.col_units", "analysis.col_mean", "analysis.col_best", "scores.total", "analysis.col_worst", "scores.total", "lights.red", "lights.yellow", "lights.green"];
+    let header = [
+        "analysis.col_group",
+        "analysis.col_units",
+        "analysis.col_mean",
+        "analysis.col_best",
+        "scores.total",
+        "analysis.col_worst",
+        "scores.total",
+        "lights.red",
+        "lights.yellow",
+        "lights.green",
+    ];
     sections.push(Section {
         id: "overview",
         title: t("analysis.overview"),
@@ -190,22 +205,44 @@ pub fn words(tr: &Tr, scheme: &Scheme, a: &Analysis) -> Report {
         Some(_) => {
             for m in &a.moves {
                 let key = if m.places() > 0 { "analysis.rise" } else { "analysis.fall" };
-                sentences.push(fill(tr, key, &[
-                    unit(m.unit),
-                    text(m.from.to_string()),
-                    text(m.to.to_string()),
-                    text(m.places().unsigned_abs().to_string()),
-                    total(m.unit, m.total),
-                    text(previous_label(tr, a)),
-                    text(change(tr, m.change)),
-                ]));
+                sentences.push(fill(
+                    tr,
+                    key,
+                    &[
+                        unit(m.unit),
+                        text(m.from.to_string()),
+                        text(m.to.to_string()),
+                        text(m.places().unsigned_abs().to_string()),
+                        total(m.unit, m.total),
+                        text(previous_label(tr, a)),
+                        text(change(tr, m.change)),
+                    ],
+                ));
             }
         }
     }
     let rows = a.moves.iter().map(|m: &RankMove| {
-        vec![Cell::Text(group_name(m.group)), unit_id(m.unit), unit_name(m.unit), Cell::Number(m.from as f64), Cell::Number(m.to as f64), Cell::Number(m.places() as f64), Cell::Number(m.total), Cell::Number(m.change)]
+        vec![
+            Cell::Text(group_name(m.group)),
+            unit_id(m.unit),
+            unit_name(m.unit),
+            Cell::Number(m.from as f64),
+            Cell::Number(m.to as f64),
+            Cell::Number(m.places() as f64),
+            Cell::Number(m.total),
+            Cell::Number(m.change),
+        ]
     });
-    let header = ["analysis.col_group", "analysis.col_unit_id", "analysis.col_unit", "analysis.col_from", "analysis.col_to", "analysis.col_places", "scores.total", "analysis.col_change"];
+    let header = [
+        "analysis.col_group",
+        "analysis.col_unit_id",
+        "analysis.col_unit",
+        "analysis.col_from",
+        "analysis.col_to",
+        "analysis.col_places",
+        "scores.total",
+        "analysis.col_change",
+    ];
     sections.push(Section {
         id: "moves",
         title: t("analysis.moves"),
@@ -220,20 +257,43 @@ pub fn words(tr: &Tr, scheme: &Scheme, a: &Analysis) -> Report {
         sentences.push(fill(tr, "analysis.no_lagging", &[]));
     }
     for l in &a.lagging {
-        let worst = l.worst.iter().map(|&(u, pace)| vec![link(format!("{}（{}）", scheme.units[u].name, pct(pace)), explain_href(u, l.indicator))]).collect();
-        sentences.push(fill_list(tr, "analysis.lagging", &[
-            text(node_name(l.indicator)),
-            text(l.assessed.to_string()),
-            text(l.behind.to_string()),
-            text(pct(l.behind as f64 / l.assessed as f64)),
-            text(l.red.to_string()),
-            text(pct(l.mean_pace)),
-        ], join(tr, worst)));
+        let worst = l
+            .worst
+            .iter()
+            .map(|&(u, pace)| vec![link(format!("{}（{}）", scheme.units[u].name, pct(pace)), explain_href(u, l.indicator))])
+            .collect();
+        sentences.push(fill_list(
+            tr,
+            "analysis.lagging",
+            &[
+                text(node_name(l.indicator)),
+                text(l.assessed.to_string()),
+                text(l.behind.to_string()),
+                text(pct(l.behind as f64 / l.assessed as f64)),
+                text(l.red.to_string()),
+                text(pct(l.mean_pace)),
+            ],
+            join(tr, worst),
+        ));
     }
     let rows = a.lagging.iter().map(|l| {
-        vec![Cell::Text(scheme.nodes[l.indicator].id.clone()), Cell::Text(scheme.nodes[l.indicator].name.clone()), Cell::Number(l.assessed as f64), Cell::Number(l.behind as f64), Cell::Number(l.red as f64), Cell::Number(jixiao_core::round::round2(l.mean_pace))]
+        vec![
+            Cell::Text(scheme.nodes[l.indicator].id.clone()),
+            Cell::Text(scheme.nodes[l.indicator].name.clone()),
+            Cell::Number(l.assessed as f64),
+            Cell::Number(l.behind as f64),
+            Cell::Number(l.red as f64),
+            Cell::Number(jixiao_core::round::round2(l.mean_pace)),
+        ]
     });
-    let header = ["analysis.col_indicator_id", "analysis.col_indicator", "analysis.col_assessed", "analysis.col_behind", "lights.red", "analysis.col_pace"];
+    let header = [
+        "analysis.col_indicator_id",
+        "analysis.col_indicator",
+        "analysis.col_assessed",
+        "analysis.col_behind",
+        "lights.red",
+        "analysis.col_pace",
+    ];
     sections.push(Section {
         id: "lagging",
         title: t("analysis.lagging_title"),
@@ -250,11 +310,23 @@ pub fn words(tr: &Tr, scheme: &Scheme, a: &Analysis) -> Report {
     for r in &a.red_units {
         let indicators = r.red_indicators.iter().map(|&n| vec![link(node_name(n), explain_href(r.unit, n))]).collect::<Vec<_>>();
         let list = if indicators.is_empty() { vec![text(t("analysis.none"))] } else { join(tr, indicators) };
-        sentences.push(fill_list(tr, "analysis.red", &[unit(r.unit), text(r.rank.to_string()), total(r.unit, r.total), text(why_text(tr, &r.lit))], list));
+        sentences.push(fill_list(
+            tr,
+            "analysis.red",
+            &[unit(r.unit), text(r.rank.to_string()), total(r.unit, r.total), text(why_text(tr, &r.lit))],
+            list,
+        ));
     }
     let rows = a.red_units.iter().map(|r| {
         let ids = r.red_indicators.iter().map(|&n| scheme.nodes[n].id.clone()).collect::<Vec<_>>().join(" ");
-        vec![unit_id(r.unit), unit_name(r.unit), Cell::Number(r.rank as f64), Cell::Number(r.total), Cell::Text(why_text(tr, &r.lit)), Cell::Text(ids)]
+        vec![
+            unit_id(r.unit),
+            unit_name(r.unit),
+            Cell::Number(r.rank as f64),
+            Cell::Number(r.total),
+            Cell::Text(why_text(tr, &r.lit)),
+            Cell::Text(ids),
+        ]
     });
     let header = ["analysis.col_unit_id", "analysis.col_unit", "scores.rank", "scores.total", "scores.why", "analysis.col_red_indicators"];
     sections.push(Section {
@@ -281,7 +353,8 @@ pub fn words(tr: &Tr, scheme: &Scheme, a: &Analysis) -> Report {
         }
         sentences.push(fill_list(tr, "analysis.reporting", &[unit(g.unit)], join(tr, parts)));
     }
-    let rows = a.reporting.iter().map(|g| vec![unit_id(g.unit), unit_name(g.unit), Cell::Text(months(&g.missing)), Cell::Text(months(&g.late))]);
+    let rows =
+        a.reporting.iter().map(|g| vec![unit_id(g.unit), unit_name(g.unit), Cell::Text(months(&g.missing)), Cell::Text(months(&g.late))]);
     let header = ["analysis.col_unit_id", "analysis.col_unit", "analysis.col_missing", "analysis.col_late"];
     sections.push(Section {
         id: "reporting",
@@ -308,7 +381,14 @@ pub fn words(tr: &Tr, scheme: &Scheme, a: &Analysis) -> Report {
             rows.push(highlight_row(tr, scheme, key, h));
         }
     }
-    let header = ["analysis.col_kind", "analysis.col_unit_id", "analysis.col_unit", "analysis.col_category", "analysis.col_score", "analysis.col_records"];
+    let header = [
+        "analysis.col_kind",
+        "analysis.col_unit_id",
+        "analysis.col_unit",
+        "analysis.col_category",
+        "analysis.col_score",
+        "analysis.col_records",
+    ];
     sections.push(Section {
         id: "records",
         title: t("analysis.records_title"),

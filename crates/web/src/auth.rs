@@ -151,9 +151,7 @@ pub(crate) async fn identify(State(state): State<AppState>, jar: CookieJar, mut 
         .and_then(|v| v.user.as_ref())
         .and_then(|u| Lang::from_tag(&u.language))
         .or_else(|| jar.get(LANG_COOKIE).and_then(|c| Lang::from_tag(c.value())))
-        .or_else(|| {
-            request.headers().get(header::ACCEPT_LANGUAGE).and_then(|h| h.to_str().ok()).and_then(Lang::from_accept_language)
-        })
+        .or_else(|| request.headers().get(header::ACCEPT_LANGUAGE).and_then(|h| h.to_str().ok()).and_then(Lang::from_accept_language))
         .unwrap_or_default();
     request.extensions_mut().insert(lang);
     if let Some(v) = &viewer {
@@ -256,12 +254,7 @@ pub fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static
 
 /// Starts a session for `user` in `tx` and returns the cookie value. The caller
 /// audits and commits.
-pub async fn start_session(
-    store: &Store,
-    tx: &mut jixiao_store::WriteTx,
-    user: &User,
-    policy: &Policy,
-) -> Result<String, WebError> {
+pub async fn start_session(store: &Store, tx: &mut jixiao_store::WriteTx, user: &User, policy: &Policy) -> Result<String, WebError> {
     let secret = random_secret();
     let expires = Utc::now() + chrono::Duration::hours(policy.session_absolute_hours);
     store.create_session(tx, &secret_hash(&secret), user.id, &random_secret(), &timestamp(expires)).await?;

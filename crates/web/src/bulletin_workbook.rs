@@ -38,7 +38,12 @@ fn header(sheet: &mut Worksheet, names: &[String], format: &Format, widths: &[f6
 /// The workbook of an opened bulletin, with detail for the units in `detail` only.
 pub fn write(tr: &Tr, opened: &Opened, detail: &BTreeSet<String>) -> Result<Vec<u8>, XlsxError> {
     let (b, c) = (&opened.bulletin, &opened.content);
-    let bold = Format::new().set_bold().set_background_color("#E5E7EB").set_border_bottom(FormatBorder::Thin).set_text_wrap().set_align(FormatAlign::Top);
+    let bold = Format::new()
+        .set_bold()
+        .set_background_color("#E5E7EB")
+        .set_border_bottom(FormatBorder::Thin)
+        .set_text_wrap()
+        .set_align(FormatAlign::Top);
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     let score = Format::new().set_num_format("0.00");
     let unit_name = |id: &str| c.units.iter().find(|u| u.id == id).map_or(id.to_string(), |u| u.name.clone());
@@ -118,10 +123,11 @@ pub fn write(tr: &Tr, opened: &Opened, detail: &BTreeSet<String>) -> Result<Vec<
     }
 
     let sheet = book.add_worksheet().set_name(sheet_name(tr.t("bulletin.sheet_ledger")))?;
-    let names: Vec<String> = ["bulletin.unit_id", "bulletin.unit", "bulletin.indicator", "bulletin.kind", "bulletin.date", "bulletin.points", "bulletin.note"]
-        .iter()
-        .map(|k| tr.t(k).to_string())
-        .collect();
+    let names: Vec<String> =
+        ["bulletin.unit_id", "bulletin.unit", "bulletin.indicator", "bulletin.kind", "bulletin.date", "bulletin.points", "bulletin.note"]
+            .iter()
+            .map(|k| tr.t(k).to_string())
+            .collect();
     header(sheet, &names, &bold, &[10.0, 22.0, 24.0, 8.0, 12.0, 8.0, 50.0])?;
     let node_name = |id: &str| c.nodes.iter().find(|n| n.id == id).map_or(id.to_string(), |n| format!("{id} {}", n.name));
     for (i, l) in c.ledger.iter().filter(|l| detail.contains(&l.unit)).enumerate() {
@@ -136,7 +142,10 @@ pub fn write(tr: &Tr, opened: &Opened, detail: &BTreeSet<String>) -> Result<Vec<
     }
 
     let sheet = book.add_worksheet().set_name(sheet_name(tr.t("bulletin.sheet_formulas")))?;
-    let names: Vec<String> = ["bulletin.indicator", "bulletin.kind", "bulletin.points", "bulletin.formula", "bulletin.window"].iter().map(|k| tr.t(k).to_string()).collect();
+    let names: Vec<String> = ["bulletin.indicator", "bulletin.kind", "bulletin.points", "bulletin.formula", "bulletin.window"]
+        .iter()
+        .map(|k| tr.t(k).to_string())
+        .collect();
     header(sheet, &names, &bold, &[34.0, 8.0, 8.0, 70.0, 14.0])?;
     for (i, n) in c.nodes.iter().enumerate() {
         let row = (i + 1) as u32;

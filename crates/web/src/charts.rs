@@ -54,9 +54,11 @@ pub fn bars(rows: &[(String, f64)], max: f64) -> Result<String, String> {
             }))
             .map_err(svg_error)?;
         chart
-            .draw_series(rows.iter().enumerate().map(|(i, (_, v))| {
-                Text::new(format!("{v:.2}"), (*v, SegmentValue::CenterOf(at(i))), (FONT, 11).into_font().color(&BLACK))
-            }))
+            .draw_series(
+                rows.iter().enumerate().map(|(i, (_, v))| {
+                    Text::new(format!("{v:.2}"), (*v, SegmentValue::CenterOf(at(i))), (FONT, 11).into_font().color(&BLACK))
+                }),
+            )
             .map_err(svg_error)?;
         root.present().map_err(svg_error)?;
     }

@@ -119,10 +119,7 @@ pub fn due_indicators(scheme: &Scheme, unit: usize, month: u8) -> Vec<usize> {
         .iter()
         .copied()
         .filter(|&n| {
-            scheme.nodes[n]
-                .indicator
-                .as_ref()
-                .is_some_and(|i| i.is_assigned(unit) && i.is_due(month) && i.source == Source::Fields)
+            scheme.nodes[n].indicator.as_ref().is_some_and(|i| i.is_assigned(unit) && i.is_due(month) && i.source == Source::Fields)
         })
         .collect()
 }
@@ -148,9 +145,8 @@ pub async fn load(state: &AppState, unit_id: &str, month: Month) -> Result<UnitM
         .latest(&state.store, month.year)
         .await?
         .ok_or_else(|| WebError::invalid(format!("there is no scheme for {}", month.year)))?;
-    let unit = scheme
-        .unit_index(unit_id)
-        .ok_or_else(|| WebError::invalid(format!("unit `{unit_id}` is not assessed in {}", month.year)))?;
+    let unit =
+        scheme.unit_index(unit_id).ok_or_else(|| WebError::invalid(format!("unit `{unit_id}` is not assessed in {}", month.year)))?;
     let due = due_indicators(&scheme, unit, month.month);
     let current = state
         .store
@@ -184,13 +180,7 @@ pub async fn values_of(state: &AppState, unit: &str, month: Month) -> Result<Has
     if month.year < 1 {
         return Ok(HashMap::new());
     }
-    Ok(state
-        .store
-        .form_entries(month.year, unit, &month.to_string())
-        .await?
-        .into_iter()
-        .map(|e| (e.row.indicator, e.row.values))
-        .collect())
+    Ok(state.store.form_entries(month.year, unit, &month.to_string()).await?.into_iter().map(|e| (e.row.indicator, e.row.values)).collect())
 }
 
 /// The office's reporting calendar: the due day (`collection.due_day`, default 15)
@@ -202,12 +192,8 @@ pub async fn calendar(state: &AppState) -> Result<(u8, Vec<chrono::NaiveDate>), 
 
 /// [`calendar`] from the store alone (for the CLI).
 pub async fn calendar_of(store: &jixiao_store::Store) -> Result<(u8, Vec<chrono::NaiveDate>), WebError> {
-    let due_day = store
-        .setting("collection.due_day")
-        .await?
-        .and_then(|v| v.trim().parse::<u8>().ok())
-        .filter(|d| (1..=28).contains(d))
-        .unwrap_or(15);
+    let due_day =
+        store.setting("collection.due_day").await?.and_then(|v| v.trim().parse::<u8>().ok()).filter(|d| (1..=28).contains(d)).unwrap_or(15);
     let holidays = store
         .setting("collection.holidays")
         .await?
@@ -232,7 +218,11 @@ pub fn local_time(at: &str) -> Option<chrono::NaiveDateTime> {
 /// Whether each unit of `scheme` reported `month` on time: from the first submission
 /// of each due indicator (the audit log's `entry.submit`; entries the office loaded as
 /// accepted count from their loading) against the month's deadline, now.
-pub async fn timeliness_by_unit(state: &AppState, scheme: &Scheme, month: Month) -> Result<HashMap<String, workflow::Timeliness>, WebError> {
+pub async fn timeliness_by_unit(
+    state: &AppState,
+    scheme: &Scheme,
+    month: Month,
+) -> Result<HashMap<String, workflow::Timeliness>, WebError> {
     let submitted: HashMap<String, chrono::NaiveDateTime> = state
         .store
         .first_submissions(month.year, &month.to_string())
@@ -328,10 +318,11 @@ pub async fn check(
             continue;
         };
         if let Some(seen) = change.seen_version
-            && seen != entry.as_ref().map(|e| e.version) {
-                problems.push(Problem::Conflict { indicator, current: entry.map(Box::new) });
-                continue;
-            }
+            && seen != entry.as_ref().map(|e| e.version)
+        {
+            problems.push(Problem::Conflict { indicator, current: entry.map(Box::new) });
+            continue;
+        }
         let Some(node) = data.scheme.node_index(&indicator).filter(|n| data.due.contains(n)) else {
             problems.push(Problem::Entry { indicator: indicator.clone(), message: tr.f("report.not_due", &[&indicator, &month]) });
             continue;
@@ -352,7 +343,11 @@ pub async fn check(
                 if change.step == Step::Submit {
                     let missing: Vec<_> = ind.fields.iter().filter(|f| !vals.contains_key(&f.key)).collect();
                     for f in &missing {
-                        problems.push(Problem::Field { indicator: indicator.clone(), field: f.key.clone(), message: tr.t("form.required").into() });
+                        problems.push(Problem::Field {
+                            indicator: indicator.clone(),
+                            field: f.key.clone(),
+                            message: tr.t("form.required").into(),
+                        });
                     }
                     if !missing.is_empty() {
                         continue;
@@ -385,7 +380,16 @@ pub async fn check(
             (step, _) => workflow::next(before, step, role, &change.reason),
         };
         match next_state {
-            Ok(s) => writes.push(Write { unit: unit_id.clone(), month, indicator, before: entry, values, state: s, reason: change.reason, step: change.step }),
+            Ok(s) => writes.push(Write {
+                unit: unit_id.clone(),
+                month,
+                indicator,
+                before: entry,
+                values,
+                state: s,
+                reason: change.reason,
+                step: change.step,
+            }),
             Err(e) => problems.push(Problem::Entry { indicator, message: workflow_message(tr, &e) }),
         }
     }
@@ -414,7 +418,10 @@ pub async fn write(state: &AppState, viewer: &Viewer, tr: &Tr, writes: Vec<Write
                 state.store.save_entry(&mut tx, month.year, &row, before.as_ref().map(|e| e.version), w.state.code()).await
             }
             (None, Some(e)) => {
-                state.store.set_entry_state(&mut tx, month.year, &unit_id, &w.indicator, &month.to_string(), e.version, w.state.code()).await
+                state
+                    .store
+                    .set_entry_state(&mut tx, month.year, &unit_id, &w.indicator, &month.to_string(), e.version, w.state.code())
+                    .await
             }
             (None, None) => {
                 drop(tx);

@@ -127,9 +127,10 @@ const POLICY_TTL: Duration = Duration::from_secs(5);
 impl PolicyCache {
     pub async fn get(&self, store: &Store) -> Policy {
         if let Some((at, policy)) = *self.cached.read().await
-            && at.elapsed() < POLICY_TTL {
-                return policy;
-            }
+            && at.elapsed() < POLICY_TTL
+        {
+            return policy;
+        }
         let policy = match Policy::load(store).await {
             Ok(p) => p,
             Err(e) => {

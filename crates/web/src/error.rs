@@ -76,9 +76,7 @@ impl IntoResponse for WebError {
             WebError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", None, Value::Null),
             WebError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", None, Value::Null),
             WebError::Csrf => (StatusCode::FORBIDDEN, "csrf", None, Value::Null),
-            WebError::NotFound | WebError::Store(StoreError::NotFound { .. }) => {
-                (StatusCode::NOT_FOUND, "not_found", None, Value::Null)
-            }
+            WebError::NotFound | WebError::Store(StoreError::NotFound { .. }) => (StatusCode::NOT_FOUND, "not_found", None, Value::Null),
             WebError::Invalid { message, details } => (StatusCode::BAD_REQUEST, "invalid", Some(message), details),
             WebError::Store(e @ (StoreError::Invalid(_) | StoreError::InvalidData(_))) => {
                 (StatusCode::BAD_REQUEST, "invalid", Some(e.to_string()), Value::Null)
@@ -141,11 +139,7 @@ pub(crate) async fn render_errors(request: Request, next: Next) -> Response {
     }
     // A page rendered on purpose with an error status (a form with its errors) is
     // already what the user should see.
-    let is_page = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
+    let is_page = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
     if is_page && response.extensions().get::<ErrorInfo>().is_none() {
         return response;
     }

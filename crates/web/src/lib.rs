@@ -54,13 +54,13 @@ use axum::Router;
 use jixiao_core::scheme::Scheme;
 use jixiao_store::Store;
 
-pub use config::{Policy, WebConfig};
-pub use service::sms::SmsConfig;
-pub use pages::service::office::new_key as open311_new_key;
 pub use auth::secret_hash;
+pub use config::{Policy, WebConfig};
 pub use error::WebError;
-pub use workbook::CellError;
+pub use pages::service::office::new_key as open311_new_key;
 pub use routes::{Access, RouteInfo, route_table};
+pub use service::sms::SmsConfig;
+pub use workbook::CellError;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -100,9 +100,10 @@ impl ReportedCache {
         let key = (year, month.to_string());
         let poisoned = || WebError::Internal("reported cache poisoned".into());
         if let Some((f, set)) = self.months.lock().map_err(|_| poisoned())?.get(&key)
-            && *f == fingerprint {
-                return Ok(set.clone());
-            }
+            && *f == fingerprint
+        {
+            return Ok(set.clone());
+        }
         let mut reported = Reported::new();
         for (unit, indicator) in store.reported_in_month(year, month).await? {
             reported.entry(unit).or_default().insert(indicator);
@@ -180,9 +181,7 @@ pub async fn serve(store: Store, config: WebConfig, bind: SocketAddr) -> std::io
     let state = AppState::new(store, config);
     start_background(&state);
     let app = router(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await
 }
 
 /// The background work of a serving process: the SMS sender and the unrated

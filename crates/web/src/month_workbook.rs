@@ -141,7 +141,12 @@ impl Errors {
     fn at(&mut self, sheet: &str, row: u32, col: Option<u32>, message: impl Into<String>) {
         self.count += 1;
         if self.list.len() < MAX_ERRORS {
-            self.list.push(CellError { sheet: sheet.to_string(), row, column: col.map(column_name).unwrap_or_default(), message: message.into() });
+            self.list.push(CellError {
+                sheet: sheet.to_string(),
+                row,
+                column: col.map(column_name).unwrap_or_default(),
+                message: message.into(),
+            });
         }
     }
 }
@@ -216,7 +221,8 @@ pub fn read(bytes: &[u8], scheme: Option<&Scheme>) -> Result<MonthBook, Vec<Cell
         let mut rows = range.rows();
         let header: Vec<String> = rows.next().unwrap_or_default().iter().map(|d| d.to_string().trim().to_string()).collect();
         let width = header.iter().rposition(|h| !h.is_empty()).map_or(0, |i| i + 1);
-        let expected: Vec<&str> = if width > HEADER.len() { HEADER.iter().chain(&NAMES_HEADER).copied().collect() } else { HEADER.to_vec() };
+        let expected: Vec<&str> =
+            if width > HEADER.len() { HEADER.iter().chain(&NAMES_HEADER).copied().collect() } else { HEADER.to_vec() };
         let mut header_ok = true;
         for (c, h) in expected.iter().enumerate() {
             let got = header.get(c).map_or("", String::as_str);
@@ -313,7 +319,12 @@ pub fn read(bytes: &[u8], scheme: Option<&Scheme>) -> Result<MonthBook, Vec<Cell
                 entries.len() - 1
             } else {
                 *index.entry((unit.clone(), indicator.clone())).or_insert_with(|| {
-                    entries.push(EntryRow { unit: unit.clone(), indicator: indicator.clone(), month: month.to_string(), values: Map::new() });
+                    entries.push(EntryRow {
+                        unit: unit.clone(),
+                        indicator: indicator.clone(),
+                        month: month.to_string(),
+                        values: Map::new(),
+                    });
                     entries.len() - 1
                 })
             };
@@ -379,7 +390,12 @@ mod tests {
     fn bad_rows_name_their_cells() {
         let scheme = Scheme::from_file(synthetic(3, 4, 1).0).unwrap();
         let unit = scheme.units[0].id.clone();
-        let ind = scheme.indicators.iter().map(|&n| &scheme.nodes[n]).find(|n| n.indicator.as_ref().is_some_and(|i| !i.fields.is_empty())).unwrap();
+        let ind = scheme
+            .indicators
+            .iter()
+            .map(|&n| &scheme.nodes[n])
+            .find(|n| n.indicator.as_ref().is_some_and(|i| !i.fields.is_empty()))
+            .unwrap();
         let field = ind.indicator.as_ref().unwrap().fields[0].key.clone();
         let rows = vec![
             Row { unit: "u9999", indicator: &ind.id, field: &field, value: Cell::Number(1.0), names: None },

@@ -37,7 +37,8 @@ pub async fn queue(store: &Store, scheme: &Scheme, month: Month, today: NaiveDat
     let (due_day, holidays) = calendar_of(store).await?;
     let deadline = month.report_deadline_with(due_day, &holidays);
     let days_left = (deadline - today).num_days();
-    let reported: std::collections::HashSet<(String, String)> = store.reported_in_month(month.year, &month.to_string()).await?.into_iter().collect();
+    let reported: std::collections::HashSet<(String, String)> =
+        store.reported_in_month(month.year, &month.to_string()).await?.into_iter().collect();
     // Messages are data, written in the default language.
     let tr = Tr::new(Lang::Zh);
     let mut reporters: Vec<(String, String)> = Vec::new();
@@ -50,7 +51,10 @@ pub async fn queue(store: &Store, scheme: &Scheme, month: Month, today: NaiveDat
     let mut tx = store.begin(actor).await?;
     let mut queued = 0;
     for (u, unit) in scheme.units.iter().enumerate() {
-        let open = due_indicators(scheme, u, month.month).into_iter().filter(|&n| !reported.contains(&(unit.id.clone(), scheme.nodes[n].id.clone()))).count();
+        let open = due_indicators(scheme, u, month.month)
+            .into_iter()
+            .filter(|&n| !reported.contains(&(unit.id.clone(), scheme.nodes[n].id.clone())))
+            .count();
         let Some(text) = reminder_text(&tr, &deadline.to_string(), days_left, open) else { continue };
         for (_, username) in reporters.iter().filter(|(r, _)| *r == unit.id) {
             let message = NewMessage {
@@ -65,7 +69,14 @@ pub async fn queue(store: &Store, scheme: &Scheme, month: Month, today: NaiveDat
             }
         }
     }
-    tx.audit("outbox.reminders", "outbox", &month.to_string(), None, Some(json!({"queued": queued, "today": today.to_string(), "deadline": deadline.to_string()}))).await?;
+    tx.audit(
+        "outbox.reminders",
+        "outbox",
+        &month.to_string(),
+        None,
+        Some(json!({"queued": queued, "today": today.to_string(), "deadline": deadline.to_string()})),
+    )
+    .await?;
     tx.commit().await?;
     Ok(queued)
 }

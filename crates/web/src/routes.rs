@@ -53,7 +53,9 @@ fn route(method: &'static str, path: &'static str, access: Access, handler: Meth
 fn table() -> Vec<Route> {
     use Access::*;
     use Action::*;
-    use pages::{account, admin, analysis, assess, audit, bulletins, home, login, periods, report, scheme_draft, schemes, scores, service, units};
+    use pages::{
+        account, admin, analysis, assess, audit, bulletins, home, login, periods, report, scheme_draft, schemes, scores, service, units,
+    };
     vec![
         route("GET", "/", Public, get(home::home)),
         route("GET", "/healthz", Public, get(pages::health)),
@@ -107,7 +109,12 @@ fn table() -> Vec<Route> {
         route("POST", "/units/{unit}/report/{month}", CanUnit(HandleEntries), post(report::submit)),
         route("GET", "/units/{unit}/report/{month}/xlsx", CanUnit(ViewUnit), get(report::download_xlsx)),
         route("POST", "/units/{unit}/report/{month}/xlsx", CanUnit(HandleEntries), post(report::upload_xlsx)),
-        route("POST", "/units/{unit}/report/{month}/evidence", CanUnit(HandleEntries), post(report::upload_evidence).layer(evidence_limit())),
+        route(
+            "POST",
+            "/units/{unit}/report/{month}/evidence",
+            CanUnit(HandleEntries),
+            post(report::upload_evidence).layer(evidence_limit()),
+        ),
         route("GET", "/evidence/{id}", SignedIn, get(report::download_evidence)),
         route("POST", "/units/{unit}/report/{month}/correction", CanUnit(HandleEntries), post(report::request_correction)),
         route("GET", "/periods", Can(ManageSchemes), get(periods::page)),
@@ -156,7 +163,12 @@ fn table() -> Vec<Route> {
         route("POST", "/service/requests/{id}", Can(ViewServiceRequests), post(service::handling::step)),
         route("GET", "/service/requests/{id}/photo", Can(ViewServiceRequests), get(service::handling::photo)),
         // The handler also checks that the viewer's department has the request.
-        route("POST", "/service/requests/{id}/evidence", Can(ViewServiceRequests), post(service::handling::upload_evidence).layer(evidence_limit())),
+        route(
+            "POST",
+            "/service/requests/{id}/evidence",
+            Can(ViewServiceRequests),
+            post(service::handling::upload_evidence).layer(evidence_limit()),
+        ),
         route("GET", "/service/categories", Can(DispatchServiceRequests), get(service::categories::list)),
         route("POST", "/service/categories", Can(DispatchServiceRequests), post(service::categories::create)),
         route("GET", "/service/categories/{code}", Can(DispatchServiceRequests), get(service::categories::edit)),
@@ -249,9 +261,9 @@ pub(crate) fn build(state: AppState) -> Router {
     let mut router = Router::new();
     for r in table() {
         let access = r.info.access;
-        let handler = r.handler.route_layer(middleware::from_fn(move |params: RawPathParams, req: Request, next: Next| {
-            guard(access, params, req, next)
-        }));
+        let handler = r
+            .handler
+            .route_layer(middleware::from_fn(move |params: RawPathParams, req: Request, next: Next| guard(access, params, req, next)));
         router = router.route(r.info.path, handler);
     }
     let limit = state.config.max_body_bytes;

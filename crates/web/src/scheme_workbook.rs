@@ -68,7 +68,23 @@ const SETTINGS_HEADER: [&str; 3] = ["项目", "值", "说明"];
 const GROUPS_HEADER: [&str; 2] = ["类别编号", "类别名称"];
 const UNITS_HEADER: [&str; 3] = ["单位编号", "单位名称", "类别编号"];
 const GRADES_HEADER: [&str; 3] = ["等次", "最低分", "比例上限"];
-const TREE_HEADER: [&str; 15] = ["编号", "上级编号", "名称", "类型", "分值", "封顶", "频次", "计算区间", "数据来源", "公式", "填报项", "默认参数", "填报单位", "审核单位", "系统填报"];
+const TREE_HEADER: [&str; 15] = [
+    "编号",
+    "上级编号",
+    "名称",
+    "类型",
+    "分值",
+    "封顶",
+    "频次",
+    "计算区间",
+    "数据来源",
+    "公式",
+    "填报项",
+    "默认参数",
+    "填报单位",
+    "审核单位",
+    "系统填报",
+];
 const ASSIGN_HEADER: [&str; 6] = ["指标编号", "类别编号", "单位编号", "参数", "指标名称（不导入）", "对象名称（不导入）"];
 
 const YEAR: &str = "年度";
@@ -97,7 +113,8 @@ const MAX_DEPTH: usize = 32;
 /// Errors listed at most; the count of the rest is given.
 const MAX_ERRORS: usize = 200;
 
-const KINDS: [(Kind, &str, &str); 3] = [(Kind::Regular, "基础指标", "regular"), (Kind::Bonus, "加分项", "bonus"), (Kind::Deduction, "减分项", "deduction")];
+const KINDS: [(Kind, &str, &str); 3] =
+    [(Kind::Regular, "基础指标", "regular"), (Kind::Bonus, "加分项", "bonus"), (Kind::Deduction, "减分项", "deduction")];
 const FREQUENCIES: [(Frequency, &str, &str); 3] =
     [(Frequency::Monthly, "月度", "monthly"), (Frequency::Quarterly, "季度", "quarterly"), (Frequency::Annual, "年度", "annual")];
 const WINDOWS: [(Window, &str, &str); 2] = [(Window::Ytd, "累计", "ytd"), (Window::Period, "当期", "period")];
@@ -488,14 +505,20 @@ impl Errors {
     fn at(&mut self, sheet: &str, row: u32, col: Option<u32>, message: impl Into<String>) {
         self.count += 1;
         if self.list.len() < MAX_ERRORS {
-            self.list.push(CellError { sheet: sheet.to_string(), row, column: col.map(column_name).unwrap_or_default(), message: message.into() });
+            self.list.push(CellError {
+                sheet: sheet.to_string(),
+                row,
+                column: col.map(column_name).unwrap_or_default(),
+                message: message.into(),
+            });
         }
     }
 
     fn finish(mut self) -> Vec<CellError> {
         if self.count > self.list.len() {
             let more = self.count - self.list.len();
-            self.list.push(CellError { sheet: String::new(), row: 0, column: String::new(), message: format!("… and {more} more errors") });
+            self.list
+                .push(CellError { sheet: String::new(), row: 0, column: String::new(), message: format!("… and {more} more errors") });
         }
         self.list
     }
@@ -612,7 +635,14 @@ fn parse_fields(text: &str) -> Result<Vec<FieldDef>, String> {
             Some((r, i)) if i == 0 || r[..i].ends_with(char::is_whitespace) => (r[..i].trim_end(), Some(&r[i + 1..])),
             _ => (rest, None),
         };
-        let mut field = FieldDef { key: key.to_string(), name: name.to_string(), field_type: FieldType::Number, agg: Aggregation::Last, min: None, max: None };
+        let mut field = FieldDef {
+            key: key.to_string(),
+            name: name.to_string(),
+            field_type: FieldType::Number,
+            agg: Aggregation::Last,
+            min: None,
+            max: None,
+        };
         let (mut has_type, mut has_agg) = (false, false);
         for token in attrs.unwrap_or("").split([',', '，']).map(str::trim).filter(|t| !t.is_empty()) {
             let bound = |s: &str| s.trim().parse::<f64>().ok().filter(|x| x.is_finite());
@@ -677,7 +707,12 @@ pub fn read(bytes: &[u8]) -> Result<Read, Vec<CellError>> {
             let (r0, c0) = formulas.start().unwrap_or((0, 0));
             for (row, col, f) in formulas.used_cells() {
                 if !f.is_empty() {
-                    e.at(name, r0 + row as u32 + 1, Some(c0 + col as u32), format!("Excel formulas are not accepted (`={f}`): type the value (a scoring formula is written without `=`)"));
+                    e.at(
+                        name,
+                        r0 + row as u32 + 1,
+                        Some(c0 + col as u32),
+                        format!("Excel formulas are not accepted (`={f}`): type the value (a scoring formula is written without `=`)"),
+                    );
                 }
             }
         }
@@ -701,7 +736,17 @@ pub fn read(bytes: &[u8]) -> Result<Read, Vec<CellError>> {
     let assign_sheet = open(ASSIGN, &ASSIGN_HEADER, &mut e);
 
     let mut places = Places::default();
-    let mut file = SchemeFile { year: 0, name: String::new(), normalize_to: None, groups: Vec::new(), units: Vec::new(), grades: Vec::new(), tree: Vec::new(), reporting: None, lights: None };
+    let mut file = SchemeFile {
+        year: 0,
+        name: String::new(),
+        normalize_to: None,
+        groups: Vec::new(),
+        units: Vec::new(),
+        grades: Vec::new(),
+        tree: Vec::new(),
+        reporting: None,
+        lights: None,
+    };
 
     if let Some(s) = &settings {
         let mut seen: HashMap<String, u32> = HashMap::new();
@@ -735,7 +780,9 @@ pub fn read(bytes: &[u8]) -> Result<Read, Vec<CellError>> {
                 YELLOW => lights.0 = s.number(r, 1, &mut e),
                 RED => lights.1 = s.number(r, 1, &mut e),
                 RED_COUNT => lights.2 = s.number(r, 1, &mut e),
-                other => e.at(s.name, r + 1, Some(0), format!("unknown item `{other}`; the items are {}", SETTING_ROWS.map(|r| r.0).join("、"))),
+                other => {
+                    e.at(s.name, r + 1, Some(0), format!("unknown item `{other}`; the items are {}", SETTING_ROWS.map(|r| r.0).join("、")))
+                }
             }
         }
         match year {
@@ -750,11 +797,20 @@ pub fn read(bytes: &[u8]) -> Result<Read, Vec<CellError>> {
         if lights != (None, None, None) {
             let d = jixiao_core::lights::LightRule::default();
             let count = lights.2.map_or(d.red_count, |c| c.max(0.0) as usize);
-            file.lights = Some(jixiao_core::lights::LightRule { yellow: lights.0.unwrap_or(d.yellow), red: lights.1.unwrap_or(d.red), red_count: count });
+            file.lights = Some(jixiao_core::lights::LightRule {
+                yellow: lights.0.unwrap_or(d.yellow),
+                red: lights.1.unwrap_or(d.red),
+                red_count: count,
+            });
         }
         if deduction.is_empty() {
             if late.is_some() || missing.is_some() {
-                e.at(s.name, rule_row.max(1), Some(1), format!("`{DEDUCTION}` is needed when points for late or missing reports are given"));
+                e.at(
+                    s.name,
+                    rule_row.max(1),
+                    Some(1),
+                    format!("`{DEDUCTION}` is needed when points for late or missing reports are given"),
+                );
             }
         } else {
             file.reporting = Some(ReportingRule { deduction, late_points: late.unwrap_or(0.0), missing_points: missing.unwrap_or(0.0) });
@@ -824,7 +880,9 @@ pub fn read(bytes: &[u8]) -> Result<Read, Vec<CellError>> {
             let mut parent = None;
             if !parent_id.is_empty() {
                 match index.get(&parent_id) {
-                    Some(&p) if depth[p] + 1 >= MAX_DEPTH => e.at(s.name, row, Some(1), format!("the tree is deeper than {MAX_DEPTH} levels")),
+                    Some(&p) if depth[p] + 1 >= MAX_DEPTH => {
+                        e.at(s.name, row, Some(1), format!("the tree is deeper than {MAX_DEPTH} levels"))
+                    }
                     Some(&p) => parent = Some(p),
                     None if parent_id == id => e.at(s.name, row, Some(1), "a node cannot be its own parent"),
                     None => e.at(s.name, row, Some(1), format!("parent `{parent_id}` is not a node on a row above")),
@@ -1000,7 +1058,9 @@ pub fn parse(bytes: &[u8]) -> Result<Scheme, Vec<String>> {
                     at(UNITS, &read.places.units, id)
                 } else if let Some(id) = issue.location.strip_prefix("group ") {
                     at(GROUPS, &read.places.groups, id)
-                } else if let Some(i) = issue.location.strip_prefix("grades[").and_then(|s| s.strip_suffix(']')).and_then(|s| s.parse::<usize>().ok()) {
+                } else if let Some(i) =
+                    issue.location.strip_prefix("grades[").and_then(|s| s.strip_suffix(']')).and_then(|s| s.parse::<usize>().ok())
+                {
                     read.places.grades.get(i).map(|r| format!("{GRADES}!A{r}"))
                 } else if issue.location == "scheme" {
                     Some(SETTINGS.to_string())
@@ -1061,10 +1121,38 @@ mod tests {
     #[test]
     fn compact_fields_read_back() {
         let fields = vec![
-            FieldDef { key: "a".into(), name: "累计到位资金(亿元)".into(), field_type: FieldType::Number, agg: Aggregation::Last, min: Some(0.0), max: None },
-            FieldDef { key: "b".into(), name: String::new(), field_type: FieldType::Percent, agg: Aggregation::Sum, min: Some(-1.5), max: Some(100.0) },
-            FieldDef { key: "c".into(), name: "完成率 [含子项]".into(), field_type: FieldType::Number, agg: Aggregation::Last, min: None, max: None },
-            FieldDef { key: "d".into(), name: "名称 带 空格".into(), field_type: FieldType::Boolean, agg: Aggregation::Max, min: None, max: None },
+            FieldDef {
+                key: "a".into(),
+                name: "累计到位资金(亿元)".into(),
+                field_type: FieldType::Number,
+                agg: Aggregation::Last,
+                min: Some(0.0),
+                max: None,
+            },
+            FieldDef {
+                key: "b".into(),
+                name: String::new(),
+                field_type: FieldType::Percent,
+                agg: Aggregation::Sum,
+                min: Some(-1.5),
+                max: Some(100.0),
+            },
+            FieldDef {
+                key: "c".into(),
+                name: "完成率 [含子项]".into(),
+                field_type: FieldType::Number,
+                agg: Aggregation::Last,
+                min: None,
+                max: None,
+            },
+            FieldDef {
+                key: "d".into(),
+                name: "名称 带 空格".into(),
+                field_type: FieldType::Boolean,
+                agg: Aggregation::Max,
+                min: None,
+                max: None,
+            },
         ];
         assert_eq!(parse_fields(&fields_text(&fields)).unwrap(), fields);
         assert_eq!(parse_fields("[]").unwrap(), vec![]);

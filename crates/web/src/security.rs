@@ -118,9 +118,7 @@ async fn form_token(request: Request) -> Result<(Request, Option<String>), WebEr
     }
     let (parts, body) = request.into_parts();
     // The body limit layer has already bounded the body's size.
-    let bytes = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .map_err(|_| WebError::TooLarge)?;
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.map_err(|_| WebError::TooLarge)?;
     let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
         .ok()
         .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v));

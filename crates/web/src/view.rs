@@ -249,24 +249,13 @@ pub fn page_of(total: usize, page: usize, path: &str, keep: &[(&str, String)]) -
         format!("{path}?{}", query_string(&pairs))
     };
     let rows = PER_PAGE.min(total.saturating_sub((page - 1) * PER_PAGE));
-    let pager = Pager {
-        page,
-        pages,
-        total,
-        prev: (page > 1).then(|| link(page - 1)),
-        next: (page < pages).then(|| link(page + 1)),
-    };
+    let pager = Pager { page, pages, total, prev: (page > 1).then(|| link(page - 1)), next: (page < pages).then(|| link(page + 1)) };
     (rows, pager)
 }
 
 /// `a=1&b=x%20y`, skipping empty values.
 pub fn query_string(pairs: &[(&str, String)]) -> String {
-    pairs
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", encode_query_value(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", encode_query_value(v))).collect::<Vec<_>>().join("&")
 }
 
 /// Percent-encodes a query value.

@@ -80,9 +80,7 @@ fn scoring(units: usize, indicators: usize, runs: usize, seed: u64) -> anyhow::R
     let floor = median((0..runs.max(5)).map(|_| timed(|| black_box(data.sum_values()))).collect());
     let periods = Period::all_in_year(scheme.year);
     let single = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
-    let full = median(
-        (0..runs).map(|_| single.install(|| timed(|| black_box(score_periods(&scheme, &data, &periods))))).collect(),
-    );
+    let full = median((0..runs).map(|_| single.install(|| timed(|| black_box(score_periods(&scheme, &data, &periods))))).collect());
     let peak = rss_kib("VmHWM");
     let threads = rayon::current_num_threads();
     let parallel = median((0..runs).map(|_| timed(|| black_box(score_periods(&scheme, &data, &periods)))).collect());
@@ -94,16 +92,9 @@ fn scoring(units: usize, indicators: usize, runs: usize, seed: u64) -> anyhow::R
     println!("  floor (sum all)   {:>10.2} ms", ms(floor));
     println!("  full recompute    {:>10.1} ms  (17 periods, single thread)", ms(full));
     println!("  ratio to floor    {:>10.1} ×", full.as_secs_f64() / floor.as_secs_f64());
-    println!(
-        "  {threads} threads         {:>10.1} ms  (speed-up {:.2} ×)",
-        ms(parallel),
-        full.as_secs_f64() / parallel.as_secs_f64()
-    );
+    println!("  {threads} threads         {:>10.1} ms  (speed-up {:.2} ×)", ms(parallel), full.as_secs_f64() / parallel.as_secs_f64());
     println!("  entries / s       {:>10.0}", entries as f64 / full.as_secs_f64());
-    println!(
-        "  unit-indicator-periods / s {:>10.0}",
-        (units * scheme.indicators.len() * 17) as f64 / full.as_secs_f64()
-    );
+    println!("  unit-indicator-periods / s {:>10.0}", (units * scheme.indicators.len() * 17) as f64 / full.as_secs_f64());
     if let (Some(before), Some(peak)) = (rss_before, peak) {
         println!("  RSS before scoring {:>9.1} MiB", before as f64 / 1024.0);
         println!(

@@ -85,7 +85,11 @@ pub async fn run(db: &DbArgs, command: DataCommand) -> anyhow::Result<()> {
                 Some(m) => m.parse().map_err(|e| anyhow::anyhow!("--month {m}: {e}"))?,
                 None => {
                     let this = jixiao_core::period::Month::of_date(today);
-                    if this.month == 1 { jixiao_core::period::Month { year: this.year - 1, month: 12 } } else { jixiao_core::period::Month { year: this.year, month: this.month - 1 } }
+                    if this.month == 1 {
+                        jixiao_core::period::Month { year: this.year - 1, month: 12 }
+                    } else {
+                        jixiao_core::period::Month { year: this.year, month: this.month - 1 }
+                    }
                 }
             };
             let store = db.open().await?;

@@ -7,15 +7,15 @@
 use chrono::Datelike;
 use jixiao_core::data::Dataset;
 use jixiao_core::generate::{demo_district, demo_users};
-use jixiao_core::scheme::Scheme;
 use jixiao_core::org::{Role, Scope};
+use jixiao_core::scheme::Scheme;
 use jixiao_store::{NewUser, RoleGrant};
 
 /// The demo indicators the assessor (区统计局) leads: fixed-asset investment, retail
 /// sales and the quality of statistics.
 const DEMO_ASSESSOR_INDICATORS: [&str; 3] = ["A12", "A13", "A45"];
 
-use super::db::{sqlite_path, DbArgs};
+use super::db::{DbArgs, sqlite_path};
 use super::serve::ServeArgs;
 
 #[derive(clap::Args)]
@@ -67,11 +67,23 @@ pub async fn run(db: &DbArgs, args: DemoArgs) -> anyhow::Result<()> {
         bar.set_message("writing");
         let mut tx = store.begin("demo").await?;
         let version = store.import_scheme(&mut tx, &scheme_file, "演示方案 / demo scheme").await?;
-        tx.audit("scheme.import", "scheme", &format!("{}/v{version}", args.year), None,
-                 Some(serde_json::json!({"name": scheme.name, "reason": "demo"}))).await?;
+        tx.audit(
+            "scheme.import",
+            "scheme",
+            &format!("{}/v{version}", args.year),
+            None,
+            Some(serde_json::json!({"name": scheme.name, "reason": "demo"})),
+        )
+        .await?;
         let summary = store.import_data(&mut tx, args.year, &data_file).await?;
-        tx.audit("data.import", "data", &args.year.to_string(), None,
-                 Some(serde_json::json!({"entries": summary.entries, "records": summary.records}))).await?;
+        tx.audit(
+            "data.import",
+            "data",
+            &args.year.to_string(),
+            None,
+            Some(serde_json::json!({"entries": summary.entries, "records": summary.records})),
+        )
+        .await?;
         for u in demo_users() {
             let role: Role = u.role.parse().map_err(anyhow::Error::msg)?;
             let scope = match role {
@@ -81,13 +93,16 @@ pub async fn run(db: &DbArgs, args: DemoArgs) -> anyhow::Result<()> {
             }
             .to_json();
             let id = store
-                .add_user(&mut tx, &NewUser {
-                    username: u.username.into(),
-                    display_name: u.display_name.into(),
-                    password: u.password.into(),
-                    unit_id: u.unit.clone(),
-                    language: "zh-CN".into(),
-                })
+                .add_user(
+                    &mut tx,
+                    &NewUser {
+                        username: u.username.into(),
+                        display_name: u.display_name.into(),
+                        password: u.password.into(),
+                        unit_id: u.unit.clone(),
+                        language: "zh-CN".into(),
+                    },
+                )
                 .await?;
             store.set_roles(&mut tx, id, &[RoleGrant { role: u.role.into(), scope: scope.clone() }]).await?;
             tx.audit("user.add", "user", u.username, None, Some(serde_json::json!({"role": u.role, "scope": scope}))).await?;
@@ -115,14 +130,17 @@ pub async fn run(db: &DbArgs, args: DemoArgs) -> anyhow::Result<()> {
             summary.records,
             args.year
         );
-        println!(
-            "{requests} public service requests (query password {} for every demo request)",
-            super::demo_service::DEMO_PASSWORD
-        );
+        println!("{requests} public service requests (query password {} for every demo request)", super::demo_service::DEMO_PASSWORD);
         println!("\ndemo accounts (shown once; change them before real use):");
         let mut rows = vec![["用户名 username", "密码 password", "角色 role", "姓名", "单位 unit"].map(String::from).to_vec()];
         rows.extend(demo_users().into_iter().map(|u| {
-            vec![u.username.into(), u.password.into(), format!("{} {}", u.role, u.role_name), u.display_name.into(), u.unit.unwrap_or_default()]
+            vec![
+                u.username.into(),
+                u.password.into(),
+                format!("{} {}", u.role, u.role_name),
+                u.display_name.into(),
+                u.unit.unwrap_or_default(),
+            ]
         }));
         print!("{}", super::table::render(&rows, &[]));
     }

@@ -63,7 +63,13 @@ pub async fn load(store: &Store, year: i32, through: u8) -> anyhow::Result<usize
         let seq = i as i64 + 1;
         let case_no = format!("QK-{year:04}-{seq:06}");
         let created = jixiao_web::service::stored(r.created);
-        let mut events = vec![NewServiceEvent { step: "receive".into(), to_state: "received".into(), public: true, at: Some(created.clone()), ..Default::default() }];
+        let mut events = vec![NewServiceEvent {
+            step: "receive".into(),
+            to_state: "received".into(),
+            public: true,
+            at: Some(created.clone()),
+            ..Default::default()
+        }];
         let mut step = |t: Option<NaiveDateTime>, step: &str, from: &str, to: &str, text: &str| {
             if let Some(t) = t {
                 events.push(NewServiceEvent {
@@ -119,7 +125,14 @@ pub async fn load(store: &Store, year: i32, through: u8) -> anyhow::Result<usize
         };
         store.insert_service_request(&mut tx, &row, &events).await?;
     }
-    tx.audit("service.demo", "service_request", &year.to_string(), None, Some(json!({"categories": categories.len(), "requests": requests.len()}))).await?;
+    tx.audit(
+        "service.demo",
+        "service_request",
+        &year.to_string(),
+        None,
+        Some(json!({"categories": categories.len(), "requests": requests.len()})),
+    )
+    .await?;
     tx.commit().await?;
     Ok(requests.len())
 }

@@ -46,7 +46,8 @@ pub async fn run(db: &DbArgs, command: Open311Command) -> anyhow::Result<()> {
         KeyCommand::Revoke { id } => {
             let mut tx = store.begin("cli").await?;
             store.revoke_open311_key(&mut tx, id).await?;
-            tx.audit("open311.key.revoke", "open311_key", &id.to_string(), Some(json!({"revoked": false})), Some(json!({"revoked": true}))).await?;
+            tx.audit("open311.key.revoke", "open311_key", &id.to_string(), Some(json!({"revoked": false})), Some(json!({"revoked": true})))
+                .await?;
             tx.commit().await?;
             eprintln!("Open311 key {id} revoked.");
         }

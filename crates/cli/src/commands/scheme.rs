@@ -43,9 +43,8 @@ pub enum SchemeCommand {
 pub fn read(path: &PathBuf) -> anyhow::Result<Scheme> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read scheme file {}", path.display()))?;
     if scheme_workbook::is_xlsx(&bytes) {
-        return scheme_workbook::parse(&bytes).map_err(|errors| {
-            anyhow::anyhow!("scheme workbook {} ({} errors):\n  {}", path.display(), errors.len(), errors.join("\n  "))
-        });
+        return scheme_workbook::parse(&bytes)
+            .map_err(|errors| anyhow::anyhow!("scheme workbook {} ({} errors):\n  {}", path.display(), errors.len(), errors.join("\n  ")));
     }
     let text = String::from_utf8(bytes).with_context(|| format!("scheme file {} is neither UTF-8 JSON nor .xlsx", path.display()))?;
     Scheme::from_json(&text).with_context(|| format!("scheme file {}", path.display()))
@@ -72,11 +71,9 @@ pub async fn run(db: &DbArgs, command: SchemeCommand) -> anyhow::Result<()> {
             let reason = match (reason, existing.is_empty()) {
                 (Some(r), _) if !r.trim().is_empty() => r,
                 (_, true) => "初始版本 / first version".to_string(),
-                (_, false) => anyhow::bail!(
-                    "{} already has a scheme (version {}): amending it needs --reason \"…\"",
-                    scheme.year,
-                    existing.len()
-                ),
+                (_, false) => {
+                    anyhow::bail!("{} already has a scheme (version {}): amending it needs --reason \"…\"", scheme.year, existing.len())
+                }
             };
             let mut tx = store.begin(&actor).await?;
             let version = store.import_scheme(&mut tx, &scheme.file, &reason).await?;

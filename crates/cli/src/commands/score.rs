@@ -3,12 +3,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use clap::ValueEnum;
 use jixiao_core::data::Dataset;
 use jixiao_core::period::Period;
 use jixiao_core::scheme::Scheme;
-use jixiao_core::score::{explain, score_periods, PeriodReport, PeriodResult};
+use jixiao_core::score::{PeriodReport, PeriodResult, explain, score_periods};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -40,11 +40,10 @@ enum Format {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let scheme_text = std::fs::read_to_string(&args.scheme)
-        .with_context(|| format!("cannot read scheme file {}", args.scheme.display()))?;
+    let scheme_text =
+        std::fs::read_to_string(&args.scheme).with_context(|| format!("cannot read scheme file {}", args.scheme.display()))?;
     let scheme = Scheme::from_json(&scheme_text).with_context(|| format!("scheme file {}", args.scheme.display()))?;
-    let data_text =
-        std::fs::read_to_string(&args.data).with_context(|| format!("cannot read data file {}", args.data.display()))?;
+    let data_text = std::fs::read_to_string(&args.data).with_context(|| format!("cannot read data file {}", args.data.display()))?;
     let data = Dataset::from_json(&scheme, &data_text).with_context(|| format!("data file {}", args.data.display()))?;
     let periods = parse_periods(&args.period, scheme.year)?;
     let results = score_periods(&scheme, &data, &periods);
@@ -54,11 +53,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => match args.format {
             Format::Json => {
                 let reports: Vec<PeriodReport> = results.iter().map(|r| PeriodReport::new(&scheme, r)).collect();
-                let mut text = if reports.len() == 1 {
-                    serde_json::to_string_pretty(&reports[0])?
-                } else {
-                    serde_json::to_string_pretty(&reports)?
-                };
+                let mut text =
+                    if reports.len() == 1 { serde_json::to_string_pretty(&reports[0])? } else { serde_json::to_string_pretty(&reports)? };
                 text.push('\n');
                 text
             }
@@ -140,13 +136,7 @@ fn csv(scheme: &Scheme, results: &[PeriodResult]) -> anyhow::Result<String> {
     Ok(String::from_utf8(w.into_inner()?)?)
 }
 
-fn explanations(
-    scheme: &Scheme,
-    data: &Dataset,
-    results: &[PeriodResult],
-    target: &str,
-    format: Format,
-) -> anyhow::Result<String> {
+fn explanations(scheme: &Scheme, data: &Dataset, results: &[PeriodResult], target: &str, format: Format) -> anyhow::Result<String> {
     let (unit_id, indicator_id) = match target.split_once(':') {
         Some((u, i)) => (u, Some(i)),
         None => (target, None),
@@ -162,10 +152,7 @@ fn explanations(
         }
         None => scheme.indicators.iter().copied().filter(|&n| scheme.indicator(n).is_some_and(|i| i.is_assigned(unit))).collect(),
     };
-    let all: Vec<_> = results
-        .iter()
-        .flat_map(|r| nodes.iter().filter_map(move |&n| explain(scheme, data, r, unit, n)))
-        .collect();
+    let all: Vec<_> = results.iter().flat_map(|r| nodes.iter().filter_map(move |&n| explain(scheme, data, r, unit, n))).collect();
     Ok(if format == Format::Json {
         serde_json::to_string_pretty(&all)? + "\n"
     } else {

@@ -59,17 +59,19 @@ pub async fn run(db: &DbArgs, command: UserCommand) -> anyhow::Result<()> {
             let scope = role.parse::<Role>().map_err(anyhow::Error::msg)?.default_scope(unit.as_deref()).to_json();
             let mut tx = store.begin("cli").await?;
             let id = store
-                .add_user(&mut tx, &NewUser {
-                    username: username.clone(),
-                    display_name: name.unwrap_or_else(|| username.clone()),
-                    password,
-                    unit_id: unit.clone(),
-                    language: "zh-CN".into(),
-                })
+                .add_user(
+                    &mut tx,
+                    &NewUser {
+                        username: username.clone(),
+                        display_name: name.unwrap_or_else(|| username.clone()),
+                        password,
+                        unit_id: unit.clone(),
+                        language: "zh-CN".into(),
+                    },
+                )
                 .await?;
             store.set_roles(&mut tx, id, &[RoleGrant { role: role.clone(), scope: scope.clone() }]).await?;
-            tx.audit("user.add", "user", &username, None, Some(serde_json::json!({"role": role, "scope": scope, "unit": unit})))
-                .await?;
+            tx.audit("user.add", "user", &username, None, Some(serde_json::json!({"role": role, "scope": scope, "unit": unit}))).await?;
             tx.commit().await?;
             println!("user {username} created with role {role}");
         }

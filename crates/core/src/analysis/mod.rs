@@ -295,7 +295,12 @@ pub fn analyse(input: &Input<'_>) -> Analysis {
                     let records = input
                         .records
                         .iter()
-                        .filter(|rec| rec.unit == r.unit && scheme.node_index(&rec.indicator).is_some_and(|i| under(scheme, i, root) && in_window(scheme, i, input.period, rec)))
+                        .filter(|rec| {
+                            rec.unit == r.unit
+                                && scheme
+                                    .node_index(&rec.indicator)
+                                    .is_some_and(|i| under(scheme, i, root) && in_window(scheme, i, input.period, rec))
+                        })
                         .cloned()
                         .collect();
                     Some(Highlight { unit: *u, category: root, score, records })

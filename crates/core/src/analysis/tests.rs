@@ -34,8 +34,16 @@ fn district() -> (Scheme, Dataset, DataFile) {
     let scheme = Scheme::from_json(&scheme.to_string()).unwrap();
     let e = |u: &str, i: &str, m: &str, k: &str, v: f64| json!({"unit": u, "indicator": i, "month": m, "values": {k: v}});
     let mut entries = Vec::new();
-    for (u, m, x, y) in [("u1", "01", 100.0, 50.0), ("u2", "01", 50.0, 50.0), ("u3", "01", 10.0, 10.0), ("s1", "01", 80.0, 40.0),
-                         ("u1", "02", 40.0, 50.0), ("u2", "02", 100.0, 50.0), ("s1", "02", 90.0, 45.0), ("s2", "02", 100.0, 50.0)] {
+    for (u, m, x, y) in [
+        ("u1", "01", 100.0, 50.0),
+        ("u2", "01", 50.0, 50.0),
+        ("u3", "01", 10.0, 10.0),
+        ("s1", "01", 80.0, 40.0),
+        ("u1", "02", 40.0, 50.0),
+        ("u2", "02", 100.0, 50.0),
+        ("s1", "02", 90.0, 45.0),
+        ("s2", "02", 100.0, 50.0),
+    ] {
         entries.push(e(u, "A1", &format!("2027-{m}"), "x", x));
         entries.push(e(u, "A2", &format!("2027-{m}"), "y", y));
     }

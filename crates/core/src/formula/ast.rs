@@ -91,10 +91,7 @@ impl BinaryOp {
     }
 
     pub fn is_comparison(self) -> bool {
-        matches!(
-            self,
-            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
-        )
+        matches!(self, BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge)
     }
 
     pub fn is_logic(self) -> bool {
@@ -120,10 +117,7 @@ impl Expr {
     }
 
     pub fn binary(op: BinaryOp, left: Expr, right: Expr) -> Expr {
-        Expr::new(
-            ExprKind::Binary(op, Box::new(left), Box::new(right)),
-            Pos::default(),
-        )
+        Expr::new(ExprKind::Binary(op, Box::new(left), Box::new(right)), Pos::default())
     }
 
     pub fn call(name: impl Into<String>, args: Vec<Expr>) -> Expr {

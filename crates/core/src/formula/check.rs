@@ -48,14 +48,7 @@ pub(crate) fn check(expr: &Expr, allowed: &[&str]) -> Result<Checked, Vec<Compil
     };
     let ty = c.expr(expr, None);
     c.expect(expr, ty, Ty::Num, || "the formula's result".into());
-    if c.errors.is_empty() {
-        Ok(Checked {
-            variables: c.variables,
-            peer_sites: c.peer_sites,
-        })
-    } else {
-        Err(c.errors)
-    }
+    if c.errors.is_empty() { Ok(Checked { variables: c.variables, peer_sites: c.peer_sites }) } else { Err(c.errors) }
 }
 
 fn is_literal(e: &Expr) -> Option<f64> {
@@ -86,9 +79,7 @@ impl Checker<'_> {
                 "{what} must be a number, but this is a condition (true/false); \
                  use `if(condition, a, b)` to turn it into a number"
             ),
-            _ => format!(
-                "{what} must be a condition (true/false) such as `x > 0`, but this is a number"
-            ),
+            _ => format!("{what} must be a condition (true/false) such as `x > 0`, but this is a number"),
         };
         self.error(e, message);
     }
@@ -139,10 +130,7 @@ impl Checker<'_> {
             return;
         }
         if Func::from_name(name).is_some() {
-            self.error(
-                e,
-                format!("`{name}` is a function, not a variable: call it as `{name}(…)`"),
-            );
+            self.error(e, format!("`{name}` is a function, not a variable: call it as `{name}(…)`"));
             return;
         }
         if name == "true" || name == "false" {
@@ -156,10 +144,7 @@ impl Checker<'_> {
             return;
         }
         let suggestion = closest(name, self.allowed.iter().copied()).map(str::to_string);
-        self.errors.push(
-            CompileError::new(e.pos, format!("unknown variable `{}`", shorten(name)))
-                .with_suggestion(suggestion),
-        );
+        self.errors.push(CompileError::new(e.pos, format!("unknown variable `{}`", shorten(name))).with_suggestion(suggestion));
     }
 
     fn call(&mut self, e: &Expr, name: &str, args: &[Expr], peer: Option<Func>) -> Ty {
@@ -170,8 +155,7 @@ impl Checker<'_> {
                 format!("unknown function `{}`", shorten(name))
             };
             let suggestion = closest(name, ALL.iter().map(|f| f.name())).map(str::to_string);
-            self.errors
-                .push(CompileError::new(e.pos, message).with_suggestion(suggestion));
+            self.errors.push(CompileError::new(e.pos, message).with_suggestion(suggestion));
             for arg in args {
                 self.expr(arg, peer);
             }
@@ -180,21 +164,12 @@ impl Checker<'_> {
         if let Some(takes) = func.arity_problem(args.len()) {
             let n = args.len();
             let plural = if n == 1 { "" } else { "s" };
-            self.error(
-                e,
-                format!("`{name}` takes {takes}, but was given {n} argument{plural}"),
-            );
+            self.error(e, format!("`{name}` takes {takes}, but was given {n} argument{plural}"));
         }
         let mut inner_peer = peer;
         if func.is_peer() {
             if let Some(outer) = peer {
-                self.error(
-                    e,
-                    format!(
-                        "peer functions cannot be nested: `{name}` is inside the argument of `{}`",
-                        outer.name()
-                    ),
-                );
+                self.error(e, format!("peer functions cannot be nested: `{name}` is inside the argument of `{}`", outer.name()));
             } else {
                 self.peer_sites += 1;
             }
@@ -211,11 +186,7 @@ impl Checker<'_> {
                     (Some((_, &a)), Some((b_expr, &b))) => {
                         if a != Ty::Unknown && b != Ty::Unknown && a != b {
                             let kind = |t| {
-                                if t == Ty::Num {
-                                    "a number"
-                                } else {
-                                    "a condition"
-                                }
+                                if t == Ty::Num { "a number" } else { "a condition" }
                             };
                             self.error(
                                 b_expr,

@@ -112,25 +112,13 @@ pub(crate) fn compile(expr: &Expr, variables: &[String]) -> Program {
         pos: Vec::new(),
         depth: 0,
         max_depth: 0,
-        slots: variables
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (v.as_str(), i as u32))
-            .collect(),
+        slots: variables.iter().enumerate().map(|(i, v)| (v.as_str(), i as u32)).collect(),
         sites: Vec::new(),
     };
     let main = c.segment(expr);
     let sites = std::mem::take(&mut c.sites);
-    let peer_args = sites
-        .into_iter()
-        .map(|arg| arg.map(|a| c.segment(a)))
-        .collect();
-    Program {
-        code: c.code,
-        pos: c.pos,
-        main,
-        peer_args,
-    }
+    let peer_args = sites.into_iter().map(|arg| arg.map(|a| c.segment(a))).collect();
+    Program { code: c.code, pos: c.pos, main, peer_args }
 }
 
 impl<'a> Compiler<'a> {
@@ -140,10 +128,7 @@ impl<'a> Compiler<'a> {
         self.max_depth = 0;
         self.expr(e);
         self.emit(Op::Return, e.pos, -1);
-        Segment {
-            start,
-            max_depth: self.max_depth,
-        }
+        Segment { start, max_depth: self.max_depth }
     }
 
     /// Appends `op`, which changes the stack depth by `effect`.
@@ -183,11 +168,7 @@ impl<'a> Compiler<'a> {
             }
             ExprKind::Unary(op, x) => {
                 self.expr(x);
-                let op = if *op == UnaryOp::Neg {
-                    Op::Neg
-                } else {
-                    Op::Not
-                };
+                let op = if *op == UnaryOp::Neg { Op::Neg } else { Op::Not };
                 self.emit(op, e.pos, 0);
             }
             ExprKind::Binary(BinaryOp::And, l, r) => self.logic(e, l, r, true),
@@ -217,11 +198,7 @@ impl<'a> Compiler<'a> {
 
     fn logic(&mut self, e: &'a Expr, l: &'a Expr, r: &'a Expr, is_and: bool) {
         self.expr(l);
-        let jump = if is_and {
-            Op::JumpIfFalseKeep(0)
-        } else {
-            Op::JumpIfTrueKeep(0)
-        };
+        let jump = if is_and { Op::JumpIfFalseKeep(0) } else { Op::JumpIfTrueKeep(0) };
         // Falling through pops the left value; jumping keeps it as the result.
         let at = self.emit(jump, e.pos, -1);
         self.expr(r);
@@ -268,11 +245,7 @@ impl<'a> Compiler<'a> {
             }
             Func::Min | Func::Max => {
                 self.args(args);
-                let op = if func == Func::Min {
-                    Op::Min(n)
-                } else {
-                    Op::Max(n)
-                };
+                let op = if func == Func::Min { Op::Min(n) } else { Op::Max(n) };
                 self.emit(op, pos, 1 - i64::from(n));
             }
             Func::Abs | Func::Floor | Func::Ceil => {
@@ -311,11 +284,7 @@ impl<'a> Compiler<'a> {
                 self.sites.push(args.first());
                 // The calling unit's own value is ranked among the peers' values.
                 self.args(args);
-                let op = if func == Func::GroupRank {
-                    PeerOp::Rank
-                } else {
-                    PeerOp::RankAsc
-                };
+                let op = if func == Func::GroupRank { PeerOp::Rank } else { PeerOp::RankAsc };
                 self.emit(Op::Peer(op, site), pos, 0);
             }
             Func::GroupCount => {

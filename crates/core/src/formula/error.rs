@@ -21,12 +21,7 @@ pub struct CompileError {
 
 impl CompileError {
     pub(crate) fn new(pos: Pos, message: impl Into<String>) -> CompileError {
-        CompileError {
-            line: pos.line as usize,
-            column: pos.column as usize,
-            message: message.into(),
-            suggestion: None,
-        }
+        CompileError { line: pos.line as usize, column: pos.column as usize, message: message.into(), suggestion: None }
     }
 
     pub(crate) fn with_suggestion(mut self, suggestion: Option<String>) -> CompileError {
@@ -37,11 +32,7 @@ impl CompileError {
 
 impl fmt::Display for CompileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "line {}, column {}: {}",
-            self.line, self.column, self.message
-        )?;
+        write!(f, "line {}, column {}: {}", self.line, self.column, self.message)?;
         if let Some(s) = &self.suggestion {
             write!(f, " — did you mean `{s}`?")?;
         }
@@ -60,15 +51,11 @@ pub struct EvalError {
 
 impl EvalError {
     pub(crate) fn new(message: impl Into<String>) -> EvalError {
-        EvalError {
-            message: message.into(),
-        }
+        EvalError { message: message.into() }
     }
 
     pub(crate) fn at(pos: Pos, message: impl fmt::Display) -> EvalError {
-        EvalError {
-            message: format!("{message} at line {}, column {}", pos.line, pos.column),
-        }
+        EvalError { message: format!("{message} at line {}, column {}", pos.line, pos.column) }
     }
 }
 

@@ -54,13 +54,7 @@ impl PeerSet {
             *v += 0.0;
         }
         sorted.sort_by(f64::total_cmp);
-        PeerSet {
-            sorted,
-            max,
-            min,
-            avg,
-            all_finite,
-        }
+        PeerSet { sorted, max, min, avg, all_finite }
     }
 
     pub fn max(&self) -> f64 {
@@ -141,28 +135,16 @@ impl Stack<'_> {
 
 /// An operand as it reads in a message: negative numbers in parentheses.
 fn operand(x: f64) -> String {
-    if x.is_sign_negative() && x != 0.0 {
-        format!("({})", number_text(x))
-    } else {
-        number_text(x)
-    }
+    if x.is_sign_negative() && x != 0.0 { format!("({})", number_text(x)) } else { number_text(x) }
 }
 
 fn not_finite(pos: Pos, what: String, result: f64) -> EvalError {
-    let why = if result.is_nan() {
-        "undefined"
-    } else {
-        "overflow"
-    };
+    let why = if result.is_nan() { "undefined" } else { "overflow" };
     EvalError::at(pos, format!("{what} is not a finite number ({why})"))
 }
 
 fn checked(pos: Pos, result: f64, what: impl FnOnce() -> String) -> Result<f64, EvalError> {
-    if result.is_finite() {
-        Ok(result)
-    } else {
-        Err(not_finite(pos, what(), result))
-    }
+    if result.is_finite() { Ok(result) } else { Err(not_finite(pos, what(), result)) }
 }
 
 /// The first smallest / largest, left to right; all inputs are finite.
@@ -184,55 +166,26 @@ pub(crate) struct Machine<'p> {
 }
 
 impl Machine<'_> {
-    pub(crate) fn run(
-        &self,
-        seg: Segment,
-        slots: &[f64],
-        peers: &[Result<PeerSet, EvalError>],
-    ) -> Result<f64, EvalError> {
+    pub(crate) fn run(&self, seg: Segment, slots: &[f64], peers: &[Result<PeerSet, EvalError>]) -> Result<f64, EvalError> {
         let depth = seg.max_depth as usize;
         if depth <= INLINE_STACK {
             let mut buf = [0.0; INLINE_STACK];
-            self.exec(
-                seg.start as usize,
-                &mut Stack {
-                    buf: &mut buf,
-                    sp: 0,
-                },
-                slots,
-                peers,
-            )
+            self.exec(seg.start as usize, &mut Stack { buf: &mut buf, sp: 0 }, slots, peers)
         } else {
             let mut buf = vec![0.0; depth];
-            self.exec(
-                seg.start as usize,
-                &mut Stack {
-                    buf: &mut buf,
-                    sp: 0,
-                },
-                slots,
-                peers,
-            )
+            self.exec(seg.start as usize, &mut Stack { buf: &mut buf, sp: 0 }, slots, peers)
         }
     }
 
     fn variable_name(&self, slot: u32) -> &str {
-        self.variables
-            .get(slot as usize)
-            .map_or("?", String::as_str)
+        self.variables.get(slot as usize).map_or("?", String::as_str)
     }
 
     fn pos(&self, pc: usize) -> Pos {
         self.program.pos.get(pc).copied().unwrap_or_default()
     }
 
-    fn exec(
-        &self,
-        mut pc: usize,
-        s: &mut Stack<'_>,
-        slots: &[f64],
-        peers: &[Result<PeerSet, EvalError>],
-    ) -> Result<f64, EvalError> {
+    fn exec(&self, mut pc: usize, s: &mut Stack<'_>, slots: &[f64], peers: &[Result<PeerSet, EvalError>]) -> Result<f64, EvalError> {
         let code = &self.program.code;
         loop {
             let op = *code.get(pc).ok_or_else(internal)?;
@@ -244,16 +197,11 @@ impl Machine<'_> {
                     Some(&v) if v.is_finite() => s.push(v)?,
                     Some(_) => {
                         let name = self.variable_name(i);
-                        return Err(EvalError::at(
-                            self.pos(at),
-                            format!("the value of `{name}` is not a finite number"),
-                        ));
+                        return Err(EvalError::at(self.pos(at), format!("the value of `{name}` is not a finite number")));
                     }
                     None => {
                         let name = self.variable_name(i);
-                        return Err(EvalError::new(format!(
-                            "no value given for variable `{name}`"
-                        )));
+                        return Err(EvalError::new(format!("no value given for variable `{name}`")));
                     }
                 },
                 Op::Neg => {
@@ -279,9 +227,7 @@ impl Machine<'_> {
                         }
                         _ => (a.powf(b), "^"),
                     };
-                    let r = checked(self.pos(at), r, || {
-                        format!("{} {sym} {}", operand(a), operand(b))
-                    })?;
+                    let r = checked(self.pos(at), r, || format!("{} {sym} {}", operand(a), operand(b)))?;
                     s.push(r)?;
                 }
                 Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge => {
@@ -353,23 +299,15 @@ impl Machine<'_> {
                     let &[a, b, d] = s.take(3)? else {
                         return Err(internal());
                     };
-                    let r = if b == 0.0 {
-                        d
-                    } else {
-                        checked(self.pos(at), a / b, || {
-                            format!("`safe_div`: {} / {}", operand(a), operand(b))
-                        })?
-                    };
+                    let r =
+                        if b == 0.0 { d } else { checked(self.pos(at), a / b, || format!("`safe_div`: {} / {}", operand(a), operand(b)))? };
                     s.push(r)?;
                 }
                 Op::Tier(pairs) => {
                     let vals = s.take(2 * pairs as usize + 2)?;
                     let (&x, rest) = vals.split_first().ok_or_else(internal)?;
                     let (&default, pairs) = rest.split_last().ok_or_else(internal)?;
-                    let r = pairs
-                        .chunks_exact(2)
-                        .find(|p| x >= p[0])
-                        .map_or(default, |p| p[1]);
+                    let r = pairs.chunks_exact(2).find(|p| x >= p[0]).map_or(default, |p| p[1]);
                     s.push(r)?;
                 }
                 Op::Peer(kind, site) => {
@@ -384,38 +322,22 @@ impl Machine<'_> {
         }
     }
 
-    fn peer(
-        &self,
-        kind: PeerOp,
-        site: u32,
-        at: usize,
-        s: &mut Stack<'_>,
-        peers: &[Result<PeerSet, EvalError>],
-    ) -> Result<f64, EvalError> {
+    fn peer(&self, kind: PeerOp, site: u32, at: usize, s: &mut Stack<'_>, peers: &[Result<PeerSet, EvalError>]) -> Result<f64, EvalError> {
         let name = kind.name();
         let pos = self.pos(at);
         let set = match peers.get(site as usize) {
             Some(Ok(set)) => set,
             Some(Err(e)) => return Err(e.clone()),
             None => {
-                return Err(EvalError::at(
-                    pos,
-                    format!("no peer values were prepared for `{name}`"),
-                ));
+                return Err(EvalError::at(pos, format!("no peer values were prepared for `{name}`")));
             }
         };
         if !set.all_finite() {
-            return Err(EvalError::at(
-                pos,
-                format!("a value of `{name}` over the group is not a finite number"),
-            ));
+            return Err(EvalError::at(pos, format!("a value of `{name}` over the group is not a finite number")));
         }
         let needs_values = matches!(kind, PeerOp::Max | PeerOp::Min | PeerOp::Avg);
         if needs_values && set.count() == 0 {
-            return Err(EvalError::at(
-                pos,
-                format!("`{name}` has no units to compare"),
-            ));
+            return Err(EvalError::at(pos, format!("`{name}` has no units to compare")));
         }
         let r = match kind {
             PeerOp::Max => set.max(),

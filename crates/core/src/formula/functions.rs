@@ -66,15 +66,7 @@ impl Func {
     }
 
     pub(crate) fn is_peer(self) -> bool {
-        matches!(
-            self,
-            Func::GroupMax
-                | Func::GroupMin
-                | Func::GroupAvg
-                | Func::GroupRank
-                | Func::GroupRankAsc
-                | Func::GroupCount
-        )
+        matches!(self, Func::GroupMax | Func::GroupMin | Func::GroupAvg | Func::GroupRank | Func::GroupRankAsc | Func::GroupCount)
     }
 
     /// `None` when `n` arguments are fine, else what the function takes.
@@ -82,18 +74,11 @@ impl Func {
         let (ok, takes) = match self {
             Func::Min | Func::Max => (n >= 1, "one or more arguments"),
             Func::Abs | Func::Floor | Func::Ceil => (n == 1, "1 argument"),
-            Func::GroupMax
-            | Func::GroupMin
-            | Func::GroupAvg
-            | Func::GroupRank
-            | Func::GroupRankAsc => (n == 1, "1 argument"),
+            Func::GroupMax | Func::GroupMin | Func::GroupAvg | Func::GroupRank | Func::GroupRankAsc => (n == 1, "1 argument"),
             Func::GroupCount => (n == 0, "no arguments"),
             Func::Round => (n == 2, "2 arguments (the value and a number of decimals)"),
             Func::Clamp => (n == 3, "3 arguments (x, lo, hi)"),
-            Func::If => (
-                n == 3,
-                "3 arguments (condition, value if true, value if false)",
-            ),
+            Func::If => (n == 3, "3 arguments (condition, value if true, value if false)"),
             Func::SafeDiv => (n == 3, "3 arguments (a, b, value when b is 0)"),
             Func::Tier => (
                 n >= 4 && n.is_multiple_of(2),

@@ -144,10 +144,7 @@ impl<'a> Lexer<'a> {
         if self.peek() == Some('.') {
             self.bump();
             if self.eat_digits() == 0 {
-                return Err(CompileError::new(
-                    self.pos(),
-                    "expected a digit after the decimal point (write `5.0` or `5`, not `5.`)",
-                ));
+                return Err(CompileError::new(self.pos(), "expected a digit after the decimal point (write `5.0` or `5`, not `5.`)"));
             }
         }
         if matches!(self.peek(), Some('e' | 'E')) {
@@ -157,24 +154,16 @@ impl<'a> Lexer<'a> {
                 self.bump();
             }
             if self.eat_digits() == 0 {
-                return Err(CompileError::new(
-                    self.pos(),
-                    "expected the digits of an exponent (as in `1e3` or `1e-3`)",
-                ));
+                return Err(CompileError::new(self.pos(), "expected the digits of an exponent (as in `1e3` or `1e-3`)"));
             }
         }
         if self.peek().is_some_and(is_ident_continue) {
-            return Err(CompileError::new(
-                self.pos(),
-                "a number cannot run into a name; put an operator between them, as in `2 * x`",
-            ));
+            return Err(CompileError::new(self.pos(), "a number cannot run into a name; put an operator between them, as in `2 * x`"));
         }
         let text = &self.src[begin..self.at];
         // The text matches digits[.digits][e[+-]digits], which `parse` always accepts;
         // a failure would be a bug here, reported rather than unwrapped.
-        let value: f64 = text
-            .parse()
-            .map_err(|_| CompileError::new(start, format!("cannot read the number `{text}`")))?;
+        let value: f64 = text.parse().map_err(|_| CompileError::new(start, format!("cannot read the number `{text}`")))?;
         Ok(Tok::Number(value, text))
     }
 
@@ -249,12 +238,7 @@ fn unexpected_char(c: char, pos: Pos) -> CompileError {
 
 /// All the tokens of `src`, ending with [`Tok::Eof`], or the first lexical error.
 pub(crate) fn tokenize(src: &str) -> Result<Vec<Token<'_>>, CompileError> {
-    let mut lexer = Lexer {
-        src,
-        at: 0,
-        line: 1,
-        column: 1,
-    };
+    let mut lexer = Lexer { src, at: 0, line: 1, column: 1 };
     let mut tokens = Vec::new();
     loop {
         let token = lexer.next_token()?;

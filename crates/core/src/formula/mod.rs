@@ -63,8 +63,8 @@ mod functions;
 mod lexer;
 mod parser;
 mod print;
-mod trial;
 mod suggest;
+mod trial;
 
 #[cfg(test)]
 mod tests;
@@ -142,12 +142,7 @@ impl Formula {
         let program = compile::compile(&tree, &checked.variables);
         debug_assert_eq!(program.peer_args.len(), checked.peer_sites);
         Ok(Formula {
-            inner: Arc::new(Inner {
-                source: source.to_string(),
-                canonical: tree.to_string(),
-                variables: checked.variables,
-                program,
-            }),
+            inner: Arc::new(Inner { source: source.to_string(), canonical: tree.to_string(), variables: checked.variables, program }),
         })
     }
 
@@ -179,10 +174,7 @@ impl Formula {
     }
 
     fn machine(&self) -> Machine<'_> {
-        Machine {
-            program: &self.inner.program,
-            variables: &self.inner.variables,
-        }
+        Machine { program: &self.inner.program, variables: &self.inner.variables }
     }
 
     /// Evaluates the argument of peer site `k` with one unit's slots; `group_count()`
@@ -191,10 +183,7 @@ impl Formula {
         match self.inner.program.peer_args.get(k) {
             Some(Some(seg)) => self.machine().run(*seg, slots, &[]),
             Some(None) => Ok(0.0),
-            None => Err(EvalError::new(format!(
-                "the formula has no peer function number {k} (it has {})",
-                self.peer_sites()
-            ))),
+            None => Err(EvalError::new(format!("the formula has no peer function number {k} (it has {})", self.peer_sites()))),
         }
     }
 
@@ -205,11 +194,7 @@ impl Formula {
     /// `or` are lazy), and an error there is returned unchanged. `group_rank` and
     /// `group_rank_asc` rank this unit's own value of the argument, computed from
     /// `slots`. `peers` may be empty when the formula has no peer sites.
-    pub fn eval(
-        &self,
-        slots: &[f64],
-        peers: &[Result<PeerSet, EvalError>],
-    ) -> Result<f64, EvalError> {
+    pub fn eval(&self, slots: &[f64], peers: &[Result<PeerSet, EvalError>]) -> Result<f64, EvalError> {
         self.machine().run(self.inner.program.main, slots, peers)
     }
 }

@@ -58,12 +58,7 @@ pub(crate) fn parse_with_errors(src: &str) -> (Option<Expr>, Vec<CompileError>) 
         Ok(tokens) => tokens,
         Err(e) => return (None, vec![e]),
     };
-    let mut p = Parser {
-        tokens,
-        next: 0,
-        nesting: 0,
-        errors: Vec::new(),
-    };
+    let mut p = Parser { tokens, next: 0, nesting: 0, errors: Vec::new() };
     let tree = match p.parse_expr() {
         Ok(node) => {
             let t = p.peek();
@@ -73,10 +68,7 @@ pub(crate) fn parse_with_errors(src: &str) -> (Option<Expr>, Vec<CompileError>) 
                 let message = match t.tok {
                     Tok::RParen => "unmatched `)`".to_string(),
                     Tok::Comma => "`,` outside a function call".to_string(),
-                    other => format!(
-                        "expected an operator or the end of the formula, found {}",
-                        other.describe()
-                    ),
+                    other => format!("expected an operator or the end of the formula, found {}", other.describe()),
                 };
                 p.errors.push(CompileError::new(t.pos, message));
                 None
@@ -90,14 +82,7 @@ pub(crate) fn parse_with_errors(src: &str) -> (Option<Expr>, Vec<CompileError>) 
 impl<'a> Parser<'a> {
     fn peek(&self) -> Token<'a> {
         // The token list always ends with Eof, and `advance` never moves past it.
-        self.tokens
-            .get(self.next)
-            .or_else(|| self.tokens.last())
-            .copied()
-            .unwrap_or(Token {
-                tok: Tok::Eof,
-                pos: Pos::new(1, 1),
-            })
+        self.tokens.get(self.next).or_else(|| self.tokens.last()).copied().unwrap_or(Token { tok: Tok::Eof, pos: Pos::new(1, 1) })
     }
 
     fn advance(&mut self) -> Token<'a> {
@@ -116,10 +101,7 @@ impl<'a> Parser<'a> {
     fn enter(&mut self, pos: Pos) -> Result<(), Fatal> {
         self.nesting += 1;
         if self.nesting > MAX_NESTING {
-            return Err(self.fail(
-                pos,
-                format!("formula nested too deeply (more than {MAX_NESTING} levels)"),
-            ));
+            return Err(self.fail(pos, format!("formula nested too deeply (more than {MAX_NESTING} levels)")));
         }
         Ok(())
     }
@@ -131,24 +113,14 @@ impl<'a> Parser<'a> {
     fn node(&mut self, kind: ExprKind, pos: Pos, child_depth: u32) -> PResult {
         let depth = child_depth + 1;
         if depth > MAX_TREE_DEPTH {
-            return Err(self.fail(
-                pos,
-                format!("formula nested too deeply (more than {MAX_TREE_DEPTH} levels)"),
-            ));
+            return Err(self.fail(pos, format!("formula nested too deeply (more than {MAX_TREE_DEPTH} levels)")));
         }
-        Ok(Node {
-            expr: Expr::new(kind, pos),
-            depth,
-        })
+        Ok(Node { expr: Expr::new(kind, pos), depth })
     }
 
     fn binary(&mut self, op: BinaryOp, pos: Pos, left: Node, right: Node) -> PResult {
         let depth = left.depth.max(right.depth);
-        self.node(
-            ExprKind::Binary(op, Box::new(left.expr), Box::new(right.expr)),
-            pos,
-            depth,
-        )
+        self.node(ExprKind::Binary(op, Box::new(left.expr), Box::new(right.expr)), pos, depth)
     }
 
     fn unary(&mut self, op: UnaryOp, pos: Pos, operand: Node) -> PResult {
@@ -203,10 +175,7 @@ impl<'a> Parser<'a> {
         let right = self.parse_sum()?;
         let next = self.peek();
         if comparison(next.tok).is_some() {
-            return Err(self.fail(
-                next.pos,
-                "comparisons cannot be chained; write `a < b and b < c` instead of `a < b < c`",
-            ));
+            return Err(self.fail(next.pos, "comparisons cannot be chained; write `a < b and b < c` instead of `a < b < c`"));
         }
         self.binary(op, op_pos, left, right)
     }
@@ -269,10 +238,7 @@ impl<'a> Parser<'a> {
                 if !value.is_finite() {
                     // Not fatal: the tree stays well-formed, so the checker can still
                     // report the formula's other problems.
-                    self.errors.push(CompileError::new(
-                        t.pos,
-                        format!("the number `{}` is too large for a double", shorten(text)),
-                    ));
+                    self.errors.push(CompileError::new(t.pos, format!("the number `{}` is too large for a double", shorten(text))));
                 }
                 self.node(ExprKind::Number(value), t.pos, 0)
             }
@@ -292,13 +258,8 @@ impl<'a> Parser<'a> {
                 let message = match other {
                     Tok::Eof if self.tokens.len() == 1 => "the formula is empty".to_string(),
                     Tok::Eof => "the formula ends where an operand was expected".to_string(),
-                    Tok::Plus => {
-                        "expected an operand, found `+` (there is no unary plus)".to_string()
-                    }
-                    _ => format!(
-                        "expected an operand (a number, a name or `(`), found {}",
-                        other.describe()
-                    ),
+                    Tok::Plus => "expected an operand, found `+` (there is no unary plus)".to_string(),
+                    _ => format!("expected an operand (a number, a name or `(`), found {}", other.describe()),
                 };
                 Err(self.fail(t.pos, message))
             }
@@ -345,12 +306,7 @@ impl<'a> Parser<'a> {
         }
         Err(self.fail(
             t.pos,
-            format!(
-                "expected `)` to close the `(` at line {}, column {}, found {}",
-                open.line,
-                open.column,
-                t.tok.describe()
-            ),
+            format!("expected `)` to close the `(` at line {}, column {}, found {}", open.line, open.column, t.tok.describe()),
         ))
     }
 }

@@ -42,11 +42,7 @@ fn strength(e: &Expr) -> u8 {
 /// otherwise (Rust's `{}` would spell out all 300 digits).
 pub(crate) fn write_number(out: &mut impl Write, x: f64) -> fmt::Result {
     let a = x.abs();
-    if a == 0.0 || (1e-5..1e16).contains(&a) || !a.is_finite() {
-        write!(out, "{x}")
-    } else {
-        write!(out, "{x:e}")
-    }
+    if a == 0.0 || (1e-5..1e16).contains(&a) || !a.is_finite() { write!(out, "{x}") } else { write!(out, "{x:e}") }
 }
 
 pub(crate) fn number_text(x: f64) -> String {

@@ -31,10 +31,7 @@ fn distance(a: &[char], b: &[char], limit: usize) -> Option<usize> {
 
 /// The candidate closest to `name`, if any is within about a third of its length
 /// (at least one edit). A difference of letter case alone counts as closest of all.
-pub(crate) fn closest<'c>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'c str>,
-) -> Option<&'c str> {
+pub(crate) fn closest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
     let lower: Vec<char> = name.to_lowercase().chars().collect();
     let mut best: Option<(usize, &str)> = None;
     for cand in candidates {

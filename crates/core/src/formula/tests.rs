@@ -4,19 +4,7 @@
 
 use super::*;
 
-const VARS: &[&str] = &[
-    "a",
-    "b",
-    "c",
-    "d",
-    "x",
-    "actual",
-    "target",
-    "progress",
-    "points",
-    "month",
-    "目标值",
-];
+const VARS: &[&str] = &["a", "b", "c", "d", "x", "actual", "target", "progress", "points", "month", "目标值"];
 
 /// Compiles `src` with [`VARS`] and evaluates it with the given variable values
 /// (variables not listed are 0).
@@ -26,10 +14,7 @@ fn run(src: &str, values: &[(&str, f64)]) -> Result<f64, EvalError> {
 }
 
 fn slots(f: &Formula, values: &[(&str, f64)]) -> Vec<f64> {
-    f.variables()
-        .iter()
-        .map(|v| values.iter().find(|(n, _)| n == v).map_or(0.0, |p| p.1))
-        .collect()
+    f.variables().iter().map(|v| values.iter().find(|(n, _)| n == v).map_or(0.0, |p| p.1)).collect()
 }
 
 fn val(src: &str) -> f64 {
@@ -57,9 +42,7 @@ fn eval_error(src: &str, values: &[(&str, f64)]) -> String {
 }
 
 fn canonical(src: &str) -> String {
-    parse(src)
-        .unwrap_or_else(|e| panic!("{src}: {e:?}"))
-        .to_string()
+    parse(src).unwrap_or_else(|e| panic!("{src}: {e:?}")).to_string()
 }
 
 // ---------------------------------------------------------------- numbers
@@ -158,14 +141,8 @@ fn symbol_spellings_of_logic() {
     assert_eq!(val("if(!(1 != 1), 1, 0)"), 1.0);
     assert_eq!(val("if(1 != 2, 1, 0)"), 1.0);
     assert_eq!(val("if(2 == 2, 1, 0)"), 1.0);
-    assert_eq!(
-        val("if(2 <= 2 and 2 >= 2 and not 2 < 2 and not 2 > 2, 1, 0)"),
-        1.0
-    );
-    assert_eq!(
-        canonical("a<b&&!(b<c)||a==b"),
-        "a < b and not b < c or a == b"
-    );
+    assert_eq!(val("if(2 <= 2 and 2 >= 2 and not 2 < 2 and not 2 > 2, 1, 0)"), 1.0);
+    assert_eq!(canonical("a<b&&!(b<c)||a==b"), "a < b and not b < c or a == b");
 }
 
 #[test]
@@ -202,10 +179,7 @@ fn unicode_identifiers_and_positions() {
     let e = errors("a +\n  bogus").remove(0);
     assert_eq!((e.line, e.column), (2, 3));
     // Unicode whitespace (the ideographic space an IME types) separates tokens.
-    assert_eq!(
-        run("目标值\u{3000}*\u{3000}2", &[("目标值", 4.0)]).unwrap(),
-        8.0
-    );
+    assert_eq!(run("目标值\u{3000}*\u{3000}2", &[("目标值", 4.0)]).unwrap(), 8.0);
     // Identifiers may hold digits and `_`, just not start with a digit.
     let f = Formula::compile("x_1 + 指标2", &["x_1", "指标2"]).unwrap();
     assert_eq!(f.eval(&[1.0, 2.0], &[]).unwrap(), 3.0);
@@ -239,19 +213,10 @@ fn canonical_text() {
     assert_eq!(canonical("-(a*b)"), "-(a * b)");
     assert_eq!(canonical("(-a)*b"), "-a * b");
     assert_eq!(canonical("not(a<b and c<d)"), "not (a < b and c < d)");
-    assert_eq!(
-        canonical("(a<b or c<d) and a<c"),
-        "(a < b or c < d) and a < c"
-    );
-    assert_eq!(
-        canonical("1e3 + 0.50 + 1e-7 + 1.5e300"),
-        "1000 + 0.5 + 1e-7 + 1.5e300"
-    );
+    assert_eq!(canonical("(a<b or c<d) and a<c"), "(a < b or c < d) and a < c");
+    assert_eq!(canonical("1e3 + 0.50 + 1e-7 + 1.5e300"), "1000 + 0.5 + 1e-7 + 1.5e300");
     assert_eq!(canonical("group_count( )"), "group_count()");
-    assert_eq!(
-        canonical("min(actual/(target*progress),1.2)/1.2*points"),
-        "min(actual / (target * progress), 1.2) / 1.2 * points"
-    );
+    assert_eq!(canonical("min(actual/(target*progress),1.2)/1.2*points"), "min(actual / (target * progress), 1.2) / 1.2 * points");
     let f = Formula::compile("if(a>b,a,b)", VARS).unwrap();
     assert_eq!(f.canonical(), "if(a > b, a, b)");
     assert_eq!(f.source(), "if(a>b,a,b)");
@@ -293,13 +258,7 @@ fn round_half_away_from_zero_on_the_written_decimal() {
 
 #[test]
 fn round_digits_must_be_a_whole_literal_from_0_to_10() {
-    for (src, col) in [
-        ("round(a, 11)", 10),
-        ("round(a, 1.5)", 10),
-        ("round(a, b)", 10),
-        ("round(a, -1)", 10),
-        ("round(a, 1 + 1)", 12),
-    ] {
+    for (src, col) in [("round(a, 11)", 10), ("round(a, 1.5)", 10), ("round(a, b)", 10), ("round(a, -1)", 10), ("round(a, 1 + 1)", 12)] {
         let (line, c, msg) = first_error(src);
         assert_eq!((line, c), (1, col), "{src}");
         assert!(msg.contains("0 to 10"), "{src}: {msg}");
@@ -322,30 +281,9 @@ fn clamp() {
 fn if_picks_a_branch_and_can_give_a_condition() {
     assert_eq!(val("if(1 < 2, 10, 20)"), 10.0);
     assert_eq!(val("if(1 > 2, 10, 20)"), 20.0);
-    assert_eq!(
-        run(
-            "if(if(a < b, a < c, b < c), 1, 2)",
-            &[("a", 1.0), ("b", 2.0), ("c", 0.0)]
-        )
-        .unwrap(),
-        2.0
-    );
-    assert_eq!(
-        run(
-            "if(if(a < b, a < c, b < c), 1, 2)",
-            &[("a", 1.0), ("b", 2.0), ("c", 5.0)]
-        )
-        .unwrap(),
-        1.0
-    );
-    assert_eq!(
-        run(
-            "if(if(a < b, a < c, b < c), 1, 2)",
-            &[("a", 3.0), ("b", 2.0), ("c", 5.0)]
-        )
-        .unwrap(),
-        1.0
-    );
+    assert_eq!(run("if(if(a < b, a < c, b < c), 1, 2)", &[("a", 1.0), ("b", 2.0), ("c", 0.0)]).unwrap(), 2.0);
+    assert_eq!(run("if(if(a < b, a < c, b < c), 1, 2)", &[("a", 1.0), ("b", 2.0), ("c", 5.0)]).unwrap(), 1.0);
+    assert_eq!(run("if(if(a < b, a < c, b < c), 1, 2)", &[("a", 3.0), ("b", 2.0), ("c", 5.0)]).unwrap(), 1.0);
 }
 
 #[test]
@@ -362,15 +300,7 @@ fn safe_div() {
 #[test]
 fn tier() {
     let f = "tier(x, 90, 5, 80, 3, 60, 1, 0)";
-    for (x, want) in [
-        (95.0, 5.0),
-        (90.0, 5.0),
-        (89.9, 3.0),
-        (80.0, 3.0),
-        (60.0, 1.0),
-        (59.0, 0.0),
-        (-1.0, 0.0),
-    ] {
+    for (x, want) in [(95.0, 5.0), (90.0, 5.0), (89.9, 3.0), (80.0, 3.0), (60.0, 1.0), (59.0, 0.0), (-1.0, 0.0)] {
         assert_eq!(run(f, &[("x", x)]).unwrap(), want, "x = {x}");
     }
     // Computed thresholds are taken as they come.
@@ -390,10 +320,7 @@ fn tier() {
 fn tier_literal_thresholds_must_descend() {
     let (line, col, msg) = first_error("tier(a, 80, 1, 90, 2, 0)");
     assert_eq!((line, col), (1, 16));
-    assert!(
-        msg.contains("strictly descending") && msg.contains("90 follows 80"),
-        "{msg}"
-    );
+    assert!(msg.contains("strictly descending") && msg.contains("90 follows 80"), "{msg}");
     assert_eq!(first_error("tier(a, 90, 1, 90, 2, 0)").1, 16);
     // Non-literal thresholds are skipped when comparing the literal ones.
     assert!(Formula::compile("tier(a, 90, 1, b, 2, 80, 3, 0)", VARS).is_ok());
@@ -437,32 +364,17 @@ fn if_evaluates_only_the_branch_taken() {
     assert_eq!(run("if(a > 0, 1 / a, 0)", &[("a", 0.0)]).unwrap(), 0.0);
     assert_eq!(run("if(a > 0, 1 / a, 0)", &[("a", 4.0)]).unwrap(), 0.25);
     assert_eq!(run("if(a > 0, 1, 1 / 0)", &[("a", 1.0)]).unwrap(), 1.0);
-    assert_eq!(
-        eval_error("if(a > 0, 1, 1 / 0)", &[]),
-        "division by zero at line 1, column 16"
-    );
+    assert_eq!(eval_error("if(a > 0, 1, 1 / 0)", &[]), "division by zero at line 1, column 16");
     // The condition itself is always evaluated.
     assert!(run("if(1 / a > 0, 1, 2)", &[("a", 0.0)]).is_err());
 }
 
 #[test]
 fn and_or_short_circuit() {
-    assert_eq!(
-        run("if(a != 0 and 1 / a > 1, 1, 2)", &[("a", 0.0)]).unwrap(),
-        2.0
-    );
-    assert_eq!(
-        run("if(a == 0 or 1 / a > 1, 1, 2)", &[("a", 0.0)]).unwrap(),
-        1.0
-    );
-    assert_eq!(
-        run("if(a == 0 || 1 / a > 1, 1, 2)", &[("a", 0.5)]).unwrap(),
-        1.0
-    );
-    assert_eq!(
-        run("if(a == 0 || 1 / a > 1, 1, 2)", &[("a", 4.0)]).unwrap(),
-        2.0
-    );
+    assert_eq!(run("if(a != 0 and 1 / a > 1, 1, 2)", &[("a", 0.0)]).unwrap(), 2.0);
+    assert_eq!(run("if(a == 0 or 1 / a > 1, 1, 2)", &[("a", 0.0)]).unwrap(), 1.0);
+    assert_eq!(run("if(a == 0 || 1 / a > 1, 1, 2)", &[("a", 0.5)]).unwrap(), 1.0);
+    assert_eq!(run("if(a == 0 || 1 / a > 1, 1, 2)", &[("a", 4.0)]).unwrap(), 2.0);
     // When the left side does not decide, the right side runs, errors and all.
     assert!(run("if(a == 0 and 1 / a > 1, 1, 2)", &[("a", 0.0)]).is_err());
     assert!(run("if(a != 0 or 1 / a > 1, 1, 2)", &[("a", 0.0)]).is_err());
@@ -482,12 +394,7 @@ fn other_functions_evaluate_every_argument() {
 fn syntax_errors_have_positions() {
     let cases: &[(&str, usize, usize, &str)] = &[
         ("1 +", 1, 4, "ends"),
-        (
-            "(1 + 2",
-            1,
-            7,
-            "expected `)` to close the `(` at line 1, column 1",
-        ),
+        ("(1 + 2", 1, 7, "expected `)` to close the `(` at line 1, column 1"),
         ("1 2", 1, 3, "expected an operator"),
         ("min(1,)", 1, 7, "expected an operand"),
         ("min(1 2)", 1, 7, "expected `,` or `)`"),
@@ -518,19 +425,8 @@ fn syntax_errors_have_positions() {
 fn unknown_variable_with_suggestion() {
     let e = Formula::compile("actul / target", &["actual", "target"]).unwrap_err();
     assert_eq!(e.len(), 1);
-    assert_eq!(
-        e[0],
-        CompileError {
-            line: 1,
-            column: 1,
-            message: "unknown variable `actul`".into(),
-            suggestion: Some("actual".into()),
-        }
-    );
-    assert_eq!(
-        e[0].to_string(),
-        "line 1, column 1: unknown variable `actul` — did you mean `actual`?"
-    );
+    assert_eq!(e[0], CompileError { line: 1, column: 1, message: "unknown variable `actul`".into(), suggestion: Some("actual".into()) });
+    assert_eq!(e[0].to_string(), "line 1, column 1: unknown variable `actul` — did you mean `actual`?");
     let e = Formula::compile("target * 目标", &["actual", "目标值"]).unwrap_err();
     assert_eq!(e.len(), 2);
     assert_eq!(e[1].column, 10);
@@ -538,10 +434,7 @@ fn unknown_variable_with_suggestion() {
     // Far from everything: no suggestion.
     let e = Formula::compile("zzzzzz", &["actual", "target"]).unwrap_err();
     assert_eq!(e[0].suggestion, None);
-    assert_eq!(
-        e[0].to_string(),
-        "line 1, column 1: unknown variable `zzzzzz`"
-    );
+    assert_eq!(e[0].to_string(), "line 1, column 1: unknown variable `zzzzzz`");
     // A function name used without a call.
     let (_, _, msg) = first_error("min + 1");
     assert!(msg.contains("is a function"), "{msg}");
@@ -550,14 +443,8 @@ fn unknown_variable_with_suggestion() {
 #[test]
 fn unknown_function_with_suggestion() {
     let e = errors("mn(1, 2)").remove(0);
-    assert_eq!(
-        (e.line, e.column, e.suggestion.as_deref()),
-        (1, 1, Some("min"))
-    );
-    assert_eq!(
-        e.to_string(),
-        "line 1, column 1: unknown function `mn` — did you mean `min`?"
-    );
+    assert_eq!((e.line, e.column, e.suggestion.as_deref()), (1, 1, Some("min")));
+    assert_eq!(e.to_string(), "line 1, column 1: unknown function `mn` — did you mean `min`?");
     let e = errors("1 + group_rnk(a)").remove(0);
     assert_eq!((e.column, e.suggestion.as_deref()), (5, Some("group_rank")));
     assert_eq!(errors("MAX(1, 2)")[0].suggestion.as_deref(), Some("max"));
@@ -570,56 +457,20 @@ fn unknown_function_with_suggestion() {
 #[test]
 fn type_errors() {
     let cases: &[(&str, usize, &str)] = &[
-        (
-            "if(a, 1, 2)",
-            4,
-            "the condition of `if` must be a condition",
-        ),
+        ("if(a, 1, 2)", 4, "the condition of `if` must be a condition"),
         ("(a < b) + 1", 4, "the left operand of `+` must be a number"),
-        (
-            "1 * (a < b)",
-            8,
-            "the right operand of `*` must be a number",
-        ),
+        ("1 * (a < b)", 8, "the right operand of `*` must be a number"),
         ("a < b", 3, "the formula's result must be a number"),
         ("if(a < b, 1, a < b)", 16, "same type"),
-        (
-            "if(not a, 1, 2)",
-            8,
-            "the operand of `not` must be a condition",
-        ),
-        (
-            "if(a and b, 1, 2)",
-            4,
-            "the left operand of `and` must be a condition",
-        ),
-        (
-            "if(a < b or c, 1, 2)",
-            13,
-            "the right operand of `or` must be a condition",
-        ),
+        ("if(not a, 1, 2)", 8, "the operand of `not` must be a condition"),
+        ("if(a and b, 1, 2)", 4, "the left operand of `and` must be a condition"),
+        ("if(a < b or c, 1, 2)", 13, "the right operand of `or` must be a condition"),
         ("-(a < b)", 5, "the operand of unary `-` must be a number"),
         ("min(1, a < b)", 10, "argument 2 of `min` must be a number"),
-        (
-            "group_max(a > 0)",
-            13,
-            "argument 1 of `group_max` must be a number",
-        ),
-        (
-            "round(a < b, 2)",
-            9,
-            "argument 1 of `round` must be a number",
-        ),
-        (
-            "if((a < b) < c, 1, 0)",
-            7,
-            "the left operand of `<` must be a number",
-        ),
-        (
-            "if(a < b, 1 < 2, 2 < 3)",
-            1,
-            "the formula's result must be a number",
-        ),
+        ("group_max(a > 0)", 13, "argument 1 of `group_max` must be a number"),
+        ("round(a < b, 2)", 9, "argument 1 of `round` must be a number"),
+        ("if((a < b) < c, 1, 0)", 7, "the left operand of `<` must be a number"),
+        ("if(a < b, 1 < 2, 2 < 3)", 1, "the formula's result must be a number"),
     ];
     for &(src, col, text) in cases {
         let (line, c, msg) = first_error(src);
@@ -632,10 +483,7 @@ fn type_errors() {
 fn nested_peer_functions_are_rejected() {
     let (line, col, msg) = first_error("group_max(group_avg(a))");
     assert_eq!((line, col), (1, 11));
-    assert!(
-        msg.contains("cannot be nested") && msg.contains("`group_avg` is inside"),
-        "{msg}"
-    );
+    assert!(msg.contains("cannot be nested") && msg.contains("`group_avg` is inside"), "{msg}");
     assert_eq!(first_error("group_rank(a + group_count())").1, 16);
     // Side by side is fine.
     assert!(Formula::compile("group_max(a) - group_min(a)", VARS).is_ok());
@@ -644,10 +492,7 @@ fn nested_peer_functions_are_rejected() {
 #[test]
 fn many_errors_are_reported_in_order() {
     let e = Formula::compile("foo(actul) + bar * mn(1, 2 < 3)", &["actual"]).unwrap_err();
-    let got: Vec<(usize, usize, Option<&str>)> = e
-        .iter()
-        .map(|e| (e.line, e.column, e.suggestion.as_deref()))
-        .collect();
+    let got: Vec<(usize, usize, Option<&str>)> = e.iter().map(|e| (e.line, e.column, e.suggestion.as_deref())).collect();
     // The arguments of an unknown function are checked for names but not for type.
     assert_eq!(
         got,
@@ -676,12 +521,7 @@ fn deeply_nested_input_is_an_error_not_a_crash() {
         format!("{}1", "1 * ".repeat(10_000)),
     ] {
         let e = Formula::compile(&src, VARS).unwrap_err();
-        assert!(
-            e[0].message.contains("nested too deeply"),
-            "{}: {}",
-            &src[..20],
-            e[0]
-        );
+        assert!(e[0].message.contains("nested too deeply"), "{}: {}", &src[..20], e[0]);
     }
     // Within the limits everything works, including the printer and evaluator.
     let src = format!("{}1{}", "(".repeat(150), ")".repeat(150));
@@ -707,10 +547,7 @@ fn the_deepest_accepted_formulas_fit_a_small_thread_stack() {
             (format!("{}1{}", "(".repeat(199), ")".repeat(199)), 1.0),
             (format!("{}1", "-".repeat(198)), 1.0),
             (format!("{}1{}", "min(".repeat(199), ")".repeat(199)), 1.0),
-            (
-                format!("{}1{}", "abs(1 + ".repeat(199), ")".repeat(199)),
-                200.0,
-            ),
+            (format!("{}1{}", "abs(1 + ".repeat(199), ")".repeat(199)), 200.0),
             (format!("{}2", "1 ^ ".repeat(199)), 1.0),
         ];
         for (src, want) in cases {
@@ -720,16 +557,9 @@ fn the_deepest_accepted_formulas_fit_a_small_thread_stack() {
         }
         // One step further is refused.
         assert!(Formula::compile(&format!("{}1", "1 + ".repeat(1000)), VARS).is_err());
-        assert!(
-            Formula::compile(&format!("{}1{}", "(".repeat(200), ")".repeat(200)), VARS).is_err()
-        );
+        assert!(Formula::compile(&format!("{}1{}", "(".repeat(200), ")".repeat(200)), VARS).is_err());
     };
-    std::thread::Builder::new()
-        .stack_size(1 << 20)
-        .spawn(job)
-        .unwrap()
-        .join()
-        .unwrap();
+    std::thread::Builder::new().stack_size(1 << 20).spawn(job).unwrap().join().unwrap();
 }
 
 #[test]
@@ -792,11 +622,7 @@ fn megabytes_of_nesting_are_errors_not_crashes() {
     for src in cases {
         let head: String = src.chars().take(12).collect();
         let e = Formula::compile(&src, VARS).unwrap_err();
-        assert!(
-            e.iter().any(|e| e.message.contains("nested too deeply")),
-            "{head}…: {}",
-            e[0]
-        );
+        assert!(e.iter().any(|e| e.message.contains("nested too deeply")), "{head}…: {}", e[0]);
         assert!(parse(&src).is_err(), "{head}…");
     }
 }
@@ -805,81 +631,42 @@ fn megabytes_of_nesting_are_errors_not_crashes() {
 
 #[test]
 fn division_by_zero() {
-    assert_eq!(
-        eval_error("a / b", &[("a", 1.0)]),
-        "division by zero at line 1, column 3"
-    );
-    assert_eq!(
-        eval_error("0 / 0", &[]),
-        "division by zero at line 1, column 3"
-    );
-    assert_eq!(
-        eval_error("points * actual / (target - 10)", &[("target", 10.0)]),
-        "division by zero at line 1, column 17"
-    );
-    assert_eq!(
-        eval_error("1 +\n  1 / -0", &[]),
-        "division by zero at line 2, column 5"
-    );
+    assert_eq!(eval_error("a / b", &[("a", 1.0)]), "division by zero at line 1, column 3");
+    assert_eq!(eval_error("0 / 0", &[]), "division by zero at line 1, column 3");
+    assert_eq!(eval_error("points * actual / (target - 10)", &[("target", 10.0)]), "division by zero at line 1, column 17");
+    assert_eq!(eval_error("1 +\n  1 / -0", &[]), "division by zero at line 2, column 5");
 }
 
 #[test]
 fn non_finite_results() {
     let msg = eval_error("(-8) ^ (1 / 3)", &[]);
-    assert_eq!(
-        msg,
-        "(-8) ^ 0.3333333333333333 is not a finite number (undefined) at line 1, column 6"
-    );
+    assert_eq!(msg, "(-8) ^ 0.3333333333333333 is not a finite number (undefined) at line 1, column 6");
     let msg = eval_error("10 ^ 400", &[]);
-    assert_eq!(
-        msg,
-        "10 ^ 400 is not a finite number (overflow) at line 1, column 4"
-    );
+    assert_eq!(msg, "10 ^ 400 is not a finite number (overflow) at line 1, column 4");
     let msg = eval_error("a * a", &[("a", 1e200)]);
-    assert_eq!(
-        msg,
-        "1e200 * 1e200 is not a finite number (overflow) at line 1, column 3"
-    );
+    assert_eq!(msg, "1e200 * 1e200 is not a finite number (overflow) at line 1, column 3");
     let msg = eval_error("a + a", &[("a", 1.7e308)]);
-    assert_eq!(
-        msg,
-        "1.7e308 + 1.7e308 is not a finite number (overflow) at line 1, column 3"
-    );
+    assert_eq!(msg, "1.7e308 + 1.7e308 is not a finite number (overflow) at line 1, column 3");
     let msg = eval_error("0 ^ -1", &[]);
-    assert!(
-        msg.contains("overflow") && msg.ends_with("column 3"),
-        "{msg}"
-    );
+    assert!(msg.contains("overflow") && msg.ends_with("column 3"), "{msg}");
     let msg = eval_error("1 / a", &[("a", 1e-320)]);
-    assert!(
-        msg.contains("overflow") && msg.ends_with("column 3"),
-        "{msg}"
-    );
+    assert!(msg.contains("overflow") && msg.ends_with("column 3"), "{msg}");
     let msg = eval_error("safe_div(1e300, 1e-300, 0)", &[]);
-    assert_eq!(
-        msg,
-        "`safe_div`: 1e300 / 1e-300 is not a finite number (overflow) at line 1, column 1"
-    );
+    assert_eq!(msg, "`safe_div`: 1e300 / 1e-300 is not a finite number (overflow) at line 1, column 1");
     // An intermediate result that overflows is an error even if a later step would
     // bring it back into range.
     assert!(run("a * a / a", &[("a", 1e200)]).is_err());
     // Non-finite inputs are refused, not propagated.
     let msg = eval_error("a + 1", &[("a", f64::NAN)]);
-    assert!(
-        msg.contains("`a`") && msg.contains("not a finite number"),
-        "{msg}"
-    );
+    assert!(msg.contains("`a`") && msg.contains("not a finite number"), "{msg}");
 }
 
 // ---------------------------------------------------------------- the engine's interface
 
 #[test]
 fn worked_example_of_spec_section_9() {
-    let f = Formula::compile(
-        "min(actual / (target * progress), 1.2) / 1.2 * points",
-        &["actual", "target", "points", "progress", "month"],
-    )
-    .unwrap();
+    let f = Formula::compile("min(actual / (target * progress), 1.2) / 1.2 * points", &["actual", "target", "points", "progress", "month"])
+        .unwrap();
     assert_eq!(f.variables(), ["actual", "target", "progress", "points"]);
     assert!(!f.uses_peers());
     assert_eq!(f.peer_sites(), 0);
@@ -909,10 +696,7 @@ fn too_few_slots_is_an_error_not_a_panic() {
 #[test]
 fn peer_set_statistics() {
     let s = PeerSet::new(vec![10.0, 20.0, 20.0, 5.0]);
-    assert_eq!(
-        (s.max(), s.min(), s.avg(), s.count()),
-        (20.0, 5.0, 13.75, 4)
-    );
+    assert_eq!((s.max(), s.min(), s.avg(), s.count()), (20.0, 5.0, 13.75, 4));
     assert_eq!(s.rank_desc(20.0), 1);
     assert_eq!(s.rank_desc(10.0), 3);
     assert_eq!(s.rank_desc(5.0), 4);
@@ -921,30 +705,16 @@ fn peer_set_statistics() {
     assert_eq!(s.rank_asc(20.0), 3);
     // Ties share the smaller rank: 1, 2, 2, 4.
     let s = PeerSet::new(vec![30.0, 20.0, 20.0, 10.0]);
-    let ranks: Vec<usize> = [30.0, 20.0, 20.0, 10.0]
-        .iter()
-        .map(|&v| s.rank_desc(v))
-        .collect();
+    let ranks: Vec<usize> = [30.0, 20.0, 20.0, 10.0].iter().map(|&v| s.rank_desc(v)).collect();
     assert_eq!(ranks, [1, 2, 2, 4]);
-    let ranks: Vec<usize> = [30.0, 20.0, 20.0, 10.0]
-        .iter()
-        .map(|&v| s.rank_asc(v))
-        .collect();
+    let ranks: Vec<usize> = [30.0, 20.0, 20.0, 10.0].iter().map(|&v| s.rank_asc(v)).collect();
     assert_eq!(ranks, [4, 2, 2, 1]);
     // The average sums in the given order: (0.1 + 0.2) + 0.3 differs from (0.3 + 0.2) + 0.1.
     assert_eq!(PeerSet::new(vec![0.1, 0.2, 0.3]).avg(), 0.20000000000000004);
     assert_eq!(PeerSet::new(vec![0.3, 0.2, 0.1]).avg(), 0.19999999999999998);
     // −0 and 0 are equal, so they tie.
     let s = PeerSet::new(vec![0.0, -0.0, 1.0]);
-    assert_eq!(
-        (
-            s.rank_desc(0.0),
-            s.rank_desc(-0.0),
-            s.rank_asc(-0.0),
-            s.rank_asc(0.0)
-        ),
-        (2, 2, 1, 1)
-    );
+    assert_eq!((s.rank_desc(0.0), s.rank_desc(-0.0), s.rank_asc(-0.0), s.rank_asc(0.0)), (2, 2, 1, 1));
     // Empty: no panic.
     let s = PeerSet::new(vec![]);
     assert_eq!((s.count(), s.rank_desc(1.0)), (0, 1));
@@ -961,29 +731,14 @@ fn peer_functions() {
     assert_eq!(f.variables(), ["actual", "target"]);
     // Three units: actual 30, 20, 20; target 5, 7, 9. We are the second.
     let units = [[30.0, 5.0], [20.0, 7.0], [20.0, 9.0]];
-    for (k, want) in [
-        (0, [30.0, 20.0, 20.0]),
-        (1, [5.0, 7.0, 9.0]),
-        (2, [30.0, 20.0, 20.0]),
-    ] {
-        let got: Vec<f64> = units
-            .iter()
-            .map(|u| f.eval_peer_arg(k, u).unwrap())
-            .collect();
+    for (k, want) in [(0, [30.0, 20.0, 20.0]), (1, [5.0, 7.0, 9.0]), (2, [30.0, 20.0, 20.0])] {
+        let got: Vec<f64> = units.iter().map(|u| f.eval_peer_arg(k, u).unwrap()).collect();
         assert_eq!(got, want, "site {k}");
     }
     assert_eq!(f.eval_peer_arg(5, &units[0]).unwrap(), 0.0);
     assert!(f.eval_peer_arg(6, &units[0]).is_err());
-    let peers: Vec<Result<PeerSet, EvalError>> = (0..6)
-        .map(|k| {
-            Ok(PeerSet::new(
-                units
-                    .iter()
-                    .map(|u| f.eval_peer_arg(k, u).unwrap())
-                    .collect(),
-            ))
-        })
-        .collect();
+    let peers: Vec<Result<PeerSet, EvalError>> =
+        (0..6).map(|k| Ok(PeerSet::new(units.iter().map(|u| f.eval_peer_arg(k, u).unwrap()).collect()))).collect();
     // 20 / 30 * 6 = 4, + min target 5, + avg 70 / 3, + rank 2 → 2000, + rank_asc 1 → 100000,
     // + 3 units → 3e7; summed left to right in IEEE doubles: 30102032.333333332.
     let v = f.eval(&units[1], &peers).unwrap();
@@ -1009,39 +764,23 @@ fn peer_rank_uses_the_units_own_value() {
 #[test]
 fn peer_errors_surface_only_when_reached() {
     let f = Formula::compile("if(a > 0, group_max(b), 0) + group_count()", VARS).unwrap();
-    let failure = EvalError {
-        message: "division by zero at line 1, column 3".into(),
-    };
+    let failure = EvalError { message: "division by zero at line 1, column 3".into() };
     let peers = vec![Err(failure.clone()), Ok(PeerSet::new(vec![1.0, 2.0]))];
     assert_eq!(f.eval(&[0.0, 5.0], &peers).unwrap(), 2.0);
     assert_eq!(f.eval(&[1.0, 5.0], &peers).unwrap_err(), failure);
     // Likewise behind `and` / `or`.
     let f = Formula::compile("if(a > 0 and group_avg(b) > 1, 1, 2)", VARS).unwrap();
     assert_eq!(f.eval(&[0.0, 5.0], &[Err(failure.clone())]).unwrap(), 2.0);
-    assert_eq!(
-        f.eval(&[1.0, 5.0], &[Err(failure.clone())]).unwrap_err(),
-        failure
-    );
+    assert_eq!(f.eval(&[1.0, 5.0], &[Err(failure.clone())]).unwrap_err(), failure);
     // Missing peer sets are an error, not a panic.
     assert!(f.eval(&[1.0, 5.0], &[]).is_err());
     // group_max over no units, and an average that overflows.
     let f = Formula::compile("group_max(a) + group_avg(a)", VARS).unwrap();
-    let e = f
-        .eval(
-            &[1.0],
-            &[Ok(PeerSet::new(vec![])), Ok(PeerSet::new(vec![]))],
-        )
-        .unwrap_err();
-    assert_eq!(
-        e.message,
-        "`group_max` has no units to compare at line 1, column 1"
-    );
+    let e = f.eval(&[1.0], &[Ok(PeerSet::new(vec![])), Ok(PeerSet::new(vec![]))]).unwrap_err();
+    assert_eq!(e.message, "`group_max` has no units to compare at line 1, column 1");
     let big = PeerSet::new(vec![1e308, 1e308]);
     let e = f.eval(&[1.0], &[Ok(big.clone()), Ok(big)]).unwrap_err();
-    assert_eq!(
-        e.message,
-        "the result of `group_avg` is not a finite number (overflow) at line 1, column 16"
-    );
+    assert_eq!(e.message, "the result of `group_avg` is not a finite number (overflow) at line 1, column 16");
 }
 
 #[test]

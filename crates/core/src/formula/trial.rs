@@ -52,9 +52,8 @@ pub fn trial(source: &str, inputs: &BTreeMap<String, f64>) -> Trial {
         Err(format!("no sample value for {}", missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")))
     } else {
         let slots: Vec<f64> = variables.iter().map(|v| inputs[v]).collect();
-        let peers: Vec<Result<PeerSet, super::EvalError>> = (0..formula.peer_sites())
-            .map(|k| formula.eval_peer_arg(k, &slots).map(|x| PeerSet::new(vec![x])))
-            .collect();
+        let peers: Vec<Result<PeerSet, super::EvalError>> =
+            (0..formula.peer_sites()).map(|k| formula.eval_peer_arg(k, &slots).map(|x| PeerSet::new(vec![x]))).collect();
         formula.eval(&slots, &peers).map_err(|e| e.to_string())
     };
     let score = raw.as_ref().ok().map(|&x| {

@@ -27,8 +27,8 @@ use crate::scheme::{
 
 use super::Base::{Fixed as F, Param as P};
 use super::{
-    ANY, Dice, Gen, Leaf, NONNEG, PCT, Performance, Tree, capped, category, due_months, entry_values, leaves,
-    month_text, range, resolve_params, simulate,
+    ANY, Dice, Gen, Leaf, NONNEG, PCT, Performance, Tree, capped, category, due_months, entry_values, leaves, month_text, range,
+    resolve_params, simulate,
 };
 
 /// The demo district's name.
@@ -124,15 +124,9 @@ const OTHERS: [&str; 15] = [
 
 /// The demo units in scheme order (departments, streets, others), ids `u01`–`u76`.
 pub(crate) fn demo_units() -> Vec<UnitDef> {
-    let named = DEPTS
-        .iter()
-        .map(|n| (*n, "dept"))
-        .chain(STREETS.iter().map(|(n, _)| (*n, "street")))
-        .chain(OTHERS.iter().map(|n| (*n, "other")));
-    named
-        .enumerate()
-        .map(|(i, (name, group))| UnitDef { id: format!("u{:02}", i + 1), name: name.into(), group: group.into() })
-        .collect()
+    let named =
+        DEPTS.iter().map(|n| (*n, "dept")).chain(STREETS.iter().map(|(n, _)| (*n, "street"))).chain(OTHERS.iter().map(|n| (*n, "other")));
+    named.enumerate().map(|(i, (name, group))| UnitDef { id: format!("u{:02}", i + 1), name: name.into(), group: group.into() }).collect()
 }
 
 /// The id of a demo unit by its name. Panics on a name not in the lists (a bug).
@@ -202,19 +196,10 @@ const HOTLINE: [&str; 20] = [
     "区园林局",
     "区房屋征收局",
 ];
-const HOTLINE_OTHERS: [&str; 8] = [
-    "区税务局",
-    "区公安分局",
-    "区公安交管大队",
-    "区供电公司",
-    "区供水公司",
-    "区燃气公司",
-    "区邮政分公司",
-    "区电信分公司",
-];
+const HOTLINE_OTHERS: [&str; 8] =
+    ["区税务局", "区公安分局", "区公安交管大队", "区供电公司", "区供水公司", "区燃气公司", "区邮政分公司", "区电信分公司"];
 /// Departments with safety-production duties (安全生产).
-const SAFETY: [&str; 8] =
-    ["区应急局", "区住建局", "区城管执法局", "区市场监管局", "区教育局", "区商务局", "区文旅局", "区卫健局"];
+const SAFETY: [&str; 8] = ["区应急局", "区住建局", "区城管执法局", "区市场监管局", "区教育局", "区商务局", "区文旅局", "区卫健局"];
 /// Departments with administrative enforcement (行政执法).
 const ENFORCEMENT: [&str; 10] = [
     "区城管执法局",
@@ -232,8 +217,7 @@ const ENFORCEMENT: [&str; 10] = [
 const LIVELIHOOD: [&str; 9] =
     ["区教育局", "区卫健局", "区民政局", "区住建局", "区城管执法局", "区人社局", "区房管局", "区园林局", "区体育局"];
 /// Departments with public service windows (政务服务).
-const SERVICE: [&str; 7] =
-    ["区政务服务和大数据局", "区人社局", "区市场监管局", "区医保局", "区民政局", "区住建局", "区房管局"];
+const SERVICE: [&str; 7] = ["区政务服务和大数据局", "区人社局", "区市场监管局", "区医保局", "区民政局", "区住建局", "区房管局"];
 
 /// The scheme of a year and the value models of its fields.
 fn scheme(year: i32) -> (SchemeFile, HashMap<String, Vec<Gen>>) {
@@ -295,47 +279,52 @@ fn scheme(year: i32) -> (SchemeFile, HashMap<String, Vec<Gen>>) {
                 .named("区税务局", &[("target", 95.0)]),
         ),
     ]);
-    let a2 = category("A2", "社会民生", Some(12.0), vec![
-        t.leaf(
-            Leaf::new("A21", "城镇新增就业")
-                .points(3.0)
-                .field("jobs", "新增就业人数(人)", Integer, Sum, NONNEG, Gen::Flow { base: P("target"), seasonal: false })
-                .param("target", 2000.0)
-                .formula("min(jobs / (target * progress), 1.1) / 1.1 * points")
-                .group("street", &[])
-                .street_targets("target", 2000.0, 0)
-                .named("区人社局", &[("target", 22000.0)]),
-        ),
-        t.leaf(
-            Leaf::new("A22", "民生实事项目推进")
-                .points(3.0)
-                .quarterly()
-                .field("planned", "年度民生实事项目(个)", Integer, Last, range(0.0, 50.0), Gen::Constant { lo: 2, hi: 12 })
-                .part("done", "已完成项目(个)", Last, "planned", 1.0, 0.0, true)
-                .formula("if(planned == 0, points, min(done / (planned * progress), 1) * points)")
-                .group("street", &[])
-                .units(&LIVELIHOOD, &[]),
-        ),
-        t.leaf(
-            Leaf::new("A23", "12345热线诉求办理")
-                .points(4.0)
-                .field("按时办结率", "按时办结率(%)", Percent, Avg, PCT, Gen::Level { centre: F(96.0), sens: 15.0, noise: 2.0 })
-                .field("满意率", "群众满意率(%)", Percent, Avg, PCT, Gen::Level { centre: F(91.0), sens: 25.0, noise: 3.0 })
-                .formula("(0.4 * 按时办结率 / 100 + 0.6 * tier(满意率, 95, 1, 90, 0.9, 85, 0.75, 80, 0.6, 0.3)) * points")
-                .group("street", &[])
-                .units(&HOTLINE, &[])
-                .units(&HOTLINE_OTHERS, &[]),
-        ),
-        t.leaf(
-            Leaf::new("A24", "安全生产")
-                .points(2.0)
-                .field("整改率", "隐患整改率(%)", Percent, Last, PCT, Gen::Level { centre: F(96.0), sens: 15.0, noise: 3.0 })
-                .field("事故", "生产安全事故(起)", Integer, Sum, NONNEG, Gen::Events { mean: 0.02, sens: -3.0 })
-                .formula("if(事故 == 0 and 整改率 >= 95, points, max(points - 事故 * 1 - (100 - 整改率) * 0.05, 0))")
-                .group("street", &[])
-                .units(&SAFETY, &[]),
-        ),
-    ]);
+    let a2 = category(
+        "A2",
+        "社会民生",
+        Some(12.0),
+        vec![
+            t.leaf(
+                Leaf::new("A21", "城镇新增就业")
+                    .points(3.0)
+                    .field("jobs", "新增就业人数(人)", Integer, Sum, NONNEG, Gen::Flow { base: P("target"), seasonal: false })
+                    .param("target", 2000.0)
+                    .formula("min(jobs / (target * progress), 1.1) / 1.1 * points")
+                    .group("street", &[])
+                    .street_targets("target", 2000.0, 0)
+                    .named("区人社局", &[("target", 22000.0)]),
+            ),
+            t.leaf(
+                Leaf::new("A22", "民生实事项目推进")
+                    .points(3.0)
+                    .quarterly()
+                    .field("planned", "年度民生实事项目(个)", Integer, Last, range(0.0, 50.0), Gen::Constant { lo: 2, hi: 12 })
+                    .part("done", "已完成项目(个)", Last, "planned", 1.0, 0.0, true)
+                    .formula("if(planned == 0, points, min(done / (planned * progress), 1) * points)")
+                    .group("street", &[])
+                    .units(&LIVELIHOOD, &[]),
+            ),
+            t.leaf(
+                Leaf::new("A23", "12345热线诉求办理")
+                    .points(4.0)
+                    .field("按时办结率", "按时办结率(%)", Percent, Avg, PCT, Gen::Level { centre: F(96.0), sens: 15.0, noise: 2.0 })
+                    .field("满意率", "群众满意率(%)", Percent, Avg, PCT, Gen::Level { centre: F(91.0), sens: 25.0, noise: 3.0 })
+                    .formula("(0.4 * 按时办结率 / 100 + 0.6 * tier(满意率, 95, 1, 90, 0.9, 85, 0.75, 80, 0.6, 0.3)) * points")
+                    .group("street", &[])
+                    .units(&HOTLINE, &[])
+                    .units(&HOTLINE_OTHERS, &[]),
+            ),
+            t.leaf(
+                Leaf::new("A24", "安全生产")
+                    .points(2.0)
+                    .field("整改率", "隐患整改率(%)", Percent, Last, PCT, Gen::Level { centre: F(96.0), sens: 15.0, noise: 3.0 })
+                    .field("事故", "生产安全事故(起)", Integer, Sum, NONNEG, Gen::Events { mean: 0.02, sens: -3.0 })
+                    .formula("if(事故 == 0 and 整改率 >= 95, points, max(points - 事故 * 1 - (100 - 整改率) * 0.05, 0))")
+                    .group("street", &[])
+                    .units(&SAFETY, &[]),
+            ),
+        ],
+    );
     let a3 = category("A3", "城市治理", Some(12.0), vec![
         t.leaf(
             Leaf::new("A31", "城市管理考评")
@@ -454,14 +443,7 @@ fn scheme(year: i32) -> (SchemeFile, HashMap<String, Vec<Gen>>) {
                     .points(3.0)
                     .quarterly()
                     .period()
-                    .field(
-                        "案卷合格率",
-                        "执法案卷评查合格率(%)",
-                        Percent,
-                        Avg,
-                        PCT,
-                        Gen::Level { centre: F(93.0), sens: 20.0, noise: 3.0 },
-                    )
+                    .field("案卷合格率", "执法案卷评查合格率(%)", Percent, Avg, PCT, Gen::Level { centre: F(93.0), sens: 20.0, noise: 3.0 })
                     .formula("tier(案卷合格率, 95, points, 90, points * 0.9, 80, points * 0.7, points * 0.4)")
                     .group("street", &[])
                     .units(&ENFORCEMENT, &[])
@@ -489,14 +471,7 @@ fn scheme(year: i32) -> (SchemeFile, HashMap<String, Vec<Gen>>) {
                     .points(3.0)
                     .quarterly()
                     .period()
-                    .field(
-                        "公开得分",
-                        "政务公开第三方评估得分",
-                        Number,
-                        Last,
-                        PCT,
-                        Gen::Level { centre: F(86.0), sens: 25.0, noise: 4.0 },
-                    )
+                    .field("公开得分", "政务公开第三方评估得分", Number, Last, PCT, Gen::Level { centre: F(86.0), sens: 25.0, noise: 4.0 })
                     .formula("points * clamp((公开得分 - 50) / 45, 0, 1)")
                     .group("dept", &[])
                     .group("street", &[]),
@@ -504,14 +479,7 @@ fn scheme(year: i32) -> (SchemeFile, HashMap<String, Vec<Gen>>) {
             t.leaf(
                 Leaf::new("B22", "政务服务好差评")
                     .points(2.0)
-                    .field(
-                        "好评率",
-                        "政务服务好评率(%)",
-                        Percent,
-                        Avg,
-                        PCT,
-                        Gen::Level { centre: F(98.5), sens: 5.0, noise: 0.8 },
-                    )
+                    .field("好评率", "政务服务好评率(%)", Percent, Avg, PCT, Gen::Level { centre: F(98.5), sens: 5.0, noise: 0.8 })
                     .field("差评整改", "差评按时整改", Boolean, Last, ANY, Gen::Flag { p: 0.9 })
                     .formula("min(好评率 / 98, 1) * points * if(差评整改 == 0 or 好评率 < 90, 0.8, 1)")
                     .group("street", &[])
@@ -575,14 +543,7 @@ fn scheme(year: i32) -> (SchemeFile, HashMap<String, Vec<Gen>>) {
                 Leaf::new("C11", "理论学习中心组学习")
                     .points(3.0)
                     .quarterly()
-                    .field(
-                        "学习次数",
-                        "中心组集体学习(次)",
-                        Integer,
-                        Sum,
-                        range(0.0, 12.0),
-                        Gen::Events { mean: 0.9, sens: 2.0 },
-                    )
+                    .field("学习次数", "中心组集体学习(次)", Integer, Sum, range(0.0, 12.0), Gen::Events { mean: 0.9, sens: 2.0 })
                     .formula("min(学习次数 / ceil(month * 2 / 3), 1) * points")
                     .group("dept", &[])
                     .group("street", &[])
@@ -593,42 +554,40 @@ fn scheme(year: i32) -> (SchemeFile, HashMap<String, Vec<Gen>>) {
                     .points(3.0)
                     .quarterly()
                     .field("责任制落实", "意识形态工作责任制落实", Boolean, Last, ANY, Gen::Flag { p: 0.95 })
-                    .field(
-                        "舆情处置",
-                        "负面舆情处置不当(次)",
-                        Integer,
-                        Sum,
-                        NONNEG,
-                        Gen::Events { mean: 0.02, sens: -3.0 },
-                    )
+                    .field("舆情处置", "负面舆情处置不当(次)", Integer, Sum, NONNEG, Gen::Events { mean: 0.02, sens: -3.0 })
                     .formula("max(if(not (责任制落实 == 1), points * 0.5, points) - min(舆情处置, 3) * 0.5, 0)")
                     .group("dept", &[])
                     .group("street", &[]),
             ),
         ],
     );
-    let c2 = category("C2", "班子运行", Some(8.0), vec![
-        t.leaf(
-            Leaf::new("C21", "民主测评满意度")
-                .points(5.0)
-                .annual()
-                .field("满意度", "民主测评满意度(%)", Percent, Last, PCT, Gen::Level { centre: F(90.0), sens: 25.0, noise: 3.0 })
-                .formula("clamp(points * (0.9 + (满意度 - group_avg(满意度)) / 20), 0, points)")
-                .group("dept", &[])
-                .group("street", &[])
-                .group("other", &[]),
-        ),
-        t.leaf(
-            Leaf::new("C22", "督办事项办结")
-                .points(3.0)
-                .field("交办", "交办督办事项(件)", Integer, Last, NONNEG, Gen::RunningEvents { mean: 1.2 })
-                .part("办结", "按期办结(件)", Last, "交办", 0.93, 0.6, false)
-                .formula("if(交办 == 0, points, tier(办结 / 交办, 0.98, points, 0.9, points * 0.9, 0.8, points * 0.7, points * 0.4))")
-                .group("dept", &[])
-                .group("street", &[])
-                .group("other", &[]),
-        ),
-    ]);
+    let c2 = category(
+        "C2",
+        "班子运行",
+        Some(8.0),
+        vec![
+            t.leaf(
+                Leaf::new("C21", "民主测评满意度")
+                    .points(5.0)
+                    .annual()
+                    .field("满意度", "民主测评满意度(%)", Percent, Last, PCT, Gen::Level { centre: F(90.0), sens: 25.0, noise: 3.0 })
+                    .formula("clamp(points * (0.9 + (满意度 - group_avg(满意度)) / 20), 0, points)")
+                    .group("dept", &[])
+                    .group("street", &[])
+                    .group("other", &[]),
+            ),
+            t.leaf(
+                Leaf::new("C22", "督办事项办结")
+                    .points(3.0)
+                    .field("交办", "交办督办事项(件)", Integer, Last, NONNEG, Gen::RunningEvents { mean: 1.2 })
+                    .part("办结", "按期办结(件)", Last, "交办", 0.93, 0.6, false)
+                    .formula("if(交办 == 0, points, tier(办结 / 交办, 0.98, points, 0.9, points * 0.9, 0.8, points * 0.7, points * 0.4))")
+                    .group("dept", &[])
+                    .group("street", &[])
+                    .group("other", &[]),
+            ),
+        ],
+    );
     let c3 = category(
         "C3",
         "队伍建设",
@@ -655,14 +614,7 @@ fn scheme(year: i32) -> (SchemeFile, HashMap<String, Vec<Gen>>) {
             t.leaf(
                 Leaf::new("C32", "政务信息报送")
                     .points(2.0)
-                    .field(
-                        "采用篇数",
-                        "政务信息被采用(篇)",
-                        Integer,
-                        Sum,
-                        NONNEG,
-                        Gen::Flow { base: P("目标篇数"), seasonal: false },
-                    )
+                    .field("采用篇数", "政务信息被采用(篇)", Integer, Sum, NONNEG, Gen::Flow { base: P("目标篇数"), seasonal: false })
                     .param("目标篇数", 12.0)
                     .formula("min(采用篇数 / (目标篇数 * progress), 1) * points")
                     .group("dept", &[])
@@ -673,14 +625,7 @@ fn scheme(year: i32) -> (SchemeFile, HashMap<String, Vec<Gen>>) {
             t.leaf(
                 Leaf::new("C33", "绩效管理工作")
                     .points(2.0)
-                    .field(
-                        "按时填报率",
-                        "绩效数据按时填报率(%)",
-                        Percent,
-                        Avg,
-                        PCT,
-                        Gen::Level { centre: F(95.0), sens: 20.0, noise: 3.0 },
-                    )
+                    .field("按时填报率", "绩效数据按时填报率(%)", Percent, Avg, PCT, Gen::Level { centre: F(95.0), sens: 20.0, noise: 3.0 })
                     .field("佐证材料完整", "佐证材料完整", Boolean, Last, ANY, Gen::Flag { p: 0.9 })
                     .formula("points * (0.7 * 按时填报率 / 100 + 0.3 * 佐证材料完整)")
                     .group("dept", &[])
@@ -699,20 +644,10 @@ fn scheme(year: i32) -> (SchemeFile, HashMap<String, Vec<Gen>>) {
         5.0,
         vec![
             t.leaf(
-                Leaf::new("X1", "上级表彰")
-                    .records()
-                    .formula("record_points")
-                    .group("dept", &[])
-                    .group("street", &[])
-                    .group("other", &[]),
+                Leaf::new("X1", "上级表彰").records().formula("record_points").group("dept", &[]).group("street", &[]).group("other", &[]),
             ),
             t.leaf(
-                Leaf::new("X2", "创新项目")
-                    .records()
-                    .points(3.0)
-                    .formula("min(record_points, 3)")
-                    .group("dept", &[])
-                    .group("street", &[]),
+                Leaf::new("X2", "创新项目").records().points(3.0).formula("min(record_points, 3)").group("dept", &[]).group("street", &[]),
             ),
             t.leaf(
                 Leaf::new("X3", "信息调研成果")
@@ -727,14 +662,7 @@ fn scheme(year: i32) -> (SchemeFile, HashMap<String, Vec<Gen>>) {
                 Leaf::new("X4", "争取上级资金")
                     .points(2.0)
                     .quarterly()
-                    .field(
-                        "争取资金",
-                        "争取上级资金到位(万元)",
-                        Number,
-                        Sum,
-                        NONNEG,
-                        Gen::Lumpy { mean: 400.0, p: 0.25 },
-                    )
+                    .field("争取资金", "争取上级资金到位(万元)", Number, Sum, NONNEG, Gen::Lumpy { mean: 400.0, p: 0.25 })
                     .formula("min(floor(争取资金 / 500) * 0.5, 2)")
                     .group("dept", &[])
                     .group("street", &[]),
@@ -758,14 +686,7 @@ fn scheme(year: i32) -> (SchemeFile, HashMap<String, Vec<Gen>>) {
                     .group("street", &[])
                     .group("other", &[]),
             ),
-            t.leaf(
-                Leaf::new("Y2", "信访问题")
-                    .records()
-                    .points(3.0)
-                    .formula("record_points")
-                    .group("dept", &[])
-                    .group("street", &[]),
-            ),
+            t.leaf(Leaf::new("Y2", "信访问题").records().points(3.0).formula("record_points").group("dept", &[]).group("street", &[])),
             t.leaf(
                 Leaf::new("Y3", "安全生产事故")
                     .records()
@@ -858,11 +779,8 @@ fn data(file: &SchemeFile, gens: &HashMap<String, Vec<Gen>>, through: u8, seed: 
         }
     }
     // Who never reports: two (unit, indicator) pairs among monthly field indicators.
-    let monthly: Vec<&NodeDef> = all_leaves
-        .iter()
-        .copied()
-        .filter(|n| n.source.is_none() && n.frequency.is_none() && n.id.starts_with(['A', 'B', 'C']))
-        .collect();
+    let monthly: Vec<&NodeDef> =
+        all_leaves.iter().copied().filter(|n| n.source.is_none() && n.frequency.is_none() && n.id.starts_with(['A', 'B', 'C'])).collect();
     let mut absent: Vec<(usize, String)> = Vec::new();
     while absent.len() < 2 {
         let node = *dice.pick(&monthly);
@@ -899,12 +817,7 @@ fn data(file: &SchemeFile, gens: &HashMap<String, Vec<Gen>>, through: u8, seed: 
                     lapses.push(Lapse { unit: u, indicator: node.name.clone(), month });
                     continue;
                 }
-                entries.push(EntryRow {
-                    unit: units[u].id.clone(),
-                    indicator: node.id.clone(),
-                    month: month_text(year, month),
-                    values,
-                });
+                entries.push(EntryRow { unit: units[u].id.clone(), indicator: node.id.clone(), month: month_text(year, month), values });
             }
         }
     }

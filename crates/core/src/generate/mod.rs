@@ -39,9 +39,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 
-use crate::scheme::{
-    Aggregation, AssignRule, FieldDef, FieldType, Frequency, Kind, NodeDef, Params, Source, UnitDef, Window,
-};
+use crate::scheme::{Aggregation, AssignRule, FieldDef, FieldType, Frequency, Kind, NodeDef, Params, Source, UnitDef, Window};
 
 pub use demo::{DISTRICT_NAME, demo_district};
 pub use service::{DemoCategory, DemoRequest, demo_categories, demo_requests};
@@ -179,10 +177,7 @@ pub(crate) struct Leaf {
 
 impl Leaf {
     pub(crate) fn new(id: impl Into<String>, name: impl Into<String>) -> Leaf {
-        Leaf {
-            node: NodeDef { id: id.into(), name: name.into(), assign: Some(Vec::new()), ..NodeDef::default() },
-            gens: Vec::new(),
-        }
+        Leaf { node: NodeDef { id: id.into(), name: name.into(), assign: Some(Vec::new()), ..NodeDef::default() }, gens: Vec::new() }
     }
 
     pub(crate) fn points(mut self, points: f64) -> Leaf {
@@ -344,8 +339,7 @@ pub(crate) fn resolve_params<'a>(
             by_unit[u].push(rule);
         }
     }
-    let defaults: Vec<(&str, f64)> =
-        node.params.iter().flatten().map(|(k, v)| (k.as_str(), v.as_f64().unwrap_or(0.0))).collect();
+    let defaults: Vec<(&str, f64)> = node.params.iter().flatten().map(|(k, v)| (k.as_str(), v.as_f64().unwrap_or(0.0))).collect();
     units
         .iter()
         .enumerate()

@@ -107,9 +107,8 @@ pub fn demo_requests(year: i32, through: u8, per_month: u32, seed: u64, now: Nai
         for _ in 0..per_month {
             let c = dice.below(categories.len());
             let q = quality[c];
-            let created = first.and_hms_opt(0, 0, 0).unwrap_or_default()
-                + Duration::seconds(dice.int(0, days * 86_400 - 1))
-                + Duration::hours(0);
+            let created =
+                first.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::seconds(dice.int(0, days * 86_400 - 1)) + Duration::hours(0);
             if created > now {
                 continue;
             }
@@ -152,7 +151,13 @@ pub fn demo_requests(year: i32, through: u8, per_month: u32, seed: u64, now: Nai
             } else {
                 Some(Rating::Dissatisfied)
             };
-            let steps = [(dispatched, RequestState::Dispatched), (accepted, RequestState::Accepted), (done, RequestState::Done), (verified, RequestState::Verified), (closed, RequestState::Closed)];
+            let steps = [
+                (dispatched, RequestState::Dispatched),
+                (accepted, RequestState::Accepted),
+                (done, RequestState::Done),
+                (verified, RequestState::Verified),
+                (closed, RequestState::Closed),
+            ];
             for (t, state) in steps {
                 if t > now {
                     break;
@@ -209,7 +214,15 @@ mod tests {
         assert!(rate > 0.85 && rate < 0.99, "{rate}");
         let facts: Vec<_> = rs
             .iter()
-            .map(|r| crate::service::RequestFacts { unit: Some(r.unit_id.clone()), first_dispatched: r.dispatched, deadline: r.deadline, done: r.done, closed: r.closed, rating: r.rating, redo_count: r.redo_count })
+            .map(|r| crate::service::RequestFacts {
+                unit: Some(r.unit_id.clone()),
+                first_dispatched: r.dispatched,
+                deadline: r.deadline,
+                done: r.done,
+                closed: r.closed,
+                rating: r.rating,
+                redo_count: r.redo_count,
+            })
             .collect();
         let m = crate::service::monthly_metrics(&facts);
         let on_time: Vec<f64> = m.values().filter_map(|x| x.on_time_rate()).collect();

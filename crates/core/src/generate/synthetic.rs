@@ -25,8 +25,8 @@ use crate::scheme::{
 
 use super::Base::{Fixed as F, Param as P};
 use super::{
-    ANY, Dice, Gen, Leaf, NONNEG, PCT, Performance, Tree, capped, category, due_months, entry_values, leaves,
-    month_text, range, resolve_params, simulate,
+    ANY, Dice, Gen, Leaf, NONNEG, PCT, Performance, Tree, capped, category, due_months, entry_values, leaves, month_text, range,
+    resolve_params, simulate,
 };
 
 /// The year of every synthetic scheme.
@@ -124,8 +124,7 @@ pub fn synthetic(units: usize, indicators: usize, seed: u64) -> (SchemeFile, Dat
     let mut dice = Dice::new(seed);
 
     let n_groups = if units < 2 { 1 } else { units.div_ceil(250).clamp(2, GROUPS.len()) };
-    let groups: Vec<GroupDef> =
-        GROUPS[..n_groups].iter().map(|(id, name)| GroupDef { id: (*id).into(), name: (*name).into() }).collect();
+    let groups: Vec<GroupDef> = GROUPS[..n_groups].iter().map(|(id, name)| GroupDef { id: (*id).into(), name: (*name).into() }).collect();
     let width = units.to_string().len().max(4);
     let unit_defs: Vec<UnitDef> = (0..units)
         .map(|i| {
@@ -182,13 +181,10 @@ pub fn synthetic(units: usize, indicators: usize, seed: u64) -> (SchemeFile, Dat
         .map(|(t, (children, halves))| category(&format!("C{}", t + 1), TOPS[t], Some(halves as f64 / 2.0), children))
         .collect();
     if n_bonus > 0 {
-        let children = (0..n_bonus)
-            .map(|i| tree.leaf(record_leaf(&mut dice, &format!("X{:0iw$}", i + 1), true, &group_ids)))
-            .collect();
+        let children = (0..n_bonus).map(|i| tree.leaf(record_leaf(&mut dice, &format!("X{:0iw$}", i + 1), true, &group_ids))).collect();
         roots.push(capped("X", "创新创优加分", Kind::Bonus, 5.0, children));
-        let children = (0..n_deduction)
-            .map(|i| tree.leaf(record_leaf(&mut dice, &format!("Y{:0iw$}", i + 1), false, &group_ids)))
-            .collect();
+        let children =
+            (0..n_deduction).map(|i| tree.leaf(record_leaf(&mut dice, &format!("Y{:0iw$}", i + 1), false, &group_ids))).collect();
         roots.push(capped("Y", "违规失职减分", Kind::Deduction, 10.0, children));
     }
 
@@ -228,28 +224,14 @@ fn regular_leaf(dice: &mut Dice, id: &str, i: usize, points: f64, groups: &[&str
         Shape::Ratio => {
             let agg = if dice.chance(0.5) { Last } else { Max };
             let leaf = leaf
-                .field(
-                    "actual",
-                    "累计完成值",
-                    Number,
-                    agg,
-                    NONNEG,
-                    Gen::Cumulative { base: P("target"), seasonal: dice.chance(0.5) },
-                )
+                .field("actual", "累计完成值", Number, agg, NONNEG, Gen::Cumulative { base: P("target"), seasonal: dice.chance(0.5) })
                 .param("target", target)
                 .formula("min(actual / (target * progress), 1.2) / 1.2 * points");
             (leaf, true)
         }
         Shape::FlowRatio => {
             let leaf = leaf
-                .field(
-                    "amount",
-                    "当期完成值",
-                    Number,
-                    Sum,
-                    NONNEG,
-                    Gen::Flow { base: P("target"), seasonal: dice.chance(0.5) },
-                )
+                .field("amount", "当期完成值", Number, Sum, NONNEG, Gen::Flow { base: P("target"), seasonal: dice.chance(0.5) })
                 .param("target", target)
                 .formula(dice.pick::<&str>(&[
                     "clamp(amount / (target * progress), 0, 1) * points",
@@ -279,8 +261,7 @@ fn regular_leaf(dice: &mut Dice, id: &str, i: usize, points: f64, groups: &[&str
             (leaf, false)
         }
         Shape::Parts => {
-            let leaf =
-                leaf.field("planned", "计划数", Integer, Last, range(0.0, 200.0), Gen::Constant { lo: 0, hi: 40 });
+            let leaf = leaf.field("planned", "计划数", Integer, Last, range(0.0, 200.0), Gen::Constant { lo: 0, hi: 40 });
             let of = leaf.field_index("planned");
             let leaf = leaf
                 .field("done", "完成数", Integer, Last, NONNEG, Gen::Part { of, share: 1.0, sens: 0.0, progressive: true })
@@ -306,14 +287,7 @@ fn regular_leaf(dice: &mut Dice, id: &str, i: usize, points: f64, groups: &[&str
             let level = round_sig(dice.uniform(20.0, 80.0));
             let leaf = leaf
                 .window(window(period))
-                .field(
-                    "level",
-                    "监测值",
-                    Number,
-                    Avg,
-                    NONNEG,
-                    Gen::Level { centre: P("target"), sens: 10.0, noise: 4.0 },
-                )
+                .field("level", "监测值", Number, Avg, NONNEG, Gen::Level { centre: P("target"), sens: 10.0, noise: 4.0 })
                 .param("target", level)
                 .formula("max(points - abs(level - target) / target * points * 2, 0)");
             (leaf, true)
@@ -321,14 +295,7 @@ fn regular_leaf(dice: &mut Dice, id: &str, i: usize, points: f64, groups: &[&str
         Shape::Peer => {
             let leaf = leaf
                 .window(window(period))
-                .field(
-                    "score",
-                    "考评得分",
-                    Number,
-                    Avg,
-                    range(1.0, 100.0),
-                    Gen::Level { centre: F(85.0), sens: 30.0, noise: 4.0 },
-                )
+                .field("score", "考评得分", Number, Avg, range(1.0, 100.0), Gen::Level { centre: F(85.0), sens: 30.0, noise: 4.0 })
                 .formula(dice.pick::<&str>(&[
                     "points * clamp(1 - (group_rank(score) - 1) / max(group_count(), 1), 0, 1)",
                     "clamp(points * (0.85 + (score - group_avg(score)) / 40), 0, points)",
@@ -386,23 +353,9 @@ fn assign(dice: &mut Dice, mut leaf: Leaf, groups: &[&str], units: &[UnitDef], t
 /// A bonus or deduction indicator counting records, assigned to every group.
 fn record_leaf(dice: &mut Dice, id: &str, bonus: bool, groups: &[&str]) -> Leaf {
     let (name, formulas): (&str, &[(&str, Option<f64>)]) = if bonus {
-        (
-            "创新创优",
-            &[
-                ("record_points", None),
-                ("min(record_points, 3)", Some(3.0)),
-                ("round(record_points * 0.3, 1)", Some(2.0)),
-            ],
-        )
+        ("创新创优", &[("record_points", None), ("min(record_points, 3)", Some(3.0)), ("round(record_points * 0.3, 1)", Some(2.0))])
     } else {
-        (
-            "违规失职",
-            &[
-                ("record_count * 0.5", Some(3.0)),
-                ("record_points", None),
-                ("tier(record_points, 5, 3, 2, 1.5, 0)", Some(3.0)),
-            ],
-        )
+        ("违规失职", &[("record_count * 0.5", Some(3.0)), ("record_points", None), ("tier(record_points, 5, 3, 2, 1.5, 0)", Some(3.0))])
     };
     let (formula, points) = *dice.pick(formulas);
     let mut leaf = Leaf::new(id, format!("{name}{id}")).records().formula(formula);

@@ -43,8 +43,7 @@ fn identifiers(formula: &str) -> (Vec<String>, Vec<String>) {
                     i += 1;
                 } else if (d == 'e' || d == 'E')
                     && (chars.get(i + 1).is_some_and(char::is_ascii_digit)
-                        || (matches!(chars.get(i + 1), Some('+' | '-'))
-                            && chars.get(i + 2).is_some_and(char::is_ascii_digit)))
+                        || (matches!(chars.get(i + 1), Some('+' | '-')) && chars.get(i + 2).is_some_and(char::is_ascii_digit)))
                 {
                     i += 2;
                 } else {
@@ -136,18 +135,12 @@ fn check_formulas(file: &SchemeFile) {
         }
         assert_eq!(depth, 0, "{}: unbalanced brackets in {formula}", node.id);
         for args in tier_calls(formula) {
-            assert!(
-                args.len() >= 4 && args.len() % 2 == 0,
-                "{}: tier needs x, pairs and a default: {formula}",
-                node.id
-            );
-            let thresholds: Vec<f64> =
-                args[1..args.len() - 1].iter().step_by(2).filter_map(|t| t.parse().ok()).collect();
+            assert!(args.len() >= 4 && args.len() % 2 == 0, "{}: tier needs x, pairs and a default: {formula}", node.id);
+            let thresholds: Vec<f64> = args[1..args.len() - 1].iter().step_by(2).filter_map(|t| t.parse().ok()).collect();
             assert!(thresholds.windows(2).all(|w| w[0] > w[1]), "{}: tier thresholds must descend: {formula}", node.id);
         }
         // Every param the formula reads has a value for every assigned unit.
-        let units_by_id: HashMap<&str, usize> =
-            file.units.iter().enumerate().map(|(i, u)| (u.id.as_str(), i)).collect();
+        let units_by_id: HashMap<&str, usize> = file.units.iter().enumerate().map(|(i, u)| (u.id.as_str(), i)).collect();
         for (u, params) in resolve_params(node, &file.units, &units_by_id).iter().enumerate() {
             if let Some(params) = params {
                 for v in &variables {
@@ -155,12 +148,7 @@ fn check_formulas(file: &SchemeFile) {
                         && !node.fields.iter().flatten().any(|f| &f.key == v)
                         && !["points", "progress", "month", "record_points", "record_count"].contains(&v.as_str());
                     if is_param {
-                        assert!(
-                            params.iter().any(|(k, _)| k == v),
-                            "{}: unit {} lacks param {v}",
-                            node.id,
-                            file.units[u].id
-                        );
+                        assert!(params.iter().any(|(k, _)| k == v), "{}: unit {} lacks param {v}", node.id, file.units[u].id);
                     }
                 }
             }
@@ -210,12 +198,7 @@ fn demo_validates_and_loads_for_any_month() {
         for e in &data.entries {
             let node = scheme.node_index(&e.indicator).unwrap();
             let indicator = scheme.indicator(node).unwrap();
-            assert!(
-                indicator.is_assigned(scheme.unit_index(&e.unit).unwrap()),
-                "{} not assigned {}",
-                e.unit,
-                e.indicator
-            );
+            assert!(indicator.is_assigned(scheme.unit_index(&e.unit).unwrap()), "{} not assigned {}", e.unit, e.indicator);
             assert!(indicator.is_due(month_of(&e.month)), "{} reported off-cycle in {}", e.indicator, e.month);
         }
     }
@@ -236,8 +219,7 @@ fn demo_has_the_district_shape() {
     assert_eq!(count("dept") + count("street") + count("other"), 76);
     let names: HashSet<&str> = file.units.iter().map(|u| u.name.as_str()).collect();
     assert_eq!(names.len(), 76, "unit names are unique");
-    for name in ["区发改局", "区财政局", "区统计局", "区审计局", "区市场监管局", "区人民法院", "区税务局"]
-    {
+    for name in ["区发改局", "区财政局", "区统计局", "区审计局", "区市场监管局", "区人民法院", "区税务局"] {
         assert!(names.contains(name), "{name}");
     }
     assert!(file.units.iter().filter(|u| u.group == "street").all(|u| u.name.ends_with("街道")));
@@ -255,12 +237,8 @@ fn demo_has_the_district_shape() {
     assert!(top[3].0.contains("创新创优") && top[4].0.contains("违规失职"));
     check_points(&file.tree, Kind::Regular);
 
-    let grades: Vec<(&str, Option<f64>, Option<f64>)> =
-        file.grades.iter().map(|g| (g.name.as_str(), g.min_score, g.quota)).collect();
-    assert_eq!(
-        grades,
-        [("优秀", Some(90.0), Some(0.3)), ("良好", Some(80.0), None), ("一般", Some(60.0), None), ("较差", None, None)]
-    );
+    let grades: Vec<(&str, Option<f64>, Option<f64>)> = file.grades.iter().map(|g| (g.name.as_str(), g.min_score, g.quota)).collect();
+    assert_eq!(grades, [("优秀", Some(90.0), Some(0.3)), ("良好", Some(80.0), None), ("一般", Some(60.0), None), ("较差", None, None)]);
 }
 
 #[test]
@@ -347,8 +325,7 @@ fn demo_data_is_plausible() {
 
     // Units differ: the streets' ratings of the same indicator are not all equal.
     let a31 = scheme.node_index("A31").unwrap();
-    let scores: BTreeSet<String> =
-        (0..scheme.units.len()).filter_map(|u| dataset.value(a31, u, 6, 0)).map(|v| v.to_string()).collect();
+    let scores: BTreeSet<String> = (0..scheme.units.len()).filter_map(|u| dataset.value(a31, u, 6, 0)).map(|v| v.to_string()).collect();
     assert!(scores.len() >= 5, "{scores:?}");
 
     // Cumulative (year-to-date) values never fall.
@@ -459,9 +436,7 @@ fn synthetic_mixes_shapes_frequencies_and_aggregations() {
         .iter()
         .map(|&n| scheme.indicator(n).unwrap())
         .filter(|i| i.source == Source::Fields)
-        .map(|i| {
-            (0..scheme.units.len()).filter(|&u| i.is_assigned(u)).count() * (1..=12).filter(|&m| i.is_due(m)).count()
-        })
+        .map(|i| (0..scheme.units.len()).filter(|&u| i.is_assigned(u)).count() * (1..=12).filter(|&m| i.is_due(m)).count())
         .sum();
     let missing = 1.0 - data.entries.len() as f64 / due as f64;
     assert!((0.01..0.08).contains(&missing), "a few percent missing: {missing}");

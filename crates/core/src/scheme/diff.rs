@@ -12,11 +12,23 @@ use super::file::{NodeDef, SchemeFile};
 /// How one node differs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeChange {
-    Added { id: String, name: String, parent: Option<String> },
-    Removed { id: String, name: String, parent: Option<String> },
+    Added {
+        id: String,
+        name: String,
+        parent: Option<String>,
+    },
+    Removed {
+        id: String,
+        name: String,
+        parent: Option<String>,
+    },
     /// Settings that differ (`key`, before, after); `parent` changes show as a
     /// setting too.
-    Changed { id: String, name: String, settings: Vec<(String, Value, Value)> },
+    Changed {
+        id: String,
+        name: String,
+        settings: Vec<(String, Value, Value)>,
+    },
 }
 
 impl NodeChange {
@@ -115,11 +127,14 @@ mod tests {
         let changes = diff(&old, &new);
         let ids: Vec<&str> = changes.iter().map(NodeChange::id).collect();
         assert_eq!(ids, ["A1", "A2", "B1", "B2"]);
-        assert_eq!(changes[0], NodeChange::Changed {
-            id: "A1".into(),
-            name: "招商引资".into(),
-            settings: vec![("formula".into(), Value::from("x"), Value::from("x * 2"))],
-        });
+        assert_eq!(
+            changes[0],
+            NodeChange::Changed {
+                id: "A1".into(),
+                name: "招商引资".into(),
+                settings: vec![("formula".into(), Value::from("x"), Value::from("x * 2"))],
+            }
+        );
         assert!(matches!(&changes[1], NodeChange::Removed { id, parent: Some(p), .. } if id == "A2" && p == "A"));
         let NodeChange::Changed { settings, .. } = &changes[2] else { panic!("B1 moved") };
         assert_eq!(settings[0], ("parent".into(), Value::from("B"), Value::from("A")));

@@ -175,11 +175,7 @@ fn find_mut<'a>(tree: &'a mut [NodeDef], id: &str) -> Option<&'a mut NodeDef> {
 pub fn parent_of(tree: &[NodeDef], id: &str) -> Result<Option<String>, EditError> {
     fn walk(nodes: &[NodeDef], parent: Option<&str>, id: &str) -> Option<Option<String>> {
         nodes.iter().find_map(|n| {
-            if n.id == id {
-                Some(parent.map(str::to_string))
-            } else {
-                walk(n.children.as_deref().unwrap_or_default(), Some(&n.id), id)
-            }
+            if n.id == id { Some(parent.map(str::to_string)) } else { walk(n.children.as_deref().unwrap_or_default(), Some(&n.id), id) }
         })
     }
     walk(tree, None, id).ok_or_else(|| EditError::UnknownNode(id.to_string()))
@@ -289,7 +285,10 @@ mod tests {
         assert_eq!(ids(&f.tree), ["B", "A"]);
         // A's children now hold 4 of its 10 points, B's 11 of 5.
         let check = points_check(&f);
-        assert_eq!(check.iter().map(|l| (l.id.as_str(), l.children_sum, l.adds_up)).collect::<Vec<_>>(), [("B", 11.0, false), ("A", 4.0, false)]);
+        assert_eq!(
+            check.iter().map(|l| (l.id.as_str(), l.children_sum, l.adds_up)).collect::<Vec<_>>(),
+            [("B", 11.0, false), ("A", 4.0, false)]
+        );
         assert!(Scheme::from_file(f).unwrap_err().to_string().contains("add up to 4"));
     }
 
@@ -338,7 +337,11 @@ mod tests {
     #[test]
     fn unit_targets_become_unit_rules_the_engine_applies() {
         let mut f = demo();
-        apply(&mut f, Edit::SetUnitParams { id: "A1".into(), param: "target".into(), values: vec![("u2".into(), Some(2.5)), ("u1".into(), None)] }).unwrap();
+        apply(
+            &mut f,
+            Edit::SetUnitParams { id: "A1".into(), param: "target".into(), values: vec![("u2".into(), Some(2.5)), ("u1".into(), None)] },
+        )
+        .unwrap();
         let scheme = Scheme::from_file(f.clone()).unwrap();
         let a1 = scheme.indicator(scheme.node_index("A1").unwrap()).unwrap();
         let target = a1.param_names.iter().position(|p| p == "target").unwrap();

@@ -5,16 +5,16 @@
 //! `SchemeError` listing *all* problems, each naming where it is. A `Scheme` is
 //! immutable; amending a year's scheme makes a new one (a new version in the store).
 
-mod file;
 pub mod diff;
 pub mod edit;
+mod file;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 pub use file::{
-    Aggregation, AssignRule, FieldDef, FieldType, Frequency, GradeDef, GroupDef, Kind, NodeDef,
-    Params, ReportingRule, SchemeFile, Source, UnitDef, Window,
+    Aggregation, AssignRule, FieldDef, FieldType, Frequency, GradeDef, GroupDef, Kind, NodeDef, Params, ReportingRule, SchemeFile, Source,
+    UnitDef, Window,
 };
 
 use crate::formula::Formula;
@@ -258,9 +258,10 @@ impl Validator {
             self.issue("scheme", format!("year {} is not a calendar year", file.year));
         }
         if let Some(n) = file.normalize_to
-            && !(n.is_finite() && n > 0.0) {
-                self.issue("scheme", "normalize_to must be null or a positive number");
-            }
+            && !(n.is_finite() && n > 0.0)
+        {
+            self.issue("scheme", "normalize_to must be null or a positive number");
+        }
 
         let mut group_index = HashMap::new();
         let mut groups = Vec::new();
@@ -326,15 +327,15 @@ impl Validator {
         };
         let mut roots = Vec::new();
         for def in &file.tree {
-            if (def.kind.is_none() || def.kind == Some(Kind::Regular))
-                && def.cap.is_some() {
-                    self.issue(format!("node {}", def.id), "cap is allowed only on bonus and deduction top-level nodes");
-                }
+            if (def.kind.is_none() || def.kind == Some(Kind::Regular)) && def.cap.is_some() {
+                self.issue(format!("node {}", def.id), "cap is allowed only on bonus and deduction top-level nodes");
+            }
             let kind = def.kind.unwrap_or_default();
             if let Some(cap) = def.cap
-                && !(cap.is_finite() && cap >= 0.0) {
-                    self.issue(format!("node {}", def.id), "cap must be a number ≥ 0");
-                }
+                && !(cap.is_finite() && cap >= 0.0)
+            {
+                self.issue(format!("node {}", def.id), "cap must be a number ≥ 0");
+            }
             if let Some(root) = self.node(&mut ctx, def, kind, None) {
                 roots.push(root);
             }
@@ -345,10 +346,7 @@ impl Validator {
             let target = node_index.get(&rule.deduction).map(|&n| &nodes[n]);
             match target {
                 Some(n) if n.kind == Kind::Deduction && n.indicator.as_ref().is_some_and(|i| i.source == Source::Records) => {}
-                _ => self.issue(
-                    "reporting",
-                    format!("deduction `{}` must be a records indicator under a deduction node", rule.deduction),
-                ),
+                _ => self.issue("reporting", format!("deduction `{}` must be a records indicator under a deduction node", rule.deduction)),
             }
             for (name, points) in [("late_points", rule.late_points), ("missing_points", rule.missing_points)] {
                 if !(points.is_finite() && points >= 0.0) {
@@ -443,12 +441,13 @@ impl Validator {
                 }
             }
             if kind == Kind::Regular
-                && let Some(points) = def.points {
-                    let sum = children.iter().filter_map(|c| c.points).fold(0.0, |a, p| a + p);
-                    if round2(sum) != round2(points) {
-                        self.issue(&loc, format!("children's points add up to {} but the category has {}", round2(sum), points));
-                    }
+                && let Some(points) = def.points
+            {
+                let sum = children.iter().filter_map(|c| c.points).fold(0.0, |a, p| a + p);
+                if round2(sum) != round2(points) {
+                    self.issue(&loc, format!("children's points add up to {} but the category has {}", round2(sum), points));
                 }
+            }
             ctx.nodes[index].children = child_ids;
         } else {
             ctx.nodes[index].indicator = self.indicator(ctx, def, &loc);
@@ -484,10 +483,11 @@ impl Validator {
                 }
             }
             if let (Some(lo), Some(hi)) = (f.min, f.max)
-                && lo > hi {
-                    self.issue(loc, format!("field `{}`: min {lo} is greater than max {hi}", f.key));
-                    ok = false;
-                }
+                && lo > hi
+            {
+                self.issue(loc, format!("field `{}`: min {lo} is greater than max {hi}", f.key));
+                ok = false;
+            }
         }
 
         // Param names: the indicator's defaults, then any a rule introduces.
@@ -562,8 +562,7 @@ impl Validator {
             .iter()
             .enumerate()
             .map(|(ui, unit)| {
-                let rules: Vec<&AssignRule> =
-                    group_rules[unit.group].iter().chain(unit_rules[ui].iter()).copied().collect();
+                let rules: Vec<&AssignRule> = group_rules[unit.group].iter().chain(unit_rules[ui].iter()).copied().collect();
                 if rules.is_empty() {
                     return None;
                 }
@@ -650,7 +649,14 @@ impl Validator {
                 }
                 for f in &fields {
                     if !crate::service::METRIC_KEYS.contains(&f.key.as_str()) {
-                        self.issue(loc, format!("filled_by: service: field `{}` is not a service metric (one of {})", f.key, crate::service::METRIC_KEYS.join(", ")));
+                        self.issue(
+                            loc,
+                            format!(
+                                "filled_by: service: field `{}` is not a service metric (one of {})",
+                                f.key,
+                                crate::service::METRIC_KEYS.join(", ")
+                            ),
+                        );
                         ok = false;
                     }
                 }

@@ -1,6 +1,6 @@
 //! One test per rule of spec §2.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::*;
 
@@ -49,10 +49,7 @@ fn load(v: &Value) -> Result<Scheme, SchemeError> {
 /// Asserts the scheme is rejected with an issue at `location` whose message contains `needle`.
 fn rejects(v: &Value, location: &str, needle: &str) {
     let err = load(v).expect_err("scheme should be rejected");
-    assert!(
-        err.issues.iter().any(|i| i.location == location && i.message.contains(needle)),
-        "expected `{location}: …{needle}…` in {err}"
-    );
+    assert!(err.issues.iter().any(|i| i.location == location && i.message.contains(needle)), "expected `{location}: …{needle}…` in {err}");
 }
 
 #[test]

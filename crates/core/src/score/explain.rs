@@ -99,8 +99,7 @@ pub fn explain(scheme: &Scheme, data: &Dataset, result: &PeriodResult, unit: usi
                     input.agg = Some(field.agg);
                     input.months = (win.first..=win.last)
                         .filter_map(|m| {
-                            data.value(node, unit, m, f)
-                                .map(|value| MonthValue { month: Month { year: scheme.year, month: m }, value })
+                            data.value(node, unit, m, f).map(|value| MonthValue { month: Month { year: scheme.year, month: m }, value })
                         })
                         .collect();
                     input.value = indicator::aggregate(field.agg, input.months.iter().map(|m| m.value));
@@ -126,9 +125,7 @@ pub fn explain(scheme: &Scheme, data: &Dataset, result: &PeriodResult, unit: usi
     let status = result.status(unit, node);
     // Re-evaluate only formulas without peers; for peers the stored score is the
     // authority and re-evaluating would need the whole group.
-    let raw = (status == Status::Ok && !ind.formula.uses_peers())
-        .then(|| ind.formula.eval(&slots, &[]).ok())
-        .flatten();
+    let raw = (status == Status::Ok && !ind.formula.uses_peers()).then(|| ind.formula.eval(&slots, &[]).ok()).flatten();
     Some(Explanation {
         unit: scheme.units[unit].id.clone(),
         unit_name: scheme.units[unit].name.clone(),
@@ -155,7 +152,10 @@ impl fmt::Display for Explanation {
         for input in &self.inputs {
             let value = input.value.map_or("— (no value)".to_string(), |v| v.to_string());
             let label = input.label.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
-            let agg = input.agg.map(|a| format!(" [{}]", serde_json::to_value(a).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())).unwrap_or_default();
+            let agg = input
+                .agg
+                .map(|a| format!(" [{}]", serde_json::to_value(a).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()))
+                .unwrap_or_default();
             writeln!(f, "  {} {}{}{} = {}", input.kind, input.name, label, agg, value)?;
             for m in &input.months {
                 writeln!(f, "      {}: {}", m.month, m.value)?;

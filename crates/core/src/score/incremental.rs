@@ -13,7 +13,7 @@ use crate::period::Period;
 use crate::scheme::Scheme;
 
 use super::indicator::{self, Scratch};
-use super::{rollup, PeriodResult, Plan};
+use super::{PeriodResult, Plan, rollup};
 
 pub struct Scoreboard {
     scheme: Arc<Scheme>,
@@ -100,13 +100,7 @@ impl Scoreboard {
 }
 
 /// One period from scratch, with a plan and buffers reused across periods.
-pub(crate) fn compute_period(
-    scheme: &Scheme,
-    plan: &Plan,
-    data: &Dataset,
-    period: Period,
-    scratch: &mut Scratch,
-) -> PeriodResult {
+pub(crate) fn compute_period(scheme: &Scheme, plan: &Plan, data: &Dataset, period: Period, scratch: &mut Scratch) -> PeriodResult {
     let mut result = PeriodResult::new(scheme, period);
     let all_units: Vec<usize> = (0..scheme.units.len()).collect();
     for &node in &scheme.indicators {

@@ -109,14 +109,7 @@ pub(crate) fn clamp_and_round(raw: f64, points: Option<f64>) -> f64 {
 /// Scores indicator `node` for the given units (in scheme order). If the formula
 /// uses peer functions, `units` must hold whole groups: a peer set is built from
 /// the complete units among `units` of each group.
-pub(crate) fn score_units(
-    scheme: &Scheme,
-    data: &Dataset,
-    node: usize,
-    units: &[usize],
-    out: &mut PeriodResult,
-    scratch: &mut Scratch,
-) {
+pub(crate) fn score_units(scheme: &Scheme, data: &Dataset, node: usize, units: &[usize], out: &mut PeriodResult, scratch: &mut Scratch) {
     let indicator = scheme.nodes[node].indicator.as_ref().expect("an indicator node");
     let points = scheme.nodes[node].points;
     let win = window(indicator, out.period);
@@ -166,8 +159,7 @@ pub(crate) fn score_units(
             let peer_slots = |i: usize| &scratch.slots[i * width..(i + 1) * width];
             scratch.peers.clear();
             for site in 0..formula.peer_sites() {
-                let values: Result<Vec<f64>, EvalError> =
-                    members.iter().map(|&i| formula.eval_peer_arg(site, peer_slots(i))).collect();
+                let values: Result<Vec<f64>, EvalError> = members.iter().map(|&i| formula.eval_peer_arg(site, peer_slots(i))).collect();
                 scratch.peers.push(values.map(PeerSet::new));
             }
             for &i in members {

@@ -21,7 +21,7 @@ use crate::data::Dataset;
 use crate::period::Period;
 use crate::scheme::Scheme;
 
-pub use explain::{explain, Explanation, InputExplanation, MonthValue, RecordValue};
+pub use explain::{Explanation, InputExplanation, MonthValue, RecordValue, explain};
 pub use incremental::Scoreboard;
 pub use report::{PeriodReport, UnitReport};
 
@@ -173,9 +173,7 @@ pub fn score_periods(scheme: &Scheme, data: &Dataset, periods: &[Period]) -> Vec
     let plan = Plan::new(scheme);
     periods
         .par_iter()
-        .map_init(indicator::Scratch::default, |scratch, &p| {
-            incremental::compute_period(scheme, &plan, data, p, scratch)
-        })
+        .map_init(indicator::Scratch::default, |scratch, &p| incremental::compute_period(scheme, &plan, data, p, scratch))
         .collect()
 }
 

@@ -30,9 +30,7 @@ pub struct UnitReport {
 impl PeriodReport {
     pub fn new(scheme: &Scheme, result: &PeriodResult) -> PeriodReport {
         let mut units: Vec<UnitReport> = (0..scheme.units.len()).map(|u| unit_report(scheme, result, u)).collect();
-        units.sort_by(|a, b| {
-            a.group.cmp(&b.group).then(a.rank.cmp(&b.rank)).then_with(|| a.unit.cmp(&b.unit))
-        });
+        units.sort_by(|a, b| a.group.cmp(&b.group).then(a.rank.cmp(&b.rank)).then_with(|| a.unit.cmp(&b.unit)));
         PeriodReport { period: result.period, units }
     }
 }
@@ -74,9 +72,5 @@ fn unit_report(scheme: &Scheme, result: &PeriodResult, unit: usize) -> UnitRepor
 
 /// A 2-decimal score as a JSON number (integers without a fraction, like the spec's examples).
 fn number(x: f64) -> serde_json::Value {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        serde_json::Value::from(x as i64)
-    } else {
-        serde_json::Value::from(x)
-    }
+    if x.fract() == 0.0 && x.abs() < 1e15 { serde_json::Value::from(x as i64) } else { serde_json::Value::from(x) }
 }

@@ -71,10 +71,10 @@ pub(crate) fn rank_group(scheme: &Scheme, plan: &Plan, group: usize, out: &mut P
     for &unit in members {
         let total = out.totals[unit].total;
         let rank = 1 + totals.partition_point(|&t| t > total);
-        let grade = scheme.grades.iter().position(|g| {
-            g.min_score.is_none_or(|min| total >= min)
-                && g.quota.is_none_or(|q| (rank as u128) <= q.places(members.len()))
-        });
+        let grade = scheme
+            .grades
+            .iter()
+            .position(|g| g.min_score.is_none_or(|min| total >= min) && g.quota.is_none_or(|q| (rank as u128) <= q.places(members.len())));
         out.totals[unit].rank = rank;
         out.totals[unit].grade = grade;
     }

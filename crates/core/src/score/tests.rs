@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::*;
-use crate::data::{validate_entry, validate_record, EntryRow, RecordRow};
+use crate::data::{EntryRow, RecordRow, validate_entry, validate_record};
 
 fn scheme(v: Value) -> Scheme {
     Scheme::from_json(&v.to_string()).unwrap_or_else(|e| panic!("{e}"))
@@ -71,9 +71,12 @@ fn spec_worked_example() {
              "formula": "min(actual / (target * progress), 1.2) / 1.2 * points",
              "assign": [{"group": "dept"}, {"unit": "u01", "params": {"target": 50}}]}]}]
     }));
-    let d = data(&s, json!({"entries": [
+    let d = data(
+        &s,
+        json!({"entries": [
         entry("u01", "A1", "2027-01", json!({"actual": 10})),
-        entry("u01", "A1", "2027-03", json!({"actual": 14}))]}));
+        entry("u01", "A1", "2027-03", json!({"actual": 14}))]}),
+    );
     let r = score_period(&s, &d, period("2027-03"));
     assert_eq!(score_of(&s, &r, "u01", "A1"), Some(9.33));
     assert_eq!(status_of(&s, &r, "u01", "A1"), Status::Ok);
@@ -90,15 +93,21 @@ fn spec_worked_example() {
 
 #[test]
 fn due_months_make_pending() {
-    let s = scheme(one_category(1, json!([
-        ind("Q", 10.0, "x", json!({"frequency": "quarterly"})),
-        ind("Y", 10.0, "x", json!({"frequency": "annual"})),
-        ind("P", 10.0, "x", json!({"frequency": "quarterly", "window": "period"}))
-    ])));
-    let d = data(&s, json!({"entries": [
+    let s = scheme(one_category(
+        1,
+        json!([
+            ind("Q", 10.0, "x", json!({"frequency": "quarterly"})),
+            ind("Y", 10.0, "x", json!({"frequency": "annual"})),
+            ind("P", 10.0, "x", json!({"frequency": "quarterly", "window": "period"}))
+        ]),
+    ));
+    let d = data(
+        &s,
+        json!({"entries": [
         entry("u1", "Q", "2027-03", json!({"x": 5})),
         entry("u1", "Y", "2027-03", json!({"x": 6})),
-        entry("u1", "P", "2027-03", json!({"x": 7}))]}));
+        entry("u1", "P", "2027-03", json!({"x": 7}))]}),
+    );
     let at = |p: &str, node: &str| {
         let r = score_period(&s, &d, period(p));
         (status_of(&s, &r, "u1", node), score_of(&s, &r, "u1", node))
@@ -142,14 +151,20 @@ fn aggregations_over_the_window() {
 
 #[test]
 fn entries_may_carry_some_fields_and_missing_is_per_field() {
-    let s = scheme(one_category(1, json!([
-        {"id": "I", "name": "I", "points": 100, "formula": "a + b", "fields": [{"key": "a"}, {"key": "b"}], "assign": [{"group": "g"}]},
-        {"id": "J", "name": "J", "points": 100, "formula": "if(a > 0, a, b)", "fields": [{"key": "a"}, {"key": "b"}], "assign": [{"group": "g"}]}
-    ])));
-    let d = data(&s, json!({"entries": [
+    let s = scheme(one_category(
+        1,
+        json!([
+            {"id": "I", "name": "I", "points": 100, "formula": "a + b", "fields": [{"key": "a"}, {"key": "b"}], "assign": [{"group": "g"}]},
+            {"id": "J", "name": "J", "points": 100, "formula": "if(a > 0, a, b)", "fields": [{"key": "a"}, {"key": "b"}], "assign": [{"group": "g"}]}
+        ]),
+    ));
+    let d = data(
+        &s,
+        json!({"entries": [
         entry("u1", "I", "2027-01", json!({"a": 1})),
         entry("u1", "I", "2027-02", json!({"b": 2})),
-        entry("u1", "J", "2027-01", json!({"a": 5}))]}));
+        entry("u1", "J", "2027-01", json!({"a": 5}))]}),
+    );
     let jan = score_period(&s, &d, period("2027-01"));
     assert_eq!(status_of(&s, &jan, "u1", "I"), Status::Missing);
     let feb = score_period(&s, &d, period("2027-02"));
@@ -164,12 +179,15 @@ fn clamps_then_rounds() {
     v["tree"].as_array_mut().unwrap().push(json!({"id": "X", "name": "X", "kind": "bonus", "children": [
         {"id": "X1", "name": "X1", "formula": "x", "fields": [{"key": "x"}], "assign": [{"group": "g"}]}]}));
     let s = scheme(v);
-    let d = data(&s, json!({"entries": [
+    let d = data(
+        &s,
+        json!({"entries": [
         entry("u1", "I", "2027-01", json!({"x": 12})),
         entry("u2", "I", "2027-01", json!({"x": -3})),
         entry("u3", "I", "2027-01", json!({"x": 2.675})),
         entry("u4", "I", "2027-01", json!({"x": -1.005})),
-        entry("u1", "X1", "2027-01", json!({"x": 12}))]}));
+        entry("u1", "X1", "2027-01", json!({"x": 12}))]}),
+    );
     let r = score_period(&s, &d, period("2027-01"));
     assert_eq!(score_of(&s, &r, "u1", "I"), Some(10.0));
     assert_eq!(score_of(&s, &r, "u2", "I"), Some(0.0));
@@ -181,9 +199,12 @@ fn clamps_then_rounds() {
 #[test]
 fn categories_sum_rounded_indicator_scores() {
     let s = scheme(one_category(1, json!([ind("I1", 5.0, "x", json!({})), ind("I2", 5.0, "x", json!({}))])));
-    let d = data(&s, json!({"entries": [
+    let d = data(
+        &s,
+        json!({"entries": [
         entry("u1", "I1", "2027-01", json!({"x": 1.004})),
-        entry("u1", "I2", "2027-01", json!({"x": 1.004}))]}));
+        entry("u1", "I2", "2027-01", json!({"x": 1.004}))]}),
+    );
     let r = score_period(&s, &d, period("2027-01"));
     assert_eq!(score_of(&s, &r, "u1", "I1"), Some(1.0));
     assert_eq!(score_of(&s, &r, "u1", "A"), Some(2.0), "not round2(2.008) = 2.01");
@@ -237,9 +258,12 @@ fn bonus_and_deduction_caps_and_negative_totals() {
 #[test]
 fn normalisation_excludes_pending_and_counts_missing() {
     let s = bonus_deduction_scheme(json!(100));
-    let d = data(&s, json!({
+    let d = data(
+        &s,
+        json!({
         "entries": [entry("u1", "A1", "2027-01", json!({"x": 5}))],
-        "records": [record("u1", "X1", "2027-01-02", 2.0)]}));
+        "records": [record("u1", "X1", "2027-01-02", 2.0)]}),
+    );
     let r = score_period(&s, &d, period("2027-03"));
     // S = 5; A = 10 (A1) + 30 (A2, missing) = 40; A3 is annual → pending.
     // regular = 5 / 40 × 100 = 12.5; total = 12.5 + 2.
@@ -266,8 +290,7 @@ fn ranks_share_ties_and_grades_use_quota() {
     let r = score_period(&s, &d, period("2027-01"));
     let ranks: Vec<usize> = (1..=5).map(|i| total_of(&s, &r, &format!("u{i}")).rank).collect();
     assert_eq!(ranks, [1, 2, 2, 4, 5]);
-    let grades: Vec<Option<&str>> =
-        (1..=5).map(|i| total_of(&s, &r, &format!("u{i}")).grade.map(|g| s.grades[g].name.as_str())).collect();
+    let grades: Vec<Option<&str>> = (1..=5).map(|i| total_of(&s, &r, &format!("u{i}")).grade.map(|g| s.grades[g].name.as_str())).collect();
     // floor(0.4 × 5) = 2 places: ranks 1, 2, 2 qualify.
     assert_eq!(grades, [Some("优秀"), Some("优秀"), Some("优秀"), Some("良好"), Some("较差")]);
 }
@@ -283,13 +306,19 @@ fn no_matching_grade_gives_none() {
 
 #[test]
 fn evaluation_errors_score_zero_and_do_not_stop_the_run() {
-    let s = scheme(one_category(2, json!([
+    let s = scheme(one_category(
+        2,
+        json!([
         {"id": "I", "name": "I", "points": 10, "formula": "x / y", "fields": [{"key": "x"}, {"key": "y"}], "assign": [{"group": "g"}]},
-        ind("J", 10.0, "x", json!({}))])));
-    let d = data(&s, json!({"entries": [
+        ind("J", 10.0, "x", json!({}))]),
+    ));
+    let d = data(
+        &s,
+        json!({"entries": [
         entry("u1", "I", "2027-01", json!({"x": 1, "y": 0})),
         entry("u2", "I", "2027-01", json!({"x": 1, "y": 4})),
-        entry("u1", "J", "2027-01", json!({"x": 3}))]}));
+        entry("u1", "J", "2027-01", json!({"x": 3}))]}),
+    );
     let r = score_period(&s, &d, period("2027-01"));
     assert_eq!(status_of(&s, &r, "u1", "I"), Status::Error);
     assert_eq!(score_of(&s, &r, "u1", "I"), Some(0.0));
@@ -369,9 +398,12 @@ fn records_count_in_their_window() {
         {"id": "C", "name": "C", "source": "records", "window": "period", "formula": "record_count", "assign": [{"group": "g"}]},
         {"id": "S", "name": "S", "source": "records", "formula": "record_points", "assign": [{"group": "g"}]}]}));
     let s = scheme(v);
-    let d = data(&s, json!({"records": [
+    let d = data(
+        &s,
+        json!({"records": [
         record("u1", "C", "2027-01-31", 0.0), record("u1", "C", "2027-04-01", 0.0),
-        record("u1", "S", "2027-01-31", 1.5), record("u1", "S", "2027-04-01", 0.25)]}));
+        record("u1", "S", "2027-01-31", 1.5), record("u1", "S", "2027-04-01", 0.25)]}),
+    );
     let at = |p: &str, node: &str| score_of(&s, &score_period(&s, &d, period(p)), "u1", node);
     assert_eq!(at("2027-Q1", "C"), Some(1.0));
     assert_eq!(at("2027-Q2", "C"), Some(1.0), "period window: April only");
@@ -384,12 +416,15 @@ fn records_count_in_their_window() {
 #[test]
 fn report_matches_spec_section_8() {
     let s = scheme(crate::scheme::tests::spec_example());
-    let d = data(&s, json!({
+    let d = data(
+        &s,
+        json!({
         "entries": [entry("u01", "A1", "2027-01", json!({"actual": 10})),
                     entry("u01", "A1", "2027-03", json!({"actual": 14})),
                     entry("u02", "A2", "2027-03", json!({"x": 48}))],
         "records": [record("u01", "X1", "2027-02-10", 2.0), record("u01", "Y1", "2027-03-01", 0.0),
-                    record("s01", "X1", "2027-03-03", 9.0)]}));
+                    record("s01", "X1", "2027-03-03", 9.0)]}),
+    );
     let report = PeriodReport::new(&s, &score_period(&s, &d, period("2027-03")));
     let out = serde_json::to_value(&report).unwrap();
     assert_eq!(out["period"], "2027-03");
@@ -419,8 +454,11 @@ fn report_matches_spec_section_8() {
 #[test]
 fn explanation_lists_inputs_and_months() {
     let s = scheme(crate::scheme::tests::spec_example());
-    let d = data(&s, json!({"entries": [entry("u01", "A1", "2027-01", json!({"actual": 10})),
-                                         entry("u01", "A1", "2027-03", json!({"actual": 14}))]}));
+    let d = data(
+        &s,
+        json!({"entries": [entry("u01", "A1", "2027-01", json!({"actual": 10})),
+                                         entry("u01", "A1", "2027-03", json!({"actual": 14}))]}),
+    );
     let r = score_period(&s, &d, period("2027-03"));
     let e = explain(&s, &d, &r, s.unit_index("u01").unwrap(), s.node_index("A1").unwrap()).unwrap();
     assert_eq!(e.score, 9.33);
@@ -438,8 +476,12 @@ fn explanation_lists_inputs_and_months() {
 fn scoreboard_updates_after_an_entry() {
     let s = Arc::new(scheme(crate::scheme::tests::spec_example()));
     let mut board = Scoreboard::new(s.clone(), Dataset::new(&s));
-    let row = EntryRow { unit: "u01".into(), indicator: "A1".into(), month: "2027-03".into(),
-                         values: json!({"actual": 14}).as_object().unwrap().clone() };
+    let row = EntryRow {
+        unit: "u01".into(),
+        indicator: "A1".into(),
+        month: "2027-03".into(),
+        values: json!({"actual": 14}).as_object().unwrap().clone(),
+    };
     let touched = board.set_entry(&validate_entry(&s, &row).unwrap());
     // March, April…December, Q1…Q4 and the year: ytd windows reach forward.
     assert_eq!(touched.len(), 10 + 4 + 1);
@@ -461,8 +503,7 @@ fn parallel_periods_equal_serial_periods() {
     // Serial as before parallelisation: one plan, one scratch reused in period order.
     let plan = Plan::new(&s);
     let mut scratch = indicator::Scratch::default();
-    let serial: Vec<PeriodResult> =
-        periods.iter().map(|&p| incremental::compute_period(&s, &plan, &d, p, &mut scratch)).collect();
+    let serial: Vec<PeriodResult> = periods.iter().map(|&p| incremental::compute_period(&s, &plan, &d, p, &mut scratch)).collect();
     assert!(serial.iter().any(|r| r.status.contains(&Status::Ok)), "the case scores something");
     for threads in [1, 2, 5] {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();

@@ -136,26 +136,45 @@ impl FromStr for Rating {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step<'a> {
     /// Send to a department (also the office's arbitration of a rejection).
-    Dispatch { unit: &'a str },
+    Dispatch {
+        unit: &'a str,
+    },
     /// Move to another department, with a reason.
-    Transfer { unit: &'a str, reason: &'a str },
+    Transfer {
+        unit: &'a str,
+        reason: &'a str,
+    },
     Accept,
     /// Not this department's responsibility, with a reason.
-    Reject { reason: &'a str },
+    Reject {
+        reason: &'a str,
+    },
     /// A progress note (办理进展).
-    Note { text: &'a str },
+    Note {
+        text: &'a str,
+    },
     /// The reply to the citizen; marks the request done.
-    Reply { text: &'a str },
+    Reply {
+        text: &'a str,
+    },
     Verify,
-    Rate { rating: Rating },
+    Rate {
+        rating: Rating,
+    },
     /// Send back for redo (重办), with a reason.
-    Redo { reason: &'a str },
+    Redo {
+        reason: &'a str,
+    },
     /// Close a verified request the citizen did not rate in time.
     AutoClose,
     /// Record an escalation to a supervision task (升级督办), with a reason.
-    Escalate { reason: &'a str },
+    Escalate {
+        reason: &'a str,
+    },
     /// Close as a duplicate of another request (合并).
-    Merge { into: &'a str },
+    Merge {
+        into: &'a str,
+    },
 }
 
 impl Step<'_> {
@@ -243,7 +262,10 @@ pub fn next(current: &Current<'_>, step: &Step<'_>, actor: &Actor<'_>) -> Result
     if !may(actor, step, current.unit) {
         return Err(ServiceError::NotYours { step: step.code() });
     }
-    let needs_text = matches!(step, Step::Transfer { .. } | Step::Reject { .. } | Step::Note { .. } | Step::Reply { .. } | Step::Redo { .. } | Step::Escalate { .. });
+    let needs_text = matches!(
+        step,
+        Step::Transfer { .. } | Step::Reject { .. } | Step::Note { .. } | Step::Reply { .. } | Step::Redo { .. } | Step::Escalate { .. }
+    );
     if needs_text && step.text().trim().is_empty() {
         return Err(ServiceError::TextRequired(step.code()));
     }

@@ -3,8 +3,8 @@
 //! `sqlite::a`, `postgres::a`, … from `async fn a(db: TestDb)`.
 
 use jixiao_core::scheme::SchemeFile;
-pub use jixiao_store::testing::{TestDb, run};
 use jixiao_store::Store;
+pub use jixiao_store::testing::{TestDb, run};
 
 /// Generates a SQLite and a PostgreSQL variant of each `async fn name(db: TestDb)`.
 macro_rules! backend_tests {

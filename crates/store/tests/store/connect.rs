@@ -4,7 +4,13 @@ use jixiao_store::{Backend, Store, StoreError, StoreOptions};
 
 use crate::common::{TestDb, backend_tests};
 
-backend_tests!(empty_database_needs_migration, migrate_from_empty, upgrade_from_version_1_in_place, newer_schema_is_refused, reports_backend);
+backend_tests!(
+    empty_database_needs_migration,
+    migrate_from_empty,
+    upgrade_from_version_1_in_place,
+    newer_schema_is_refused,
+    reports_backend
+);
 
 async fn empty_database_needs_migration(db: TestDb) {
     let err = Store::connect(&db.url).await.unwrap_err();
@@ -140,7 +146,8 @@ async fn sqlite_in_memory_keeps_one_database() {
 async fn upgrade_from_version_1_in_place(db: TestDb) {
     let store = db.unchecked().await;
     store.migrate_to(1).await.unwrap();
-    db.raw(&store, "INSERT INTO groups (id, name, disabled, created_at) VALUES ('dept', '区直部门', 0, '2027-01-01T00:00:00.000000Z')").await;
+    db.raw(&store, "INSERT INTO groups (id, name, disabled, created_at) VALUES ('dept', '区直部门', 0, '2027-01-01T00:00:00.000000Z')")
+        .await;
     db.raw(
         &store,
         "INSERT INTO users (username, display_name, password_hash, disabled, failed_logins, language, created_at, \

@@ -28,14 +28,7 @@ fn record(unit: &str, date: &str, points: f64, note: Option<&str>) -> RecordRow 
 async fn import(store: &Store, file: &DataFile) -> Result<ImportSummary, StoreError> {
     let mut tx = store.begin("importer").await?;
     let summary = store.import_data(&mut tx, 2027, file).await?;
-    tx.audit(
-        "data.import",
-        "data",
-        "2027",
-        None,
-        Some(json!({"entries": summary.entries, "records": summary.records})),
-    )
-    .await?;
+    tx.audit("data.import", "data", "2027", None, Some(json!({"entries": summary.entries, "records": summary.records}))).await?;
     tx.commit().await?;
     Ok(summary)
 }
@@ -163,21 +156,11 @@ async fn import_with_bad_rows_writes_nothing(db: TestDb) {
     let store = store_with_scheme(&db).await;
     let mut file = DataFile::default();
     for m in 1..=12 {
-        file.entries.push(EntryRow {
-            unit: "u01".into(),
-            indicator: "A1".into(),
-            month: format!("2027-{m:02}"),
-            values: values(1.0),
-        });
+        file.entries.push(EntryRow { unit: "u01".into(), indicator: "A1".into(), month: format!("2027-{m:02}"), values: values(1.0) });
     }
     file.entries[3].unit = "u99".into();
     file.entries[5].month = "2028-01".into();
-    file.entries.push(EntryRow {
-        unit: "u01".into(),
-        indicator: "A1".into(),
-        month: "2027-01".into(),
-        values: values(2.0),
-    });
+    file.entries.push(EntryRow { unit: "u01".into(), indicator: "A1".into(), month: "2027-01".into(), values: values(2.0) });
     file.records.push(record("u01", "2027-02-10", 1.0, None));
     file.records.push(record("u01", "2027-02-1", 1.0, None));
     let err = import(&store, &file).await.unwrap_err();
@@ -218,12 +201,7 @@ async fn import_failing_in_the_database_writes_nothing(db: TestDb) {
         let indicator = if i == 1400 { "TRAP".to_string() } else { format!("I{i}") };
         file.entries.push(EntryRow { unit: "u02".into(), indicator, month: "2027-03".into(), values: values(1.0) });
     }
-    file.entries.push(EntryRow {
-        unit: "u01".into(),
-        indicator: "A1".into(),
-        month: "2027-01".into(),
-        values: values(9.0),
-    });
+    file.entries.push(EntryRow { unit: "u01".into(), indicator: "A1".into(), month: "2027-01".into(), values: values(9.0) });
     file.records.push(record("u01", "2027-02-10", 1.0, None));
     let err = import(&store, &file).await.unwrap_err();
     assert!(matches!(err, StoreError::Database(_)), "{err:?}");
@@ -238,32 +216,20 @@ async fn import_failing_in_the_database_writes_nothing(db: TestDb) {
 
 async fn reimport_replaces_entries_and_bumps_versions(db: TestDb) {
     let store = store_with_scheme(&db).await;
-    let row = |unit: &str, actual: f64| EntryRow {
-        unit: unit.into(),
-        indicator: "A1".into(),
-        month: "2027-04".into(),
-        values: values(actual),
-    };
-    let first = DataFile {
-        entries: vec![row("u01", 1.0), row("u02", 2.0)],
-        records: vec![record("u01", "2027-04-01", 1.0, None)],
-    };
+    let row =
+        |unit: &str, actual: f64| EntryRow { unit: unit.into(), indicator: "A1".into(), month: "2027-04".into(), values: values(actual) };
+    let first = DataFile { entries: vec![row("u01", 1.0), row("u02", 2.0)], records: vec![record("u01", "2027-04-01", 1.0, None)] };
     import(&store, &first).await.unwrap();
     // u02's entry goes back to a draft in the form; an import makes it accepted again.
     let mut tx = store.begin("reporter").await.unwrap();
     store.set_entry_state(&mut tx, 2027, "u02", "A1", "2027-04", 1, "draft").await.unwrap();
     tx.audit("entry.return", "entry", "u02", None, None).await.unwrap();
     tx.commit().await.unwrap();
-    let second = DataFile {
-        entries: vec![row("u02", 20.0), row("s01", 30.0)],
-        records: vec![record("u01", "2027-04-02", 2.0, None)],
-    };
+    let second = DataFile { entries: vec![row("u02", 20.0), row("s01", 30.0)], records: vec![record("u01", "2027-04-02", 2.0, None)] };
     import(&store, &second).await.unwrap();
     let entries = store.stored_entries(2027).await.unwrap();
-    let got: Vec<(String, i64, f64, String)> = entries
-        .iter()
-        .map(|e| (e.row.unit.clone(), e.version, e.row.values["actual"].as_f64().unwrap(), e.updated_by.clone()))
-        .collect();
+    let got: Vec<(String, i64, f64, String)> =
+        entries.iter().map(|e| (e.row.unit.clone(), e.version, e.row.values["actual"].as_f64().unwrap(), e.updated_by.clone())).collect();
     assert_eq!(
         got,
         vec![

@@ -79,14 +79,9 @@ async fn blocked_writer_gets_conflict(db: TestDb) {
     write(&store, "setup", &entry("u01", "A1", "2027-03", json!({"actual": 1})), None).await.unwrap();
 
     let mut a = store.begin("alice").await.unwrap();
-    assert_eq!(
-        store.upsert_entry(&mut a, 2027, &entry("u01", "A1", "2027-03", json!({"actual": 10})), Some(1)).await.unwrap(),
-        2
-    );
+    assert_eq!(store.upsert_entry(&mut a, 2027, &entry("u01", "A1", "2027-03", json!({"actual": 10})), Some(1)).await.unwrap(), 2);
     let b_store = store.clone();
-    let b = tokio::spawn(async move {
-        write(&b_store, "bob", &entry("u01", "A1", "2027-03", json!({"actual": 20})), Some(1)).await
-    });
+    let b = tokio::spawn(async move { write(&b_store, "bob", &entry("u01", "A1", "2027-03", json!({"actual": 20})), Some(1)).await });
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!b.is_finished(), "B must wait for A");
     a.audit("entry.save", "entry", "2027/u01/A1/2027-03", None, None).await.unwrap();
@@ -187,8 +182,7 @@ async fn entries_come_in_code_point_order(db: TestDb) {
         ("u02", "A1", "2027-01"),
         ("区b", "A1", "2027-01"),
     ];
-    let expected: Vec<(String, String, String)> =
-        expected.iter().map(|(u, i, m)| (u.to_string(), i.to_string(), m.to_string())).collect();
+    let expected: Vec<(String, String, String)> = expected.iter().map(|(u, i, m)| (u.to_string(), i.to_string(), m.to_string())).collect();
     assert_eq!(keys, expected);
     assert_eq!(store.entries(2026).await.unwrap(), vec![]);
 }
@@ -224,12 +218,10 @@ async fn dropped_writer_releases_its_locks(db: TestDb) {
     let mut a = store.begin("alice").await.unwrap();
     store.upsert_entry(&mut a, 2027, &entry("u01", "A1", "2027-03", json!({"actual": 10})), Some(1)).await.unwrap();
     drop(a);
-    let b = tokio::time::timeout(
-        Duration::from_secs(10),
-        write(&store, "bob", &entry("u01", "A1", "2027-03", json!({"actual": 20})), Some(1)),
-    )
-    .await
-    .expect("bob must not wait for alice's abandoned transaction");
+    let b =
+        tokio::time::timeout(Duration::from_secs(10), write(&store, "bob", &entry("u01", "A1", "2027-03", json!({"actual": 20})), Some(1)))
+            .await
+            .expect("bob must not wait for alice's abandoned transaction");
     assert_eq!(b.unwrap(), 2);
     let stored = store.entry(2027, "u01", "A1", "2027-03").await.unwrap().unwrap();
     assert_eq!((stored.row.values["actual"].clone(), stored.updated_by.as_str()), (json!(20), "bob"));

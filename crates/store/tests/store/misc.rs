@@ -27,12 +27,7 @@ async fn settings_get_and_set(db: TestDb) {
 async fn scores_replace_a_period(db: TestDb) {
     let store = store_with_scheme(&db).await;
     store
-        .save_scores(
-            2027,
-            1,
-            "2027-03",
-            vec![("u02".into(), json!({"total": 81.5})), ("u01".into(), json!({"total": 90.25, "rank": 1}))],
-        )
+        .save_scores(2027, 1, "2027-03", vec![("u02".into(), json!({"total": 81.5})), ("u01".into(), json!({"total": 90.25, "rank": 1}))])
         .await
         .unwrap();
     store.save_scores(2027, 1, "2027-Q1", vec![("u01".into(), json!({"total": 1}))]).await.unwrap();
@@ -107,7 +102,13 @@ mod outbox {
     backend_tests!(messages_wait_until_delivered, two_senders_never_claim_the_same_message);
 
     fn reminder(key: &str) -> NewMessage {
-        NewMessage { channel: "sms".into(), recipient: "user:reporter".into(), body: "请于15日前报送".into(), purpose: "reminder".into(), dedupe_key: Some(key.into()) }
+        NewMessage {
+            channel: "sms".into(),
+            recipient: "user:reporter".into(),
+            body: "请于15日前报送".into(),
+            purpose: "reminder".into(),
+            dedupe_key: Some(key.into()),
+        }
     }
 
     async fn messages_wait_until_delivered(db: TestDb) {
@@ -185,8 +186,14 @@ mod outbox {
         // Bad claims change nothing.
         let mut tx = store.begin("system:sms").await.unwrap();
         let at = now();
-        assert!(matches!(store.claim_due_messages(&mut tx, "sms", &at, &at, "t", 10).await, Err(StoreError::Invalid(_))), "a lease ending now");
-        assert!(matches!(store.claim_due_messages(&mut tx, "sms", &now(), &in_minutes(1), "", 10).await, Err(StoreError::Invalid(_))), "no token");
+        assert!(
+            matches!(store.claim_due_messages(&mut tx, "sms", &at, &at, "t", 10).await, Err(StoreError::Invalid(_))),
+            "a lease ending now"
+        );
+        assert!(
+            matches!(store.claim_due_messages(&mut tx, "sms", &now(), &in_minutes(1), "", 10).await, Err(StoreError::Invalid(_))),
+            "no token"
+        );
         tx.rollback().await.unwrap();
 
         // Eight passes at once, in two processes' worth of connections, 8 messages each.

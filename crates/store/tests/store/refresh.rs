@@ -184,7 +184,14 @@ async fn kept_scores_follow_every_kind_of_change(db: TestDb) {
     load(&store, &scheme, &data).await;
     store.refresh_scores(2027).await.unwrap();
     assert_current(&store, "the first refresh").await;
-    let picks: Vec<_> = data.entries.iter().filter(|e| e.values.values().any(|v| v.as_f64().is_some_and(|x| x > 3.0))).step_by(97).take(6).cloned().collect();
+    let picks: Vec<_> = data
+        .entries
+        .iter()
+        .filter(|e| e.values.values().any(|v| v.as_f64().is_some_and(|x| x > 3.0)))
+        .step_by(97)
+        .take(6)
+        .cloned()
+        .collect();
     assert!(picks.len() >= 4);
 
     // Changed values in several months, one refresh each.

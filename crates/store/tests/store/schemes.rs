@@ -71,10 +71,7 @@ async fn versions_keep_every_file(db: TestDb) {
     assert_eq!(latest.file, v2);
     let first = store.scheme(2027, Some(1)).await.unwrap();
     assert_eq!(first.file, v1);
-    assert_eq!(
-        (first.info.name.as_str(), first.info.created_by.as_str()),
-        ("2027年度区直部门及街道绩效考核方案", "admin")
-    );
+    assert_eq!((first.info.name.as_str(), first.info.created_by.as_str()), ("2027年度区直部门及街道绩效考核方案", "admin"));
     assert_eq!(first.compile().unwrap().units.len(), 3);
 
     let versions: Vec<(i32, i32, bool)> =
@@ -99,12 +96,8 @@ async fn import_creates_groups_and_units(db: TestDb) {
     let store = store_with_scheme(&db).await;
     let groups: Vec<(String, String)> = store.groups().await.unwrap().into_iter().map(|g| (g.id, g.name)).collect();
     assert_eq!(groups, vec![("dept".into(), "区直部门".into()), ("street".into(), "街道".into())]);
-    let units: Vec<(String, String, i64)> =
-        store.units().await.unwrap().into_iter().map(|u| (u.id, u.group_id, u.sort_order)).collect();
-    assert_eq!(
-        units,
-        vec![("u01".into(), "dept".into(), 0), ("u02".into(), "dept".into(), 1), ("s01".into(), "street".into(), 2)]
-    );
+    let units: Vec<(String, String, i64)> = store.units().await.unwrap().into_iter().map(|u| (u.id, u.group_id, u.sort_order)).collect();
+    assert_eq!(units, vec![("u01".into(), "dept".into(), 0), ("u02".into(), "dept".into(), 1), ("s01".into(), "street".into(), 2)]);
     // A later version renames a unit; the row is updated, not duplicated.
     let mut v2 = scheme_2027();
     v2.units[1].name = "区财政局（更名）".into();
@@ -139,29 +132,17 @@ async fn publish_and_periods(db: TestDb) {
     store.set_scheme_published(&mut tx, 2027, 1, true).await.unwrap();
     store.set_period(&mut tx, march, PeriodState::Closed, Some(1)).await.unwrap();
     store.set_period(&mut tx, q1, PeriodState::Open, None).await.unwrap();
-    assert!(matches!(
-        store.set_period(&mut tx, march, PeriodState::Locked, Some(9)).await.unwrap_err(),
-        StoreError::Invalid(_)
-    ));
-    assert!(matches!(
-        store.set_scheme_published(&mut tx, 2027, 5, true).await.unwrap_err(),
-        StoreError::NotFound { .. }
-    ));
+    assert!(matches!(store.set_period(&mut tx, march, PeriodState::Locked, Some(9)).await.unwrap_err(), StoreError::Invalid(_)));
+    assert!(matches!(store.set_scheme_published(&mut tx, 2027, 5, true).await.unwrap_err(), StoreError::NotFound { .. }));
     tx.audit("period.close", "period", "2027-03", None, None).await.unwrap();
     tx.commit().await.unwrap();
 
     assert!(store.scheme(2027, None).await.unwrap().info.published);
     let periods = store.periods(2027).await.unwrap();
     assert_eq!(periods.len(), 2);
-    assert_eq!(
-        (periods[0].period.as_str(), periods[0].state, periods[0].scheme_version),
-        ("2027-03", PeriodState::Closed, Some(1))
-    );
+    assert_eq!((periods[0].period.as_str(), periods[0].state, periods[0].scheme_version), ("2027-03", PeriodState::Closed, Some(1)));
     assert!(periods[0].closed_at.is_some());
-    assert_eq!(
-        (periods[1].period.as_str(), periods[1].state, periods[1].scheme_version),
-        ("2027-Q1", PeriodState::Open, None)
-    );
+    assert_eq!((periods[1].period.as_str(), periods[1].state, periods[1].scheme_version), ("2027-Q1", PeriodState::Open, None));
     assert_eq!(periods[1].closed_at, None);
 
     // Locking keeps the scheme version when none is given.
@@ -185,10 +166,7 @@ async fn org_rows_are_disabled_not_deleted(db: TestDb) {
     tx.audit("unit.disable", "unit", "u02", None, None).await.unwrap();
     tx.commit().await.unwrap();
     let units = store.units().await.unwrap();
-    assert_eq!(
-        units.iter().map(|u| (u.id.as_str(), u.disabled)).collect::<Vec<_>>(),
-        vec![("u01", false), ("u02", true), ("s01", false)]
-    );
+    assert_eq!(units.iter().map(|u| (u.id.as_str(), u.disabled)).collect::<Vec<_>>(), vec![("u01", false), ("u02", true), ("s01", false)]);
     assert!(store.groups().await.unwrap().iter().any(|g| g.id == "street" && g.disabled));
     // Re-importing the scheme does not silently re-enable it.
     let mut tx = store.begin("office").await.unwrap();

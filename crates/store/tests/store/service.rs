@@ -84,12 +84,21 @@ async fn requests_get_case_numbers_and_history(db: TestDb) {
     r.unit_id = Some("u01".into());
     r.deadline = Some("2027-03-08T15:59:59.000000Z".into());
     store.update_service_request(&mut tx, &r).await.unwrap();
-    let e = NewServiceEvent { step: "dispatch".into(), from_state: Some("received".into()), to_state: "dispatched".into(), unit_id: Some("u01".into()), ..Default::default() };
+    let e = NewServiceEvent {
+        step: "dispatch".into(),
+        from_state: Some("received".into()),
+        to_state: "dispatched".into(),
+        unit_id: Some("u01".into()),
+        ..Default::default()
+    };
     store.add_service_event(&mut tx, r.id, &e).await.unwrap();
     tx.audit("service.dispatch", "service_request", &r.case_no, None, None).await.unwrap();
     tx.commit().await.unwrap();
     let history = store.service_events(a.id).await.unwrap();
-    assert_eq!(history.iter().map(|e| (e.step.as_str(), e.actor.as_str(), e.public)).collect::<Vec<_>>(), [("receive", "citizen", true), ("dispatch", "office", false)]);
+    assert_eq!(
+        history.iter().map(|e| (e.step.as_str(), e.actor.as_str(), e.public)).collect::<Vec<_>>(),
+        [("receive", "citizen", true), ("dispatch", "office", false)]
+    );
 }
 
 async fn versions_and_filters(db: TestDb) {
@@ -139,7 +148,8 @@ async fn versions_and_filters(db: TestDb) {
     })
     .await;
     assert_eq!((rows.iter().map(|r| r.seq).collect::<Vec<_>>(), total), (vec![3, 2], 2));
-    let (rows, total) = page(RequestFilter { case_numbers: vec!["QK-2027-000004".into(), "QK-2027-000002".into()], ..Default::default() }).await;
+    let (rows, total) =
+        page(RequestFilter { case_numbers: vec!["QK-2027-000004".into(), "QK-2027-000002".into()], ..Default::default() }).await;
     assert_eq!((rows.len(), total), (2, 2));
     let (rows, total) = store.service_requests(&RequestFilter { limit: 1, offset: 1, ..Default::default() }).await.unwrap();
     assert_eq!((rows[0].seq, total), (2, 4));
@@ -158,7 +168,15 @@ async fn categories_attributes_and_keys(db: TestDb) {
             sort_order: 1,
             values: vec![("shallow".into(), "小于10厘米".into()), ("deep".into(), "10厘米以上".into())],
         },
-        ServiceAttribute { code: "note".into(), datatype: "text".into(), required: false, description: "补充说明".into(), datatype_description: String::new(), sort_order: 2, values: vec![] },
+        ServiceAttribute {
+            code: "note".into(),
+            datatype: "text".into(),
+            required: false,
+            description: "补充说明".into(),
+            datatype_description: String::new(),
+            sort_order: 2,
+            values: vec![],
+        },
     ];
     store.set_service_attributes(&mut tx, "road", &attrs).await.unwrap();
     let bad = ServiceAttribute { datatype: "blob".into(), ..attrs[1].clone() };

@@ -5,13 +5,7 @@ use serde_json::json;
 
 use crate::common::{TestDb, backend_tests};
 
-backend_tests!(
-    commit_without_audit_is_refused,
-    drop_rolls_back,
-    rollback_undoes_everything,
-    actor_is_required,
-    receipt_names_the_entries
-);
+backend_tests!(commit_without_audit_is_refused, drop_rolls_back, rollback_undoes_everything, actor_is_required, receipt_names_the_entries);
 
 async fn commit_without_audit_is_refused(db: TestDb) {
     let store = db.store().await;

@@ -40,10 +40,8 @@ async fn accounts_and_passwords(db: TestDb) {
     assert_eq!(store.user_by_username("nobody").await.unwrap(), None);
 
     // Stored as an argon2id PHC string, never the password.
-    let phc: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'zhangsan'")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+    let phc: String =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'zhangsan'").fetch_one(store.pool()).await.unwrap();
     assert!(phc.starts_with("$argon2id$v=19$"), "{phc}");
     assert!(!phc.contains("Jx#2027-secret"));
 
@@ -79,8 +77,7 @@ async fn roles_replace(db: TestDb) {
         )
         .await
         .unwrap();
-    let err =
-        store.set_roles(&mut tx, id, &[RoleGrant { role: "bad role".into(), scope: json!({}) }]).await.unwrap_err();
+    let err = store.set_roles(&mut tx, id, &[RoleGrant { role: "bad role".into(), scope: json!({}) }]).await.unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
     assert!(matches!(store.set_roles(&mut tx, 999, &[]).await.unwrap_err(), StoreError::NotFound { .. }));
     tx.audit("user.roles", "user", &id.to_string(), None, None).await.unwrap();

@@ -121,7 +121,11 @@ pub struct BulletinDetail {
 /// newest number first.
 #[utoipa::path(get, path = "/api/v1/bulletins", tag = "bulletins", params(Paging),
     responses((status = 200, body = ListOf<BulletinSummary>), (status = 401, body = super::ErrorBody)))]
-pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): Query<Paging>) -> Result<Json<ListOf<BulletinSummary>>, WebError> {
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(paging): Query<Paging>,
+) -> Result<Json<ListOf<BulletinSummary>>, WebError> {
     let office = viewer.can(Action::ManageSchemes, Target::Nothing);
     let items = state
         .store
@@ -168,12 +172,28 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
             .ledger
             .iter()
             .filter(|l| detail.contains(&l.unit))
-            .map(|l| BulletinRecord { unit: l.unit.clone(), indicator: l.indicator.clone(), kind: l.kind.clone(), date: l.date.clone(), points: l.points, note: l.note.clone() })
+            .map(|l| BulletinRecord {
+                unit: l.unit.clone(),
+                indicator: l.indicator.clone(),
+                kind: l.kind.clone(),
+                date: l.date.clone(),
+                points: l.points,
+                note: l.note.clone(),
+            })
             .collect(),
         nodes: c
             .nodes
             .iter()
-            .map(|n| BulletinNode { id: n.id.clone(), name: n.name.clone(), kind: n.kind.clone(), depth: n.depth, parent: n.parent.clone(), points: n.points, cap: n.cap, formula: n.formula.clone() })
+            .map(|n| BulletinNode {
+                id: n.id.clone(),
+                name: n.name.clone(),
+                kind: n.kind.clone(),
+                depth: n.depth,
+                parent: n.parent.clone(),
+                points: n.points,
+                cap: n.cap,
+                formula: n.formula.clone(),
+            })
             .collect(),
     }))
 }

@@ -173,8 +173,7 @@ pub async fn change(
     if collection::acting_role(&viewer, &data.scheme, step, &unit, &indicator).is_none() {
         return Err(WebError::Forbidden);
     }
-    let change =
-        Change { indicator: indicator.clone(), step, values: body.values, seen_version: Some(body.version), reason: body.reason };
+    let change = Change { indicator: indicator.clone(), step, values: body.values, seen_version: Some(body.version), reason: body.reason };
     match collection::apply(&state, &viewer, &tr, &data, vec![change]).await? {
         Ok(applied) => {
             let (state_now, version) = match applied.entries.first() {

@@ -68,15 +68,19 @@ pub async fn period(State(state): State<AppState>, viewer: Viewer, Query(q): Que
         }
         let Some(report) = data.reports.get(&unit.id) else { continue };
         let (lights, light) = lights_of(scheme, report, data.late.contains(&unit.id));
-        let indicator_lights = lights
-            .iter()
-            .map(|(&n, l)| (scheme.nodes[n].id.clone(), serde_json::to_value(l).unwrap_or_default()))
-            .collect();
+        let indicator_lights =
+            lights.iter().map(|(&n, l)| (scheme.nodes[n].id.clone(), serde_json::to_value(l).unwrap_or_default())).collect();
         units.push(UnitScores { result: report.clone(), light, indicator_lights });
     }
     // Spec §8 order: group, rank, unit.
     units.sort_by(|a, b| {
-        let key = |u: &UnitScores| (u.result["group"].as_str().unwrap_or("").to_string(), u.result["rank"].as_u64().unwrap_or(u64::MAX), u.result["unit"].as_str().unwrap_or("").to_string());
+        let key = |u: &UnitScores| {
+            (
+                u.result["group"].as_str().unwrap_or("").to_string(),
+                u.result["rank"].as_u64().unwrap_or(u64::MAX),
+                u.result["unit"].as_str().unwrap_or("").to_string(),
+            )
+        };
         key(a).cmp(&key(b))
     });
     Ok(Json(PeriodScores { period: period.to_string(), units }))

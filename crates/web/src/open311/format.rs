@@ -73,9 +73,7 @@ fn write_value(w: &mut Writer<Vec<u8>>, name: &str, value: &Value) -> std::io::R
 /// `value` as an XML document with root element `root`.
 pub fn xml(root: &str, value: &Value) -> String {
     let mut w = Writer::new(Vec::new());
-    let written = w
-        .write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))
-        .and_then(|()| write_value(&mut w, root, value));
+    let written = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None))).and_then(|()| write_value(&mut w, root, value));
     match written {
         Ok(()) => String::from_utf8(w.into_inner()).unwrap_or_default(),
         Err(_) => String::new(),

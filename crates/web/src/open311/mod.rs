@@ -211,7 +211,9 @@ async fn list_requests(state: &AppState, format: Format, query: &str) -> Result<
             other => return Ok(error(format, StatusCode::BAD_REQUEST, &format!("status `{other}` is not open or closed"))),
         }
     }
-    let date = |key: &str| first(&q, key).map(|t| parse_date(t).ok_or_else(|| format!("{key} `{t}` is not a W3C date-time like 2027-03-01T00:00:00+08:00")));
+    let date = |key: &str| {
+        first(&q, key).map(|t| parse_date(t).ok_or_else(|| format!("{key} `{t}` is not a W3C date-time like 2027-03-01T00:00:00+08:00")))
+    };
     let (start, end) = match (date("start_date").transpose(), date("end_date").transpose()) {
         (Err(m), _) | (_, Err(m)) => return Ok(error(format, StatusCode::BAD_REQUEST, &m)),
         (Ok(s), Ok(e)) => (s, e),
@@ -247,10 +249,8 @@ pub async fn post_root(State(state): State<AppState>, Path(file): Path<String>, 
     if stem != "requests" {
         return error(format, StatusCode::NOT_FOUND, "unknown resource");
     }
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let is_form =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     let Some(form) = std::str::from_utf8(&body).ok().filter(|_| is_form).and_then(|t| pairs(t).ok()) else {
         return error(format, StatusCode::BAD_REQUEST, "the body must be application/x-www-form-urlencoded UTF-8");
     };

@@ -11,12 +11,12 @@ use jixiao_core::org::check_password;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::AppState;
 use crate::auth::{LANG_COOKIE, Viewer, cookie, secure_cookies};
 use crate::error::WebError;
 use crate::i18n::{Lang, Tr};
 use crate::pages::render;
 use crate::view::{Chrome, FieldErrors, ListQuery};
-use crate::AppState;
 
 #[derive(Template)]
 #[template(path = "account.html")]
@@ -122,12 +122,13 @@ pub async fn language(
 ) -> Result<Response, WebError> {
     let lang = Lang::from_tag(&form.lang).ok_or_else(|| WebError::invalid(format!("unknown language `{}`", form.lang)))?;
     if let Some(user) = viewer.as_ref().and_then(|v| v.user.as_ref())
-        && user.language != lang.tag() {
-            let mut tx = state.store.begin(&user.username).await?;
-            state.store.set_language(&mut tx, user.id, lang.tag()).await?;
-            tx.audit("user.language", "user", &user.username, Some(json!(user.language)), Some(json!(lang.tag()))).await?;
-            tx.commit().await?;
-        }
+        && user.language != lang.tag()
+    {
+        let mut tx = state.store.begin(&user.username).await?;
+        state.store.set_language(&mut tx, user.id, lang.tag()).await?;
+        tx.audit("user.language", "user", &user.username, Some(json!(user.language)), Some(json!(lang.tag()))).await?;
+        tx.commit().await?;
+    }
     let back = match form.back.as_deref() {
         Some(b) if b.starts_with('/') && !b.starts_with("//") => b.to_string(),
         _ => "/".to_string(),

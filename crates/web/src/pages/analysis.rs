@@ -37,7 +37,10 @@ async fn unit_reports(state: &AppState, period: Period) -> Result<Vec<UnitReport
         .scores(period.year(), info.version, &period.to_string())
         .await?
         .into_iter()
-        .map(|r| serde_json::from_value::<UnitReport>(r.result).map_err(|e| WebError::Internal(format!("stored score is not a spec §8 result: {e}"))))
+        .map(|r| {
+            serde_json::from_value::<UnitReport>(r.result)
+                .map_err(|e| WebError::Internal(format!("stored score is not a spec §8 result: {e}")))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     out.sort_by(|a, b| a.group.cmp(&b.group).then(a.rank.cmp(&b.rank)).then_with(|| a.unit.cmp(&b.unit)));
     Ok(out)
@@ -88,18 +91,28 @@ async fn build(state: &AppState, viewer: &Viewer, tr: &Tr, period: &str) -> Resu
     for g in &analysis.groups {
         let bars: Vec<(String, f64)> = units
             .iter()
-            .filter_map(|u| scheme.unit_index(&u.unit).filter(|&i| scheme.units[i].group == g.group).map(|i| (scheme.units[i].name.clone(), u.total)))
+            .filter_map(|u| {
+                scheme.unit_index(&u.unit).filter(|&i| scheme.units[i].group == g.group).map(|i| (scheme.units[i].name.clone(), u.total))
+            })
             .collect();
         let max = bars.iter().map(|b| b.1).fold(100.0, f64::max);
-        overview.charts.push((tr.f("analysis.chart_totals", &[&scheme.groups[g.group].name]), charts::bars(&bars, max).map_err(WebError::Internal)?));
+        overview
+            .charts
+            .push((tr.f("analysis.chart_totals", &[&scheme.groups[g.group].name]), charts::bars(&bars, max).map_err(WebError::Internal)?));
     }
     if !analysis.lagging.is_empty() {
         let bars: Vec<(String, f64)> = analysis
             .lagging
             .iter()
-            .map(|l| (format!("{} {}", scheme.nodes[l.indicator].id, scheme.nodes[l.indicator].name), (l.behind as f64 * 100.0 / l.assessed as f64).round()))
+            .map(|l| {
+                (
+                    format!("{} {}", scheme.nodes[l.indicator].id, scheme.nodes[l.indicator].name),
+                    (l.behind as f64 * 100.0 / l.assessed as f64).round(),
+                )
+            })
             .collect();
-        let section = report.sections.iter_mut().find(|s| s.id == "lagging").ok_or_else(|| WebError::Internal("no lagging section".into()))?;
+        let section =
+            report.sections.iter_mut().find(|s| s.id == "lagging").ok_or_else(|| WebError::Internal("no lagging section".into()))?;
         section.charts.push((tr.t("analysis.chart_lagging").to_string(), charts::bars(&bars, 100.0).map_err(WebError::Internal)?));
     }
     Ok(report)
@@ -139,13 +152,21 @@ pub async fn print(State(state): State<AppState>, viewer: Viewer, lang: Lang, Pa
 }
 
 /// `GET /scores/{period}/analysis.xlsx`: the sentences and every section's table.
-pub async fn export_xlsx(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path(period): Path<String>) -> Result<Response, WebError> {
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path(period): Path<String>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let r = build(&state, &viewer, &tr, &period).await?;
     let bytes = r.workbook(&tr).map_err(|e| WebError::Internal(e.to_string()))?;
     let name = format!("attachment; filename=\"analysis-{}.xlsx\"", r.period);
     Ok((
-        [(header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()), (header::CONTENT_DISPOSITION, name)],
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
         bytes,
     )
         .into_response())

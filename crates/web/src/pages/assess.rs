@@ -73,11 +73,15 @@ fn handled(viewer: &Viewer, scheme: &Scheme, month: Month) -> Vec<usize> {
         .iter()
         .copied()
         .filter(|&n| {
-            let Some(ind) = scheme.nodes[n].indicator.as_ref().filter(|i| i.is_due(month.month) && i.source == jixiao_core::scheme::Source::Fields) else {
+            let Some(ind) =
+                scheme.nodes[n].indicator.as_ref().filter(|i| i.is_due(month.month) && i.source == jixiao_core::scheme::Source::Fields)
+            else {
                 return false;
             };
             (0..scheme.units.len()).filter(|&u| ind.is_assigned(u)).any(|u| {
-                [Step::Save, Step::Approve].into_iter().any(|step| collection::acting_role(viewer, scheme, step, &scheme.units[u].id, &scheme.nodes[n].id).is_some())
+                [Step::Save, Step::Approve]
+                    .into_iter()
+                    .any(|step| collection::acting_role(viewer, scheme, step, &scheme.units[u].id, &scheme.nodes[n].id).is_some())
             })
         })
         .collect()
@@ -178,7 +182,12 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, lang: Lang, Que
 
 /// `POST /assess` (`month`, `indicator`, `action` = save, submit or approve; values as
 /// `v.<unit>.<field>`, versions seen as `ver.<unit>`, reasons as `why.<unit>`).
-pub async fn submit(State(state): State<AppState>, viewer: Viewer, lang: Lang, axum::Form(form): axum::Form<HashMap<String, String>>) -> Result<Response, WebError> {
+pub async fn submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    axum::Form(form): axum::Form<HashMap<String, String>>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let month = parse_month(form.get("month").map(String::as_str).unwrap_or(""))?;
     let indicator = form.get("indicator").cloned().unwrap_or_default();
@@ -195,7 +204,9 @@ pub async fn submit(State(state): State<AppState>, viewer: Viewer, lang: Lang, a
     let ind = scheme.nodes[node].indicator.as_ref().ok_or(WebError::NotFound)?;
     let (mut writes, mut errors) = (Vec::new(), HashMap::new());
     for unit in scheme.units.iter().enumerate().filter(|(u, _)| ind.is_assigned(*u)).map(|(_, unit)| unit) {
-        if collection::acting_role(&viewer, &scheme, if step == Step::Approve { Step::Approve } else { Step::Save }, &unit.id, &indicator).is_none() {
+        if collection::acting_role(&viewer, &scheme, if step == Step::Approve { Step::Approve } else { Step::Save }, &unit.id, &indicator)
+            .is_none()
+        {
             continue;
         }
         let data = collection::load(&state, &unit.id, month).await?;
@@ -221,7 +232,13 @@ pub async fn submit(State(state): State<AppState>, viewer: Viewer, lang: Lang, a
                 continue;
             }
             let seen = form.get(&format!("ver.{}", unit.id)).map(|v| v.trim().parse::<i64>().ok());
-            Change { indicator: indicator.clone(), step, values: Some(values), seen_version: seen, reason: form.get(&format!("why.{}", unit.id)).cloned().unwrap_or_default() }
+            Change {
+                indicator: indicator.clone(),
+                step,
+                values: Some(values),
+                seen_version: seen,
+                reason: form.get(&format!("why.{}", unit.id)).cloned().unwrap_or_default(),
+            }
         };
         match collection::check(&state, &viewer, &tr, &data, vec![change]).await? {
             Ok(w) => writes.extend(w),

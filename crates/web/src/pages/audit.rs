@@ -8,13 +8,13 @@ use chrono::{NaiveDate, TimeZone};
 use jixiao_store::AuditFilter;
 use serde::Deserialize;
 
+use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::WebError;
 use crate::i18n::Lang;
 use crate::pages::home::short_time;
 use crate::pages::render;
 use crate::view::{Chrome, PER_PAGE, Pager, page_of};
-use crate::AppState;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct AuditQuery {
@@ -78,7 +78,12 @@ pub fn filter_of(q: &AuditQuery) -> Result<AuditFilter, String> {
     })
 }
 
-pub async fn list(State(state): State<AppState>, viewer: Viewer, lang: Lang, Query(q): Query<AuditQuery>) -> Result<Html<String>, WebError> {
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Query(q): Query<AuditQuery>,
+) -> Result<Html<String>, WebError> {
     let chrome = Chrome::new(&state, Some(&viewer), lang, "/audit", "audit.title", vec![], None).await;
     let keep: Vec<(&str, String)> = [
         ("actor", &q.actor),

@@ -78,7 +78,9 @@ pub(crate) fn detail_units(viewer: Option<&Viewer>, content: &BulletinContent) -
     content
         .units
         .iter()
-        .filter(|u| allows(&grants, Action::ViewUnit, Target::Unit(&u.id)) || (assessor && viewer.unit_id.as_deref() == Some(u.id.as_str())))
+        .filter(|u| {
+            allows(&grants, Action::ViewUnit, Target::Unit(&u.id)) || (assessor && viewer.unit_id.as_deref() == Some(u.id.as_str()))
+        })
         .map(|u| u.id.clone())
         .collect()
 }
@@ -232,7 +234,11 @@ impl View {
                 let nodes = &c.nodes[start..end];
                 let chunks: Vec<_> = nodes.chunks(COLUMNS_PER_TABLE).collect();
                 for (ci, chunk) in chunks.iter().enumerate() {
-                    let caption = if chunks.len() > 1 { format!("{}. {tname} ({}/{})", ti + 1, ci + 1, chunks.len()) } else { format!("{}. {tname}", ti + 1) };
+                    let caption = if chunks.len() > 1 {
+                        format!("{}. {tname} ({}/{})", ti + 1, ci + 1, chunks.len())
+                    } else {
+                        format!("{}. {tname}", ti + 1)
+                    };
                     tables.push(DetailTable {
                         caption,
                         columns: chunk
@@ -252,9 +258,11 @@ impl View {
                                 cells: chunk
                                     .iter()
                                     .map(|n| {
-                                        let st = r.status.get(&n.id).cloned().unwrap_or_else(|| {
-                                            if r.scores.contains_key(&n.id) { "ok".into() } else { "none".into() }
-                                        });
+                                        let st = r
+                                            .status
+                                            .get(&n.id)
+                                            .cloned()
+                                            .unwrap_or_else(|| if r.scores.contains_key(&n.id) { "ok".into() } else { "none".into() });
                                         (score_text(r.scores.get(&n.id).copied()), st)
                                     })
                                     .collect(),
@@ -412,7 +420,12 @@ pub struct CreateForm {
 }
 
 /// `POST /bulletins`: drafts the bulletin of a period (the office).
-pub async fn create(State(state): State<AppState>, viewer: Viewer, lang: Lang, axum::Form(form): axum::Form<CreateForm>) -> Result<Response, WebError> {
+pub async fn create(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    axum::Form(form): axum::Form<CreateForm>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let period = jixiao_store::parse_period(&form.period)?;
     let title = match form.title.trim() {
@@ -537,12 +550,27 @@ struct Header {
 }
 
 /// `GET /bulletins/{id}`: the bulletin (a draft computed live from the stored scores).
-pub async fn show(State(state): State<AppState>, viewer: Option<Viewer>, lang: Lang, Path(id): Path<String>, Query(q): Query<FlashQuery>) -> Result<Response, WebError> {
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Option<Viewer>,
+    lang: Lang,
+    Path(id): Path<String>,
+    Query(q): Query<FlashQuery>,
+) -> Result<Response, WebError> {
     let (b, r) = rendered(&state, viewer.as_ref(), lang, &id).await?;
     let revisions = revisions_of(&state, viewer.as_ref(), &b).await?;
     let crumbs = vec![(Tr::new(lang).t("bulletin.list_title").to_string(), "/bulletins".to_string())];
     let here = format!("/bulletins/{}", b.id);
-    let mut chrome = Chrome::new(&state, viewer.as_ref(), lang, &here, "bulletin.title", if viewer.is_some() { crumbs } else { vec![] }, q.flash.as_deref()).await;
+    let mut chrome = Chrome::new(
+        &state,
+        viewer.as_ref(),
+        lang,
+        &here,
+        "bulletin.title",
+        if viewer.is_some() { crumbs } else { vec![] },
+        q.flash.as_deref(),
+    )
+    .await;
     let v = Header {
         id: b.id,
         number: r.v.number.clone(),
@@ -573,13 +601,23 @@ struct PrintPage {
 }
 
 /// `GET /bulletins/{id}/print`: the notice on A4 with its red header, for printing.
-pub async fn print(State(state): State<AppState>, viewer: Option<Viewer>, lang: Lang, Path(id): Path<String>) -> Result<Response, WebError> {
+pub async fn print(
+    State(state): State<AppState>,
+    viewer: Option<Viewer>,
+    lang: Lang,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
     let (_, v) = rendered(&state, viewer.as_ref(), lang, &id).await?;
     Ok(render(PrintPage { tr: Tr::new(lang), v })?.into_response())
 }
 
 /// `GET /bulletins/{id}/export.xlsx`: the bulletin as a workbook (what the viewer may see).
-pub async fn export_xlsx(State(state): State<AppState>, viewer: Option<Viewer>, lang: Lang, Path(id): Path<String>) -> Result<Response, WebError> {
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    viewer: Option<Viewer>,
+    lang: Lang,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
     let opened = open(&state, viewer.as_ref(), &id).await?;
     let detail = detail_units(viewer.as_ref(), &opened.content);
     let tr = Tr::new(lang);
@@ -587,7 +625,10 @@ pub async fn export_xlsx(State(state): State<AppState>, viewer: Option<Viewer>, 
     let b = &opened.bulletin;
     let name = format!("attachment; filename=\"bulletin-{}-{}-r{}.xlsx\"", b.year, b.number, b.revision);
     Ok((
-        [(header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()), (header::CONTENT_DISPOSITION, name)],
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
         bytes,
     )
         .into_response())
@@ -618,7 +659,12 @@ pub struct ReviseForm {
 }
 
 /// `POST /bulletins/{id}/revise`: the next revision of a published bulletin, as a draft.
-pub async fn revise(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, axum::Form(form): axum::Form<ReviseForm>) -> Result<Response, WebError> {
+pub async fn revise(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<ReviseForm>,
+) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
     let mut tx = state.store.begin(&viewer.actor).await?;
     let b = state.store.revise_bulletin(&mut tx, id, &form.note).await?;
@@ -637,7 +683,12 @@ pub struct PublicForm {
 
 /// `POST /bulletins/{id}/public`: shows (`public=1`) or hides (`public=0`) a published
 /// bulletin on the public front page.
-pub async fn set_public(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, axum::Form(form): axum::Form<PublicForm>) -> Result<Response, WebError> {
+pub async fn set_public(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<PublicForm>,
+) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
     let public = match form.public.as_str() {
         "1" => true,
@@ -654,5 +705,12 @@ pub async fn set_public(State(state): State<AppState>, viewer: Viewer, Path(id):
 
 /// The published bulletins marked public, for the public front page (newest first).
 pub async fn public_list(state: &AppState, tr: &Tr) -> Result<Vec<ListRow>, WebError> {
-    Ok(state.store.bulletins().await?.iter().filter(|b| b.state == BulletinState::Published && b.public).map(|b| ListRow::of(tr, b)).collect())
+    Ok(state
+        .store
+        .bulletins()
+        .await?
+        .iter()
+        .filter(|b| b.state == BulletinState::Published && b.public)
+        .map(|b| ListRow::of(tr, b))
+        .collect())
 }

@@ -11,21 +11,21 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
 use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use chrono::{Datelike, Local};
 use jixiao_core::org::{Action, Role, Target};
 use jixiao_core::period::Month;
 use jixiao_store::{AuditFilter, Group, Unit};
 
+use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::WebError;
 use crate::i18n::Lang;
 use crate::pages::login::anonymous_csrf;
 use crate::pages::render;
 use crate::view::{Chrome, ListQuery};
-use crate::AppState;
 
 pub struct GroupView {
     pub id: String,
@@ -155,9 +155,8 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
                 .filter_map(|&n| {
                     let node = &scheme.nodes[n];
                     let ind = node.indicator.as_ref()?;
-                    let wanted = ind.is_assigned(ui)
-                        && ind.is_due(month.month)
-                        && matches!(ind.source, jixiao_core::scheme::Source::Fields);
+                    let wanted =
+                        ind.is_assigned(ui) && ind.is_due(month.month) && matches!(ind.source, jixiao_core::scheme::Source::Fields);
                     wanted.then_some(node.id.as_str())
                 })
                 .collect();
@@ -180,7 +179,12 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
     let entries = state.store.recent_audit(&filter, 10).await?;
     let activity = entries
         .into_iter()
-        .map(|e| ActivityRow { at: short_time(&e.at), actor: e.actor, action: e.action, object: format!("{} {}", chrome.tr.object(&e.object_type), e.object_id) })
+        .map(|e| ActivityRow {
+            at: short_time(&e.at),
+            actor: e.actor,
+            action: e.action,
+            object: format!("{} {}", chrome.tr.object(&e.object_type), e.object_id),
+        })
         .collect();
     let is_office = viewer.roles().iter().any(|r| matches!(r, Role::Office | Role::Admin | Role::Leader));
     let report_link = match &viewer.unit_id {

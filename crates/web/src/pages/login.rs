@@ -7,22 +7,22 @@
 //! id; any session the browser had is ended). Every outcome is audited.
 
 use askama::Template;
+use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use axum_extra::extract::cookie::CookieJar;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::AppState;
 use crate::auth::{self, SESSION_COOKIE, Viewer, cookie, random_secret, secret_hash, secure_cookies};
 use crate::error::WebError;
 use crate::i18n::{Lang, Tr};
 use crate::pages::render;
 use crate::security::{CSRF_COOKIE, ClientIp};
 use crate::view::Chrome;
-use crate::AppState;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -133,13 +133,14 @@ pub async fn submit(
     let now = Utc::now();
     let known = state.store.user_by_username(&username).await?;
     if let Some(user) = &known
-        && let Some(until) = locked_until(user.locked_until.as_deref(), now) {
-            let mut tx = state.store.begin(&username).await?;
-            tx.audit("auth.login_refused", "user", &username, None, Some(json!({"reason": "locked"}))).await?;
-            tx.commit().await?;
-            let message = locked_message(&tr, until);
-            return refuse(message, jar).await;
-        }
+        && let Some(until) = locked_until(user.locked_until.as_deref(), now)
+    {
+        let mut tx = state.store.begin(&username).await?;
+        tx.audit("auth.login_refused", "user", &username, None, Some(json!({"reason": "locked"}))).await?;
+        tx.commit().await?;
+        let message = locked_message(&tr, until);
+        return refuse(message, jar).await;
+    }
     let verified = state.store.verify_password(&username, &form.password).await?;
     match (known, verified) {
         (Some(user), Some(_)) if !user.disabled => {
@@ -149,8 +150,7 @@ pub async fn submit(
             }
             let secret = auth::start_session(&state.store, &mut tx, &user, &policy).await?;
             state.store.set_login_failures(&mut tx, user.id, 0, None).await?;
-            tx.audit("auth.login", "user", &username, None, Some(json!({"ip": ip.to_string()})))
-                .await?;
+            tx.audit("auth.login", "user", &username, None, Some(json!({"ip": ip.to_string()}))).await?;
             tx.commit().await?;
             let jar = jar.add(cookie(SESSION_COOKIE, secret, secure_cookies(&state, &headers)));
             let target = if user.must_change_password { "/account?flash=must_change_password".to_string() } else { next };

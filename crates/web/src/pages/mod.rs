@@ -3,9 +3,9 @@
 //! an askama template inside the common frame (`view::Chrome`).
 
 pub mod account;
+pub mod admin;
 pub mod analysis;
 pub mod assess;
-pub mod admin;
 pub mod audit;
 pub mod bulletins;
 pub mod home;
@@ -13,8 +13,8 @@ pub mod login;
 pub mod periods;
 pub mod report;
 pub mod scheme_draft;
-pub mod scores;
 pub mod schemes;
+pub mod scores;
 pub mod service;
 pub mod units;
 
@@ -25,11 +25,11 @@ use axum::http::StatusCode;
 use axum::response::Html;
 use serde_json::{Value, json};
 
+use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::WebError;
 use crate::i18n::Lang;
 use crate::view::Chrome;
-use crate::AppState;
 
 /// Renders a template into a page.
 pub fn render(template: impl Template) -> Result<Html<String>, WebError> {
@@ -52,7 +52,13 @@ struct ErrorPage<'a> {
 }
 
 /// The friendly page of an error response (see `error`).
-pub fn error_page(viewer: Option<&Viewer>, lang: Lang, status: StatusCode, code: &str, message: &str) -> Result<Html<String>, askama::Error> {
+pub fn error_page(
+    viewer: Option<&Viewer>,
+    lang: Lang,
+    status: StatusCode,
+    code: &str,
+    message: &str,
+) -> Result<Html<String>, askama::Error> {
     let chrome = Chrome::plain(viewer, lang, "", &format!("error.title_{}", title_key(code)));
     let heading = chrome.title.clone();
     let page = ErrorPage { chrome, status: status.as_u16(), heading: &heading, message };

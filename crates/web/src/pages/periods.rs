@@ -108,7 +108,12 @@ pub struct StateForm {
 }
 
 /// `POST /periods/{period}`: opens, closes or locks a month.
-pub async fn set_state(State(state): State<AppState>, viewer: Viewer, Path(period): Path<String>, axum::Form(form): axum::Form<StateForm>) -> Result<Response, WebError> {
+pub async fn set_state(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(period): Path<String>,
+    axum::Form(form): axum::Form<StateForm>,
+) -> Result<Response, WebError> {
     let month: Month = period.parse().map_err(|e| WebError::invalid(format!("period `{period}`: {e}")))?;
     let new: PeriodState = form.state.parse().map_err(|_| WebError::invalid(format!("unknown period state `{}`", form.state)))?;
     let before = state.store.period_state(month.year, &month.to_string()).await?;
@@ -131,14 +136,24 @@ pub struct CalendarForm {
 }
 
 /// `POST /periods/calendar`: the due day (1–28) and the days off.
-pub async fn set_calendar(State(state): State<AppState>, viewer: Viewer, lang: Lang, axum::Form(form): axum::Form<CalendarForm>) -> Result<Response, WebError> {
+pub async fn set_calendar(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    axum::Form(form): axum::Form<CalendarForm>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
-    let due_day: u8 = form.due_day.trim().parse().ok().filter(|d| (1..=28).contains(d)).ok_or_else(|| {
-        WebError::invalid(format!("{}: {}", tr.t("periods.due_day"), tr.f("settings.out_of_range", &[&1, &28])))
-    })?;
+    let due_day: u8 = form
+        .due_day
+        .trim()
+        .parse()
+        .ok()
+        .filter(|d| (1..=28).contains(d))
+        .ok_or_else(|| WebError::invalid(format!("{}: {}", tr.t("periods.due_day"), tr.f("settings.out_of_range", &[&1, &28]))))?;
     let mut days = Vec::new();
     for text in form.holidays.split([',', ' ', '\n', '，']).map(str::trim).filter(|t| !t.is_empty()) {
-        let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| WebError::invalid(format!("`{text}` is not a date (YYYY-MM-DD)")))?;
+        let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|_| WebError::invalid(format!("`{text}` is not a date (YYYY-MM-DD)")))?;
         days.push(day.to_string());
     }
     days.sort();
@@ -160,7 +175,12 @@ pub struct DecisionForm {
 }
 
 /// `POST /corrections/{id}`: `decision` = approve or reject, with a note.
-pub async fn decide(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>, axum::Form(form): axum::Form<DecisionForm>) -> Result<Response, WebError> {
+pub async fn decide(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    axum::Form(form): axum::Form<DecisionForm>,
+) -> Result<Response, WebError> {
     let approved = match form.decision.as_str() {
         "approve" => true,
         "reject" => false,
@@ -174,7 +194,8 @@ pub async fn decide(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
     let entry = format!("{}/{}/{}/{}", c.year, c.unit_id, c.indicator_id, c.month);
     if approved {
         let current = state.store.entry(c.year, &c.unit_id, &c.indicator_id, &c.month).await?;
-        let row = EntryRow { unit: c.unit_id.clone(), indicator: c.indicator_id.clone(), month: c.month.clone(), values: c.new_values.clone() };
+        let row =
+            EntryRow { unit: c.unit_id.clone(), indicator: c.indicator_id.clone(), month: c.month.clone(), values: c.new_values.clone() };
         let version = state.store.save_entry(&mut tx, c.year, &row, current.as_ref().map(|e| e.version), "accepted").await?;
         tx.audit(
             "entry.correct",
@@ -186,7 +207,14 @@ pub async fn decide(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
         .await?;
     }
     let action = if approved { "correction.approve" } else { "correction.reject" };
-    tx.audit(action, "correction", &id.to_string(), Some(json!({"state": "requested"})), Some(json!({"state": if approved { "approved" } else { "rejected" }, "note": form.note.trim(), "entry": entry}))).await?;
+    tx.audit(
+        action,
+        "correction",
+        &id.to_string(),
+        Some(json!({"state": "requested"})),
+        Some(json!({"state": if approved { "approved" } else { "rejected" }, "note": form.note.trim(), "entry": entry})),
+    )
+    .await?;
     tx.commit().await?;
     if approved {
         let first = c.month.parse::<jixiao_core::period::Month>().map_or(1, |m| m.month);

@@ -110,7 +110,13 @@ pub(crate) fn parse_month(text: &str) -> Result<Month, WebError> {
 pub(crate) fn json_text(v: Option<&Value>) -> String {
     match v {
         Some(Value::Number(n)) => n.as_f64().map(number).unwrap_or_default(),
-        Some(Value::Bool(b)) => if *b { "1".into() } else { "0".into() },
+        Some(Value::Bool(b)) => {
+            if *b {
+                "1".into()
+            } else {
+                "0".into()
+            }
+        }
         Some(other) => other.to_string(),
         None => String::new(),
     }
@@ -282,8 +288,8 @@ async fn page(
     let deadline = collection::deadline(state, month).await?.to_string();
     let closed = state.store.period_state(month.year, &month.to_string()).await? != jixiao_store::PeriodState::Open;
     // Who may ask for a correction of a closed month: whoever could save it were it open.
-    let can_correct = closed
-        && indicators.iter().any(|i| collection::acting_role(viewer, &data.scheme, Step::Save, unit_id, &i.id).is_some());
+    let can_correct =
+        closed && indicators.iter().any(|i| collection::acting_role(viewer, &data.scheme, Step::Save, unit_id, &i.id).is_some());
     let corrections = state
         .store
         .entry_corrections(month.year, unit_id, &month.to_string())
@@ -515,7 +521,8 @@ pub async fn status(State(state): State<AppState>, viewer: Viewer, lang: Lang, Q
         if !viewer.can(Action::ViewUnit, Target::Unit(&unit.id)) || !viewer.can(Action::HandleEntries, Target::Unit(&unit.id)) {
             continue;
         }
-        let due: Vec<&str> = collection::due_indicators(&scheme, ui, month.month).into_iter().map(|n| scheme.nodes[n].id.as_str()).collect();
+        let due: Vec<&str> =
+            collection::due_indicators(&scheme, ui, month.month).into_iter().map(|n| scheme.nodes[n].id.as_str()).collect();
         let entries = by_unit.get(&unit.id).map(Vec::as_slice).unwrap_or(&[]);
         let counts = EntryState::ALL
             .iter()
@@ -542,7 +549,18 @@ pub async fn status(State(state): State<AppState>, viewer: Viewer, lang: Lang, Q
         .collect();
     let can_import = viewer.can(Action::ManageSchemes, Target::Nothing);
     let has_rule = scheme.file.reporting.is_some();
-    let page = ReportsPage { chrome, month: month.to_string(), months, states, rows, can_accept, deadline: deadline.to_string(), summary, can_import, has_rule };
+    let page = ReportsPage {
+        chrome,
+        month: month.to_string(),
+        months,
+        states,
+        rows,
+        can_accept,
+        deadline: deadline.to_string(),
+        summary,
+        can_import,
+        has_rule,
+    };
     Ok(render(page)?.into_response())
 }
 
@@ -553,7 +571,11 @@ pub struct BulkAccept {
 
 /// `POST /reports/accept`: the office accepts every approved entry of the month in its
 /// scope, in one transaction, and rescores the year.
-pub async fn accept_all(State(state): State<AppState>, viewer: Viewer, axum::Form(form): axum::Form<BulkAccept>) -> Result<Response, WebError> {
+pub async fn accept_all(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    axum::Form(form): axum::Form<BulkAccept>,
+) -> Result<Response, WebError> {
     let month = parse_month(&form.month)?;
     let entries: Vec<StoredEntry> = state
         .store
@@ -567,9 +589,17 @@ pub async fn accept_all(State(state): State<AppState>, viewer: Viewer, axum::For
     for e in &entries {
         let Some(role) = workflow::acting_role(&viewer.grants, Step::Accept, &e.row.unit, &e.row.indicator) else { continue };
         let Ok(s) = workflow::next(Some(EntryState::Approved), Step::Accept, role, "") else { continue };
-        let version = state.store.set_entry_state(&mut tx, month.year, &e.row.unit, &e.row.indicator, &e.row.month, e.version, s.code()).await?;
+        let version =
+            state.store.set_entry_state(&mut tx, month.year, &e.row.unit, &e.row.indicator, &e.row.month, e.version, s.code()).await?;
         let object = format!("{}/{}/{}/{}", month.year, e.row.unit, e.row.indicator, e.row.month);
-        tx.audit("entry.accept", "entry", &object, Some(json!({"state": e.state, "version": e.version})), Some(json!({"state": s.code(), "version": version}))).await?;
+        tx.audit(
+            "entry.accept",
+            "entry",
+            &object,
+            Some(json!({"state": e.state, "version": e.version})),
+            Some(json!({"state": s.code(), "version": version})),
+        )
+        .await?;
         accepted += 1;
     }
     if accepted == 0 {
@@ -609,9 +639,11 @@ pub async fn request_correction(
         return Err(WebError::invalid(tr.t("correction.month_open")));
     }
     let data = collection::load(&state, &unit_id, month).await?;
-    let node = data.scheme.node_index(&form.indicator).filter(|n| data.due.contains(n)).ok_or_else(|| {
-        WebError::invalid(tr.f("report.not_due", &[&form.indicator, &month]))
-    })?;
+    let node = data
+        .scheme
+        .node_index(&form.indicator)
+        .filter(|n| data.due.contains(n))
+        .ok_or_else(|| WebError::invalid(tr.f("report.not_due", &[&form.indicator, &month])))?;
     let mut typed = HashMap::new();
     for (k, v) in &form.values {
         if let Some(field) = k.strip_prefix("v.") {
@@ -619,7 +651,12 @@ pub async fn request_correction(
         }
     }
     let values = submitted_values(&data.scheme, &[node], &typed).remove(&form.indicator).unwrap_or_default();
-    let row = jixiao_core::data::EntryRow { unit: unit_id.clone(), indicator: form.indicator.clone(), month: month.to_string(), values: values.clone() };
+    let row = jixiao_core::data::EntryRow {
+        unit: unit_id.clone(),
+        indicator: form.indicator.clone(),
+        month: month.to_string(),
+        values: values.clone(),
+    };
     jixiao_core::data::validate_entry(&data.scheme, &row).map_err(WebError::invalid)?;
     if values.is_empty() {
         return Err(WebError::invalid(tr.t("form.required")));
@@ -643,7 +680,11 @@ pub async fn request_correction(
 }
 
 /// `GET /units/{unit}/report/{month}/xlsx`: the month's template to fill in Excel.
-pub async fn download_xlsx(State(state): State<AppState>, viewer: Viewer, Path((unit_id, month)): Path<(String, String)>) -> Result<Response, WebError> {
+pub async fn download_xlsx(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((unit_id, month)): Path<(String, String)>,
+) -> Result<Response, WebError> {
     let month = parse_month(&month)?;
     let data = collection::load(&state, &unit_id, month).await?;
     let last = values_of(&state, &unit_id, previous(month)).await?;
@@ -725,7 +766,9 @@ pub async fn upload_xlsx(
     let changes: Vec<Change> = upload
         .values
         .iter()
-        .filter(|(indicator, values)| !values.is_empty() && collection::state_of(data.current.get(*indicator)).is_none_or(EntryState::editable))
+        .filter(|(indicator, values)| {
+            !values.is_empty() && collection::state_of(data.current.get(*indicator)).is_none_or(EntryState::editable)
+        })
         .map(|(indicator, values)| Change {
             indicator: indicator.clone(),
             step: Step::Save,
@@ -837,7 +880,12 @@ pub async fn download_evidence(State(state): State<AppState>, viewer: Viewer, Pa
 /// (spec §3 JSON: entries and records, e.g. a whole month for all units; or a whole
 /// month as the workbook of `month_workbook`, errors by cell) as accepted data. Every row is checked against the year's scheme first and the file loads all
 /// or nothing; rows in closed months are refused; the year is rescored.
-pub async fn import_data(State(state): State<AppState>, viewer: Viewer, lang: Lang, mut multipart: axum::extract::Multipart) -> Result<Response, WebError> {
+pub async fn import_data(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let (mut year, mut bytes) = (None, None);
     while let Some(field) = multipart.next_field().await.map_err(|e| WebError::invalid(format!("the upload could not be read: {e}")))? {
@@ -849,13 +897,15 @@ pub async fn import_data(State(state): State<AppState>, viewer: Viewer, lang: La
     }
     let year = year.ok_or_else(|| WebError::invalid(tr.t("schemes.bad_year")))?;
     let bytes = bytes.filter(|b| !b.is_empty()).ok_or_else(|| WebError::invalid(tr.t("schemes.no_file")))?;
-    let (_, scheme) = state.scheme_cache.latest(&state.store, year).await?.ok_or_else(|| WebError::invalid(format!("there is no scheme for {year}")))?;
+    let (_, scheme) =
+        state.scheme_cache.latest(&state.store, year).await?.ok_or_else(|| WebError::invalid(format!("there is no scheme for {year}")))?;
     // An .xlsx (a zip) is the month's workbook, checked cell by cell; else spec §3 JSON.
     let (file, back) = if crate::scheme_workbook::is_xlsx(&bytes) {
         match crate::month_workbook::read(&bytes, Some(&scheme)) {
             Ok(book) => (book.file, format!("/reports?month={}", book.month)),
             Err(errors) => {
-                let lines: Vec<String> = std::iter::once(tr.t("report.xlsx_rejected").to_string()).chain(errors.iter().map(ToString::to_string)).collect();
+                let lines: Vec<String> =
+                    std::iter::once(tr.t("report.xlsx_rejected").to_string()).chain(errors.iter().map(ToString::to_string)).collect();
                 return Err(WebError::invalid(lines.join("\n")));
             }
         }
@@ -883,7 +933,14 @@ pub async fn import_data(State(state): State<AppState>, viewer: Viewer, lang: La
     }
     let mut tx = state.store.begin(&viewer.actor).await?;
     let summary = state.store.import_data(&mut tx, year, &file).await?;
-    tx.audit("data.import", "data", &year.to_string(), None, Some(serde_json::json!({"entries": summary.entries, "records": summary.records}))).await?;
+    tx.audit(
+        "data.import",
+        "data",
+        &year.to_string(),
+        None,
+        Some(serde_json::json!({"entries": summary.entries, "records": summary.records})),
+    )
+    .await?;
     tx.commit().await?;
     state.store.refresh_scores(year).await?;
     Ok(done(&back, "data_imported"))
@@ -897,10 +954,19 @@ pub struct TemplateQuery {
 /// `GET /reports/import/template.xlsx?month=2027-03`: the month's workbook for a
 /// whole-month import (`month_workbook`), one row for every field due from every unit
 /// in the viewer's scope, with the accepted values already in, names beside the ids.
-pub async fn import_template(State(state): State<AppState>, viewer: Viewer, lang: Lang, Query(q): Query<TemplateQuery>) -> Result<Response, WebError> {
+pub async fn import_template(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Query(q): Query<TemplateQuery>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let month = parse_month(q.month.as_deref().ok_or_else(|| WebError::invalid(tr.t("report.bad_month")))?)?;
-    let (_, scheme) = state.scheme_cache.latest(&state.store, month.year).await?.ok_or_else(|| WebError::invalid(format!("there is no scheme for {}", month.year)))?;
+    let (_, scheme) = state
+        .scheme_cache
+        .latest(&state.store, month.year)
+        .await?
+        .ok_or_else(|| WebError::invalid(format!("there is no scheme for {}", month.year)))?;
     let accepted: HashMap<(String, String), Map<String, Value>> = state
         .store
         .stored_entries(month.year)
@@ -954,9 +1020,17 @@ pub struct MonthForm {
 
 /// `POST /reports/reminders`: queues the month's deadline reminders (SMS to every
 /// reporter of a unit with indicators not yet reported), once a day per user.
-pub async fn queue_reminders(State(state): State<AppState>, viewer: Viewer, axum::Form(form): axum::Form<MonthForm>) -> Result<Response, WebError> {
+pub async fn queue_reminders(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    axum::Form(form): axum::Form<MonthForm>,
+) -> Result<Response, WebError> {
     let month = parse_month(&form.month)?;
-    let (_, scheme) = state.scheme_cache.latest(&state.store, month.year).await?.ok_or_else(|| WebError::invalid(format!("there is no scheme for {}", month.year)))?;
+    let (_, scheme) = state
+        .scheme_cache
+        .latest(&state.store, month.year)
+        .await?
+        .ok_or_else(|| WebError::invalid(format!("there is no scheme for {}", month.year)))?;
     // A demo year in the future is seen at today's date moved into that year.
     let today = chrono::Local::now().date_naive();
     let shift = month.year - previous(Month::of_date(today)).year;
@@ -968,10 +1042,19 @@ pub async fn queue_reminders(State(state): State<AppState>, viewer: Viewer, axum
 /// `POST /reports/deductions`: turns the month's late and missing reports into
 /// records of the scheme's `reporting` rule — once per unit and month, so repeating it
 /// adds nothing — and rescores.
-pub async fn record_lateness(State(state): State<AppState>, viewer: Viewer, lang: Lang, axum::Form(form): axum::Form<MonthForm>) -> Result<Response, WebError> {
+pub async fn record_lateness(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    axum::Form(form): axum::Form<MonthForm>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let month = parse_month(&form.month)?;
-    let (_, scheme) = state.scheme_cache.latest(&state.store, month.year).await?.ok_or_else(|| WebError::invalid(format!("there is no scheme for {}", month.year)))?;
+    let (_, scheme) = state
+        .scheme_cache
+        .latest(&state.store, month.year)
+        .await?
+        .ok_or_else(|| WebError::invalid(format!("there is no scheme for {}", month.year)))?;
     let rule = scheme.file.reporting.clone().ok_or_else(|| WebError::invalid(tr.t("report.no_reporting_rule")))?;
     let timeliness = collection::timeliness_by_unit(&state, &scheme, month).await?;
     let existing = state.store.records(month.year).await?;
@@ -992,13 +1075,28 @@ pub async fn record_lateness(State(state): State<AppState>, viewer: Viewer, lang
         // The note is data, written once in the default language; it also makes the
         // action idempotent.
         let note = Tr::new(Lang::Zh).f(key, &[&month]);
-        let done_before = existing.iter().any(|r| r.row.unit == unit.id && r.row.indicator == rule.deduction && r.row.note.as_deref() == Some(note.as_str()));
+        let done_before = existing
+            .iter()
+            .any(|r| r.row.unit == unit.id && r.row.indicator == rule.deduction && r.row.note.as_deref() == Some(note.as_str()));
         if done_before {
             continue;
         }
-        let row = jixiao_core::data::RecordRow { unit: unit.id.clone(), indicator: rule.deduction.clone(), date: last_day.clone(), points, note: Some(note.clone()) };
+        let row = jixiao_core::data::RecordRow {
+            unit: unit.id.clone(),
+            indicator: rule.deduction.clone(),
+            date: last_day.clone(),
+            points,
+            note: Some(note.clone()),
+        };
         let id = state.store.add_record(&mut tx, month.year, &row).await?;
-        tx.audit("record.add", "record", &id.to_string(), None, Some(serde_json::json!({"unit": unit.id, "indicator": rule.deduction, "date": last_day, "points": points, "note": note}))).await?;
+        tx.audit(
+            "record.add",
+            "record",
+            &id.to_string(),
+            None,
+            Some(serde_json::json!({"unit": unit.id, "indicator": rule.deduction, "date": last_day, "points": points, "note": note})),
+        )
+        .await?;
         added += 1;
     }
     if added == 0 {

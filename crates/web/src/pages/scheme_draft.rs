@@ -19,7 +19,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use calamine::{Data, Reader, Xlsx};
 use jixiao_core::scheme::edit::{self, Edit, EditError, points_check};
-use jixiao_core::scheme::{Aggregation, AssignRule, FieldDef, FieldType, Frequency, Kind, NodeDef, Params, Scheme, SchemeFile, Source, Window};
+use jixiao_core::scheme::{
+    Aggregation, AssignRule, FieldDef, FieldType, Frequency, Kind, NodeDef, Params, Scheme, SchemeFile, Source, Window,
+};
 use jixiao_store::SchemeDraft;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -74,7 +76,9 @@ async fn step(state: &AppState, viewer: &Viewer, lang: Lang, year: i32, revision
 /// A stale revision, said so that the user knows to reload.
 fn stale(lang: Lang, e: jixiao_store::StoreError) -> WebError {
     match e {
-        jixiao_store::StoreError::Conflict { current, .. } => WebError::Conflict(Tr::new(lang).f("draft.stale", &[&current.unwrap_or_default()])),
+        jixiao_store::StoreError::Conflict { current, .. } => {
+            WebError::Conflict(Tr::new(lang).f("draft.stale", &[&current.unwrap_or_default()]))
+        }
         other => other.into(),
     }
 }
@@ -140,11 +144,19 @@ pub(crate) fn kind_key(kind: Kind) -> &'static str {
 
 fn tree_rows(tr: &Tr, file: &SchemeFile) -> Vec<DraftRow> {
     let checks = points_check(file);
-    let unit_name = |id: &Option<String>| id.as_ref().map(|u| file.units.iter().find(|d| &d.id == u).map_or(u.clone(), |d| d.name.clone())).unwrap_or_default();
+    let unit_name = |id: &Option<String>| {
+        id.as_ref().map(|u| file.units.iter().find(|d| &d.id == u).map_or(u.clone(), |d| d.name.clone())).unwrap_or_default()
+    };
     fn walk(nodes: &[NodeDef], depth: usize, kind: Option<Kind>, out: &mut Vec<(usize, Kind, bool, bool, NodeDef)>) {
         for (i, n) in nodes.iter().enumerate() {
             let kind = kind.unwrap_or(n.kind.unwrap_or_default());
-            out.push((depth, kind, i == 0, i + 1 == nodes.len(), NodeDef { children: n.children.as_ref().map(|_| Vec::new()), ..n.clone() }));
+            out.push((
+                depth,
+                kind,
+                i == 0,
+                i + 1 == nodes.len(),
+                NodeDef { children: n.children.as_ref().map(|_| Vec::new()), ..n.clone() },
+            ));
             if let Some(c) = &n.children {
                 walk(c, depth + 1, Some(kind), out);
             }
@@ -154,7 +166,10 @@ fn tree_rows(tr: &Tr, file: &SchemeFile) -> Vec<DraftRow> {
     walk(&file.tree, 0, None, &mut flat);
     flat.into_iter()
         .map(|(depth, kind, first, last, n)| DraftRow {
-            check: checks.iter().find(|l| l.id == n.id).map(|l| (format!("∑ {} / {}", number(l.children_sum), l.points.map(number).unwrap_or_else(|| "—".into())), l.adds_up)),
+            check: checks
+                .iter()
+                .find(|l| l.id == n.id)
+                .map(|l| (format!("∑ {} / {}", number(l.children_sum), l.points.map(number).unwrap_or_else(|| "—".into())), l.adds_up)),
             is_category: n.children.is_some(),
             kind: kind_key(kind),
             points: n.points.map(number).unwrap_or_default(),
@@ -163,7 +178,11 @@ fn tree_rows(tr: &Tr, file: &SchemeFile) -> Vec<DraftRow> {
                 (None, f) => tr.t(&format!("frequency.{}", frequency_name(f))).to_string(),
             },
             formula: n.formula.clone().unwrap_or_default(),
-            formula_short: n.formula.as_deref().map(|f| if f.chars().count() > 48 { format!("{}…", f.chars().take(48).collect::<String>()) } else { f.to_string() }).unwrap_or_default(),
+            formula_short: n
+                .formula
+                .as_deref()
+                .map(|f| if f.chars().count() > 48 { format!("{}…", f.chars().take(48).collect::<String>()) } else { f.to_string() })
+                .unwrap_or_default(),
             entered_by: unit_name(&n.entered_by),
             id: n.id,
             name: n.name,
@@ -205,13 +224,21 @@ fn issues(file: &SchemeFile) -> Vec<String> {
 }
 
 /// `GET /schemes/{year}/draft`: the editor, or the button to start a draft.
-pub async fn page(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path(year): Path<i32>, Query(q): Query<ListQuery>) -> Result<Response, WebError> {
+pub async fn page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path(year): Path<i32>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let versions: Vec<i32> = state.store.scheme_versions(year).await?.into_iter().map(|v| v.version).rev().collect();
     if versions.is_empty() {
         return Err(WebError::NotFound);
     }
-    let mut chrome = Chrome::new(&state, Some(&viewer), lang, &format!("/schemes/{year}/draft"), "draft.title", crumbs(&tr, year), q.flash.as_deref()).await;
+    let mut chrome =
+        Chrome::new(&state, Some(&viewer), lang, &format!("/schemes/{year}/draft"), "draft.title", crumbs(&tr, year), q.flash.as_deref())
+            .await;
     chrome.title = format!("{year} · {}", chrome.title);
     let draft = state.store.scheme_draft(year).await?.map(|d| DraftView {
         info: tr.f("draft.info", &[&d.base_version, &d.revision, &d.updated_by, &short_time(&d.updated_at)]),
@@ -229,7 +256,12 @@ pub struct StartForm {
 }
 
 /// `POST /schemes/{year}/draft`: starts the year's draft from a version.
-pub async fn start(State(state): State<AppState>, viewer: Viewer, Path(year): Path<i32>, axum::Form(form): axum::Form<StartForm>) -> Result<Response, WebError> {
+pub async fn start(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(year): Path<i32>,
+    axum::Form(form): axum::Form<StartForm>,
+) -> Result<Response, WebError> {
     let base = state.store.scheme(year, Some(form.version)).await?;
     let mut tx = state.store.begin(&viewer.actor).await?;
     state.store.start_scheme_draft(&mut tx, form.version, &base.file).await?;
@@ -251,7 +283,13 @@ pub struct AddForm {
 
 /// `POST /schemes/{year}/draft/nodes`: adds a category or an indicator (with one
 /// number field and the formula `x` to start from) at the end of `parent`.
-pub async fn add(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path(year): Path<i32>, axum::Form(form): axum::Form<AddForm>) -> Result<Response, WebError> {
+pub async fn add(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path(year): Path<i32>,
+    axum::Form(form): axum::Form<AddForm>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let name = form.name.trim();
     if name.is_empty() {
@@ -263,10 +301,19 @@ pub async fn add(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path
         "indicator" => NodeDef {
             id: form.id.trim().into(),
             name: name.into(),
-            fields: Some(vec![FieldDef { key: "x".into(), name: name.into(), field_type: FieldType::Number, agg: Aggregation::Last, min: None, max: None }]),
+            fields: Some(vec![FieldDef {
+                key: "x".into(),
+                name: name.into(),
+                field_type: FieldType::Number,
+                agg: Aggregation::Last,
+                min: None,
+                max: None,
+            }]),
             formula: Some("x".into()),
             // Assigned to every group to start with; the office narrows it.
-            assign: Some(draft.file.groups.iter().map(|g| AssignRule { group: Some(g.id.clone()), unit: None, params: Params::new() }).collect()),
+            assign: Some(
+                draft.file.groups.iter().map(|g| AssignRule { group: Some(g.id.clone()), unit: None, params: Params::new() }).collect(),
+            ),
             ..NodeDef::default()
         },
         other => return Err(WebError::invalid(format!("unknown node type `{other}`"))),
@@ -290,7 +337,13 @@ pub struct TreeForm {
 
 /// `POST /schemes/{year}/draft/nodes/{id}/tree`: moves a node up or down, under
 /// another parent, or deletes it with everything below it.
-pub async fn tree(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path((year, id)): Path<(i32, String)>, axum::Form(form): axum::Form<TreeForm>) -> Result<Response, WebError> {
+pub async fn tree(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path((year, id)): Path<(i32, String)>,
+    axum::Form(form): axum::Form<TreeForm>,
+) -> Result<Response, WebError> {
     let edit = match form.op.as_str() {
         "up" => Edit::Shift { id, by: -1 },
         "down" => Edit::Shift { id, by: 1 },
@@ -349,7 +402,11 @@ impl NodeText {
                 .fields
                 .iter()
                 .flatten()
-                .map(|f| format!("{} | {} | {} | {} | {} | {}", f.key, f.name, lower(f.field_type), lower(f.agg), opt(f.min), opt(f.max)).trim_end_matches([' ', '|']).to_string())
+                .map(|f| {
+                    format!("{} | {} | {} | {} | {} | {}", f.key, f.name, lower(f.field_type), lower(f.agg), opt(f.min), opt(f.max))
+                        .trim_end_matches([' ', '|'])
+                        .to_string()
+                })
                 .collect::<Vec<_>>()
                 .join("\n"),
             params: n.params.iter().flatten().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join("\n"),
@@ -414,14 +471,33 @@ impl NodeText {
             errors.push(tr.t("draft.err_no_name").to_string());
         }
         let mut node = NodeDef { name, points, cap, ..NodeDef::default() };
-        node.kind = choice(tr, &mut errors, "schemes.kind", &self.kind, &[("regular", Kind::Regular), ("bonus", Kind::Bonus), ("deduction", Kind::Deduction)]);
+        node.kind = choice(
+            tr,
+            &mut errors,
+            "schemes.kind",
+            &self.kind,
+            &[("regular", Kind::Regular), ("bonus", Kind::Bonus), ("deduction", Kind::Deduction)],
+        );
         if !is_category {
-            node.frequency = choice(tr, &mut errors, "schemes.frequency", &self.frequency, &[("monthly", Frequency::Monthly), ("quarterly", Frequency::Quarterly), ("annual", Frequency::Annual)]);
+            node.frequency = choice(
+                tr,
+                &mut errors,
+                "schemes.frequency",
+                &self.frequency,
+                &[("monthly", Frequency::Monthly), ("quarterly", Frequency::Quarterly), ("annual", Frequency::Annual)],
+            );
             node.window = choice(tr, &mut errors, "draft.window", &self.window, &[("ytd", Window::Ytd), ("period", Window::Period)]);
-            node.source = choice(tr, &mut errors, "draft.source", &self.source, &[("fields", Source::Fields), ("records", Source::Records)]);
+            node.source =
+                choice(tr, &mut errors, "draft.source", &self.source, &[("fields", Source::Fields), ("records", Source::Records)]);
             node.formula = Some(self.formula.trim().to_string());
             node.fields = Some(parse_fields(tr, &mut errors, &self.fields)).filter(|f| !f.is_empty());
-            let params = parse_params(tr, &mut errors, "draft.params", 0, self.params.lines().flat_map(|l| l.split([',', '，'])).map(|l| l.replace(' ', "")).collect::<Vec<_>>().join(" ").as_str());
+            let params = parse_params(
+                tr,
+                &mut errors,
+                "draft.params",
+                0,
+                self.params.lines().flat_map(|l| l.split([',', '，'])).map(|l| l.replace(' ', "")).collect::<Vec<_>>().join(" ").as_str(),
+            );
             node.params = Some(params).filter(|p| !p.is_empty());
             node.assign = Some(parse_assign(tr, &mut errors, &self.assign));
             node.entered_by = Some(self.entered_by.trim().to_string()).filter(|s| !s.is_empty());
@@ -461,8 +537,31 @@ fn parse_fields(tr: &Tr, errors: &mut Vec<String>, text: &str) -> Vec<FieldDef> 
             })
         };
         let (min, max) = (num(cells.get(4)), num(cells.get(5)));
-        let field_type = choice(tr, errors, &label, cells.get(2).copied().unwrap_or(""), &[("number", FieldType::Number), ("integer", FieldType::Integer), ("percent", FieldType::Percent), ("boolean", FieldType::Boolean)]);
-        let agg = choice(tr, errors, &label, cells.get(3).copied().unwrap_or(""), &[("last", Aggregation::Last), ("sum", Aggregation::Sum), ("avg", Aggregation::Avg), ("max", Aggregation::Max), ("min", Aggregation::Min)]);
+        let field_type = choice(
+            tr,
+            errors,
+            &label,
+            cells.get(2).copied().unwrap_or(""),
+            &[
+                ("number", FieldType::Number),
+                ("integer", FieldType::Integer),
+                ("percent", FieldType::Percent),
+                ("boolean", FieldType::Boolean),
+            ],
+        );
+        let agg = choice(
+            tr,
+            errors,
+            &label,
+            cells.get(3).copied().unwrap_or(""),
+            &[
+                ("last", Aggregation::Last),
+                ("sum", Aggregation::Sum),
+                ("avg", Aggregation::Avg),
+                ("max", Aggregation::Max),
+                ("min", Aggregation::Min),
+            ],
+        );
         out.push(FieldDef {
             key: cells[0].to_string(),
             name: cells.get(1).copied().unwrap_or("").to_string(),
@@ -549,14 +648,30 @@ fn unit_targets(file: &SchemeFile, node: &NodeDef) -> (Vec<String>, Vec<(String,
         .iter()
         .filter(|u| rules.iter().any(|r| r.group.as_deref() == Some(&u.group) || r.unit.as_deref() == Some(&u.id)))
         .map(|u| {
-            let own = |k: &str| rules.iter().rev().filter(|r| r.unit.as_deref() == Some(&u.id)).find_map(|r| r.params.get(k)).map(ToString::to_string).unwrap_or_default();
+            let own = |k: &str| {
+                rules
+                    .iter()
+                    .rev()
+                    .filter(|r| r.unit.as_deref() == Some(&u.id))
+                    .find_map(|r| r.params.get(k))
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            };
             (u.id.clone(), u.name.clone(), names.iter().map(|k| own(k)).collect())
         })
         .collect();
     (names, rows)
 }
 
-async fn node_page(state: &AppState, viewer: &Viewer, lang: Lang, year: i32, id: &str, typed: Option<(NodeText, Vec<String>)>, flash: Option<&str>) -> Result<Response, WebError> {
+async fn node_page(
+    state: &AppState,
+    viewer: &Viewer,
+    lang: Lang,
+    year: i32,
+    id: &str,
+    typed: Option<(NodeText, Vec<String>)>,
+    flash: Option<&str>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let draft = draft_of(state, year).await?;
     let node = edit::find(&draft.file.tree, id).ok_or(WebError::NotFound)?;
@@ -584,7 +699,10 @@ async fn node_page(state: &AppState, viewer: &Viewer, lang: Lang, year: i32, id:
         errors,
         parent: parent.unwrap_or_default(),
         position,
-        categories: category_choices(&draft.file).into_iter().filter(|(c, _)| c != id && edit::find(std::slice::from_ref(node), c).is_none()).collect(),
+        categories: category_choices(&draft.file)
+            .into_iter()
+            .filter(|(c, _)| c != id && edit::find(std::slice::from_ref(node), c).is_none())
+            .collect(),
         units: draft.file.units.iter().map(|u| (u.id.clone(), u.name.clone())).collect(),
         param_names,
         targets,
@@ -594,7 +712,13 @@ async fn node_page(state: &AppState, viewer: &Viewer, lang: Lang, year: i32, id:
 }
 
 /// `GET /schemes/{year}/draft/nodes/{id}`: the node's settings form.
-pub async fn node(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path((year, id)): Path<(i32, String)>, Query(q): Query<ListQuery>) -> Result<Response, WebError> {
+pub async fn node(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path((year, id)): Path<(i32, String)>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, WebError> {
     node_page(&state, &viewer, lang, year, &id, None, q.flash.as_deref()).await
 }
 
@@ -608,7 +732,8 @@ pub async fn save_node(
     axum::Form(form): axum::Form<std::collections::BTreeMap<String, String>>,
 ) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
-    let revision: i64 = form.get("revision").and_then(|r| r.parse().ok()).ok_or_else(|| WebError::invalid("the form has no draft revision"))?;
+    let revision: i64 =
+        form.get("revision").and_then(|r| r.parse().ok()).ok_or_else(|| WebError::invalid("the form has no draft revision"))?;
     let draft = draft_of(&state, year).await?;
     let current = edit::find(&draft.file.tree, &id).ok_or(WebError::NotFound)?;
     let text = NodeText::from_form(&form);
@@ -625,7 +750,13 @@ pub async fn save_node(
 /// `param`, and `paste` — lines of `unit value`, or one value a line for the units in
 /// the order listed — or `file`, an .xlsx whose first sheet has unit ids in column A
 /// and values in column B under a header row). `-` clears a unit's own value.
-pub async fn targets(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path((year, id)): Path<(i32, String)>, mut multipart: Multipart) -> Result<Response, WebError> {
+pub async fn targets(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path((year, id)): Path<(i32, String)>,
+    mut multipart: Multipart,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let (mut revision, mut param, mut paste, mut file) = (None, String::new(), String::new(), None);
     while let Some(field) = multipart.next_field().await.map_err(|e| WebError::invalid(format!("the upload could not be read: {e}")))? {
@@ -668,7 +799,12 @@ fn target_value(tr: &Tr, at: &str, s: &str) -> Result<Option<f64>, String> {
 }
 
 fn targets_from_paste(tr: &Tr, text: &str, listed: &[String]) -> Result<Vec<(String, Option<f64>)>, WebError> {
-    let lines: Vec<(usize, Vec<&str>)> = text.lines().enumerate().map(|(i, l)| (i + 1, l.split(['\t', ' ', '　']).filter(|c| !c.is_empty()).collect::<Vec<_>>())).filter(|(_, c)| !c.is_empty()).collect();
+    let lines: Vec<(usize, Vec<&str>)> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.split(['\t', ' ', '　']).filter(|c| !c.is_empty()).collect::<Vec<_>>()))
+        .filter(|(_, c)| !c.is_empty())
+        .collect();
     let single = lines.iter().all(|(_, c)| c.len() == 1);
     if single && lines.len() != listed.len() {
         return Err(WebError::invalid(tr.f("draft.err_column_count", &[&lines.len(), &listed.len()])));
@@ -677,7 +813,11 @@ fn targets_from_paste(tr: &Tr, text: &str, listed: &[String]) -> Result<Vec<(Str
     let mut errors = Vec::new();
     for (k, (line, cells)) in lines.iter().enumerate() {
         let at = tr.f("draft.line", &[&tr.t("draft.paste"), line]);
-        let (unit, value) = if single { (listed[k].as_str(), cells[0]) } else if cells.len() == 2 { (cells[0], cells[1]) } else {
+        let (unit, value) = if single {
+            (listed[k].as_str(), cells[0])
+        } else if cells.len() == 2 {
+            (cells[0], cells[1])
+        } else {
             errors.push(tr.f("draft.err_pair", &[&at, &cells.join(" ")]));
             continue;
         };
@@ -719,7 +859,12 @@ fn targets_from_workbook(tr: &Tr, bytes: &[u8]) -> Result<Vec<(String, Option<f6
 
 /// `GET /schemes/{year}/draft/nodes/{id}/targets.xlsx?param=`: the assigned units with
 /// their own values of `param`, to fill in Excel and upload back.
-pub async fn targets_template(State(state): State<AppState>, lang: Lang, Path((year, id)): Path<(i32, String)>, Query(q): Query<ParamQuery>) -> Result<Response, WebError> {
+pub async fn targets_template(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path((year, id)): Path<(i32, String)>,
+    Query(q): Query<ParamQuery>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let draft = draft_of(&state, year).await?;
     let node = edit::find(&draft.file.tree, &id).ok_or(WebError::NotFound)?;
@@ -746,8 +891,18 @@ pub async fn targets_template(State(state): State<AppState>, lang: Lang, Path((y
     sheet.set_column_width(2, 28).map_err(xlsx)?;
     sheet.set_freeze_panes(1, 0).map_err(xlsx)?;
     let body = book.save_to_buffer().map_err(xlsx)?;
-    let name = format!("attachment; filename=\"targets-{year}-{id}-{}.xlsx\"", q.param.chars().filter(char::is_ascii_alphanumeric).collect::<String>());
-    Ok(([(header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()), (header::CONTENT_DISPOSITION, name)], body).into_response())
+    let name = format!(
+        "attachment; filename=\"targets-{year}-{id}-{}.xlsx\"",
+        q.param.chars().filter(char::is_ascii_alphanumeric).collect::<String>()
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -765,7 +920,13 @@ pub struct FinishForm {
 
 /// `POST /schemes/{year}/draft/save`: the draft becomes the year's next version (it
 /// must be a valid scheme, and the reason is required), and the draft is gone.
-pub async fn save(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path(year): Path<i32>, axum::Form(form): axum::Form<FinishForm>) -> Result<Response, WebError> {
+pub async fn save(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path(year): Path<i32>,
+    axum::Form(form): axum::Form<FinishForm>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let draft = draft_of(&state, year).await?;
     let reason = form.reason.trim();
@@ -793,11 +954,24 @@ pub async fn save(State(state): State<AppState>, viewer: Viewer, lang: Lang, Pat
 }
 
 /// `POST /schemes/{year}/draft/discard`: throws the draft away.
-pub async fn discard(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path(year): Path<i32>, axum::Form(form): axum::Form<FinishForm>) -> Result<Response, WebError> {
+pub async fn discard(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path(year): Path<i32>,
+    axum::Form(form): axum::Form<FinishForm>,
+) -> Result<Response, WebError> {
     let draft = draft_of(&state, year).await?;
     let mut tx = state.store.begin(&viewer.actor).await?;
     state.store.delete_scheme_draft(&mut tx, year, form.revision).await.map_err(|e| stale(lang, e))?;
-    tx.audit("scheme.draft_discard", "scheme_draft", &year.to_string(), Some(json!({"base_version": draft.base_version, "revision": draft.revision})), None).await?;
+    tx.audit(
+        "scheme.draft_discard",
+        "scheme_draft",
+        &year.to_string(),
+        Some(json!({"base_version": draft.base_version, "revision": draft.revision})),
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok(done(&format!("/schemes/{year}"), "draft_discarded"))
 }

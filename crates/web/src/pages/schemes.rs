@@ -55,7 +55,14 @@ struct SchemesPage {
     reason: String,
 }
 
-async fn list_page(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<&str>, errors: Vec<String>, reason: String) -> Result<Response, WebError> {
+async fn list_page(
+    state: &AppState,
+    viewer: &Viewer,
+    lang: Lang,
+    flash: Option<&str>,
+    errors: Vec<String>,
+    reason: String,
+) -> Result<Response, WebError> {
     let chrome = Chrome::new(state, Some(viewer), lang, "/schemes", "schemes.title", vec![], flash).await;
     let mut rows = Vec::new();
     for year in state.store.scheme_years().await?.into_iter().rev() {
@@ -196,11 +203,18 @@ fn crumbs(tr: &Tr) -> Vec<(String, String)> {
 }
 
 /// `GET /schemes/{year}?version=`.
-pub async fn show(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path(year): Path<i32>, Query(q): Query<VersionQuery>) -> Result<Response, WebError> {
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path(year): Path<i32>,
+    Query(q): Query<VersionQuery>,
+) -> Result<Response, WebError> {
     let stored = state.store.scheme(year, q.version).await?;
     let scheme = stored.compile()?;
     let tr = Tr::new(lang);
-    let mut chrome = Chrome::new(&state, Some(&viewer), lang, &format!("/schemes/{year}"), "schemes.tree", crumbs(&tr), q.flash.as_deref()).await;
+    let mut chrome =
+        Chrome::new(&state, Some(&viewer), lang, &format!("/schemes/{year}"), "schemes.tree", crumbs(&tr), q.flash.as_deref()).await;
     chrome.title = format!("{} · v{}", stored.info.name, stored.info.version);
     let mut rows = Vec::new();
     let mut stack: Vec<(usize, usize)> = scheme.roots.iter().rev().map(|&r| (r, 0)).collect();
@@ -215,7 +229,15 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, lang: Lang, Pat
             kind: crate::pages::scheme_draft::kind_key(node.kind),
             points: node.points.map(number).unwrap_or_default(),
             cap: node.cap.map(number).unwrap_or_default(),
-            frequency: ind.map(|i| tr.t(&format!("frequency.{}", serde_json::to_value(i.frequency).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())).to_string()).unwrap_or_default(),
+            frequency: ind
+                .map(|i| {
+                    tr.t(&format!(
+                        "frequency.{}",
+                        serde_json::to_value(i.frequency).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+                    ))
+                    .to_string()
+                })
+                .unwrap_or_default(),
             formula: ind.map(|i| i.formula.canonical()).unwrap_or_default(),
             assigned: ind.map_or(0, |i| (0..scheme.units.len()).filter(|&u| i.is_assigned(u)).count()),
         });
@@ -254,13 +276,20 @@ pub async fn export(State(state): State<AppState>, Path(year): Path<i32>, Query(
 
 /// `GET /schemes/{year}/export.xlsx?version=`: the version as the scheme workbook, to
 /// read in Excel or WPS and to upload again, amended, as a new version.
-pub async fn export_xlsx(State(state): State<AppState>, Path(year): Path<i32>, Query(q): Query<VersionQuery>) -> Result<Response, WebError> {
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    Path(year): Path<i32>,
+    Query(q): Query<VersionQuery>,
+) -> Result<Response, WebError> {
     let stored = state.store.scheme(year, q.version).await?;
     let scheme = stored.compile()?;
     let bytes = crate::scheme_workbook::write(&scheme).map_err(|e| WebError::Internal(e.to_string()))?;
     let name = format!("attachment; filename=\"scheme-{year}-v{}.xlsx\"", stored.info.version);
     Ok((
-        [(header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()), (header::CONTENT_DISPOSITION, name)],
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
         bytes,
     )
         .into_response())
@@ -272,14 +301,26 @@ pub struct PublishForm {
 }
 
 /// `POST /schemes/{year}/publish`: marks a version as the published one.
-pub async fn publish(State(state): State<AppState>, viewer: Viewer, Path(year): Path<i32>, axum::Form(form): axum::Form<PublishForm>) -> Result<Response, WebError> {
+pub async fn publish(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(year): Path<i32>,
+    axum::Form(form): axum::Form<PublishForm>,
+) -> Result<Response, WebError> {
     let info = state.store.scheme(year, Some(form.version)).await?.info;
     if info.published {
         return Err(WebError::invalid(format!("scheme {year} version {} is already published", form.version)));
     }
     let mut tx = state.store.begin(&viewer.actor).await?;
     state.store.set_scheme_published(&mut tx, year, form.version, true).await?;
-    tx.audit("scheme.publish", "scheme", &format!("{year}/v{}", form.version), Some(json!({"published": false})), Some(json!({"published": true}))).await?;
+    tx.audit(
+        "scheme.publish",
+        "scheme",
+        &format!("{year}/v{}", form.version),
+        Some(json!({"published": false})),
+        Some(json!({"published": true})),
+    )
+    .await?;
     tx.commit().await?;
     Ok(done(&format!("/schemes/{year}?version={}", form.version), "scheme_published"))
 }
@@ -325,7 +366,13 @@ fn shown(v: &serde_json::Value) -> String {
 }
 
 /// `GET /schemes/{year}/diff?from=1&to=2`.
-pub async fn compare(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path(year): Path<i32>, Query(q): Query<DiffQuery>) -> Result<Response, WebError> {
+pub async fn compare(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path(year): Path<i32>,
+    Query(q): Query<DiffQuery>,
+) -> Result<Response, WebError> {
     let old = state.store.scheme(year, Some(q.from)).await?;
     let new = state.store.scheme(year, Some(q.to)).await?;
     let tr = Tr::new(lang);
@@ -334,14 +381,21 @@ pub async fn compare(State(state): State<AppState>, viewer: Viewer, lang: Lang, 
     let rows = diff(&old.file, &new.file)
         .into_iter()
         .map(|c| match c {
-            NodeChange::Added { id, name, parent } => ChangeRow { id, name, what: "added", parent: parent.unwrap_or_default(), settings: Vec::new() },
-            NodeChange::Removed { id, name, parent } => ChangeRow { id, name, what: "removed", parent: parent.unwrap_or_default(), settings: Vec::new() },
+            NodeChange::Added { id, name, parent } => {
+                ChangeRow { id, name, what: "added", parent: parent.unwrap_or_default(), settings: Vec::new() }
+            }
+            NodeChange::Removed { id, name, parent } => {
+                ChangeRow { id, name, what: "removed", parent: parent.unwrap_or_default(), settings: Vec::new() }
+            }
             NodeChange::Changed { id, name, settings } => ChangeRow {
                 id,
                 name,
                 what: "changed",
                 parent: String::new(),
-                settings: settings.into_iter().map(|(key, before, after)| SettingRow { key, before: shown(&before), after: shown(&after) }).collect(),
+                settings: settings
+                    .into_iter()
+                    .map(|(key, before, after)| SettingRow { key, before: shown(&before), after: shown(&after) })
+                    .collect(),
             },
         })
         .collect();
@@ -424,7 +478,8 @@ async fn indicator_page(
     let node = &scheme.nodes[node_index];
     let ind = node.indicator.as_ref().ok_or(WebError::NotFound)?;
     let tr = Tr::new(lang);
-    let mut chrome = Chrome::new(state, Some(viewer), lang, &format!("/schemes/{year}/indicators/{id}"), "schemes.indicator", crumbs(&tr), None).await;
+    let mut chrome =
+        Chrome::new(state, Some(viewer), lang, &format!("/schemes/{year}/indicators/{id}"), "schemes.indicator", crumbs(&tr), None).await;
     chrome.title = format!("{} {}", node.id, node.name);
     let assigned: Vec<usize> = (0..scheme.units.len()).filter(|&u| ind.is_assigned(u)).collect();
     let units = assigned
@@ -445,13 +500,14 @@ async fn indicator_page(
         .as_deref()
         .and_then(|u| scheme.unit_index(u))
         .filter(|u| assigned.contains(u))
-        .or_else(|| assigned.iter().copied().find(|&u| viewer.can(Action::ViewUnit, Target::Indicator { unit: &scheme.units[u].id, indicator: id })))
+        .or_else(|| {
+            assigned.iter().copied().find(|&u| viewer.can(Action::ViewUnit, Target::Indicator { unit: &scheme.units[u].id, indicator: id }))
+        })
         .filter(|&u| viewer.can(Action::ViewUnit, Target::Indicator { unit: &scheme.units[u].id, indicator: id }));
     let (inputs, sample_period) = match (&submitted, sample) {
-        (Some((_, values)), _) => (
-            values.iter().map(|(k, v)| InputRow { name: k.clone(), label: k.clone(), value: v.clone() }).collect(),
-            String::new(),
-        ),
+        (Some((_, values)), _) => {
+            (values.iter().map(|(k, v)| InputRow { name: k.clone(), label: k.clone(), value: v.clone() }).collect(), String::new())
+        }
         (None, Some(u)) => sample_inputs(state, &scheme, u, node_index).await?,
         (None, None) => (Vec::new(), String::new()),
     };
@@ -470,7 +526,13 @@ async fn indicator_page(
         fields: ind
             .fields
             .iter()
-            .map(|f| (f.key.clone(), f.name.clone(), serde_json::to_value(f.agg).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()))
+            .map(|f| {
+                (
+                    f.key.clone(),
+                    f.name.clone(),
+                    serde_json::to_value(f.agg).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+                )
+            })
             .collect(),
         units,
         sample_unit: sample.map(|u| scheme.units[u].name.clone()),
@@ -508,7 +570,13 @@ async fn sample_inputs(state: &AppState, scheme: &Scheme, unit: usize, node: usi
 }
 
 /// `GET /schemes/{year}/indicators/{id}?unit=`.
-pub async fn indicator(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path((year, id)): Path<(i32, String)>, Query(q): Query<SampleQuery>) -> Result<Response, WebError> {
+pub async fn indicator(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path((year, id)): Path<(i32, String)>,
+    Query(q): Query<SampleQuery>,
+) -> Result<Response, WebError> {
     indicator_page(&state, &viewer, lang, year, &id, q.unit, None).await
 }
 
@@ -551,15 +619,22 @@ async fn organisation(state: &AppState) -> Result<(Vec<jixiao_core::scheme::Grou
 /// `POST /schemes/new`: starts a year's scheme as its version 1 — a copy of last
 /// year's (units, targets and formulas carried over, to be amended), the district
 /// template, or a blank one with the organisation. A year that has a scheme is refused.
-pub async fn new_year(State(state): State<AppState>, viewer: Viewer, lang: Lang, axum::Form(form): axum::Form<NewYearForm>) -> Result<Response, WebError> {
+pub async fn new_year(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    axum::Form(form): axum::Form<NewYearForm>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
-    let year: i32 = form.year.trim().parse().ok().filter(|y| (2000..=2100).contains(y)).ok_or_else(|| WebError::invalid(tr.t("schemes.bad_year")))?;
+    let year: i32 =
+        form.year.trim().parse().ok().filter(|y| (2000..=2100).contains(y)).ok_or_else(|| WebError::invalid(tr.t("schemes.bad_year")))?;
     if !state.store.scheme_versions(year).await?.is_empty() {
         return Err(WebError::Conflict(tr.f("schemes.year_exists", &[&year])));
     }
     let mut file = match form.from.as_str() {
         "copy" => {
-            let last = state.store.scheme(year - 1, None).await.map_err(|_| WebError::invalid(tr.f("schemes.no_last_year", &[&(year - 1)])))?;
+            let last =
+                state.store.scheme(year - 1, None).await.map_err(|_| WebError::invalid(tr.f("schemes.no_last_year", &[&(year - 1)])))?;
             let mut file = last.file;
             file.name = file.name.replace(&(year - 1).to_string(), &year.to_string());
             file

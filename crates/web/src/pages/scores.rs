@@ -48,9 +48,15 @@ pub fn parse_period(text: &str) -> Result<Period, WebError> {
 
 pub async fn load(state: &AppState, period: Period) -> Result<PeriodScores, WebError> {
     let (info, scheme) = state.scheme_cache.latest(&state.store, period.year()).await?.ok_or(WebError::NotFound)?;
-    let reports = state.store.scores(period.year(), info.version, &period.to_string()).await?.into_iter().map(|r| (r.unit_id, r.result)).collect();
+    let reports =
+        state.store.scores(period.year(), info.version, &period.to_string()).await?.into_iter().map(|r| (r.unit_id, r.result)).collect();
     let late = match period {
-        Period::Month(m) => collection::timeliness_by_unit(state, &scheme, m).await?.into_iter().filter(|(_, t)| *t == Timeliness::Late).map(|(u, _)| u).collect(),
+        Period::Month(m) => collection::timeliness_by_unit(state, &scheme, m)
+            .await?
+            .into_iter()
+            .filter(|(_, t)| *t == Timeliness::Late)
+            .map(|(u, _)| u)
+            .collect(),
         _ => Vec::new(),
     };
     Ok(PeriodScores { scheme, reports, late })
@@ -140,7 +146,12 @@ struct ScoresPage {
 }
 
 /// `GET /scores?period=&group=&light=`.
-pub async fn ranking(State(state): State<AppState>, viewer: Viewer, lang: Lang, Query(q): Query<ScoresQuery>) -> Result<Response, WebError> {
+pub async fn ranking(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Query(q): Query<ScoresQuery>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let period = match q.period.as_deref().filter(|p| !p.is_empty()) {
         Some(p) => parse_period(p)?,
@@ -297,7 +308,12 @@ async fn months_of(state: &AppState, year: i32, unit: &str) -> Result<Vec<(u8, V
 }
 
 /// `GET /scores/{period}/units/{unit}`.
-pub async fn unit(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path((period, unit_id)): Path<(String, String)>) -> Result<Response, WebError> {
+pub async fn unit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path((period, unit_id)): Path<(String, String)>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let period = parse_period(&period)?;
     let data = load(&state, period).await?;
@@ -330,7 +346,11 @@ pub async fn unit(State(state): State<AppState>, viewer: Viewer, lang: Lang, Pat
             status: report["status"][&node.id].as_str().map(|s| tr.t(&format!("scores.status_{s}")).to_string()).unwrap_or_default(),
             light: lit.map_or("none", |l| l.light.as_str()),
             why: lit.map(|l| why_text(&tr, l)).unwrap_or_default(),
-            sparkline: if node.indicator.is_some() && trend.len() > 1 { charts::sparkline(&trend, max).map_err(WebError::Internal)? } else { String::new() },
+            sparkline: if node.indicator.is_some() && trend.len() > 1 {
+                charts::sparkline(&trend, max).map_err(WebError::Internal)?
+            } else {
+                String::new()
+            },
         });
     }
     let series = |rows: &[(u8, Value)]| rows.iter().filter_map(|(m, r)| r["total"].as_f64().map(|t| (*m, t))).collect::<Vec<_>>();
@@ -340,7 +360,16 @@ pub async fn unit(State(state): State<AppState>, viewer: Viewer, lang: Lang, Pat
     }
     let max = all.iter().flat_map(|(_, s)| s.iter().map(|p| p.1)).fold(100.0, f64::max);
     let chart = charts::months(&all, max).map_err(WebError::Internal)?;
-    let mut chrome = Chrome::new(&state, Some(&viewer), lang, "/scores", "scores.unit", vec![(tr.t("scores.title").to_string(), format!("/scores?period={period}"))], None).await;
+    let mut chrome = Chrome::new(
+        &state,
+        Some(&viewer),
+        lang,
+        "/scores",
+        "scores.unit",
+        vec![(tr.t("scores.title").to_string(), format!("/scores?period={period}"))],
+        None,
+    )
+    .await;
     chrome.title = format!("{} · {period}", scheme.units[u].name);
     let page = UnitPage {
         chrome,
@@ -386,7 +415,12 @@ struct ExplainPage {
 }
 
 /// `GET /scores/{period}/units/{unit}/indicators/{id}`: the explanation and the entries.
-pub async fn indicator(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path((period, unit_id, id)): Path<(String, String, String)>) -> Result<Response, WebError> {
+pub async fn indicator(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path((period, unit_id, id)): Path<(String, String, String)>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let period = parse_period(&period)?;
     if !viewer.can(Action::ViewUnit, Target::Indicator { unit: &unit_id, indicator: &id }) {
@@ -403,7 +437,13 @@ pub async fn indicator(State(state): State<AppState>, viewer: Viewer, lang: Lang
         .iter()
         .map(|i| {
             let from = if i.months.is_empty() {
-                i.records.iter().map(|r| format!("{} {}{}", r.date, number(r.points), r.note.as_deref().map(|n| format!("（{n}）")).unwrap_or_default())).collect::<Vec<_>>().join("；")
+                i.records
+                    .iter()
+                    .map(|r| {
+                        format!("{} {}{}", r.date, number(r.points), r.note.as_deref().map(|n| format!("（{n}）")).unwrap_or_default())
+                    })
+                    .collect::<Vec<_>>()
+                    .join("；")
             } else {
                 i.months.iter().map(|m| format!("{}: {}", m.month, number(m.value))).collect::<Vec<_>>().join("；")
             };
@@ -448,7 +488,10 @@ pub async fn indicator(State(state): State<AppState>, viewer: Viewer, lang: Lang
         lang,
         "/scores",
         "scores.explain",
-        vec![(tr.t("scores.title").to_string(), format!("/scores?period={period}")), (e.unit_name.clone(), format!("/scores/{period}/units/{unit_id}"))],
+        vec![
+            (tr.t("scores.title").to_string(), format!("/scores?period={period}")),
+            (e.unit_name.clone(), format!("/scores/{period}/units/{unit_id}")),
+        ],
         None,
     )
     .await;

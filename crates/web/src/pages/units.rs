@@ -7,13 +7,13 @@ use axum::response::Html;
 use jixiao_core::org::{Action, Target};
 use jixiao_store::AuditFilter;
 
+use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::WebError;
 use crate::i18n::Lang;
 use crate::pages::home::{ActivityRow, short_time};
 use crate::pages::render;
 use crate::view::{Chrome, Column, ListQuery, Pager, columns, kept, paginate, sort_by};
-use crate::AppState;
 
 pub struct UnitRow {
     pub id: String,
@@ -59,7 +59,13 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, lang: Lang, Que
         "group" => Some(r.group.clone()),
         _ => None,
     });
-    let cols = columns(&chrome.tr, "/units", &q, &[("id", "field.unit_id"), ("name", "field.unit_name"), ("group", "field.group")], &[("q", q.q.clone().unwrap_or_default())]);
+    let cols = columns(
+        &chrome.tr,
+        "/units",
+        &q,
+        &[("id", "field.unit_id"), ("name", "field.unit_name"), ("group", "field.group")],
+        &[("q", q.q.clone().unwrap_or_default())],
+    );
     let (rows, pager) = paginate(rows, q.page.unwrap_or(1), "/units", &kept(&q));
     render(UnitsPage { chrome, cols, rows, pager, q: q.q.clone().unwrap_or_default() })
 }
@@ -92,12 +98,19 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, lang: Lang, Pat
     let latest = latest_score(&state, &id).await?;
     let activity = if viewer.can(Action::ViewAudit, Target::Nothing) {
         let filter = AuditFilter { object_id: Some(id.clone()), object_type: Some("unit".into()), ..AuditFilter::default() };
-        state.store.search_audit(&filter, 0, 10).await?.0.into_iter().map(|e| ActivityRow {
-            at: short_time(&e.at),
-            actor: e.actor,
-            action: e.action,
-            object: format!("{} {}", chrome.tr.object(&e.object_type), e.object_id),
-        }).collect()
+        state
+            .store
+            .search_audit(&filter, 0, 10)
+            .await?
+            .0
+            .into_iter()
+            .map(|e| ActivityRow {
+                at: short_time(&e.at),
+                actor: e.actor,
+                action: e.action,
+                object: format!("{} {}", chrome.tr.object(&e.object_type), e.object_id),
+            })
+            .collect()
     } else {
         Vec::new()
     };

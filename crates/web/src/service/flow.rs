@@ -73,12 +73,25 @@ fn public(step: &Step<'_>) -> bool {
 }
 
 /// Applies `step` to `request` as `actor_name` / `actor`; the request as stored after.
-pub async fn apply(state: &AppState, actor_name: &str, actor: Actor<'_>, request: &ServiceRequest, step: Step<'_>) -> Result<ServiceRequest, WebError> {
+pub async fn apply(
+    state: &AppState,
+    actor_name: &str,
+    actor: Actor<'_>,
+    request: &ServiceRequest,
+    step: Step<'_>,
+) -> Result<ServiceRequest, WebError> {
     apply_rated(state, actor_name, actor, request, step, "").await
 }
 
 /// `apply`, with the citizen's comment kept with a rating.
-pub async fn apply_rated(state: &AppState, actor_name: &str, actor: Actor<'_>, request: &ServiceRequest, step: Step<'_>, comment: &str) -> Result<ServiceRequest, WebError> {
+pub async fn apply_rated(
+    state: &AppState,
+    actor_name: &str,
+    actor: Actor<'_>,
+    request: &ServiceRequest,
+    step: Step<'_>,
+    comment: &str,
+) -> Result<ServiceRequest, WebError> {
     let to = next(&current(request)?, &step, &actor).map_err(refusal)?;
     let now_local = chrono::Local::now().naive_local();
     let now = stored(now_local);
@@ -110,7 +123,11 @@ pub async fn apply_rated(state: &AppState, actor_name: &str, actor: Actor<'_>, r
             r.verified_at = Some(now.clone());
             sms = Some(match super::query_link(&state.store, &r.case_no).await? {
                 Some(link) => format!("【绩效办】您的诉求{}已办结：{}。请输入查询密码进行评价：{link}", r.case_no, shorten(&r.reply, 60)),
-                None => format!("【绩效办】您的诉求{}已办结：{}。请在诉求查询页面输入编号和查询密码进行评价。", r.case_no, shorten(&r.reply, 60)),
+                None => format!(
+                    "【绩效办】您的诉求{}已办结：{}。请在诉求查询页面输入编号和查询密码进行评价。",
+                    r.case_no,
+                    shorten(&r.reply, 60)
+                ),
             });
         }
         Step::Rate { rating } => {
@@ -121,7 +138,8 @@ pub async fn apply_rated(state: &AppState, actor_name: &str, actor: Actor<'_>, r
         Step::AutoClose => r.closed_at = Some(now.clone()),
         Step::Escalate { .. } => r.escalated += 1,
         Step::Merge { into } => {
-            let target = state.store.service_request_by_case(into).await?.ok_or_else(|| WebError::invalid(format!("no request `{into}`")))?;
+            let target =
+                state.store.service_request_by_case(into).await?.ok_or_else(|| WebError::invalid(format!("no request `{into}`")))?;
             if target.id == r.id {
                 return Err(WebError::invalid("a request cannot be merged into itself"));
             }
@@ -148,11 +166,18 @@ pub async fn apply_rated(state: &AppState, actor_name: &str, actor: Actor<'_>, r
     };
     state.store.add_service_event(&mut tx, r.id, &event).await?;
     if let (Some(body), false) = (sms, r.phone.is_empty()) {
-        let m = NewMessage { channel: "sms".into(), recipient: r.phone.clone(), body, purpose: format!("service.{}", step.code()), dedupe_key: None };
+        let m = NewMessage {
+            channel: "sms".into(),
+            recipient: r.phone.clone(),
+            body,
+            purpose: format!("service.{}", step.code()),
+            dedupe_key: None,
+        };
         state.store.queue_message(&mut tx, &m).await?;
     }
     let before = json!({"state": from, "unit": request.unit_id, "version": request.version});
-    let after = json!({"state": r.state, "unit": r.unit_id, "version": r.version, "text": text, "rating": r.rating, "deadline": r.deadline});
+    let after =
+        json!({"state": r.state, "unit": r.unit_id, "version": r.version, "text": text, "rating": r.rating, "deadline": r.deadline});
     tx.audit(&format!("service.{}", step.code()), "service_request", &r.case_no, Some(before), Some(after)).await?;
     tx.commit().await?;
     if to == RequestState::Closed || from == "closed" {

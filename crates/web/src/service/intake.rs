@@ -155,7 +155,12 @@ pub async fn check(state: &AppState, i: &Intake) -> Result<Result<(ServiceCatego
 }
 
 /// Records a checked request as `actor`, with its SMS, in one transaction.
-pub async fn take(state: &AppState, actor: &str, mut new: NewServiceRequest, photo: Option<(String, &'static str, Vec<u8>)>) -> Result<Taken, WebError> {
+pub async fn take(
+    state: &AppState,
+    actor: &str,
+    mut new: NewServiceRequest,
+    photo: Option<(String, &'static str, Vec<u8>)>,
+) -> Result<Taken, WebError> {
     let password = query_password(random::<8>());
     let secret = password.clone();
     new.password_hash = tokio::task::spawn_blocking(move || jixiao_store::hash_password(&secret))
@@ -169,9 +174,17 @@ pub async fn take(state: &AppState, actor: &str, mut new: NewServiceRequest, pho
     if !request.phone.is_empty() {
         let body = match super::query_link(&state.store, &request.case_no).await? {
             Some(link) => format!("【绩效办】您的诉求已受理，编号{}，查询密码{}。查看办理进度：{link}", request.case_no, password),
-            None => format!("【绩效办】您的诉求已受理，编号{}，查询密码{}。可在政务服务网站“诉求查询”查看办理进度。", request.case_no, password),
+            None => {
+                format!("【绩效办】您的诉求已受理，编号{}，查询密码{}。可在政务服务网站“诉求查询”查看办理进度。", request.case_no, password)
+            }
         };
-        let m = NewMessage { channel: "sms".into(), recipient: request.phone.clone(), body, purpose: "service.received".into(), dedupe_key: Some(format!("service:{}:received", request.case_no)) };
+        let m = NewMessage {
+            channel: "sms".into(),
+            recipient: request.phone.clone(),
+            body,
+            purpose: "service.received".into(),
+            dedupe_key: Some(format!("service:{}:received", request.case_no)),
+        };
         state.store.queue_message(&mut tx, &m).await?;
     }
     let after = json!({"case_no": request.case_no, "service_code": request.service_code, "channel": request.channel, "state": "received"});

@@ -52,7 +52,11 @@ pub async fn refresh_year(state: &AppState, year: i32) -> Result<usize, WebError
 
 /// Rewrites the system-filled entries of `year` for `scheme` (without rescoring);
 /// the number of entries changed.
-pub async fn write_entries(store: &jixiao_store::Store, scheme: &std::sync::Arc<jixiao_core::scheme::Scheme>, year: i32) -> Result<usize, WebError> {
+pub async fn write_entries(
+    store: &jixiao_store::Store,
+    scheme: &std::sync::Arc<jixiao_core::scheme::Scheme>,
+    year: i32,
+) -> Result<usize, WebError> {
     let filled: Vec<(String, Vec<String>)> = scheme
         .indicators
         .iter()

@@ -157,8 +157,14 @@ pub async fn deliver_due(store: &Store, config: &SmsConfig) -> jixiao_store::Res
             tx.rollback().await?;
             continue;
         }
-        tx.audit("outbox.attempt", "outbox", &m.id.to_string(), Some(json!({"status": "pending"})), Some(json!({"status": status, "error": error})))
-            .await?;
+        tx.audit(
+            "outbox.attempt",
+            "outbox",
+            &m.id.to_string(),
+            Some(json!({"status": "pending"})),
+            Some(json!({"status": status, "error": error})),
+        )
+        .await?;
         tx.commit().await?;
     }
     Ok(report)

@@ -109,7 +109,8 @@ async fn audit_api_filters(app: TestApp) {
 async fn entries_api(app: TestApp) {
     crate::report::seed(&app).await;
     let admin = app.session("admin").await;
-    let body = app.post(Some(&admin), "/admin/tokens", &[("name", "推送"), ("role", "reporter"), ("unit", "u01")]).await.text().await.unwrap();
+    let body =
+        app.post(Some(&admin), "/admin/tokens", &[("name", "推送"), ("role", "reporter"), ("unit", "u01")]).await.text().await.unwrap();
     let start = body.find("id=\"token-secret\">").unwrap() + "id=\"token-secret\">".len();
     let token = body[start..start + body[start..].find('<').unwrap()].to_string();
     let send = |path: &str, json: serde_json::Value| {
@@ -144,12 +145,24 @@ async fn entries_api(app: TestApp) {
     let r = send("/api/v1/units/u02/entries/A1/2027-03", serde_json::json!({"values": {"actual": 1}})).await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // Reading: the month, what is due, the entry with its state and version.
-    let r = app.http.get(app.url("/api/v1/units/u01/entries?month=2027-03")).header("authorization", format!("Bearer {token}")).send().await.unwrap();
+    let r = app
+        .http
+        .get(app.url("/api/v1/units/u01/entries?month=2027-03"))
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap();
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["due"], serde_json::json!(["A1"]));
     assert_eq!(v["entries"][0]["state"], "submitted");
     assert_eq!(v["entries"][0]["values"]["actual"], 20.0);
-    let r = app.http.get(app.url("/api/v1/units/u01/entries?month=March")).header("authorization", format!("Bearer {token}")).send().await.unwrap();
+    let r = app
+        .http
+        .get(app.url("/api/v1/units/u01/entries?month=March"))
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     // A browser session needs the CSRF header for the same call.
     let s = app.session("reporter").await;

@@ -56,13 +56,15 @@ async fn assessor_enters_and_reviews_for_every_unit(app: TestApp) {
     assert_eq!(app.get(Some(&reporter), "/assess?month=2027-03&indicator=B1").await.status(), StatusCode::NOT_FOUND);
 
     // One bad value: nothing is saved, the problem is beside its unit, typed values stay.
-    let bad = [("month", "2027-03"), ("indicator", "B1"), ("action", "submit"), ("v.u01.tax", "30"), ("v.u02.tax", "-5"), ("v.s01.tax", "60")];
+    let bad =
+        [("month", "2027-03"), ("indicator", "B1"), ("action", "submit"), ("v.u01.tax", "30"), ("v.u02.tax", "-5"), ("v.s01.tax", "60")];
     let r = app.post(Some(&assessor), "/assess", &bad).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let body = r.text().await.unwrap();
     assert!(body.contains("value=\"-5\"") && body.contains("value=\"60\""));
     assert_eq!((state(&app, "u01", "B1").await, state(&app, "s01", "B1").await), (None, None), "all or nothing");
-    let good = [("month", "2027-03"), ("indicator", "B1"), ("action", "submit"), ("v.u01.tax", "30"), ("v.u02.tax", "55"), ("v.s01.tax", "60")];
+    let good =
+        [("month", "2027-03"), ("indicator", "B1"), ("action", "submit"), ("v.u01.tax", "30"), ("v.u02.tax", "55"), ("v.s01.tax", "60")];
     let r = app.post(Some(&assessor), "/assess", &good).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
     for unit in ["u01", "u02", "s01"] {
@@ -88,7 +90,8 @@ async fn assessor_enters_and_reviews_for_every_unit(app: TestApp) {
         assert_eq!(state(&app, unit, "B1").await.as_deref(), Some("approved"), "{unit}");
     }
     // Forged: an indicator not the viewer's, a month without a scheme.
-    let r = app.post(Some(&reporter), "/assess", &[("month", "2027-03"), ("indicator", "B1"), ("action", "submit"), ("v.u01.tax", "1")]).await;
+    let r =
+        app.post(Some(&reporter), "/assess", &[("month", "2027-03"), ("indicator", "B1"), ("action", "submit"), ("v.u01.tax", "1")]).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = app.post(Some(&assessor), "/assess", &[("month", "2031-03"), ("indicator", "B1"), ("action", "submit")]).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);

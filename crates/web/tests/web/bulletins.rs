@@ -47,7 +47,13 @@ async fn stored_totals(app: &TestApp, period: &str) -> BTreeMap<String, f64> {
 /// Adds a 违反廉政纪律 record (2 points off) for `unit` in March and rescores.
 async fn add_deduction(app: &TestApp, unit: &str) {
     let mut tx = app.store.begin("office").await.unwrap();
-    let row = RecordRow { unit: unit.into(), indicator: "Y5".into(), date: "2027-03-20".into(), points: 1.0, note: Some("更正：补记违纪一次".into()) };
+    let row = RecordRow {
+        unit: unit.into(),
+        indicator: "Y5".into(),
+        date: "2027-03-20".into(),
+        points: 1.0,
+        note: Some("更正：补记违纪一次".into()),
+    };
     app.store.add_record(&mut tx, 2027, &row).await.unwrap();
     tx.audit("record.add", "record", unit, None, None).await.unwrap();
     tx.commit().await.unwrap();
@@ -126,7 +132,12 @@ async fn bulletin_scope_drafts_details_and_public(app: TestApp) {
     let leader = app.session("leader").await;
 
     // Drafts are the office's: 404 for everyone else, in pages, print, xlsx and the API.
-    for path in [format!("/bulletins/{draft}"), format!("/bulletins/{draft}/print"), format!("/bulletins/{draft}/export.xlsx"), format!("/api/v1/bulletins/{draft}")] {
+    for path in [
+        format!("/bulletins/{draft}"),
+        format!("/bulletins/{draft}/print"),
+        format!("/bulletins/{draft}/export.xlsx"),
+        format!("/api/v1/bulletins/{draft}"),
+    ] {
         assert_eq!(app.get(Some(&reporter), &path).await.status(), StatusCode::NOT_FOUND, "{path}");
         assert_eq!(app.get(Some(&leader), &path).await.status(), StatusCode::NOT_FOUND, "{path}");
         let anonymous = if path.starts_with("/api/") { StatusCode::UNAUTHORIZED } else { StatusCode::NOT_FOUND };
@@ -146,7 +157,12 @@ async fn bulletin_scope_drafts_details_and_public(app: TestApp) {
     assert!(body.contains("id=\"s-u01-A\"") && body.contains("id=\"s-u01-Y5\""));
     assert!(!body.contains("id=\"s-u02-"), "another unit's scores are not shown");
     assert!(body.contains("id=\"detail-own\""));
-    assert!(!body.contains("id=\"bulletin-publish\"") && !body.contains("id=\"bulletin-revise\"") && !body.contains("id=\"bulletin-make-public\""), "no office buttons");
+    assert!(
+        !body.contains("id=\"bulletin-publish\"")
+            && !body.contains("id=\"bulletin-revise\"")
+            && !body.contains("id=\"bulletin-make-public\""),
+        "no office buttons"
+    );
     let api: Value = app.get(Some(&reporter), &format!("/api/v1/bulletins/{published}")).await.json().await.unwrap();
     let units = api["units"].as_array().unwrap();
     assert_eq!(units.len(), 76);
@@ -178,7 +194,10 @@ async fn bulletin_scope_drafts_details_and_public(app: TestApp) {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(app.get(None, &format!("/bulletins/{published}")).await.status().is_redirection());
     let trail = app.store.audit_trail("bulletin", &published.to_string()).await.unwrap();
-    assert_eq!(trail.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["bulletin.create", "bulletin.publish", "bulletin.public", "bulletin.public"]);
+    assert_eq!(
+        trail.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        ["bulletin.create", "bulletin.publish", "bulletin.public", "bulletin.public"]
+    );
 }
 
 async fn bulletin_page_workbook_and_scores_agree(app: TestApp) {
@@ -197,8 +216,18 @@ async fn bulletin_page_workbook_and_scores_agree(app: TestApp) {
         let xlsx = r.bytes().await.unwrap().to_vec();
         let stored = app.store.scores(2027, 1, period).await.unwrap();
         assert_eq!(stored.len(), 76);
-        let indicators: Vec<String> =
-            app.store.bulletin(id).await.unwrap().content.unwrap().nodes.into_iter().filter(|n| n.formula.is_some()).map(|n| n.id).collect();
+        let indicators: Vec<String> = app
+            .store
+            .bulletin(id)
+            .await
+            .unwrap()
+            .content
+            .unwrap()
+            .nodes
+            .into_iter()
+            .filter(|n| n.formula.is_some())
+            .map(|n| n.id)
+            .collect();
 
         // Ranking sheets: one per group, rank order, totals and grades as stored.
         let mut ranked = 0;
@@ -241,8 +270,15 @@ async fn bulletin_page_workbook_and_scores_agree(app: TestApp) {
                         assert_eq!(row.get(col).and_then(|c| c.get_float()), Some(v), "{period} {unit} {node} in the sheet");
                         assert!(page.contains(&format!("id=\"s-{unit}-{node}\">{}<", num(v))), "{period} {unit} {node} = {v} on the page");
                         // …and drills down: an indicator to its explanation, a category to the unit's tree.
-                        let href = if !indicators.iter().any(|i| i == node) { format!("/scores/{period}/units/{unit}#line-{node}") } else { format!("/scores/{period}/units/{unit}/indicators/{node}") };
-                        assert!(page.contains(&format!("href=\"{href}\" id=\"s-{unit}-{node}\">")), "{period} {unit} {node} links to {href}");
+                        let href = if !indicators.iter().any(|i| i == node) {
+                            format!("/scores/{period}/units/{unit}#line-{node}")
+                        } else {
+                            format!("/scores/{period}/units/{unit}/indicators/{node}")
+                        };
+                        assert!(
+                            page.contains(&format!("href=\"{href}\" id=\"s-{unit}-{node}\">")),
+                            "{period} {unit} {node} links to {href}"
+                        );
                         cells += 1;
                     }
                     None => {
@@ -268,7 +304,10 @@ async fn bulletin_page_workbook_and_scores_agree(app: TestApp) {
         assert_eq!(formulas.len() - 1, content.nodes.len());
         assert!(page.contains("record_count * 2") && print.contains("record_count * 2"));
         // The print view is the red-headed notice.
-        assert!(print.contains("id=\"issuer\">绩效考核办公室<") && print.contains(&format!("〔2027〕第{}号", app.store.bulletin(id).await.unwrap().number)));
+        assert!(
+            print.contains("id=\"issuer\">绩效考核办公室<")
+                && print.contains(&format!("〔2027〕第{}号", app.store.bulletin(id).await.unwrap().number))
+        );
         assert!(print.contains("/static/print.css") && !print.contains("<script"));
     }
     let css = app.get(None, "/static/print.css").await.text().await.unwrap();
@@ -282,7 +321,12 @@ async fn bulletin_bad_input_changes_nothing(app: TestApp) {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("no scheme for 2027"));
     seed_demo(&app).await;
-    for (period, message) in [("2027-13", "`2027-13` is not a period"), ("", "is not a period"), ("march", "`march` is not a period"), ("2031-03", "no scheme for 2031")] {
+    for (period, message) in [
+        ("2027-13", "`2027-13` is not a period"),
+        ("", "is not a period"),
+        ("march", "`march` is not a period"),
+        ("2031-03", "no scheme for 2031"),
+    ] {
         let r = app.post(Some(&office), "/bulletins", &[("period", period)]).await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{period}");
         let body = r.text().await.unwrap().replace("&#96;", "`").replace("&#x60;", "`");
@@ -310,7 +354,9 @@ async fn bulletin_bad_input_changes_nothing(app: TestApp) {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(app.store.bulletin(id).await.unwrap(), published);
     // Forged ids: 404, for pages, steps and the API.
-    for path in ["/bulletins/999999", "/bulletins/abc", "/bulletins/-1/print", "/bulletins/1%20OR%201=1/export.xlsx", "/api/v1/bulletins/999999"] {
+    for path in
+        ["/bulletins/999999", "/bulletins/abc", "/bulletins/-1/print", "/bulletins/1%20OR%201=1/export.xlsx", "/api/v1/bulletins/999999"]
+    {
         assert_eq!(app.get(Some(&office), path).await.status(), StatusCode::NOT_FOUND, "{path}");
     }
     for path in ["/bulletins/999999/publish", "/bulletins/abc/revise", "/bulletins/999999/public"] {

@@ -58,18 +58,23 @@ impl TestApp {
         for (id, name) in [("dept", "区直部门"), ("street", "街道")] {
             store.upsert_group(&mut tx, id, name).await.unwrap();
         }
-        for (i, (id, name, group)) in [("u01", "区发改局", "dept"), ("u02", "区财政局", "dept"), ("s01", "城关街道", "street")].into_iter().enumerate() {
+        for (i, (id, name, group)) in
+            [("u01", "区发改局", "dept"), ("u02", "区财政局", "dept"), ("s01", "城关街道", "street")].into_iter().enumerate()
+        {
             store.upsert_unit(&mut tx, id, name, group, i as i64).await.unwrap();
         }
         for (username, role, unit, scope) in role_users() {
             let id = store
-                .add_user(&mut tx, &NewUser {
-                    username: username.into(),
-                    display_name: format!("{username} 用户"),
-                    password: PASSWORD.into(),
-                    unit_id: unit.map(String::from),
-                    language: "zh-CN".into(),
-                })
+                .add_user(
+                    &mut tx,
+                    &NewUser {
+                        username: username.into(),
+                        display_name: format!("{username} 用户"),
+                        password: PASSWORD.into(),
+                        unit_id: unit.map(String::from),
+                        language: "zh-CN".into(),
+                    },
+                )
                 .await
                 .unwrap();
             store.set_roles(&mut tx, id, &[RoleGrant { role: role.code().into(), scope: scope.to_json() }]).await.unwrap();

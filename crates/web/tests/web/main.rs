@@ -1,20 +1,20 @@
 //! Handler tests of jixiao-web: the real router on a random port, against a fresh
 //! SQLite and a fresh PostgreSQL database per test (see `common`).
 
+mod api;
+mod assess;
+mod bulletins;
 mod common;
 mod matrix;
-mod security;
-mod sessions;
+mod open311;
 mod pages;
-mod api;
-mod report;
-mod schemes;
-mod scheme_draft;
-mod assess;
-mod reminders;
-mod scores;
 mod periods;
+mod reminders;
+mod report;
+mod scheme_draft;
+mod schemes;
+mod scores;
+mod security;
 mod service;
 mod service_office;
-mod open311;
-mod bulletins;
+mod sessions;

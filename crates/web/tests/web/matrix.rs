@@ -177,9 +177,7 @@ fn allowed(who: Who, role: Option<&str>, own: bool) -> bool {
         (Who::SignedIn, Some(_)) => true,
         (Who::Roles(roles), Some(r)) => roles.contains(&r),
         (Who::UnitScoped, Some(r)) => matches!(r, "admin" | "office" | "leader" | "assessor") || own,
-        (Who::UnitScopedRoles(roles), Some(r)) => {
-            roles.contains(&r) && (matches!(r, "admin" | "office" | "leader" | "assessor") || own)
-        }
+        (Who::UnitScopedRoles(roles), Some(r)) => roles.contains(&r) && (matches!(r, "admin" | "office" | "leader" | "assessor") || own),
     }
 }
 

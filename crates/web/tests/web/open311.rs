@@ -53,13 +53,20 @@ async fn discovery_and_services(app: TestApp) {
     assert!(v["endpoints"][0]["url"].as_str().unwrap().ends_with("/open311/v2"));
     let (_, ct, xml) = get(&app, "/open311/v2/discovery.xml").await;
     assert_eq!(ct, "text/xml; charset=utf-8");
-    assert!(xml.contains("<discovery><changeset>") && xml.contains("<formats><format>text/xml</format><format>application/json</format></formats>"), "{xml}");
+    assert!(
+        xml.contains("<discovery><changeset>")
+            && xml.contains("<formats><format>text/xml</format><format>application/json</format></formats>"),
+        "{xml}"
+    );
 
     let (s, _, body) = get(&app, "/open311/v2/services.json").await;
     assert_eq!(s, 200);
     let v = json_of(&body);
     assert_eq!(v.as_array().unwrap().len(), 2);
-    assert_eq!(v[0], json!({"service_code": "road", "service_name": "道路破损", "description": "道路破损类诉求", "metadata": true, "type": "realtime", "keywords": "城管,道路", "group": "城市管理"}));
+    assert_eq!(
+        v[0],
+        json!({"service_code": "road", "service_name": "道路破损", "description": "道路破损类诉求", "metadata": true, "type": "realtime", "keywords": "城管,道路", "group": "城市管理"})
+    );
     assert_eq!(v[1]["metadata"], json!(false));
     let (_, _, xml) = get(&app, "/open311/v2/services.xml").await;
     assert!(xml.contains("<services><service><service_code>road</service_code><service_name>道路破损</service_name>"), "{xml}");
@@ -72,7 +79,12 @@ async fn discovery_and_services(app: TestApp) {
     assert_eq!(v["attributes"][0]["datatype"], json!("singlevaluelist"));
     assert_eq!(v["attributes"][0]["values"][1], json!({"key": "deep", "name": "10厘米以上"}));
     let (_, _, xml) = get(&app, "/open311/v2/services/road.xml").await;
-    assert!(xml.contains("<service_definition><service_code>road</service_code><attributes><attribute><variable>true</variable><code>depth</code>"), "{xml}");
+    assert!(
+        xml.contains(
+            "<service_definition><service_code>road</service_code><attributes><attribute><variable>true</variable><code>depth</code>"
+        ),
+        "{xml}"
+    );
     assert!(xml.contains("<values><value><key>shallow</key><name>小于10厘米</name></value>"), "{xml}");
     for f in ["json", "xml"] {
         let (s, _, body) = get(&app, &format!("/open311/v2/services/nope.{f}")).await;
@@ -89,13 +101,49 @@ async fn posting_requests(app: TestApp) {
     let key = key(&app).await;
     for f in ["json", "xml"] {
         let file = format!("requests.{f}");
-        assert_error(f, 403, post(&app, &file, &[("service_code", "road"), ("description", "x"), ("address_string", "人民路")]).await, "api_key");
-        assert_error(f, 403, post(&app, &file, &[("api_key", "o311_wrong"), ("service_code", "road"), ("description", "x"), ("address_string", "a")]).await, "api_key");
+        assert_error(
+            f,
+            403,
+            post(&app, &file, &[("service_code", "road"), ("description", "x"), ("address_string", "人民路")]).await,
+            "api_key",
+        );
+        assert_error(
+            f,
+            403,
+            post(&app, &file, &[("api_key", "o311_wrong"), ("service_code", "road"), ("description", "x"), ("address_string", "a")]).await,
+            "api_key",
+        );
         assert_error(f, 400, post(&app, &file, &[("api_key", &key), ("description", "x"), ("address_string", "a")]).await, "service_code");
-        assert_error(f, 404, post(&app, &file, &[("api_key", &key), ("service_code", "nope"), ("description", "x"), ("address_string", "a")]).await, "service_code");
+        assert_error(
+            f,
+            404,
+            post(&app, &file, &[("api_key", &key), ("service_code", "nope"), ("description", "x"), ("address_string", "a")]).await,
+            "service_code",
+        );
         assert_error(f, 400, post(&app, &file, &[("api_key", &key), ("service_code", "road"), ("description", "x")]).await, "address");
-        assert_error(f, 400, post(&app, &file, &[("api_key", &key), ("service_code", "road"), ("description", "x"), ("lat", "91"), ("long", "114")]).await, "lat");
-        assert_error(f, 400, post(&app, &file, &[("api_key", &key), ("service_code", "road"), ("description", "x"), ("address_string", "a"), ("attribute[depth]", "bottomless")]).await, "attribute");
+        assert_error(
+            f,
+            400,
+            post(&app, &file, &[("api_key", &key), ("service_code", "road"), ("description", "x"), ("lat", "91"), ("long", "114")]).await,
+            "lat",
+        );
+        assert_error(
+            f,
+            400,
+            post(
+                &app,
+                &file,
+                &[
+                    ("api_key", &key),
+                    ("service_code", "road"),
+                    ("description", "x"),
+                    ("address_string", "a"),
+                    ("attribute[depth]", "bottomless"),
+                ],
+            )
+            .await,
+            "attribute",
+        );
     }
     let (_, total) = app.store.service_requests(&jixiao_store::RequestFilter { limit: 1, ..Default::default() }).await.unwrap();
     assert_eq!(total, 0, "no refused POST stored anything");
@@ -103,15 +151,39 @@ async fn posting_requests(app: TestApp) {
     let r = app.http.post(app.url("/open311/v2/requests.json")).header("content-type", "application/json").body("{}").send().await.unwrap();
     assert_eq!(r.status(), 400);
 
-    let (s, body) = post(&app, "requests.json", &[("api_key", &key), ("service_code", "road"), ("lat", "30.5928"), ("long", "114.3055"), ("description", "路面塌陷，约半米"), ("attribute[depth]", "deep"), ("first_name", "明"), ("last_name", "李"), ("phone", "13900000000"), ("jurisdiction_id", "jianghan")]).await;
+    let (s, body) = post(
+        &app,
+        "requests.json",
+        &[
+            ("api_key", &key),
+            ("service_code", "road"),
+            ("lat", "30.5928"),
+            ("long", "114.3055"),
+            ("description", "路面塌陷，约半米"),
+            ("attribute[depth]", "deep"),
+            ("first_name", "明"),
+            ("last_name", "李"),
+            ("phone", "13900000000"),
+            ("jurisdiction_id", "jianghan"),
+        ],
+    )
+    .await;
     assert_eq!(s, 200, "{body}");
     let v = json_of(&body);
     let id = v[0]["service_request_id"].as_str().unwrap().to_string();
     assert!(id.starts_with("QK-") && v[0]["token"].is_string(), "{v}");
     let stored = app.store.service_request_by_case(&id).await.unwrap().unwrap();
-    assert_eq!((stored.channel.as_str(), stored.contact_name.as_str(), stored.attributes["depth"].as_str()), ("open311", "李明", Some("deep")));
+    assert_eq!(
+        (stored.channel.as_str(), stored.contact_name.as_str(), stored.attributes["depth"].as_str()),
+        ("open311", "李明", Some("deep"))
+    );
     assert_eq!(stored.lat, Some(30.5928));
-    let (s, xml) = post(&app, "requests.xml", &[("api_key", &key), ("service_code", "water"), ("address_string", "解放大道100号"), ("description", "停水")]).await;
+    let (s, xml) = post(
+        &app,
+        "requests.xml",
+        &[("api_key", &key), ("service_code", "water"), ("address_string", "解放大道100号"), ("description", "停水")],
+    )
+    .await;
     assert_eq!(s, 200);
     assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?><service_requests><request><service_request_id>QK-"), "{xml}");
     let audit = app.store.audit_entries(0, 1000).await.unwrap();
@@ -120,7 +192,12 @@ async fn posting_requests(app: TestApp) {
     let office = app.session("office").await;
     let kid = app.store.open311_keys().await.unwrap()[0].id;
     assert_eq!(app.post(Some(&office), &format!("/service/keys/{kid}/revoke"), &[]).await.status(), 303);
-    assert_error("json", 403, post(&app, "requests.json", &[("api_key", &key), ("service_code", "road"), ("address_string", "a"), ("description", "x")]).await, "api_key");
+    assert_error(
+        "json",
+        403,
+        post(&app, "requests.json", &[("api_key", &key), ("service_code", "road"), ("address_string", "a"), ("description", "x")]).await,
+        "api_key",
+    );
 }
 
 async fn listing_and_fetching(app: TestApp) {
@@ -128,13 +205,18 @@ async fn listing_and_fetching(app: TestApp) {
     let key = key(&app).await;
     let mut ids = Vec::new();
     for (code, text) in [("road", "路灯不亮"), ("water", "水管爆裂"), ("road", "井盖缺失")] {
-        let (_, body) = post(&app, "requests.json", &[("api_key", &key), ("service_code", code), ("address_string", "江汉路"), ("description", text)]).await;
+        let (_, body) =
+            post(&app, "requests.json", &[("api_key", &key), ("service_code", code), ("address_string", "江汉路"), ("description", text)])
+                .await;
         ids.push(json_of(&body)[0]["service_request_id"].as_str().unwrap().to_string());
     }
     // Close one: open/closed filters.
     let r = app.store.service_request_by_case(&ids[1]).await.unwrap().unwrap();
     let mut tx = app.store.begin("test").await.unwrap();
-    app.store.update_service_request(&mut tx, &jixiao_store::ServiceRequest { state: "closed".into(), reply: "已抢修".into(), ..r }).await.unwrap();
+    app.store
+        .update_service_request(&mut tx, &jixiao_store::ServiceRequest { state: "closed".into(), reply: "已抢修".into(), ..r })
+        .await
+        .unwrap();
     tx.audit("test.close", "service_request", &ids[1], None, None).await.unwrap();
     tx.commit().await.unwrap();
 
@@ -150,7 +232,14 @@ async fn listing_and_fetching(app: TestApp) {
     let list = |q: &str| {
         let app = &app;
         let q = q.to_string();
-        async move { json_of(&get(app, &format!("/open311/v2/requests.json{q}")).await.2).as_array().unwrap().iter().map(|r| r["service_request_id"].as_str().unwrap().to_string()).collect::<Vec<_>>() }
+        async move {
+            json_of(&get(app, &format!("/open311/v2/requests.json{q}")).await.2)
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["service_request_id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
     };
     assert_eq!(list("?service_code=water").await, [ids[1].clone()]);
     assert_eq!(list("?status=closed").await, [ids[1].clone()]);
@@ -158,10 +247,19 @@ async fn listing_and_fetching(app: TestApp) {
     assert_eq!(list(&format!("?service_request_id={},{}&service_code=water", ids[0], ids[2])).await.len(), 2, "ids override other filters");
     let now = chrono::Local::now();
     let fmt = |t: chrono::DateTime<chrono::Local>| crate::common::encode(&t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false));
-    assert_eq!(list(&format!("?start_date={}&end_date={}", fmt(now - chrono::Duration::days(1)), fmt(now + chrono::Duration::days(1)))).await.len(), 3);
+    assert_eq!(
+        list(&format!("?start_date={}&end_date={}", fmt(now - chrono::Duration::days(1)), fmt(now + chrono::Duration::days(1))))
+            .await
+            .len(),
+        3
+    );
     assert!(list(&format!("?start_date={}", fmt(now + chrono::Duration::days(1)))).await.is_empty());
     let (_, _, xml) = get(&app, "/open311/v2/requests.xml?status=closed").await;
-    assert!(xml.contains("<service_requests><request><service_request_id>") && xml.contains("<status>closed</status><status_notes>已抢修</status_notes>"), "{xml}");
+    assert!(
+        xml.contains("<service_requests><request><service_request_id>")
+            && xml.contains("<status>closed</status><status_notes>已抢修</status_notes>"),
+        "{xml}"
+    );
     for f in ["json", "xml"] {
         let (s, _, b) = get(&app, &format!("/open311/v2/requests.{f}?start_date=yesterday")).await;
         assert_error(f, 400, (s, b), "start_date");
@@ -183,7 +281,10 @@ async fn listing_and_fetching(app: TestApp) {
     assert_eq!((v.as_array().unwrap().len(), v[0]["description"].as_str()), (1, Some("路灯不亮")));
     assert_eq!(v[0]["status"], json!("open"));
     let (_, _, xml) = get(&app, &format!("/open311/v2/requests/{}.xml", ids[0])).await;
-    assert!(xml.contains(&format!("<service_requests><request><service_request_id>{}</service_request_id><status>open</status>", ids[0])), "{xml}");
+    assert!(
+        xml.contains(&format!("<service_requests><request><service_request_id>{}</service_request_id><status>open</status>", ids[0])),
+        "{xml}"
+    );
     let token = app.store.service_request_by_case(&ids[0]).await.unwrap().unwrap().token;
     let (s, _, body) = get(&app, &format!("/open311/v2/tokens/{token}.json")).await;
     assert_eq!((s, json_of(&body)), (200, json!([{"service_request_id": ids[0], "token": token}])));

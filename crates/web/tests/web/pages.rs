@@ -5,7 +5,15 @@ use reqwest::StatusCode;
 
 use crate::common::{TestApp, backend_tests};
 
-backend_tests!(dashboard_counts_due_reports, menus_show_what_the_role_may_do, language_switch, public_home_lists_units, admin_creates_unit_and_audit_shows_it, form_errors_keep_input, lists_sort_filter_and_page);
+backend_tests!(
+    dashboard_counts_due_reports,
+    menus_show_what_the_role_may_do,
+    language_switch,
+    public_home_lists_units,
+    admin_creates_unit_and_audit_shows_it,
+    form_errors_keep_input,
+    lists_sort_filter_and_page
+);
 
 fn menu(html: &str) -> Vec<String> {
     let Some(start) = html.find("<ul id=\"menu\">") else { return Vec::new() };
@@ -15,8 +23,40 @@ fn menu(html: &str) -> Vec<String> {
 
 async fn menus_show_what_the_role_may_do(app: TestApp) {
     let cases: [(&str, &[&str]); 4] = [
-        ("admin", &["/", "/units", "/scores", "/schemes", "/bulletins", "/audit", "/admin/users", "/admin/units", "/admin/tokens", "/admin/settings", "/account"]),
-        ("office", &["/", "/units", "/scores", "/schemes", "/reports", "/bulletins", "/periods", "/service/dispatch", "/service/categories", "/service/outbox", "/service/keys", "/audit", "/account"]),
+        (
+            "admin",
+            &[
+                "/",
+                "/units",
+                "/scores",
+                "/schemes",
+                "/bulletins",
+                "/audit",
+                "/admin/users",
+                "/admin/units",
+                "/admin/tokens",
+                "/admin/settings",
+                "/account",
+            ],
+        ),
+        (
+            "office",
+            &[
+                "/",
+                "/units",
+                "/scores",
+                "/schemes",
+                "/reports",
+                "/bulletins",
+                "/periods",
+                "/service/dispatch",
+                "/service/categories",
+                "/service/outbox",
+                "/service/keys",
+                "/audit",
+                "/account",
+            ],
+        ),
         ("leader", &["/", "/units", "/scores", "/schemes", "/bulletins", "/audit", "/account"]),
         ("reporter", &["/", "/units", "/scores", "/schemes", "/reports", "/bulletins", "/service/queue", "/account"]),
     ];
@@ -132,7 +172,8 @@ async fn dashboard_counts_due_reports(app: TestApp) {
              "assign": [{"group": "dept"}]},
             {"id": "A2", "name": "季度指标", "points": 5, "frequency": "quarterly", "fields": [{"key": "v", "name": "值"}],
              "formula": "min(v, points)", "assign": [{"group": "dept"}, {"group": "street"}]}]}]
-    })).unwrap();
+    }))
+    .unwrap();
     let mut tx = app.store.begin("test").await.unwrap();
     app.store.import_scheme(&mut tx, &scheme, "test").await.unwrap();
     tx.audit("scheme.import", "scheme", &year.to_string(), None, None).await.unwrap();
@@ -142,11 +183,14 @@ async fn dashboard_counts_due_reports(app: TestApp) {
     let office = app.session("office").await;
     let body = app.get(Some(&office), "/").await.text().await.unwrap();
     assert!(body.contains(&format!("id=\"due-month\">{year}-{month:02}<")), "the due month");
-    assert!(body.contains("id=\"complete-units\">0 / 3<") || (!quarterly_due && body.contains("id=\"complete-units\">1 / 3<")),
-        "s01 has nothing due outside quarter ends");
+    assert!(
+        body.contains("id=\"complete-units\">0 / 3<") || (!quarterly_due && body.contains("id=\"complete-units\">1 / 3<")),
+        "s01 has nothing due outside quarter ends"
+    );
     let row = |html: &str, unit: &str| -> (usize, usize) {
         let i = html.find(&format!("/units/{unit}\"")).unwrap_or_else(|| panic!("{unit} row"));
-        let nums: Vec<usize> = html[i..].split("class=\"num\">").skip(1).take(2).map(|s| s[..s.find('<').unwrap()].parse().unwrap()).collect();
+        let nums: Vec<usize> =
+            html[i..].split("class=\"num\">").skip(1).take(2).map(|s| s[..s.find('<').unwrap()].parse().unwrap()).collect();
         (nums[0], nums[1])
     };
     assert_eq!(row(&body, "u01"), (due_u01, 0));

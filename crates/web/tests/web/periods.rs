@@ -41,7 +41,10 @@ async fn closed_month_changes_only_by_correction(app: TestApp) {
     assert_eq!(r.status(), StatusCode::CONFLICT, "one open request per entry");
     // Another unit's reporter cannot ask for u01.
     let victim = app.session("victim").await;
-    assert_eq!(app.post(Some(&victim), url, &[("indicator", "A1"), ("v.actual", "1"), ("reason", "x")]).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.post(Some(&victim), url, &[("indicator", "A1"), ("v.actual", "1"), ("reason", "x")]).await.status(),
+        StatusCode::FORBIDDEN
+    );
     // The office approves: the entry changes, the old value stays visible.
     let requests = app.store.corrections(2027, Some("requested")).await.unwrap();
     assert_eq!(requests.len(), 1);
@@ -60,11 +63,17 @@ async fn closed_month_changes_only_by_correction(app: TestApp) {
     let trail: Vec<String> = app.store.audit_trail("entry", "2027/u01/A1/2027-03").await.unwrap().into_iter().map(|e| e.action).collect();
     assert_eq!(trail.last().map(String::as_str), Some("entry.correct"));
     // Deciding twice is refused; a rejection needs a note.
-    assert_eq!(app.post(Some(&office), &format!("/corrections/{id}"), &[("decision", "reject"), ("note", "x")]).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.post(Some(&office), &format!("/corrections/{id}"), &[("decision", "reject"), ("note", "x")]).await.status(),
+        StatusCode::BAD_REQUEST
+    );
     app.post(Some(&reporter), url, &[("indicator", "A1"), ("v.actual", "50"), ("reason", "再次更正")]).await;
     let id2 = app.store.corrections(2027, Some("requested")).await.unwrap()[0].id;
     assert_eq!(app.post(Some(&office), &format!("/corrections/{id2}"), &[("decision", "reject")]).await.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(app.post(Some(&office), &format!("/corrections/{id2}"), &[("decision", "reject"), ("note", "依据不足")]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.post(Some(&office), &format!("/corrections/{id2}"), &[("decision", "reject"), ("note", "依据不足")]).await.status(),
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(app.store.entry(2027, "u01", "A1", "2027-03").await.unwrap().unwrap().row.values["actual"], json!(45.0));
     // A locked month stays locked.
     assert_eq!(app.post(Some(&office), "/periods/2027-03", &[("state", "locked")]).await.status(), StatusCode::SEE_OTHER);
@@ -119,7 +128,8 @@ async fn timeliness_on_the_status_page(app: TestApp) {
     let r = app.post(Some(&office), "/reports/deductions", &[("month", &month)]).await;
     assert_eq!(r.headers()["location"], format!("/reports?month={month}&flash=lateness_recorded"));
     let records = app.store.records(year).await.unwrap();
-    let points = |unit: &str| records.iter().filter(|r| r.row.unit == unit && r.row.indicator == "Y1").map(|r| r.row.points).collect::<Vec<_>>();
+    let points =
+        |unit: &str| records.iter().filter(|r| r.row.unit == unit && r.row.indicator == "Y1").map(|r| r.row.points).collect::<Vec<_>>();
     assert_eq!((points("u01"), points("u02")), (vec![0.5], vec![1.0]));
     assert!(points("s01").is_empty(), "s01 has nothing due");
     let scores = app.store.scores(year, 1, &month).await.unwrap();

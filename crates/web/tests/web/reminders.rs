@@ -30,7 +30,11 @@ async fn reminders_go_to_units_not_yet_reported(app: TestApp) {
     recipients.sort();
     assert_eq!(recipients, ["user:reporter", "user:victim"]);
     let to_reporter = messages.iter().find(|m| m.recipient == "user:reporter").unwrap();
-    assert!(to_reporter.body.contains("区发改局") && to_reporter.body.contains("2027-04-15") && to_reporter.body.contains("1 项"), "{}", to_reporter.body);
+    assert!(
+        to_reporter.body.contains("区发改局") && to_reporter.body.contains("2027-04-15") && to_reporter.body.contains("1 项"),
+        "{}",
+        to_reporter.body
+    );
     assert_eq!((to_reporter.channel.as_str(), to_reporter.status.as_str()), ("sms", "pending"));
     // Again the same day: nothing new. u01 reports; the next day only u02 is reminded.
     assert_eq!(queue("2027-04-12").await, 0);
@@ -47,7 +51,15 @@ async fn reminders_go_to_units_not_yet_reported(app: TestApp) {
     let office = app.session("office").await;
     let r = app.post(Some(&office), "/reports/reminders", &[("month", "2027-03")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(app.store.search_audit(&Default::default(), 0, 50).await.unwrap().0.iter().any(|e| e.action == "outbox.reminders" && e.actor == "office"));
+    assert!(
+        app.store
+            .search_audit(&Default::default(), 0, 50)
+            .await
+            .unwrap()
+            .0
+            .iter()
+            .any(|e| e.action == "outbox.reminders" && e.actor == "office")
+    );
     let r = app.post(Some(&office), "/reports/reminders", &[("month", "2027-13")]).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }

@@ -7,7 +7,15 @@ use serde_json::json;
 
 use crate::common::{TestApp, backend_tests};
 
-backend_tests!(office_loads_a_month_workbook, evidence_files, excel_round_trip, workflow_end_to_end, bad_input_saves_nothing, second_writer_gets_a_conflict, scope_and_forged_steps);
+backend_tests!(
+    office_loads_a_month_workbook,
+    evidence_files,
+    excel_round_trip,
+    workflow_end_to_end,
+    bad_input_saves_nothing,
+    second_writer_gets_a_conflict,
+    scope_and_forged_steps
+);
 
 const MONTH: &str = "2027-03";
 const FORM: &str = "/units/u01/report/2027-03";
@@ -104,7 +112,9 @@ async fn workflow_end_to_end(app: TestApp) {
     let body = app.get(Some(&office), FORM).await.text().await.unwrap();
     assert!(!body.contains("<option value=\"A1\">"), "a returned entry is not offered for another return");
     let v = shown_version(&app, &reporter).await;
-    let r = app.post(Some(&reporter), FORM, &[("action", "submit"), ("v.A1.actual", "55"), ("ver.A1", &v), ("why.A1", "按实际到位资金更正")]).await;
+    let r = app
+        .post(Some(&reporter), FORM, &[("action", "submit"), ("v.A1.actual", "55"), ("ver.A1", &v), ("why.A1", "按实际到位资金更正")])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
     app.post(Some(&head), FORM, &[("action", "approve")]).await;
     let r = app.post(Some(&office), "/reports/accept", &[("month", MONTH)]).await;
@@ -115,7 +125,10 @@ async fn workflow_end_to_end(app: TestApp) {
     // Every step is in the audit trail of the entry, the return with its reason.
     let trail = app.store.audit_trail("entry", "2027/u01/A1/2027-03").await.unwrap();
     let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
-    assert_eq!(actions, ["entry.save", "entry.submit", "entry.approve", "entry.accept", "entry.return", "entry.submit", "entry.approve", "entry.accept"]);
+    assert_eq!(
+        actions,
+        ["entry.save", "entry.submit", "entry.approve", "entry.accept", "entry.return", "entry.submit", "entry.approve", "entry.accept"]
+    );
     assert!(trail[4].after_json.as_deref().unwrap().contains("口径有误"));
     assert!(app.store.verify_audit().await.unwrap().is_intact());
     // The status page counts it.
@@ -209,7 +222,9 @@ async fn scope_and_forged_steps(app: TestApp) {
 fn workbook(unit: &str, month: &str, rows: &[(&str, &str, Cell)], edit: impl FnOnce(&mut rust_xlsxwriter::Worksheet)) -> Vec<u8> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet().set_name("填报").unwrap();
-    for (c, h) in ["指标编号", "指标名称", "填报项编号", "填报项名称", "类型", "下限", "上限", "上月", "本月数值", "说明"].iter().enumerate() {
+    for (c, h) in
+        ["指标编号", "指标名称", "填报项编号", "填报项名称", "类型", "下限", "上限", "上月", "本月数值", "说明"].iter().enumerate()
+    {
         sheet.write(0, c as u16, *h).unwrap();
     }
     for (i, (ind, field, value)) in rows.iter().enumerate() {
@@ -281,11 +296,14 @@ async fn excel_round_trip(app: TestApp) {
             "merged",
         ),
         (b"PK\x03\x04 not really a zip".to_vec(), "not an .xlsx"),
-        ({
-            let mut book = rust_xlsxwriter::Workbook::new();
-            book.add_worksheet().set_name("Sheet1").unwrap();
-            book.save_to_buffer().unwrap()
-        }, "填报"),
+        (
+            {
+                let mut book = rust_xlsxwriter::Workbook::new();
+                book.add_worksheet().set_name("Sheet1").unwrap();
+                book.save_to_buffer().unwrap()
+            },
+            "填报",
+        ),
     ];
     for (i, (file, expected)) in cases.into_iter().enumerate() {
         let r = upload_xlsx(&app, &reporter, file).await;
@@ -308,7 +326,14 @@ async fn excel_round_trip(app: TestApp) {
     }
 }
 
-async fn upload_evidence(app: &TestApp, s: &crate::common::Session, unit: &str, indicator: &str, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+async fn upload_evidence(
+    app: &TestApp,
+    s: &crate::common::Session,
+    unit: &str,
+    indicator: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
     let form = reqwest::multipart::Form::new()
         .text("indicator", indicator.to_string())
         .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
@@ -368,7 +393,8 @@ async fn evidence_files(app: TestApp) {
 }
 
 async fn import_file(app: &TestApp, s: &crate::common::Session, bytes: Vec<u8>) -> reqwest::Response {
-    let form = reqwest::multipart::Form::new().text("year", "2027").part("file", reqwest::multipart::Part::bytes(bytes).file_name("month.xlsx"));
+    let form =
+        reqwest::multipart::Form::new().text("year", "2027").part("file", reqwest::multipart::Part::bytes(bytes).file_name("month.xlsx"));
     app.http.post(app.url(&format!("/reports/import?_csrf={}", s.csrf))).header("cookie", &s.cookie).multipart(form).send().await.unwrap()
 }
 
@@ -413,10 +439,11 @@ async fn office_loads_a_month_workbook(app: TestApp) {
         let range = book.worksheet_range("2027-05").unwrap();
         let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
         assert_eq!(rows[0], ["单位编号", "指标编号", "填报项编号", "数值", "单位名称", "指标名称", "填报项名称"]);
-        assert_eq!(rows[1..].iter().map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str(), r[3].as_str())).collect::<Vec<_>>(), [
-            ("u01", "A1", "actual", ""),
-            ("u02", "A1", "actual", "")
-        ], "s01 is not assigned A1");
+        assert_eq!(
+            rows[1..].iter().map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str(), r[3].as_str())).collect::<Vec<_>>(),
+            [("u01", "A1", "actual", ""), ("u02", "A1", "actual", "")],
+            "s01 is not assigned A1"
+        );
         assert_eq!(rows[1][5], "到位资金");
     }
     if let Ok(dir) = std::env::var("JIXIAO_XLSX_OUT") {
@@ -434,10 +461,16 @@ async fn office_loads_a_month_workbook(app: TestApp) {
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (month_book("Sheet1", &HEADER, &good), "Sheet1: the sheet is not named after a month"),
         (month_book("2027-05", &["unit", "indicator", "field", "value"], &good), "2027-05!A1: the header must be"),
-        (month_book("2027-05", &HEADER, &[good[0].clone(), ("u02", "A1", "actual", Cell::Text("八十"))]), "2027-05!D3: `八十` is text, not a number"),
+        (
+            month_book("2027-05", &HEADER, &[good[0].clone(), ("u02", "A1", "actual", Cell::Text("八十"))]),
+            "2027-05!D3: `八十` is text, not a number",
+        ),
         (month_book("2027-05", &HEADER, &[good[0].clone(), ("u99", "A1", "actual", Cell::Number(1.0))]), "2027-05!A3: unknown unit `u99`"),
         (month_book("2027-05", &HEADER, &[("u01", "A1", "actal", Cell::Number(1.0))]), "2027-05!C2: indicator `A1` has no field `actal`"),
-        (month_book("2027-05", &HEADER, &[("u01", "A1", "actual", Cell::Number(-1.0))]), "2027-05!D2: field `actual` = -1 is below its minimum 0"),
+        (
+            month_book("2027-05", &HEADER, &[("u01", "A1", "actual", Cell::Number(-1.0))]),
+            "2027-05!D2: field `actual` = -1 is below its minimum 0",
+        ),
         (month_book("2027-05", &HEADER, &[good[0].clone(), good[0].clone()]), "2027-05!C3: u01 A1 actual appears twice"),
         (month_book("2026-05", &HEADER, &good), "outside the scheme's year 2027"),
         (month_book("2027-05", &HEADER, &[("u01", "A1", "actual", Cell::Formula("=20+10"))]), "2027-05!D2: formulas are not accepted"),
@@ -477,7 +510,10 @@ async fn office_loads_a_month_workbook(app: TestApp) {
     // The template now carries the accepted values; as it is, it loads again.
     let template = app.get(Some(&office), "/reports/import/template.xlsx?month=2027-05").await.bytes().await.unwrap().to_vec();
     let read = jixiao_web::month_workbook::read(&template, None).unwrap();
-    assert_eq!(read.file.entries.iter().map(|e| (e.unit.as_str(), e.values["actual"].as_f64())).collect::<Vec<_>>(), [("u01", Some(30.0)), ("u02", Some(80.0))]);
+    assert_eq!(
+        read.file.entries.iter().map(|e| (e.unit.as_str(), e.values["actual"].as_f64())).collect::<Vec<_>>(),
+        [("u01", Some(30.0)), ("u02", Some(80.0))]
+    );
     assert_eq!(import_file(&app, &office, template).await.status(), StatusCode::SEE_OTHER);
     // A closed month is refused.
     app.post(Some(&office), "/periods/2027-06", &[("state", "closed")]).await;

@@ -59,7 +59,13 @@ async fn edit_a_draft_into_a_new_version(app: TestApp) {
 
     // A new indicator under A: it has no points yet, so the draft is not a valid scheme.
     let rev = revision(&app).await;
-    let r = app.post(Some(&office), "/schemes/2027/draft/nodes", &[("revision", &rev), ("parent", "A"), ("id", "A3"), ("name", "<b>营商环境</b>"), ("what", "indicator")]).await;
+    let r = app
+        .post(
+            Some(&office),
+            "/schemes/2027/draft/nodes",
+            &[("revision", &rev), ("parent", "A"), ("id", "A3"), ("name", "<b>营商环境</b>"), ("what", "indicator")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/schemes/2027/draft/nodes/A3?flash=draft_saved");
     let page = app.get(Some(&office), "/schemes/2027/draft").await.text().await.unwrap();
@@ -90,7 +96,9 @@ async fn edit_a_draft_into_a_new_version(app: TestApp) {
     let page = app.get(Some(&office), "/schemes/2027/draft").await.text().await.unwrap();
     assert!(page.contains("∑ 12 / 10 ✗"), "the running check shows A's children over its points");
     // A gets 12 points: now it adds up and the draft is valid.
-    let r = app.post(Some(&office), "/schemes/2027/draft/nodes/A", &[("revision", &revision(&app).await), ("name", "职能履行"), ("points", "12")]).await;
+    let r = app
+        .post(Some(&office), "/schemes/2027/draft/nodes/A", &[("revision", &revision(&app).await), ("name", "职能履行"), ("points", "12")])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let page = app.get(Some(&office), "/schemes/2027/draft").await.text().await.unwrap();
     assert!(page.contains("draft-valid") && page.contains("∑ 12 / 12 ✓"), "{page}");
@@ -98,12 +106,19 @@ async fn edit_a_draft_into_a_new_version(app: TestApp) {
     // Reorder: A3 up, then A1 to the end.
     let r = app.post(Some(&office), "/schemes/2027/draft/nodes/A3/tree", &[("revision", &revision(&app).await), ("op", "up")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = app.post(Some(&office), "/schemes/2027/draft/nodes/A1/tree", &[("revision", &revision(&app).await), ("op", "move"), ("parent", "A"), ("position", "3")]).await;
+    let r = app
+        .post(
+            Some(&office),
+            "/schemes/2027/draft/nodes/A1/tree",
+            &[("revision", &revision(&app).await), ("op", "move"), ("parent", "A"), ("position", "3")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(ids(draft_file(&app).await.tree[0].children.as_ref().unwrap()), ["A3", "A2", "A1"]);
 
     // Saved as version 2, with the reason; the draft is gone.
-    let r = app.post(Some(&office), "/schemes/2027/draft/save", &[("revision", &revision(&app).await), ("reason", "增加营商环境指标")]).await;
+    let r =
+        app.post(Some(&office), "/schemes/2027/draft/save", &[("revision", &revision(&app).await), ("reason", "增加营商环境指标")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
     assert_eq!(r.headers()["location"], "/schemes/2027?version=2&flash=scheme_imported");
     assert_eq!(app.store.scheme_draft(2027).await.unwrap(), None);
@@ -130,15 +145,19 @@ async fn bad_steps_change_nothing(app: TestApp) {
     let rev = before.revision.to_string();
     // Settings that do not parse come back with every problem and what was typed.
     let r = app
-        .post(Some(&office), "/schemes/2027/draft/nodes/A1", &[
-            ("revision", &rev),
-            ("name", "到位资金"),
-            ("points", "六"),
-            ("formula", "actual"),
-            ("fields", "actual | 资金 | numbr"),
-            ("params", "target 100"),
-            ("assign", "dept"),
-        ])
+        .post(
+            Some(&office),
+            "/schemes/2027/draft/nodes/A1",
+            &[
+                ("revision", &rev),
+                ("name", "到位资金"),
+                ("points", "六"),
+                ("formula", "actual"),
+                ("fields", "actual | 资金 | numbr"),
+                ("params", "target 100"),
+                ("assign", "dept"),
+            ],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let page = r.text().await.unwrap();
@@ -150,9 +169,17 @@ async fn bad_steps_change_nothing(app: TestApp) {
         ("/schemes/2027/draft/nodes/A/tree", vec![("op", "move"), ("parent", "A1")], StatusCode::BAD_REQUEST),
         ("/schemes/2027/draft/nodes/A1/tree", vec![("op", "up")], StatusCode::BAD_REQUEST),
         ("/schemes/2027/draft/nodes/nope/tree", vec![("op", "delete")], StatusCode::BAD_REQUEST),
-        ("/schemes/2027/draft/nodes", vec![("parent", "A"), ("id", "A1"), ("name", "重复"), ("what", "indicator")], StatusCode::BAD_REQUEST),
+        (
+            "/schemes/2027/draft/nodes",
+            vec![("parent", "A"), ("id", "A1"), ("name", "重复"), ("what", "indicator")],
+            StatusCode::BAD_REQUEST,
+        ),
         ("/schemes/2027/draft/nodes", vec![("parent", "A1"), ("id", "Z"), ("name", "下级"), ("what", "category")], StatusCode::BAD_REQUEST),
-        ("/schemes/2027/draft/nodes", vec![("parent", ""), ("id", "a b/c"), ("name", "坏编号"), ("what", "category")], StatusCode::BAD_REQUEST),
+        (
+            "/schemes/2027/draft/nodes",
+            vec![("parent", ""), ("id", "a b/c"), ("name", "坏编号"), ("what", "category")],
+            StatusCode::BAD_REQUEST,
+        ),
     ];
     for (path, mut form, status) in steps {
         form.push(("revision", &rev));
@@ -245,20 +272,26 @@ async fn targets_pasted_and_uploaded(app: TestApp) {
     // An uploaded workbook: a bad cell is named and nothing is set; a good one is set.
     let before = app.store.scheme_draft(2027).await.unwrap().unwrap();
     let bad = workbook(&[("u01", None, Some(130.0)), ("u02", Some("很多"), None)]);
-    let form = Form::new().text("revision", revision(&app).await).text("param", "target").part("file", Part::bytes(bad).file_name("t.xlsx"));
+    let form =
+        Form::new().text("revision", revision(&app).await).text("param", "target").part("file", Part::bytes(bad).file_name("t.xlsx"));
     let r = post_targets(&app, &office, form).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("目标值!B3"));
-    let form = Form::new().text("revision", revision(&app).await).text("param", "target").part("file", Part::bytes(b"not a workbook".to_vec()).file_name("t.xlsx"));
+    let form = Form::new()
+        .text("revision", revision(&app).await)
+        .text("param", "target")
+        .part("file", Part::bytes(b"not a workbook".to_vec()).file_name("t.xlsx"));
     assert_eq!(post_targets(&app, &office, form).await.status(), StatusCode::BAD_REQUEST);
     let unknown = workbook(&[("u99", None, Some(1.0))]);
-    let form = Form::new().text("revision", revision(&app).await).text("param", "target").part("file", Part::bytes(unknown).file_name("t.xlsx"));
+    let form =
+        Form::new().text("revision", revision(&app).await).text("param", "target").part("file", Part::bytes(unknown).file_name("t.xlsx"));
     let r = post_targets(&app, &office, form).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("u99"));
     assert_eq!(app.store.scheme_draft(2027).await.unwrap().unwrap(), before);
     let good = workbook(&[("u01", None, Some(130.0)), ("u02", Some("140"), None)]);
-    let form = Form::new().text("revision", revision(&app).await).text("param", "target").part("file", Part::bytes(good).file_name("t.xlsx"));
+    let form =
+        Form::new().text("revision", revision(&app).await).text("param", "target").part("file", Part::bytes(good).file_name("t.xlsx"));
     assert_eq!(post_targets(&app, &office, form).await.status(), StatusCode::SEE_OTHER);
     let file = draft_file(&app).await;
     assert_eq!((unit_target(&file, "u01"), unit_target(&file, "u02")), (Some(130.0), Some(140.0)));

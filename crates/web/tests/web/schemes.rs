@@ -38,13 +38,7 @@ async fn upload(app: &TestApp, s: &Session, body: &str, reason: &str) -> reqwest
 
 async fn upload_bytes(app: &TestApp, s: &Session, body: Vec<u8>, name: &str, reason: &str) -> reqwest::Response {
     let form = Form::new().part("file", Part::bytes(body).file_name(name.to_string())).text("reason", reason.to_string());
-    app.http
-        .post(app.url(&format!("/schemes?_csrf={}", s.csrf)))
-        .header("cookie", &s.cookie)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    app.http.post(app.url(&format!("/schemes?_csrf={}", s.csrf))).header("cookie", &s.cookie).multipart(form).send().await.unwrap()
 }
 
 async fn upload_versions_diff_and_export(app: TestApp) {
@@ -123,11 +117,13 @@ async fn formula_check_and_try_it(app: TestApp) {
             .json(&json!({"formula": formula, "inputs": inputs}))
             .send()
     };
-    let v: Value = check("min(actul / target, 1) * points", json!({"actual": 50, "target": 100, "points": 6})).await.unwrap().json().await.unwrap();
+    let v: Value =
+        check("min(actul / target, 1) * points", json!({"actual": 50, "target": 100, "points": 6})).await.unwrap().json().await.unwrap();
     assert_eq!(v["ok"], false);
     assert_eq!((v["errors"][0]["line"].as_u64(), v["errors"][0]["column"].as_u64()), (Some(1), Some(5)));
     assert_eq!(v["errors"][0]["suggestion"], "actual");
-    let v: Value = check("min(actual / target, 1) * points", json!({"actual": 50, "target": 100, "points": 6})).await.unwrap().json().await.unwrap();
+    let v: Value =
+        check("min(actual / target, 1) * points", json!({"actual": 50, "target": 100, "points": 6})).await.unwrap().json().await.unwrap();
     assert_eq!((v["ok"].as_bool(), v["score"].as_f64()), (Some(true), Some(3.0)));
     let v: Value = check("actual / target", json!({"actual": 1, "target": 0})).await.unwrap().json().await.unwrap();
     assert!(v["error"].as_str().unwrap().contains("division by zero"));
@@ -135,7 +131,11 @@ async fn formula_check_and_try_it(app: TestApp) {
     let body = app.get(Some(&office), "/schemes/2027/indicators/A1").await.text().await.unwrap();
     assert!(body.contains("name=\"in.actual\"") || body.contains("到位资金"));
     let r = app
-        .post(Some(&office), "/schemes/2027/indicators/A1", &[("formula", "min(actual / target, 1) * points"), ("in.actual", "80"), ("in.target", "100"), ("in.points", "6")])
+        .post(
+            Some(&office),
+            "/schemes/2027/indicators/A1",
+            &[("formula", "min(actual / target, 1) * points"), ("in.actual", "80"), ("in.target", "100"), ("in.points", "6")],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let body = r.text().await.unwrap();
@@ -164,7 +164,9 @@ async fn new_year_from_copy_template_or_blank(app: TestApp) {
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
     let template = app.store.scheme(2029, None).await.unwrap().compile().unwrap();
     assert!(template.indicators.len() > 30 && template.units.len() == 3, "the template's tree on this organisation");
-    for (year, from, status) in [("2028", "copy", StatusCode::CONFLICT), ("1999", "blank", StatusCode::BAD_REQUEST), ("2030", "magic", StatusCode::BAD_REQUEST)] {
+    for (year, from, status) in
+        [("2028", "copy", StatusCode::CONFLICT), ("1999", "blank", StatusCode::BAD_REQUEST), ("2030", "magic", StatusCode::BAD_REQUEST)]
+    {
         assert_eq!(app.post(Some(&office), "/schemes/new", &[("year", year), ("from", from)]).await.status(), status, "{year} {from}");
     }
     let reporter = app.session("reporter").await;
@@ -173,7 +175,14 @@ async fn new_year_from_copy_template_or_blank(app: TestApp) {
 
 /// What a page says, with the HTML escapes undone.
 fn unescape(body: &str) -> String {
-    body.replace("&#96;", "`").replace("&#x60;", "`").replace("&#39;", "'").replace("&#x27;", "'").replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    body.replace("&#96;", "`")
+        .replace("&#x60;", "`")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 async fn export_xlsx(app: &TestApp, s: &Session, year: i32, version: i32) -> Vec<u8> {
@@ -255,9 +264,38 @@ fn sheets() -> Sheets {
         (
             "指标",
             vec![
-                header(&["编号", "上级编号", "名称", "类型", "分值", "封顶", "频次", "计算区间", "数据来源", "公式", "填报项", "默认参数", "填报单位", "审核单位", "系统填报"]),
+                header(&[
+                    "编号",
+                    "上级编号",
+                    "名称",
+                    "类型",
+                    "分值",
+                    "封顶",
+                    "频次",
+                    "计算区间",
+                    "数据来源",
+                    "公式",
+                    "填报项",
+                    "默认参数",
+                    "填报单位",
+                    "审核单位",
+                    "系统填报",
+                ]),
                 vec![T("A"), E, T("职能履行"), E, N(10.0)],
-                vec![T("A1"), T("A"), T("到位资金"), E, N(6.0), E, E, E, E, T("min(actual / target, 1) * points"), T("actual 累计到位资金"), T("target=100")],
+                vec![
+                    T("A1"),
+                    T("A"),
+                    T("到位资金"),
+                    E,
+                    N(6.0),
+                    E,
+                    E,
+                    E,
+                    E,
+                    T("min(actual / target, 1) * points"),
+                    T("actual 累计到位资金"),
+                    T("target=100"),
+                ],
                 vec![T("A2"), T("A"), T("项目开工"), E, N(4.0), E, E, E, E, T("rate * points"), T("rate 开工率")],
             ],
         ),

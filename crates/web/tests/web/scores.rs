@@ -21,7 +21,10 @@ async fn ranking_lights_and_drill_down(app: TestApp) {
     tx.commit().await.unwrap();
     let (reporter, head, office) = (app.session("reporter").await, app.session("head").await, app.session("office").await);
     let form = "/units/u01/report/2027-03";
-    assert_eq!(app.post(Some(&reporter), form, &[("action", "submit"), ("v.A1.actual", "40"), ("ver.A1", "")]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.post(Some(&reporter), form, &[("action", "submit"), ("v.A1.actual", "40"), ("ver.A1", "")]).await.status(),
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(app.post(Some(&head), form, &[("action", "approve")]).await.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.post(Some(&office), form, &[("action", "accept")]).await.status(), StatusCode::SEE_OTHER);
 
@@ -45,7 +48,16 @@ async fn ranking_lights_and_drill_down(app: TestApp) {
     let body = app.get(Some(&office), "/scores/2027-03/units/u01").await.text().await.unwrap();
     assert!(body.contains("id=\"unit-score-total\">4<") && body.contains("/scores/2027-03/units/u01/indicators/A1"));
     let body = app.get(Some(&office), "/scores/2027-03/units/u01/indicators/A1").await.text().await.unwrap();
-    for text in ["min(actual / target, 1) * points", "id=\"explain-raw\">4<", "id=\"explain-score\">4<", "reporter", "head", "office", "考核办接收", "2027-03"] {
+    for text in [
+        "min(actual / target, 1) * points",
+        "id=\"explain-raw\">4<",
+        "id=\"explain-score\">4<",
+        "reporter",
+        "head",
+        "office",
+        "考核办接收",
+        "2027-03",
+    ] {
         assert!(body.contains(text), "the drill-down shows {text}");
     }
     // Scope: the reporter of u01 sees its own unit only.
@@ -72,7 +84,10 @@ async fn ranking_lights_and_drill_down(app: TestApp) {
     let mine: serde_json::Value = app.get(Some(&reporter), "/api/v1/scores?period=2027-03").await.json().await.unwrap();
     assert_eq!(mine["units"].as_array().unwrap().len(), 1);
     let e: serde_json::Value = app.get(Some(&office), "/api/v1/units/u01/scores/2027-03/explain/A1").await.json().await.unwrap();
-    assert_eq!((e["raw"].as_f64(), e["score"].as_f64(), e["formula"].as_str()), (Some(4.0), Some(4.0), Some("min(actual / target, 1) * points")));
+    assert_eq!(
+        (e["raw"].as_f64(), e["score"].as_f64(), e["formula"].as_str()),
+        (Some(4.0), Some(4.0), Some("min(actual / target, 1) * points"))
+    );
     assert_eq!(app.get(Some(&reporter), "/api/v1/units/u02/scores/2027-03/explain/A1").await.status(), StatusCode::FORBIDDEN);
     // Bad input.
     assert_eq!(app.get(Some(&office), "/scores?period=2027-13").await.status(), StatusCode::BAD_REQUEST);

@@ -55,14 +55,8 @@ async fn unknown_and_wrong_look_the_same(app: TestApp) {
 async fn csrf_is_required(app: TestApp) {
     let s = app.session("admin").await;
     // No token.
-    let r = app
-        .http
-        .post(app.url("/admin/groups"))
-        .header("cookie", &s.cookie)
-        .form(&[("id", "g9"), ("name", "新类别")])
-        .send()
-        .await
-        .unwrap();
+    let r =
+        app.http.post(app.url("/admin/groups")).header("cookie", &s.cookie).form(&[("id", "g9"), ("name", "新类别")]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // A wrong token.
     let r = app
@@ -153,7 +147,11 @@ async fn xss_in_admin_fields_comes_back_escaped(app: TestApp) {
     let r = app.post(Some(&s), "/admin/units", &[("id", "ux"), ("name", XSS), ("group", "gx"), ("sort_order", "1")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let r = app
-        .post(Some(&s), "/admin/users", &[("username", "xss_user"), ("display_name", XSS), ("unit", "ux"), ("password", "Xss-pass-2027"), ("role_reporter", "on")])
+        .post(
+            Some(&s),
+            "/admin/users",
+            &[("username", "xss_user"), ("display_name", XSS), ("unit", "ux"), ("password", "Xss-pass-2027"), ("role_reporter", "on")],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
     let r = app.post(Some(&s), "/admin/tokens", &[("name", XSS), ("role", "office")]).await;
@@ -164,7 +162,18 @@ async fn xss_in_admin_fields_comes_back_escaped(app: TestApp) {
     let error_form = r.text().await.unwrap();
     let uid = app.user_id("xss_user").await;
     let mut pages = vec![error_form];
-    for path in ["/admin/groups", "/admin/units", "/admin/units/ux", "/admin/users", &format!("/admin/users/{uid}"), "/admin/tokens", "/audit", "/units", "/", "/units/ux"] {
+    for path in [
+        "/admin/groups",
+        "/admin/units",
+        "/admin/units/ux",
+        "/admin/users",
+        &format!("/admin/users/{uid}"),
+        "/admin/tokens",
+        "/audit",
+        "/units",
+        "/",
+        "/units/ux",
+    ] {
         let r = app.get(Some(&s), path).await;
         assert_eq!(r.status(), StatusCode::OK, "{path}");
         pages.push(r.text().await.unwrap());
@@ -177,7 +186,9 @@ async fn xss_in_admin_fields_comes_back_escaped(app: TestApp) {
 }
 
 async fn oversized_body_is_refused(app: TestApp) {
-    let Some(small) = TestApp::start(app.db.backend, jixiao_web::WebConfig { max_body_bytes: 1024, ..Default::default() }).await else { return };
+    let Some(small) = TestApp::start(app.db.backend, jixiao_web::WebConfig { max_body_bytes: 1024, ..Default::default() }).await else {
+        return;
+    };
     let s = small.session("admin").await;
     let big = "x".repeat(4096);
     let r = small.post(Some(&s), "/admin/groups", &[("id", "big"), ("name", &big)]).await;

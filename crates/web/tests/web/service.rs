@@ -72,7 +72,12 @@ fn between<'a>(html: &'a str, id: &str) -> &'a str {
 
 /// Files a valid request; (case number, password).
 pub async fn filed(app: &TestApp, code: &str) -> (String, String) {
-    let r = file_request(app, &[("service_code", code), ("description", "人民路路面塌陷"), ("address", "人民路12号"), ("phone", "13800000000")], None).await;
+    let r = file_request(
+        app,
+        &[("service_code", code), ("description", "人民路路面塌陷"), ("address", "人民路12号"), ("phone", "13800000000")],
+        None,
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
     (between(&html, "case-no").to_string(), between(&html, "query-password").to_string())
@@ -91,10 +96,18 @@ async fn citizen_files_with_errors_kept_and_escaped(app: TestApp) {
 
     // Bad input: every problem named, what was typed kept and escaped, nothing stored.
     let xss = "<script>alert(1)</script>";
-    let r = file_request(&app, &[("service_code", "road"), ("description", xss), ("address", xss), ("lat", "95"), ("long", "114"), ("phone", "abc")], None).await;
+    let r = file_request(
+        &app,
+        &[("service_code", "road"), ("description", xss), ("address", xss), ("lat", "95"), ("long", "114"), ("phone", "abc")],
+        None,
+    )
+    .await;
     assert_eq!(r.status(), 400);
     let html = r.text().await.unwrap();
-    assert!(!html.contains(xss) && html.contains("&#60;script&#62;alert(1)&#60;/script&#62;") || html.contains("&lt;script&gt;"), "escaped");
+    assert!(
+        !html.contains(xss) && html.contains("&#60;script&#62;alert(1)&#60;/script&#62;") || html.contains("&lt;script&gt;"),
+        "escaped"
+    );
     assert!(html.contains("data-field=\"lat\"") && html.contains("data-field=\"phone\""), "{html}");
     let r = file_request(&app, &[("service_code", "nope"), ("description", " "), ("phone", "13800000000")], None).await;
     assert_eq!(r.status(), 400);
@@ -103,7 +116,8 @@ async fn citizen_files_with_errors_kept_and_escaped(app: TestApp) {
     let big = vec![0u8; 6 * 1024 * 1024];
     let r = file_request(&app, &[("service_code", "road"), ("description", "x"), ("phone", "13800000000")], Some(big)).await;
     assert_eq!(r.status(), 400, "an oversize photo is refused");
-    let r = file_request(&app, &[("service_code", "road"), ("description", "x"), ("phone", "13800000000")], Some(b"not an image".to_vec())).await;
+    let r = file_request(&app, &[("service_code", "road"), ("description", "x"), ("phone", "13800000000")], Some(b"not an image".to_vec()))
+        .await;
     assert_eq!(r.status(), 400, "a photo must be an image");
     // A forged CSRF token changes nothing.
     let forged = app
@@ -120,7 +134,19 @@ async fn citizen_files_with_errors_kept_and_escaped(app: TestApp) {
 
     // A good request with a photo: case number and password shown once, SMS queued.
     let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
-    let r = file_request(&app, &[("service_code", "road"), ("description", xss), ("address", "人民路12号"), ("lat", "30.59"), ("long", "114.30"), ("phone", "13800000000")], Some(png)).await;
+    let r = file_request(
+        &app,
+        &[
+            ("service_code", "road"),
+            ("description", xss),
+            ("address", "人民路12号"),
+            ("lat", "30.59"),
+            ("long", "114.30"),
+            ("phone", "13800000000"),
+        ],
+        Some(png),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
     let (case, password) = (between(&html, "case-no").to_string(), between(&html, "query-password").to_string());
@@ -192,7 +218,14 @@ async fn a_request_through_every_desk(app: TestApp) {
     assert_eq!(step(&app, &victim, id, &[("step", "accept")]).await.status(), 404);
     assert!(app.get(Some(&reporter), "/service/queue?state=dispatched").await.text().await.unwrap().contains(&case));
     // A forged CSRF token and a stale version change nothing.
-    let forged = app.http.post(app.url(&format!("/service/requests/{id}"))).header("cookie", &reporter.cookie).form(&[("step", "accept"), ("_csrf", "forged")]).send().await.unwrap();
+    let forged = app
+        .http
+        .post(app.url(&format!("/service/requests/{id}")))
+        .header("cookie", &reporter.cookie)
+        .form(&[("step", "accept"), ("_csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(forged.status(), 403);
     assert_eq!(step(&app, &reporter, id, &[("step", "accept"), ("version", "1")]).await.status(), 409);
     assert_eq!(state_of(&app, &case).await.version, r1.version);
@@ -215,7 +248,10 @@ async fn a_request_through_every_desk(app: TestApp) {
     let r = query(&app, &[("case", &case), ("password", &password), ("rating", "dissatisfied"), ("comment", "坑还在")]).await;
     assert_eq!(r.status(), 200);
     let closed = state_of(&app, &case).await;
-    assert_eq!((closed.state.as_str(), closed.rating.as_deref(), closed.rating_comment.as_str(), closed.escalated), ("closed", Some("dissatisfied"), "坑还在", 1));
+    assert_eq!(
+        (closed.state.as_str(), closed.rating.as_deref(), closed.rating_comment.as_str(), closed.escalated),
+        ("closed", Some("dissatisfied"), "坑还在", 1)
+    );
     let again = query(&app, &[("case", &case), ("password", &password), ("rating", "satisfied")]).await;
     assert_eq!(again.status(), 400, "rated once");
 
@@ -276,7 +312,10 @@ async fn sms_survive_a_failing_gateway(app: TestApp) {
     let first = jixiao_web::service::sms::deliver_due(&app.store, &config).await.unwrap();
     assert_eq!((first.sent, first.retried), (0, 1));
     let (pending, _) = app.store.outbox(None, Some("pending"), 10, 0).await.unwrap();
-    assert_eq!((pending.len(), pending[0].attempts, pending[0].last_error.as_deref()), (1, 1, Some("gateway answered 503 Service Unavailable")));
+    assert_eq!(
+        (pending.len(), pending[0].attempts, pending[0].last_error.as_deref()),
+        (1, 1, Some("gateway answered 503 Service Unavailable"))
+    );
     let second = jixiao_web::service::sms::deliver_due(&app.store, &config).await.unwrap();
     assert_eq!(second.sent, 1);
     let (all, total) = app.store.outbox(None, None, 10, 0).await.unwrap();
@@ -288,7 +327,13 @@ async fn sms_survive_a_failing_gateway(app: TestApp) {
     assert!(!case.is_empty());
     // An unreachable gateway: retried, then failed after max_attempts, still kept.
     let (_, _) = filed(&app, "road").await;
-    let down = jixiao_web::SmsConfig { url: "http://127.0.0.1:9/send?to={phone}".into(), max_attempts: 2, backoff_seconds: 0, timeout_seconds: 1, ..config.clone() };
+    let down = jixiao_web::SmsConfig {
+        url: "http://127.0.0.1:9/send?to={phone}".into(),
+        max_attempts: 2,
+        backoff_seconds: 0,
+        timeout_seconds: 1,
+        ..config.clone()
+    };
     assert_eq!(jixiao_web::service::sms::deliver_due(&app.store, &down).await.unwrap().retried, 1);
     assert_eq!(jixiao_web::service::sms::deliver_due(&app.store, &down).await.unwrap().failed, 1);
     let (failed, _) = app.store.outbox(None, Some("failed"), 10, 0).await.unwrap();
@@ -324,10 +369,8 @@ async fn two_senders_send_each_message_once(app: TestApp) {
     let config = jixiao_web::SmsConfig { url: format!("http://{addr}/send?id={{text}}"), ..jixiao_web::SmsConfig::default() };
     // A second store: another process's pool on the same database.
     let other = app.db.store().await;
-    let (a, b) = tokio::join!(
-        jixiao_web::service::sms::deliver_due(&app.store, &config),
-        jixiao_web::service::sms::deliver_due(&other, &config)
-    );
+    let (a, b) =
+        tokio::join!(jixiao_web::service::sms::deliver_due(&app.store, &config), jixiao_web::service::sms::deliver_due(&other, &config));
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.sent + b.sent, 6, "{a:?} {b:?}");
     let hits = hits.lock().unwrap().clone();
@@ -366,7 +409,12 @@ async fn ratings_move_the_department_score(app: TestApp) {
     for rating in ["satisfied", "dissatisfied"] {
         let (case, password) = filed(&app, "road").await;
         let id = state_of(&app, &case).await.id;
-        for (who, f) in [(&office, vec![("step", "dispatch"), ("unit", "u01")]), (&reporter, vec![("step", "accept")]), (&reporter, vec![("step", "reply"), ("text", "已处理")]), (&office, vec![("step", "verify")])] {
+        for (who, f) in [
+            (&office, vec![("step", "dispatch"), ("unit", "u01")]),
+            (&reporter, vec![("step", "accept")]),
+            (&reporter, vec![("step", "reply"), ("text", "已处理")]),
+            (&office, vec![("step", "verify")]),
+        ] {
             assert_eq!(step(&app, who, id, &f).await.status(), 303, "{f:?}");
         }
         assert_eq!(query(&app, &[("case", &case), ("password", &password), ("rating", rating)]).await.status(), 200);
@@ -394,15 +442,27 @@ mod more {
         let office = app.session("office").await;
         let page = app.get(Some(&office), "/service").await.text().await.unwrap();
         assert!(page.contains("id=\"channel\""), "the office gets the operator's form");
-        let form = reqwest::multipart::Form::new().text("channel", "phone").text("service_code", "water").text("description", "来电：小区停水").text("address", "新华路5号");
-        let r = app.http.post(app.url(&format!("/service?_csrf={}", office.csrf))).header("cookie", &office.cookie).multipart(form).send().await.unwrap();
+        let form = reqwest::multipart::Form::new()
+            .text("channel", "phone")
+            .text("service_code", "water")
+            .text("description", "来电：小区停水")
+            .text("address", "新华路5号");
+        let r = app
+            .http
+            .post(app.url(&format!("/service?_csrf={}", office.csrf)))
+            .header("cookie", &office.cookie)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200, "no phone needed when an operator takes it");
         let (rows, _) = app.store.service_requests(&jixiao_store::RequestFilter { limit: 5, ..Default::default() }).await.unwrap();
         assert_eq!((rows[0].channel.as_str(), rows[0].phone.as_str()), ("phone", ""));
         let audit = app.store.audit_entries(0, 1000).await.unwrap();
         assert!(audit.iter().any(|e| e.action == "service.create" && e.actor == "office"));
         // A citizen cannot claim to be the call centre.
-        let r = file_request(&app, &[("channel", "phone"), ("service_code", "road"), ("description", "x"), ("phone", "13800000000")], None).await;
+        let r = file_request(&app, &[("channel", "phone"), ("service_code", "road"), ("description", "x"), ("phone", "13800000000")], None)
+            .await;
         assert_eq!(r.status(), 400);
         // The query page works signed in (the session's CSRF token).
         let html = app.get(Some(&office), "/service/query").await.text().await.unwrap();
@@ -416,14 +476,26 @@ mod more {
         let eight_days_ago = jixiao_store::timestamp(chrono::Utc::now() - chrono::Duration::days(8));
         let one_day_ago = jixiao_store::timestamp(chrono::Utc::now() - chrono::Duration::days(1));
         let mut tx = app.store.begin("test").await.unwrap();
-        let verified = jixiao_store::ServiceRequest { state: "verified".into(), unit_id: Some("u01".into()), verified_at: Some(eight_days_ago), ..r };
+        let verified =
+            jixiao_store::ServiceRequest { state: "verified".into(), unit_id: Some("u01".into()), verified_at: Some(eight_days_ago), ..r };
         app.store.update_service_request(&mut tx, &verified).await.unwrap();
         tx.audit("test", "service_request", &case, None, None).await.unwrap();
         tx.commit().await.unwrap();
         let (case2, _) = filed(&app, "road").await;
         let r2 = state_of(&app, &case2).await;
         let mut tx = app.store.begin("test").await.unwrap();
-        app.store.update_service_request(&mut tx, &jixiao_store::ServiceRequest { state: "verified".into(), unit_id: Some("u01".into()), verified_at: Some(one_day_ago), ..r2 }).await.unwrap();
+        app.store
+            .update_service_request(
+                &mut tx,
+                &jixiao_store::ServiceRequest {
+                    state: "verified".into(),
+                    unit_id: Some("u01".into()),
+                    verified_at: Some(one_day_ago),
+                    ..r2
+                },
+            )
+            .await
+            .unwrap();
         tx.audit("test", "service_request", &case2, None, None).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(jixiao_web::service::sms::deliver_due(&app.store, &jixiao_web::SmsConfig::default()).await.unwrap().recorded, 2);

@@ -8,7 +8,12 @@ use serde_json::json;
 use crate::common::{Session, TestApp, backend_tests};
 use crate::service::{filed, seed_categories};
 
-backend_tests!(department_sees_its_service_metrics, department_attaches_evidence, office_edits_categories, settings_take_workdays_and_the_public_address);
+backend_tests!(
+    department_sees_its_service_metrics,
+    department_attaches_evidence,
+    office_edits_categories,
+    settings_take_workdays_and_the_public_address
+);
 
 async fn step(app: &TestApp, who: &Session, id: i64, fields: &[(&str, &str)]) -> reqwest::Response {
     app.post(Some(who), &format!("/service/requests/{id}"), fields).await
@@ -22,7 +27,12 @@ async fn request_id(app: &TestApp, case: &str) -> i64 {
 async fn verified(app: &TestApp, office: &Session, reporter: &Session) -> (i64, String, String) {
     let (case, password) = filed(app, "road").await;
     let id = request_id(app, &case).await;
-    for (who, f) in [(office, vec![("step", "dispatch"), ("unit", "u01")]), (reporter, vec![("step", "accept")]), (reporter, vec![("step", "reply"), ("text", "已处理")]), (office, vec![("step", "verify")])] {
+    for (who, f) in [
+        (office, vec![("step", "dispatch"), ("unit", "u01")]),
+        (reporter, vec![("step", "accept")]),
+        (reporter, vec![("step", "reply"), ("text", "已处理")]),
+        (office, vec![("step", "verify")]),
+    ] {
         assert_eq!(step(app, who, id, &f).await.status(), 303, "{f:?}");
     }
     (id, case, password)
@@ -77,7 +87,11 @@ async fn department_sees_its_service_metrics(app: TestApp) {
 
     let before = app.get(Some(&reporter), "/").await.text().await.unwrap();
     assert!(before.contains("id=\"service-metrics\""), "a department's dashboard has the table");
-    assert_eq!(metrics_row(&before, &month).unwrap(), ("0".into(), "0".into(), "—".into(), "—".into(), "0".into(), "—".into()), "nothing yet: no rates");
+    assert_eq!(
+        metrics_row(&before, &month).unwrap(),
+        ("0".into(), "0".into(), "—".into(), "—".into(), "0".into(), "—".into()),
+        "nothing yet: no rates"
+    );
 
     let (_, case_a, pw_a) = verified(&app, &office, &reporter).await;
     let (_, case_b, pw_b) = verified(&app, &office, &reporter).await;
@@ -174,7 +188,10 @@ async fn department_attaches_evidence(app: TestApp) {
     let aid = stored[0].id;
     for who in [&office, &reporter, &leader] {
         let page = app.get(Some(who), &format!("/service/requests/{id}")).await.text().await.unwrap();
-        assert!(page.contains(&format!("/evidence/{aid}")) && (page.contains("整改&#60;b&#62;报告") || page.contains("整改&lt;b&gt;报告")), "listed, escaped");
+        assert!(
+            page.contains(&format!("/evidence/{aid}")) && (page.contains("整改&#60;b&#62;报告") || page.contains("整改&lt;b&gt;报告")),
+            "listed, escaped"
+        );
         assert!(!page.contains("整改<b>"), "never raw");
         let file = app.get(Some(who), &format!("/evidence/{aid}")).await;
         assert_eq!(file.status(), 200);
@@ -233,7 +250,14 @@ async fn office_edits_categories(app: TestApp) {
     let taken = app.post(Some(&office), "/service/categories", &[("code", "road"), ("name", "重复"), ("sla_days", "3")]).await;
     assert_eq!(taken.status(), 400, "a code in use");
     assert_eq!(app.store.service_categories(true).await.unwrap().len(), 2, "nothing stored");
-    let forged = app.http.post(app.url("/service/categories")).header("cookie", &office.cookie).form(&[("code", "x"), ("name", "x"), ("sla_days", "3"), ("_csrf", "forged")]).send().await.unwrap();
+    let forged = app
+        .http
+        .post(app.url("/service/categories"))
+        .header("cookie", &office.cookie)
+        .form(&[("code", "x"), ("name", "x"), ("sla_days", "3"), ("_csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(forged.status(), 403);
 
     // A good one, with an attribute and a name to escape.
@@ -252,7 +276,10 @@ async fn office_edits_categories(app: TestApp) {
     let c = app.store.service_category("light").await.unwrap().unwrap();
     assert_eq!((c.name.as_str(), c.unit_id.as_deref(), c.sla_days, c.sort_order, c.disabled), ("路灯<故障>", Some("u02"), 4, 5, false));
     let attrs = app.store.service_attributes("light").await.unwrap();
-    assert_eq!(attrs.iter().map(|a| (a.code.as_str(), a.required, a.values.len())).collect::<Vec<_>>(), [("pole", true, 0), ("kind", false, 2)]);
+    assert_eq!(
+        attrs.iter().map(|a| (a.code.as_str(), a.required, a.values.len())).collect::<Vec<_>>(),
+        [("pole", true, 0), ("kind", false, 2)]
+    );
     let edit = app.get(Some(&office), "/service/categories/light").await.text().await.unwrap();
     assert!(edit.contains("路灯&#60;故障&#62;") || edit.contains("路灯&lt;故障&gt;"), "escaped");
     assert!(!edit.contains("路灯<故障>"));
@@ -277,7 +304,11 @@ async fn office_edits_categories(app: TestApp) {
     assert_eq!(app.store.service_category("light").await.unwrap().unwrap().sla_days, 4, "unchanged");
     assert_eq!(app.post(Some(&office), "/service/categories/light", &changed).await.status(), 303);
     assert_eq!(app.store.service_category("light").await.unwrap().unwrap().sla_days, 7);
-    assert_eq!(app.post(Some(&office), "/service/categories/light", &changed).await.status(), 409, "the same form twice: the second is stale");
+    assert_eq!(
+        app.post(Some(&office), "/service/categories/light", &changed).await.status(),
+        409,
+        "the same form twice: the second is stale"
+    );
     let audit = app.store.audit_entries(0, 1000).await.unwrap();
     let update = audit.iter().find(|e| e.action == "service.category.update").expect("audited");
     let field = |text: &Option<String>| serde_json::from_str::<serde_json::Value>(text.as_deref().unwrap()).unwrap()["sla_days"].clone();

@@ -51,9 +51,19 @@ async fn idle_and_absolute_expiry(app: TestApp) {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(s.cookie.trim_start_matches("jx_session=").as_bytes()))
     };
-    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2").bind(&long_ago).bind(hash(&idle)).execute(app.store.pool()).await.unwrap();
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+        .bind(&long_ago)
+        .bind(hash(&idle))
+        .execute(app.store.pool())
+        .await
+        .unwrap();
     let past = jixiao_store::timestamp(chrono::Utc::now() - chrono::Duration::seconds(1));
-    sqlx::query("UPDATE sessions SET expires_at = $1 WHERE id = $2").bind(&past).bind(hash(&absolute)).execute(app.store.pool()).await.unwrap();
+    sqlx::query("UPDATE sessions SET expires_at = $1 WHERE id = $2")
+        .bind(&past)
+        .bind(hash(&absolute))
+        .execute(app.store.pool())
+        .await
+        .unwrap();
     let r = app.get(Some(&idle), "/account").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "idle for 31 minutes (policy 30): back to login");
     assert!(r.headers()["location"].to_str().unwrap().starts_with("/login"));
@@ -63,12 +73,16 @@ async fn idle_and_absolute_expiry(app: TestApp) {
     // expired absolutely, but does keep the idle one.
     let admin = app.session("admin").await;
     let r = app
-        .post(Some(&admin), "/admin/settings", &[
-            ("security.lockout_threshold", "5"),
-            ("security.lockout_minutes", "15"),
-            ("security.session_idle_minutes", "60"),
-            ("security.session_absolute_hours", "12"),
-        ])
+        .post(
+            Some(&admin),
+            "/admin/settings",
+            &[
+                ("security.lockout_threshold", "5"),
+                ("security.lockout_minutes", "15"),
+                ("security.session_idle_minutes", "60"),
+                ("security.session_absolute_hours", "12"),
+            ],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     tokio::time::sleep(std::time::Duration::from_millis(5200)).await; // the policy cache lives 5 s
@@ -101,7 +115,8 @@ async fn password_change_policy_and_reset(app: TestApp) {
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{new}");
         assert!(r.text().await.unwrap().contains(message), "{new}: {message}");
     }
-    let r = app.post(Some(&s), "/account/password", &[("current", PASSWORD), ("new", "Good-2027-pass"), ("repeat", "Good-2027-pass")]).await;
+    let r =
+        app.post(Some(&s), "/account/password", &[("current", PASSWORD), ("new", "Good-2027-pass"), ("repeat", "Good-2027-pass")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let renewed = crate::common::set_cookie(&r, "jx_session").expect("a new session for this browser");
     assert!(signed_in(&app, &cookie(&renewed)).await);

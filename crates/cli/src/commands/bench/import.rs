@@ -62,7 +62,6 @@ const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 /// Rows per INSERT statement of `Store::import_data`.
 const IMPORT_BATCH: usize = 1000;
 
-
 #[derive(clap::Args)]
 pub struct ImportArgs {
     #[arg(long, default_value_t = 2000)]
@@ -285,8 +284,8 @@ async fn bench(args: &ImportArgs, dbs: &mut Databases) -> anyhow::Result<()> {
     let t = Instant::now();
     // On a thread of its own, so that the generator's gigabyte of short-lived rows is
     // allocated and freed in another malloc arena than the timed steps that run here.
-    let (input, summary) = std::thread::scope(|s| s.spawn(|| prepare(args)).join())
-        .map_err(|_| anyhow!("preparing the input panicked"))??;
+    let (input, summary) =
+        std::thread::scope(|s| s.spawn(|| prepare(args)).join()).map_err(|_| anyhow!("preparing the input panicked"))??;
     let prepared = t.elapsed();
     println!(
         "jixiao bench import: {} units × {} indicators, month {}, {backend}, {runs} run{}",
@@ -312,10 +311,7 @@ async fn bench(args: &ImportArgs, dbs: &mut Databases) -> anyhow::Result<()> {
         if summary.sheets == 1 { "" } else { "s" }
     );
     if let Some(earlier) = &input.earlier {
-        println!(
-            "  earlier months      {:>9}  entries in every database before each import (not timed)",
-            earlier.entries.len()
-        );
+        println!("  earlier months      {:>9}  entries in every database before each import (not timed)", earlier.entries.len());
     }
     println!("  prepared in         {:>9.1} s  (generate, month's JSON and xlsx; not timed)", prepared.as_secs_f64());
 
@@ -461,11 +457,8 @@ fn check_same(expected: &DataFile, got: &DataFile) -> anyhow::Result<()> {
     let index: HashMap<_, &EntryRow> = got.entries.iter().map(|e| (key(e), e)).collect();
     let number = |v: &Value| v.as_bool().map_or_else(|| v.as_f64(), |b| Some(f64::from(u8::from(b))));
     for e in &expected.entries {
-        let other =
-            index.get(&key(e)).ok_or_else(|| anyhow!("entry {}/{}/{} missing", e.unit, e.indicator, e.month))?;
-        if e.values.len() != other.values.len()
-            || e.values.iter().any(|(k, v)| other.values.get(k).and_then(number) != number(v))
-        {
+        let other = index.get(&key(e)).ok_or_else(|| anyhow!("entry {}/{}/{} missing", e.unit, e.indicator, e.month))?;
+        if e.values.len() != other.values.len() || e.values.iter().any(|(k, v)| other.values.get(k).and_then(number) != number(v)) {
             bail!("entry {}/{}/{}: {:?} read back as {:?}", e.unit, e.indicator, e.month, e.values, other.values);
         }
     }
@@ -496,11 +489,7 @@ async fn one_run(
     Ok(Run { bare, json, xlsx })
 }
 
-async fn json_path(
-    input: &Input,
-    dbs: &mut Databases,
-    breakdown: Option<&mut Option<Recompute>>,
-) -> anyhow::Result<Steps> {
+async fn json_path(input: &Input, dbs: &mut Databases, breakdown: Option<&mut Option<Recompute>>) -> anyhow::Result<Steps> {
     let store = fresh_store(input, dbs).await?;
     let t = Instant::now();
     let file: DataFile = serde_json::from_slice(&input.json).context("JSON data file")?;
@@ -544,14 +533,7 @@ async fn fresh_store(input: &Input, dbs: &mut Databases) -> anyhow::Result<Store
     if let Some(earlier) = &input.earlier {
         let mut tx = store.begin("bench").await?;
         let summary = store.import_data(&mut tx, input.year, earlier).await?;
-        tx.audit(
-            "data.import",
-            "data",
-            &input.year.to_string(),
-            None,
-            Some(serde_json::json!({"entries": summary.entries})),
-        )
-        .await?;
+        tx.audit("data.import", "data", &input.year.to_string(), None, Some(serde_json::json!({"entries": summary.entries}))).await?;
         tx.commit().await?;
     }
     Ok(store)
@@ -663,11 +645,10 @@ async fn bare_insert(store: &Store, year: i32, rows: &[[String; 4]], batch: usiz
 /// The month's entries are all in the database, and nothing else but the earlier months.
 async fn check_count(store: &Store, input: &Input) -> anyhow::Result<()> {
     let month = &input.file.entries[0].month;
-    let (n, total): (i64, i64) =
-        sqlx::query_as("SELECT SUM(CASE WHEN month = $1 THEN 1 ELSE 0 END), COUNT(*) FROM entries")
-            .bind(month)
-            .fetch_one(store.pool())
-            .await?;
+    let (n, total): (i64, i64) = sqlx::query_as("SELECT SUM(CASE WHEN month = $1 THEN 1 ELSE 0 END), COUNT(*) FROM entries")
+        .bind(month)
+        .fetch_one(store.pool())
+        .await?;
     let expected = input.file.entries.len();
     let all = expected + input.earlier.as_ref().map_or(0, |e| e.entries.len());
     if usize::try_from(n).ok() != Some(expected) || usize::try_from(total).ok() != Some(all) {

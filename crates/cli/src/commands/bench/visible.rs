@@ -35,7 +35,9 @@ pub async fn run(edits: usize) -> anyhow::Result<()> {
     tx.audit("data.import", "data", "2027", None, None).await?;
     // API tokens: the office, and a reporter and a head for every unit.
     let mut tokens = std::collections::HashMap::new();
-    for (role, unit) in std::iter::once(("office", None)).chain(scheme.units.iter().flat_map(|u| [("reporter", Some(u.id.as_str())), ("head", Some(u.id.as_str()))])) {
+    for (role, unit) in std::iter::once(("office", None))
+        .chain(scheme.units.iter().flat_map(|u| [("reporter", Some(u.id.as_str())), ("head", Some(u.id.as_str()))]))
+    {
         let secret = format!("bench-{role}-{}", unit.unwrap_or("all"));
         store.add_token(&mut tx, &secret, &jixiao_web::secret_hash(&secret), None, role, unit).await?;
         tokens.insert((role, unit.map(str::to_string)), secret);
@@ -55,7 +57,12 @@ pub async fn run(edits: usize) -> anyhow::Result<()> {
         .iter()
         .filter(|e| scheme.node_index(&e.indicator).and_then(|n| scheme.indicator(n)).is_some_and(|i| i.source == Source::Fields))
         .collect();
-    println!("jixiao bench visible: demo district ({} units, {} indicators, {} entries) on SQLite, {edits} edits", scheme.units.len(), scheme.indicators.len(), data_file.entries.len());
+    println!(
+        "jixiao bench visible: demo district ({} units, {} indicators, {} entries) on SQLite, {edits} edits",
+        scheme.units.len(),
+        scheme.indicators.len(),
+        data_file.entries.len()
+    );
     let step = (candidates.len() / edits.max(1)).max(1);
     let mut timings = Vec::with_capacity(edits);
     // The accept request alone (it returns once the scores are stored).
@@ -74,7 +81,9 @@ pub async fn run(edits: usize) -> anyhow::Result<()> {
             if let Some(v) = values.get(&field.key).and_then(Value::as_f64) {
                 let mut new = if timings.len() % 2 == 0 { v * 1.1 + 1.0 } else { v * 0.9 };
                 new = new.max(field.min.unwrap_or(f64::MIN)).min(field.max.unwrap_or(f64::MAX));
-                if field.field_type == jixiao_core::scheme::FieldType::Integer || field.field_type == jixiao_core::scheme::FieldType::Boolean {
+                if field.field_type == jixiao_core::scheme::FieldType::Integer
+                    || field.field_type == jixiao_core::scheme::FieldType::Boolean
+                {
                     new = new.round();
                 }
                 values.insert(field.key.clone(), json!(new));
@@ -99,14 +108,29 @@ pub async fn run(edits: usize) -> anyhow::Result<()> {
         let version = post(&http, &path, &token("head"), json!({"step": "approve", "version": version})).await?.context("head approves")?;
         board.set_entry(&validated);
         let period = Period::Month(month);
-        let want = PeriodReport::new(&scheme, board.period(period).context("period")?).units.into_iter().find(|u| u.unit == row.unit).context("unit")?.total;
+        let want = PeriodReport::new(&scheme, board.period(period).context("period")?)
+            .units
+            .into_iter()
+            .find(|u| u.unit == row.unit)
+            .context("unit")?
+            .total;
 
         let started = Instant::now();
         post(&http, &path, &token("office"), json!({"step": "accept", "version": version})).await?.context("office accepts")?;
         accepts.push(started.elapsed());
         loop {
-            let scores: Value = http.get(format!("{base}/api/v1/scores?period={month}&unit={}", row.unit)).bearer_auth(token("office")).send().await?.error_for_status()?.json().await?;
-            let total = scores["units"].as_array().and_then(|u| u.iter().find(|u| u["result"]["unit"] == row.unit.as_str())).and_then(|u| u["result"]["total"].as_f64());
+            let scores: Value = http
+                .get(format!("{base}/api/v1/scores?period={month}&unit={}", row.unit))
+                .bearer_auth(token("office"))
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            let total = scores["units"]
+                .as_array()
+                .and_then(|u| u.iter().find(|u| u["result"]["unit"] == row.unit.as_str()))
+                .and_then(|u| u["result"]["total"].as_f64());
             if total == Some(want) {
                 break;
             }
@@ -119,7 +143,12 @@ pub async fn run(edits: usize) -> anyhow::Result<()> {
     timings.sort();
     let p = |q: f64| timings[((timings.len() as f64 * q).ceil() as usize).clamp(1, timings.len()) - 1];
     println!("  edits timed          {:>8}", timings.len());
-    println!("  accept → new total   median {:>7.2} ms   p99 {:>7.2} ms   max {:>7.2} ms", ms(median(timings.clone())), ms(p(0.99)), ms(p(1.0)));
+    println!(
+        "  accept → new total   median {:>7.2} ms   p99 {:>7.2} ms   max {:>7.2} ms",
+        ms(median(timings.clone())),
+        ms(p(0.99)),
+        ms(p(1.0))
+    );
     println!("  of which the accept  median {:>7.2} ms", ms(median(accepts)));
     Ok(())
 }
@@ -134,7 +163,10 @@ async fn current_version(http: &reqwest::Client, base: &str, token: &str, row: &
         .error_for_status()?
         .json()
         .await?;
-    Ok(month["entries"].as_array().and_then(|e| e.iter().find(|e| e["indicator"] == row.indicator.as_str())).and_then(|e| e["version"].as_i64()))
+    Ok(month["entries"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["indicator"] == row.indicator.as_str()))
+        .and_then(|e| e["version"].as_i64()))
 }
 
 /// POSTs a change; the entry's new version, or `None` when the workflow refuses it

@@ -13,25 +13,16 @@ fn number() -> impl Strategy<Value = f64> {
     prop_oneof![
         (0u32..1000).prop_map(f64::from),
         (0u32..100_000).prop_map(|n| f64::from(n) / 100.0),
-        any::<f64>()
-            .prop_filter("finite", |x| x.is_finite())
-            .prop_map(f64::abs),
+        any::<f64>().prop_filter("finite", |x| x.is_finite()).prop_map(f64::abs),
     ]
 }
 
 /// Any syntactically valid tree (types and names unchecked).
 fn any_tree() -> impl Strategy<Value = Expr> {
-    let leaf = prop_oneof![
-        number().prop_map(Expr::number),
-        proptest::sample::select(NAMES).prop_map(Expr::var),
-    ];
+    let leaf = prop_oneof![number().prop_map(Expr::number), proptest::sample::select(NAMES).prop_map(Expr::var),];
     leaf.prop_recursive(6, 64, 4, |inner| {
         prop_oneof![
-            (
-                prop_oneof![Just(UnaryOp::Neg), Just(UnaryOp::Not)],
-                inner.clone()
-            )
-                .prop_map(|(op, e)| Expr::unary(op, e)),
+            (prop_oneof![Just(UnaryOp::Neg), Just(UnaryOp::Not)], inner.clone()).prop_map(|(op, e)| Expr::unary(op, e)),
             (
                 proptest::sample::select(vec![
                     BinaryOp::Or,
@@ -52,11 +43,7 @@ fn any_tree() -> impl Strategy<Value = Expr> {
                 inner.clone()
             )
                 .prop_map(|(op, l, r)| Expr::binary(op, l, r)),
-            (
-                proptest::sample::select(FUNCS),
-                proptest::collection::vec(inner, 0..4)
-            )
-                .prop_map(|(name, args)| Expr::call(name, args)),
+            (proptest::sample::select(FUNCS), proptest::collection::vec(inner, 0..4)).prop_map(|(name, args)| Expr::call(name, args)),
         ]
     })
 }
@@ -82,77 +69,41 @@ fn num_tree() -> BoxedStrategy<Expr> {
             prop_oneof![
                 n.clone().prop_map(|e| Expr::unary(UnaryOp::Neg, e)),
                 (
-                    proptest::sample::select(vec![
-                        BinaryOp::Add,
-                        BinaryOp::Sub,
-                        BinaryOp::Mul,
-                        BinaryOp::Div,
-                        BinaryOp::Pow
-                    ]),
+                    proptest::sample::select(vec![BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div, BinaryOp::Pow]),
                     n.clone(),
                     n.clone()
                 )
                     .prop_map(|(op, l, r)| Expr::binary(op, l, r)),
-                (
-                    proptest::sample::select(vec!["min", "max"]),
-                    proptest::collection::vec(n.clone(), 1..4)
-                )
+                (proptest::sample::select(vec!["min", "max"]), proptest::collection::vec(n.clone(), 1..4))
                     .prop_map(|(f, args)| Expr::call(f, args)),
-                (
-                    proptest::sample::select(vec!["abs", "floor", "ceil"]),
-                    n.clone()
-                )
-                    .prop_map(|(f, x)| Expr::call(f, vec![x])),
-                (n.clone(), 0u32..=10)
-                    .prop_map(|(x, d)| Expr::call("round", vec![x, lit(f64::from(d))])),
-                (n.clone(), n.clone(), n.clone())
-                    .prop_map(|(x, l, h)| Expr::call("clamp", vec![x, l, h])),
-                (n.clone(), n.clone(), n.clone())
-                    .prop_map(|(x, y, d)| Expr::call("safe_div", vec![x, y, d])),
+                (proptest::sample::select(vec!["abs", "floor", "ceil"]), n.clone()).prop_map(|(f, x)| Expr::call(f, vec![x])),
+                (n.clone(), 0u32..=10).prop_map(|(x, d)| Expr::call("round", vec![x, lit(f64::from(d))])),
+                (n.clone(), n.clone(), n.clone()).prop_map(|(x, l, h)| Expr::call("clamp", vec![x, l, h])),
+                (n.clone(), n.clone(), n.clone()).prop_map(|(x, y, d)| Expr::call("safe_div", vec![x, y, d])),
                 (b, n.clone(), n.clone()).prop_map(|(c, x, y)| Expr::call("if", vec![c, x, y])),
                 // Thresholds are computed, so no literal ordering rule applies.
-                (
-                    n.clone(),
-                    proptest::collection::vec((n.clone(), n.clone()), 1..3),
-                    n
-                )
-                    .prop_map(|(x, pairs, d)| {
-                        let mut args = vec![x];
-                        for (t, s) in pairs {
-                            args.push(Expr::binary(BinaryOp::Add, Expr::var("c"), t));
-                            args.push(s);
-                        }
-                        args.push(d);
-                        Expr::call("tier", args)
-                    }),
+                (n.clone(), proptest::collection::vec((n.clone(), n.clone()), 1..3), n).prop_map(|(x, pairs, d)| {
+                    let mut args = vec![x];
+                    for (t, s) in pairs {
+                        args.push(Expr::binary(BinaryOp::Add, Expr::var("c"), t));
+                        args.push(s);
+                    }
+                    args.push(d);
+                    Expr::call("tier", args)
+                }),
             ]
         })
         .boxed()
 }
 
 fn bool_of(n: BoxedStrategy<Expr>) -> impl Strategy<Value = Expr> {
-    let cmp = (
-        proptest::sample::select(vec![
-            BinaryOp::Eq,
-            BinaryOp::Ne,
-            BinaryOp::Lt,
-            BinaryOp::Le,
-            BinaryOp::Gt,
-            BinaryOp::Ge,
-        ]),
-        n.clone(),
-        n,
-    )
-        .prop_map(|(op, l, r)| Expr::binary(op, l, r));
+    let cmp =
+        (proptest::sample::select(vec![BinaryOp::Eq, BinaryOp::Ne, BinaryOp::Lt, BinaryOp::Le, BinaryOp::Gt, BinaryOp::Ge]), n.clone(), n)
+            .prop_map(|(op, l, r)| Expr::binary(op, l, r));
     cmp.prop_recursive(2, 8, 3, |b| {
         prop_oneof![
             b.clone().prop_map(|e| Expr::unary(UnaryOp::Not, e)),
-            (
-                prop_oneof![Just(BinaryOp::And), Just(BinaryOp::Or)],
-                b.clone(),
-                b.clone()
-            )
-                .prop_map(|(op, l, r)| Expr::binary(op, l, r)),
+            (prop_oneof![Just(BinaryOp::And), Just(BinaryOp::Or)], b.clone(), b.clone()).prop_map(|(op, l, r)| Expr::binary(op, l, r)),
             (b.clone(), b.clone(), b).prop_map(|(c, x, y)| Expr::call("if", vec![c, x, y])),
         ]
     })
@@ -208,10 +159,7 @@ fn reference(e: &Expr, env: &dyn Fn(&str) -> f64) -> Result<f64, ()> {
             }
         }
         ExprKind::Call(f, args) => {
-            let v: Vec<f64> = args
-                .iter()
-                .map(|a| reference(a, env))
-                .collect::<Result<_, _>>()?;
+            let v: Vec<f64> = args.iter().map(|a| reference(a, env)).collect::<Result<_, _>>()?;
             match f.as_str() {
                 "min" => v[1..].iter().fold(v[0], |m, &x| if x < m { x } else { m }),
                 "max" => v[1..].iter().fold(v[0], |m, &x| if x > m { x } else { m }),
@@ -232,9 +180,7 @@ fn reference(e: &Expr, env: &dyn Fn(&str) -> f64) -> Result<f64, ()> {
                 }
                 "tier" => {
                     let pairs = (v.len() - 2) / 2;
-                    (0..pairs)
-                        .find(|i| v[0] >= v[1 + 2 * i])
-                        .map_or(v[v.len() - 1], |i| v[2 + 2 * i])
+                    (0..pairs).find(|i| v[0] >= v[1 + 2 * i]).map_or(v[v.len() - 1], |i| v[2 + 2 * i])
                 }
                 other => panic!("no reference for {other}"),
             }
@@ -284,14 +230,7 @@ enum Edit {
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
-    let ch = prop_oneof![
-        proptest::sample::select(
-            "()（），,+-*/^<>=!&|. 0123456789eE_a目\n"
-                .chars()
-                .collect::<Vec<_>>()
-        ),
-        any::<char>(),
-    ];
+    let ch = prop_oneof![proptest::sample::select("()（），,+-*/^<>=!&|. 0123456789eE_a目\n".chars().collect::<Vec<_>>()), any::<char>(),];
     prop_oneof![
         (any::<usize>(), 0usize..8).prop_map(|(i, n)| Edit::Delete(i, n)),
         (any::<usize>(), ch).prop_map(|(i, c)| Edit::Insert(i, c)),

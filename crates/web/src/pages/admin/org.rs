@@ -10,12 +10,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::done;
+use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::WebError;
 use crate::i18n::{Lang, Tr};
 use crate::pages::render;
 use crate::view::{Chrome, Column, FieldErrors, ListQuery, Pager, columns, kept, paginate, sort_by};
-use crate::AppState;
 
 pub struct UnitRow {
     pub id: String,
@@ -103,14 +103,32 @@ pub async fn new_unit(State(state): State<AppState>, viewer: Viewer, lang: Lang)
     let tr = Tr::new(lang);
     let chrome = Chrome::new(&state, Some(&viewer), lang, "/admin/units/new", "org.new_unit", crumbs(&tr), None).await;
     let groups: Vec<Group> = state.store.groups().await?.into_iter().filter(|g| !g.disabled).collect();
-    UnitForm { chrome, existing: None, id: String::new(), name: String::new(), group: String::new(), sort_order: "0".into(), disabled: false, groups, errors: FieldErrors::new() }.respond()
+    UnitForm {
+        chrome,
+        existing: None,
+        id: String::new(),
+        name: String::new(),
+        group: String::new(),
+        sort_order: "0".into(),
+        disabled: false,
+        groups,
+        errors: FieldErrors::new(),
+    }
+    .respond()
 }
 
 /// `GET /admin/units/{unit}`.
-pub async fn edit_unit(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path(id): Path<String>, Query(q): Query<ListQuery>) -> Result<Response, WebError> {
+pub async fn edit_unit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let unit = state.store.unit(&id).await?;
-    let mut chrome = Chrome::new(&state, Some(&viewer), lang, &format!("/admin/units/{id}"), "org.edit_unit", crumbs(&tr), q.flash.as_deref()).await;
+    let mut chrome =
+        Chrome::new(&state, Some(&viewer), lang, &format!("/admin/units/{id}"), "org.edit_unit", crumbs(&tr), q.flash.as_deref()).await;
     chrome.title = format!("{} · {}", chrome.title, unit.name);
     let groups = state.store.groups().await?;
     UnitForm {
@@ -166,24 +184,47 @@ async fn check_unit(state: &AppState, tr: &Tr, input: &UnitInput, new: bool) -> 
 }
 
 /// `POST /admin/units`.
-pub async fn create_unit(State(state): State<AppState>, viewer: Viewer, lang: Lang, axum::Form(input): axum::Form<UnitInput>) -> Result<Response, WebError> {
+pub async fn create_unit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    axum::Form(input): axum::Form<UnitInput>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let (errors, sort_order) = check_unit(&state, &tr, &input, true).await?;
     if !errors.is_empty() {
         let chrome = Chrome::new(&state, Some(&viewer), lang, "/admin/units/new", "org.new_unit", crumbs(&tr), None).await;
         let groups: Vec<Group> = state.store.groups().await?.into_iter().filter(|g| !g.disabled).collect();
-        return UnitForm { chrome, existing: None, id: input.id, name: input.name, group: input.group, sort_order: input.sort_order, disabled: false, groups, errors }.respond();
+        return UnitForm {
+            chrome,
+            existing: None,
+            id: input.id,
+            name: input.name,
+            group: input.group,
+            sort_order: input.sort_order,
+            disabled: false,
+            groups,
+            errors,
+        }
+        .respond();
     }
     let id = input.id.trim();
     let mut tx = state.store.begin(&viewer.actor).await?;
     state.store.upsert_unit(&mut tx, id, input.name.trim(), &input.group, sort_order).await?;
-    tx.audit("unit.add", "unit", id, None, Some(json!({"name": input.name.trim(), "group": input.group, "sort_order": sort_order}))).await?;
+    tx.audit("unit.add", "unit", id, None, Some(json!({"name": input.name.trim(), "group": input.group, "sort_order": sort_order})))
+        .await?;
     tx.commit().await?;
     Ok(done("/admin/units", "unit_created"))
 }
 
 /// `POST /admin/units/{unit}`: name, group, order (the id never changes).
-pub async fn update_unit(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path(id): Path<String>, axum::Form(mut input): axum::Form<UnitInput>) -> Result<Response, WebError> {
+pub async fn update_unit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path(id): Path<String>,
+    axum::Form(mut input): axum::Form<UnitInput>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let unit = state.store.unit(&id).await?;
     input.id = id.clone();
@@ -191,7 +232,18 @@ pub async fn update_unit(State(state): State<AppState>, viewer: Viewer, lang: La
     if !errors.is_empty() {
         let chrome = Chrome::new(&state, Some(&viewer), lang, &format!("/admin/units/{id}"), "org.edit_unit", crumbs(&tr), None).await;
         let groups = state.store.groups().await?;
-        return UnitForm { chrome, existing: Some(id.clone()), id, name: input.name, group: input.group, sort_order: input.sort_order, disabled: unit.disabled, groups, errors }.respond();
+        return UnitForm {
+            chrome,
+            existing: Some(id.clone()),
+            id,
+            name: input.name,
+            group: input.group,
+            sort_order: input.sort_order,
+            disabled: unit.disabled,
+            groups,
+            errors,
+        }
+        .respond();
     }
     let mut tx = state.store.begin(&viewer.actor).await?;
     state.store.upsert_unit(&mut tx, &id, input.name.trim(), &input.group, sort_order).await?;
@@ -228,14 +280,28 @@ struct GroupsPage {
     name: String,
 }
 
-async fn groups_page(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<&str>, errors: FieldErrors, id: String, name: String) -> Result<Response, WebError> {
+async fn groups_page(
+    state: &AppState,
+    viewer: &Viewer,
+    lang: Lang,
+    flash: Option<&str>,
+    errors: FieldErrors,
+    id: String,
+    name: String,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let chrome = Chrome::new(state, Some(viewer), lang, "/admin/groups", "org.groups", crumbs(&tr), flash).await;
     let units = state.store.units().await?;
-    let groups = state.store.groups().await?.into_iter().map(|g| {
-        let n = units.iter().filter(|u| u.group_id == g.id).count();
-        (g, n)
-    }).collect();
+    let groups = state
+        .store
+        .groups()
+        .await?
+        .into_iter()
+        .map(|g| {
+            let n = units.iter().filter(|u| u.group_id == g.id).count();
+            (g, n)
+        })
+        .collect();
     let status = if errors.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::BAD_REQUEST };
     Ok((status, render(GroupsPage { chrome, groups, errors, id, name })?).into_response())
 }
@@ -254,7 +320,12 @@ pub struct GroupInput {
 }
 
 /// `POST /admin/groups`: creates a group, or renames the one with that id.
-pub async fn save_group(State(state): State<AppState>, viewer: Viewer, lang: Lang, axum::Form(input): axum::Form<GroupInput>) -> Result<Response, WebError> {
+pub async fn save_group(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    axum::Form(input): axum::Form<GroupInput>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let id = input.id.trim().to_string();
     let name = input.name.trim().to_string();

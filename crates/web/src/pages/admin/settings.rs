@@ -14,13 +14,13 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::done;
+use crate::AppState;
 use crate::auth::Viewer;
 use crate::config::POLICY_KEYS;
 use crate::error::WebError;
 use crate::i18n::{Lang, Tr};
 use crate::pages::render;
 use crate::view::{Chrome, ListQuery};
-use crate::AppState;
 
 pub struct SettingRow {
     pub key: &'static str,
@@ -58,7 +58,11 @@ impl ServiceSettings {
     async fn load(state: &AppState) -> Result<ServiceSettings, WebError> {
         let workdays = state.store.setting(WORKDAYS).await?.unwrap_or_default();
         let lines: Vec<&str> = workdays.split([',', ' ', '\n', '，']).map(str::trim).filter(|d| !d.is_empty()).collect();
-        Ok(ServiceSettings { workdays: lines.join("\n"), base_url: state.store.setting(PUBLIC_BASE_URL).await?.unwrap_or_default(), ..ServiceSettings::default() })
+        Ok(ServiceSettings {
+            workdays: lines.join("\n"),
+            base_url: state.store.setting(PUBLIC_BASE_URL).await?.unwrap_or_default(),
+            ..ServiceSettings::default()
+        })
     }
 }
 

@@ -11,13 +11,13 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::done;
+use crate::AppState;
 use crate::auth::{Viewer, random_secret, secret_hash};
 use crate::error::WebError;
 use crate::i18n::{Lang, Tr};
 use crate::pages::home::short_time;
 use crate::pages::render;
 use crate::view::{Chrome, FieldErrors, ListQuery};
-use crate::AppState;
 
 pub struct TokenRow {
     pub id: i64,
@@ -53,7 +53,14 @@ fn row(tr: &Tr, t: ApiToken) -> TokenRow {
     }
 }
 
-async fn page(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<&str>, secret: Option<String>, errors: FieldErrors) -> Result<Response, WebError> {
+async fn page(
+    state: &AppState,
+    viewer: &Viewer,
+    lang: Lang,
+    flash: Option<&str>,
+    secret: Option<String>,
+    errors: FieldErrors,
+) -> Result<Response, WebError> {
     let chrome = Chrome::new(state, Some(viewer), lang, "/admin/tokens", "nav.tokens", vec![], flash).await;
     let tr = chrome.tr;
     let rows = state.store.tokens().await?.into_iter().map(|t| row(&tr, t)).collect();
@@ -79,7 +86,12 @@ pub struct TokenInput {
 }
 
 /// `POST /admin/tokens`: creates a token and shows its secret once.
-pub async fn create(State(state): State<AppState>, viewer: Viewer, lang: Lang, axum::Form(input): axum::Form<TokenInput>) -> Result<Response, WebError> {
+pub async fn create(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    axum::Form(input): axum::Form<TokenInput>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let mut errors = FieldErrors::new();
     let name = input.name.trim();
@@ -92,13 +104,17 @@ pub async fn create(State(state): State<AppState>, viewer: Viewer, lang: Lang, a
     }
     let unit = Some(input.unit.trim()).filter(|u| !u.is_empty());
     if let Some(u) = unit
-        && state.store.unit(u).await.is_err() {
-            errors.insert("unit".into(), tr.f("users.unknown_units", &[&u]));
-        }
+        && state.store.unit(u).await.is_err()
+    {
+        errors.insert("unit".into(), tr.f("users.unknown_units", &[&u]));
+    }
     if let Ok(r) = role
-        && r.belongs_to_unit() && r != Role::Assessor && unit.is_none() {
-            errors.insert("unit".into(), tr.f("users.role_needs_unit", &[&tr.role(r.code())]));
-        }
+        && r.belongs_to_unit()
+        && r != Role::Assessor
+        && unit.is_none()
+    {
+        errors.insert("unit".into(), tr.f("users.role_needs_unit", &[&tr.role(r.code())]));
+    }
     if !errors.is_empty() {
         return page(&state, &viewer, lang, None, None, errors).await;
     }

@@ -16,12 +16,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::done;
+use crate::AppState;
 use crate::auth::{Viewer, grants_of};
 use crate::error::WebError;
 use crate::i18n::{Lang, Tr};
 use crate::pages::render;
 use crate::view::{Chrome, Column, FieldErrors, ListQuery, Pager, columns, kept, paginate, sort_by};
-use crate::AppState;
 
 pub struct UserRow {
     pub id: i64,
@@ -69,7 +69,9 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, lang: Lang, Que
             display_name: u.display_name,
         });
     }
-    rows.retain(|r| search.as_ref().is_none_or(|s| format!("{} {} {} {}", r.username, r.display_name, r.unit, r.roles).to_lowercase().contains(s)));
+    rows.retain(|r| {
+        search.as_ref().is_none_or(|s| format!("{} {} {} {}", r.username, r.display_name, r.unit, r.roles).to_lowercase().contains(s))
+    });
     sort_by(&mut rows, &q, |r, col| match col {
         "username" => Some(r.username.clone()),
         "name" => Some(r.display_name.clone()),
@@ -141,7 +143,12 @@ fn role_lines(tr: &Tr, grants: &[(Role, String)]) -> Vec<RoleLine> {
         .into_iter()
         .map(|r| {
             let found = grants.iter().find(|(g, _)| *g == r);
-            RoleLine { code: r.code(), name: tr.role(r.code()).to_string(), checked: found.is_some(), scope: found.map(|f| f.1.clone()).unwrap_or_default() }
+            RoleLine {
+                code: r.code(),
+                name: tr.role(r.code()).to_string(),
+                checked: found.is_some(),
+                scope: found.map(|f| f.1.clone()).unwrap_or_default(),
+            }
         })
         .collect()
 }
@@ -175,7 +182,13 @@ pub async fn new_form(State(state): State<AppState>, viewer: Viewer, lang: Lang)
 }
 
 /// The grants a form asks for, or the errors by field.
-fn parse_grants(tr: &Tr, input: &UserInput, unit: Option<&str>, known_units: &BTreeSet<String>, errors: &mut FieldErrors) -> Vec<RoleGrant> {
+fn parse_grants(
+    tr: &Tr,
+    input: &UserInput,
+    unit: Option<&str>,
+    known_units: &BTreeSet<String>,
+    errors: &mut FieldErrors,
+) -> Vec<RoleGrant> {
     let mut grants = Vec::new();
     for role in Role::ALL {
         if !input.rest.contains_key(&format!("role_{}", role.code())) {
@@ -193,7 +206,10 @@ fn parse_grants(tr: &Tr, input: &UserInput, unit: Option<&str>, known_units: &BT
             } else {
                 let unknown: Vec<&String> = ids.iter().filter(|id| !known_units.contains(*id)).collect();
                 if !unknown.is_empty() {
-                    errors.insert(format!("scope_{}", role.code()), tr.f("users.unknown_units", &[&unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")]));
+                    errors.insert(
+                        format!("scope_{}", role.code()),
+                        tr.f("users.unknown_units", &[&unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")]),
+                    );
                 }
                 Scope::Units(ids)
             }
@@ -224,9 +240,10 @@ fn check_profile(tr: &Tr, input: &UserInput, unit: Option<&str>, known: &BTreeSe
         errors.insert("display_name".into(), tr.t("form.required").into());
     }
     if let Some(u) = unit
-        && !known.contains(u) {
-            errors.insert("unit".into(), tr.f("users.unknown_units", &[&u]));
-        }
+        && !known.contains(u)
+    {
+        errors.insert("unit".into(), tr.f("users.unknown_units", &[&u]));
+    }
 }
 
 fn language_of(text: &str) -> String {
@@ -234,7 +251,12 @@ fn language_of(text: &str) -> String {
 }
 
 /// `POST /admin/users`: a new account with a first password it must change.
-pub async fn create(State(state): State<AppState>, viewer: Viewer, lang: Lang, axum::Form(input): axum::Form<UserInput>) -> Result<Response, WebError> {
+pub async fn create(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    axum::Form(input): axum::Form<UserInput>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let mut errors = FieldErrors::new();
     let username = input.username.trim().to_string();
@@ -269,29 +291,40 @@ pub async fn create(State(state): State<AppState>, viewer: Viewer, lang: Lang, a
     let mut tx = state.store.begin(&viewer.actor).await?;
     let id = state
         .store
-        .add_user(&mut tx, &NewUser {
-            username: username.clone(),
-            display_name: input.display_name.trim().to_string(),
-            password: input.password.clone(),
-            unit_id: unit.clone(),
-            language: language_of(&input.language),
-        })
+        .add_user(
+            &mut tx,
+            &NewUser {
+                username: username.clone(),
+                display_name: input.display_name.trim().to_string(),
+                password: input.password.clone(),
+                unit_id: unit.clone(),
+                language: language_of(&input.language),
+            },
+        )
         .await?;
     state.store.set_roles(&mut tx, id, &grants).await?;
     // The administrator knows the first password: the user must choose their own.
     state.store.set_password(&mut tx, id, &input.password, true).await?;
     let roles: Vec<_> = grants.iter().map(|g| json!({"role": g.role, "scope": g.scope})).collect();
-    tx.audit("user.add", "user", &username, None, Some(json!({"display_name": input.display_name.trim(), "unit": unit, "roles": roles}))).await?;
+    tx.audit("user.add", "user", &username, None, Some(json!({"display_name": input.display_name.trim(), "unit": unit, "roles": roles})))
+        .await?;
     tx.commit().await?;
     Ok(done("/admin/users", "user_created"))
 }
 
 /// `GET /admin/users/{id}`.
-pub async fn edit_form(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path(id): Path<i64>, Query(q): Query<ListQuery>) -> Result<Response, WebError> {
+pub async fn edit_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let user = state.store.user(id).await?;
     let grants: Vec<(Role, String)> = grants_of(state.store.roles(id).await?).into_iter().map(|g| (g.role, scope_text(&g.scope))).collect();
-    let mut chrome = Chrome::new(&state, Some(&viewer), lang, &format!("/admin/users/{id}"), "users.edit", crumbs(&tr), q.flash.as_deref()).await;
+    let mut chrome =
+        Chrome::new(&state, Some(&viewer), lang, &format!("/admin/users/{id}"), "users.edit", crumbs(&tr), q.flash.as_deref()).await;
     chrome.title = format!("{} · {}", chrome.title, user.username);
     let form = UserForm {
         chrome,
@@ -309,7 +342,13 @@ pub async fn edit_form(State(state): State<AppState>, viewer: Viewer, lang: Lang
 }
 
 /// `POST /admin/users/{id}`: name, unit, language, roles and scopes.
-pub async fn update(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path(id): Path<i64>, axum::Form(input): axum::Form<UserInput>) -> Result<Response, WebError> {
+pub async fn update(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path(id): Path<i64>,
+    axum::Form(input): axum::Form<UserInput>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let user = state.store.user(id).await?;
     let mut errors = FieldErrors::new();
@@ -358,7 +397,13 @@ pub struct ResetInput {
 
 /// `POST /admin/users/{id}/password`: a new password the user must change at the next
 /// login; every session of the user ends.
-pub async fn reset_password(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path(id): Path<i64>, axum::Form(input): axum::Form<ResetInput>) -> Result<Response, WebError> {
+pub async fn reset_password(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path(id): Path<i64>,
+    axum::Form(input): axum::Form<ResetInput>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let user = state.store.user(id).await?;
     if let Err(p) = check_password(&user.username, &input.password) {

@@ -110,7 +110,8 @@ async fn unit_choices(state: &AppState) -> Result<Vec<(String, String)>, WebErro
 fn attribute_line(a: &ServiceAttribute) -> String {
     let required = if a.required { "必填" } else { "可选" };
     let values = a.values.iter().map(|(k, n)| format!("{k}={n}")).collect::<Vec<_>>().join("; ");
-    let mut cols = vec![a.code.clone(), a.datatype.clone(), required.to_string(), a.description.clone(), a.datatype_description.clone(), values];
+    let mut cols =
+        vec![a.code.clone(), a.datatype.clone(), required.to_string(), a.description.clone(), a.datatype_description.clone(), values];
     while cols.len() > 4 && cols.last().is_some_and(String::is_empty) {
         cols.pop();
     }
@@ -194,7 +195,9 @@ fn parse_attributes(tr: &Tr, text: &str) -> Result<Vec<ServiceAttribute>, Vec<St
         let mut values = Vec::new();
         for pair in cols.get(5).copied().unwrap_or("").split([';', '；']).map(str::trim).filter(|p| !p.is_empty()) {
             match pair.split_once(['=', '＝']) {
-                Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() && !values.iter().any(|(x, _): &(String, String)| x == k.trim()) => {
+                Some((k, v))
+                    if !k.trim().is_empty() && !v.trim().is_empty() && !values.iter().any(|(x, _): &(String, String)| x == k.trim()) =>
+                {
                     values.push((k.trim().to_string(), v.trim().to_string()));
                 }
                 _ => bad("service.error.attr_value", pair),
@@ -220,21 +223,34 @@ fn parse_attributes(tr: &Tr, text: &str) -> Result<Vec<ServiceAttribute>, Vec<St
 }
 
 /// Checks the whole form: the category and its attributes, or every problem by field.
-async fn check(state: &AppState, tr: &Tr, form: &CategoryForm, code: &str, disabled: bool) -> Result<Result<(ServiceCategory, Vec<ServiceAttribute>), Vec<(String, String)>>, WebError> {
+async fn check(
+    state: &AppState,
+    tr: &Tr,
+    form: &CategoryForm,
+    code: &str,
+    disabled: bool,
+) -> Result<Result<(ServiceCategory, Vec<ServiceAttribute>), Vec<(String, String)>>, WebError> {
     let mut errors: Vec<(String, String)> = Vec::new();
     let mut bad = |field: &str, message: String| errors.push((field.to_string(), message));
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > 50 {
         bad("name", tr.t("service.error.cat_name").to_string());
     }
-    if form.description.trim().chars().count() > 500 || form.group_name.trim().chars().count() > 50 || form.keywords.trim().chars().count() > 200 {
+    if form.description.trim().chars().count() > 500
+        || form.group_name.trim().chars().count() > 50
+        || form.keywords.trim().chars().count() > 200
+    {
         bad("description", tr.t("service.error.cat_text").to_string());
     }
     let sla_days = form.sla_days.trim().parse::<i64>().ok().filter(|d| (1..=365).contains(d));
     if sla_days.is_none() {
         bad("sla_days", tr.t("service.error.cat_sla").to_string());
     }
-    let sort_order = if form.sort_order.trim().is_empty() { Some(0) } else { form.sort_order.trim().parse::<i64>().ok().filter(|o| o.abs() <= 1_000_000) };
+    let sort_order = if form.sort_order.trim().is_empty() {
+        Some(0)
+    } else {
+        form.sort_order.trim().parse::<i64>().ok().filter(|o| o.abs() <= 1_000_000)
+    };
     if sort_order.is_none() {
         bad("sort_order", tr.t("service.error.cat_sort").to_string());
     }
@@ -276,7 +292,14 @@ async fn check(state: &AppState, tr: &Tr, form: &CategoryForm, code: &str, disab
     Ok(Ok((category, attributes)))
 }
 
-async fn list_page(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<&str>, form: CategoryForm, errors: Vec<(String, String)>) -> Result<Response, WebError> {
+async fn list_page(
+    state: &AppState,
+    viewer: &Viewer,
+    lang: Lang,
+    flash: Option<&str>,
+    form: CategoryForm,
+    errors: Vec<(String, String)>,
+) -> Result<Response, WebError> {
     let chrome = Chrome::new(state, Some(viewer), lang, "/service/categories", "service.categories_title", vec![], flash).await;
     let units = unit_choices(state).await?;
     let all_units = state.store.units().await?;
@@ -304,7 +327,12 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, lang: Lang, Que
 }
 
 /// `POST /service/categories`: adds a category.
-pub async fn create(State(state): State<AppState>, viewer: Viewer, lang: Lang, axum::Form(form): axum::Form<CategoryForm>) -> Result<Response, WebError> {
+pub async fn create(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    axum::Form(form): axum::Form<CategoryForm>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let code = form.code.trim().to_string();
     let mut code_errors = Vec::new();
@@ -335,17 +363,33 @@ async fn stored(state: &AppState, code: &str) -> Result<(ServiceCategory, Vec<Se
     Ok((c, attributes))
 }
 
-async fn edit_page(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<&str>, c: &ServiceCategory, form: CategoryForm, errors: Vec<(String, String)>) -> Result<Response, WebError> {
+async fn edit_page(
+    state: &AppState,
+    viewer: &Viewer,
+    lang: Lang,
+    flash: Option<&str>,
+    c: &ServiceCategory,
+    form: CategoryForm,
+    errors: Vec<(String, String)>,
+) -> Result<Response, WebError> {
     let crumbs = vec![(Tr::new(lang).t("service.categories_title").to_string(), "/service/categories".to_string())];
-    let mut chrome = Chrome::new(state, Some(viewer), lang, &format!("/service/categories/{}", c.code), "service.category_edit", crumbs, flash).await;
+    let mut chrome =
+        Chrome::new(state, Some(viewer), lang, &format!("/service/categories/{}", c.code), "service.category_edit", crumbs, flash).await;
     chrome.title = format!("{} · {}", chrome.title, c.name);
     let units = unit_choices(state).await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-    Ok((status, render(EditPage { chrome, code: c.code.clone(), disabled: c.disabled, form, errors, units, datatypes: datatypes() })?).into_response())
+    Ok((status, render(EditPage { chrome, code: c.code.clone(), disabled: c.disabled, form, errors, units, datatypes: datatypes() })?)
+        .into_response())
 }
 
 /// `GET /service/categories/{code}`.
-pub async fn edit(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path(code): Path<String>, Query(q): Query<FlashQuery>) -> Result<Response, WebError> {
+pub async fn edit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path(code): Path<String>,
+    Query(q): Query<FlashQuery>,
+) -> Result<Response, WebError> {
     let (c, attributes) = stored(&state, &code).await?;
     let form = form_of(&c, &attributes);
     edit_page(&state, &viewer, lang, q.flash.as_deref(), &c, form, Vec::new()).await
@@ -360,7 +404,13 @@ fn unchanged_since(tr: &Tr, form: &CategoryForm, c: &ServiceCategory, attributes
 }
 
 /// `POST /service/categories/{code}`: saves a category (its code stays).
-pub async fn update(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path(code): Path<String>, axum::Form(form): axum::Form<CategoryForm>) -> Result<Response, WebError> {
+pub async fn update(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path(code): Path<String>,
+    axum::Form(form): axum::Form<CategoryForm>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let (before, before_attributes) = stored(&state, &code).await?;
     unchanged_since(&tr, &form, &before, &before_attributes)?;
@@ -385,7 +435,13 @@ pub struct ToggleForm {
 
 /// `POST /service/categories/{code}/disable`: deactivates an active category,
 /// reactivates a deactivated one.
-pub async fn toggle(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path(code): Path<String>, axum::Form(form): axum::Form<ToggleForm>) -> Result<Response, WebError> {
+pub async fn toggle(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path(code): Path<String>,
+    axum::Form(form): axum::Form<ToggleForm>,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let (before, attributes) = stored(&state, &code).await?;
     unchanged_since(&tr, &CategoryForm { fingerprint: form.fingerprint, ..CategoryForm::default() }, &before, &attributes)?;
@@ -393,7 +449,8 @@ pub async fn toggle(State(state): State<AppState>, viewer: Viewer, lang: Lang, P
     let mut tx = state.store.begin(&viewer.actor).await?;
     state.store.upsert_service_category(&mut tx, &after).await?;
     let action = if after.disabled { "service.category.disable" } else { "service.category.enable" };
-    tx.audit(action, "service_category", &code, Some(json!({"disabled": before.disabled})), Some(json!({"disabled": after.disabled}))).await?;
+    tx.audit(action, "service_category", &code, Some(json!({"disabled": before.disabled})), Some(json!({"disabled": after.disabled})))
+        .await?;
     tx.commit().await?;
     Ok(done(&format!("/service/categories/{code}"), if after.disabled { "category_disabled" } else { "category_enabled" }))
 }
@@ -411,7 +468,9 @@ mod tests {
         assert_eq!(parsed.len(), 2);
         assert_eq!((parsed[0].required, parsed[0].values.len(), parsed[1].sort_order), (true, 2, 2));
         assert_eq!(parsed.iter().map(attribute_line).collect::<Vec<_>>().join("\n"), text);
-        let errors = parse_attributes(&tr, "ok | string | 可选 | 说明\n\nbad code! | colour | maybe | x\nlist | singlevaluelist | 可选 | 无选项").unwrap_err();
+        let errors =
+            parse_attributes(&tr, "ok | string | 可选 | 说明\n\nbad code! | colour | maybe | x\nlist | singlevaluelist | 可选 | 无选项")
+                .unwrap_err();
         assert!(errors.iter().any(|e| e.contains("第 3 行")) && errors.iter().any(|e| e.contains("第 4 行")), "{errors:?}");
         assert!(!errors.iter().any(|e| e.contains("第 1 行")), "{errors:?}");
         assert!(valid_code("road_2") && !valid_code("Road") && !valid_code("") && !valid_code("-x") && !valid_code(&"a".repeat(41)));

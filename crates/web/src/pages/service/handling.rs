@@ -115,8 +115,20 @@ async fn queue(state: &AppState, viewer: &Viewer, lang: Lang, which: Queue<'_>, 
 }
 
 /// `GET /service/dispatch?state=`: the office's queue, new requests first.
-pub async fn dispatch_queue(State(state): State<AppState>, viewer: Viewer, lang: Lang, Query(q): Query<QueueQuery>) -> Result<Response, WebError> {
-    queue(&state, &viewer, lang, Queue { here: "/service/dispatch", title: "service.dispatch_title", choices: &OFFICE_STATES, units: None }, q).await
+pub async fn dispatch_queue(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Query(q): Query<QueueQuery>,
+) -> Result<Response, WebError> {
+    queue(
+        &state,
+        &viewer,
+        lang,
+        Queue { here: "/service/dispatch", title: "service.dispatch_title", choices: &OFFICE_STATES, units: None },
+        q,
+    )
+    .await
 }
 
 /// Whether a grant of one of the action's roles covers every unit.
@@ -134,10 +146,22 @@ fn scope_units(state_units: &[jixiao_store::Unit], viewer: &Viewer, action: Acti
 }
 
 /// `GET /service/queue?state=`: the requests with the viewer's department.
-pub async fn department_queue(State(state): State<AppState>, viewer: Viewer, lang: Lang, Query(q): Query<QueueQuery>) -> Result<Response, WebError> {
+pub async fn department_queue(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Query(q): Query<QueueQuery>,
+) -> Result<Response, WebError> {
     let units = state.store.units().await?;
     let scope = scope_units(&units, &viewer, Action::HandleServiceRequests).unwrap_or_else(|| units.iter().map(|u| u.id.clone()).collect());
-    queue(&state, &viewer, lang, Queue { here: "/service/queue", title: "service.queue_title", choices: &DEPARTMENT_STATES, units: Some(scope) }, q).await
+    queue(
+        &state,
+        &viewer,
+        lang,
+        Queue { here: "/service/queue", title: "service.queue_title", choices: &DEPARTMENT_STATES, units: Some(scope) },
+        q,
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -204,7 +228,13 @@ fn possible_steps(viewer: &Viewer, r: &ServiceRequest) -> Vec<&'static str> {
 }
 
 /// `GET /service/requests/{id}`.
-pub async fn show(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path(id): Path<i64>, Query(q): Query<QueueQuery>) -> Result<Response, WebError> {
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    Path(id): Path<i64>,
+    Query(q): Query<QueueQuery>,
+) -> Result<Response, WebError> {
     let r = visible(&state, &viewer, id).await?;
     // The queue the viewer came from (a leader has none).
     let back = if viewer.can(Action::DispatchServiceRequests, Target::Nothing) {
@@ -214,7 +244,9 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, lang: Lang, Pat
     } else {
         None
     };
-    let mut chrome = Chrome::new(&state, Some(&viewer), lang, &format!("/service/requests/{id}"), "service.request_title", vec![], q.flash.as_deref()).await;
+    let mut chrome =
+        Chrome::new(&state, Some(&viewer), lang, &format!("/service/requests/{id}"), "service.request_title", vec![], q.flash.as_deref())
+            .await;
     if let Some((href, title)) = back {
         chrome.crumbs.insert(1, (chrome.tr.t(title).to_string(), href.to_string()));
     }
@@ -240,7 +272,8 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, lang: Lang, Pat
     };
     let steps = possible_steps(&viewer, &r);
     let choose = suggested.clone().or(r.unit_id.clone());
-    let units = units.into_iter().filter(|u| !u.disabled).map(|u| (u.id.clone(), u.name, choose.as_deref() == Some(u.id.as_str()))).collect();
+    let units =
+        units.into_iter().filter(|u| !u.disabled).map(|u| (u.id.clone(), u.name, choose.as_deref() == Some(u.id.as_str()))).collect();
     let photo = state.store.attachments("service_request", std::slice::from_ref(&r.case_no)).await?.first().map(|a| a.id);
     let evidence = state
         .store
@@ -253,11 +286,17 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, lang: Lang, Pat
     let state_label = tr.t(&format!("service.state.{}", r.state)).to_string();
     let category = category.map(|c| c.name).unwrap_or_default();
     let deadline = r.deadline.as_deref().map(when).unwrap_or_default();
-    Ok(render(RequestPage { chrome, category, unit, state_label, deadline, light, history, steps, units, photo, evidence, can_attach, r })?.into_response())
+    Ok(render(RequestPage { chrome, category, unit, state_label, deadline, light, history, steps, units, photo, evidence, can_attach, r })?
+        .into_response())
 }
 
 /// `POST /service/requests/{id}`: takes the step of the form.
-pub async fn step(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>, axum::Form(form): axum::Form<StepForm>) -> Result<Response, WebError> {
+pub async fn step(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    axum::Form(form): axum::Form<StepForm>,
+) -> Result<Response, WebError> {
     let r = visible(&state, &viewer, id).await?;
     if form.version != 0 && form.version != r.version {
         return Err(WebError::Conflict(format!("request {} was changed by someone else; reload the page", r.case_no)));
@@ -273,7 +312,8 @@ pub async fn step(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
 /// `GET /service/requests/{id}/photo`: the request's photo, as an attachment.
 pub async fn photo(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
     let r = visible(&state, &viewer, id).await?;
-    let first = state.store.attachments("service_request", std::slice::from_ref(&r.case_no)).await?.into_iter().next().ok_or(WebError::NotFound)?;
+    let first =
+        state.store.attachments("service_request", std::slice::from_ref(&r.case_no)).await?.into_iter().next().ok_or(WebError::NotFound)?;
     let (a, content) = state.store.attachment(first.id).await?;
     let headers = [
         (axum::http::header::CONTENT_TYPE, a.content_type.clone()),

@@ -68,7 +68,11 @@ pub async fn metrics_months(state: &crate::AppState) -> Result<Vec<jixiao_core::
 
 /// Department `unit`'s service metrics of `months`, computed as the system-filled
 /// indicator entries are (`service::metrics::unit_months`).
-pub async fn metrics_rows(state: &crate::AppState, unit: &str, months: &[jixiao_core::period::Month]) -> Result<Vec<MetricsRow>, crate::error::WebError> {
+pub async fn metrics_rows(
+    state: &crate::AppState,
+    unit: &str,
+    months: &[jixiao_core::period::Month],
+) -> Result<Vec<MetricsRow>, crate::error::WebError> {
     let now = jixiao_core::period::Month::of_date(chrono::Local::now().date_naive());
     Ok(crate::service::metrics::unit_months(&state.store, unit, months)
         .await?

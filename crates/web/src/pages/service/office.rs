@@ -94,7 +94,13 @@ struct KeysPage {
     secret: Option<String>,
 }
 
-async fn keys_page(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<&str>, secret: Option<String>) -> Result<Response, WebError> {
+async fn keys_page(
+    state: &AppState,
+    viewer: &Viewer,
+    lang: Lang,
+    flash: Option<&str>,
+    secret: Option<String>,
+) -> Result<Response, WebError> {
     let chrome = Chrome::new(state, Some(viewer), lang, "/service/keys", "service.keys_title", vec![], flash).await;
     let rows = state
         .store
@@ -125,7 +131,12 @@ pub struct KeyForm {
 }
 
 /// `POST /service/keys`: creates a key and shows it once.
-pub async fn create_key(State(state): State<AppState>, viewer: Viewer, lang: Lang, axum::Form(form): axum::Form<KeyForm>) -> Result<Response, WebError> {
+pub async fn create_key(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    lang: Lang,
+    axum::Form(form): axum::Form<KeyForm>,
+) -> Result<Response, WebError> {
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(WebError::invalid(crate::i18n::Tr::new(lang).t("service.error.key_name")));

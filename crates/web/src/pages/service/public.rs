@@ -65,7 +65,15 @@ struct TakenPage {
     password: String,
 }
 
-async fn form_page(state: &AppState, headers: &HeaderMap, jar: CookieJar, viewer: Option<&crate::auth::Viewer>, lang: Lang, form: FormValues, errors: Vec<(String, String)>) -> Result<Response, WebError> {
+async fn form_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    jar: CookieJar,
+    viewer: Option<&crate::auth::Viewer>,
+    lang: Lang,
+    form: FormValues,
+    errors: Vec<(String, String)>,
+) -> Result<Response, WebError> {
     let (jar, token) = anonymous_csrf(state, headers, jar);
     let mut chrome = Chrome::new(state, viewer, lang, "/service", "service.title", vec![], None).await;
     if viewer.is_none() {
@@ -84,7 +92,13 @@ fn is_operator(viewer: &crate::auth::Viewer) -> bool {
 }
 
 /// `GET /service`: the request form (for the office, the operator's form).
-pub async fn form(State(state): State<AppState>, headers: HeaderMap, jar: CookieJar, viewer: Option<crate::auth::Viewer>, lang: Lang) -> Result<Response, WebError> {
+pub async fn form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    viewer: Option<crate::auth::Viewer>,
+    lang: Lang,
+) -> Result<Response, WebError> {
     form_page(&state, &headers, jar, viewer.as_ref(), lang, FormValues::default(), Vec::new()).await
 }
 
@@ -217,7 +231,14 @@ struct QueryView {
     password: String,
 }
 
-async fn query_page(state: &AppState, headers: &HeaderMap, jar: CookieJar, viewer: Option<&crate::auth::Viewer>, lang: Lang, view: QueryView) -> Result<Response, WebError> {
+async fn query_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    jar: CookieJar,
+    viewer: Option<&crate::auth::Viewer>,
+    lang: Lang,
+    view: QueryView,
+) -> Result<Response, WebError> {
     let QueryView { case_no, error, found, password } = view;
     let (jar, token) = anonymous_csrf(state, headers, jar);
     // Signed in (an operator on the phone with a citizen), the session's token applies.
@@ -230,8 +251,23 @@ async fn query_page(state: &AppState, headers: &HeaderMap, jar: CookieJar, viewe
 }
 
 /// `GET /service/query?case=`: the query form (the SMS link fills in the case).
-pub async fn query_form(State(state): State<AppState>, headers: HeaderMap, jar: CookieJar, viewer: Option<crate::auth::Viewer>, lang: Lang, Query(q): Query<QueryForm>) -> Result<Response, WebError> {
-    query_page(&state, &headers, jar, viewer.as_ref(), lang, QueryView { case_no: q.case, error: None, found: None, password: String::new() }).await
+pub async fn query_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    viewer: Option<crate::auth::Viewer>,
+    lang: Lang,
+    Query(q): Query<QueryForm>,
+) -> Result<Response, WebError> {
+    query_page(
+        &state,
+        &headers,
+        jar,
+        viewer.as_ref(),
+        lang,
+        QueryView { case_no: q.case, error: None, found: None, password: String::new() },
+    )
+    .await
 }
 
 /// The request of a case number and password, or the one answer for both wrong.
