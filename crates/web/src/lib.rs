@@ -42,6 +42,7 @@ pub mod reminders;
 mod routes;
 pub mod scheme_workbook;
 mod security;
+pub mod sheet;
 pub mod service;
 mod view;
 mod workbook;

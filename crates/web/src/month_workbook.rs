@@ -23,16 +23,16 @@
 //! and nothing is imported.
 
 use std::collections::HashMap;
-use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::Data;
 use jixiao_core::data::{DataFile, EntryRow};
 use jixiao_core::period::Month;
 use jixiao_core::scheme::{Scheme, Source};
 use rust_xlsxwriter::{Format, FormatBorder, Workbook, XlsxError};
 use serde_json::{Map, Value};
 
-use crate::workbook::{CellError, column_name};
+use crate::sheet::{Book, Limits, column_name};
+use crate::workbook::CellError;
 
 pub const HEADER: [&str; 4] = ["单位编号", "指标编号", "填报项编号", "数值"];
 /// The optional name columns after the header, for reading only.
@@ -164,10 +164,10 @@ fn id(d: Option<&Data>) -> Option<String> {
 /// every row is also checked against it, so that each problem names its cell.
 pub fn read(bytes: &[u8], scheme: Option<&Scheme>) -> Result<MonthBook, Vec<CellError>> {
     let mut e = Errors { list: Vec::new(), count: 0 };
-    let mut book: Xlsx<_> = match Xlsx::new(Cursor::new(bytes)) {
+    let mut book = match Book::open(bytes, Limits::MONTH) {
         Ok(b) => b,
         Err(err) => {
-            e.at("", 0, None, format!("not an .xlsx workbook: {err}"));
+            e.at(err.sheet(), 0, None, err.to_string());
             return Err(e.list);
         }
     };
@@ -197,24 +197,21 @@ pub fn read(bytes: &[u8], scheme: Option<&Scheme>) -> Result<MonthBook, Vec<Cell
             e.at(&name, 0, None, format!("{month} is outside the scheme's year {}", s.year));
             continue;
         }
-        let Ok(range) = book.worksheet_range(&name) else {
-            e.at(&name, 0, None, "the sheet cannot be read");
-            continue;
+        let range = match book.sheet(&name) {
+            Ok(r) => r,
+            Err(err) => {
+                // A bound crossed ends the read: later sheets would only cross it further.
+                e.at(&name, 0, None, err.to_string());
+                return Err(e.list);
+            }
         };
-        if let Ok(merged) = book.merge_cells_by_sheet_name(&name) {
-            for m in merged {
-                e.at(&name, m.start.0 + 1, Some(m.start.1), "merged cells are not allowed");
-            }
+        for &(r, c) in &range.merged {
+            e.at(&name, r + 1, Some(c), "merged cells are not allowed");
         }
-        if let Ok(formulas) = book.worksheet_formula(&name) {
-            let (r0, c0) = formulas.start().unwrap_or((0, 0));
-            for (row, col, f) in formulas.used_cells() {
-                if !f.is_empty() {
-                    e.at(&name, r0 + row as u32 + 1, Some(c0 + col as u32), format!("formulas are not accepted (`={f}`): type the value"));
-                }
-            }
+        for (r, c, f) in &range.formulas {
+            e.at(&name, r + 1, Some(*c), format!("formulas are not accepted (`={f}`): type the value"));
         }
-        if range.start().is_some_and(|s| s != (0, 0)) {
+        if range.first_cell().is_some_and(|s| s != (0, 0)) {
             e.at(&name, 1, Some(0), "the header must be in row 1 from column A");
             continue;
         }

@@ -43,9 +43,8 @@
 //! name the node (or unit, group, grade) with the row it is on.
 
 use std::collections::HashMap;
-use std::io::Cursor;
 
-use calamine::{Data, Range, Reader, Xlsx};
+use calamine::Data;
 use jixiao_core::scheme::{
     Aggregation, AssignRule, FieldDef, FieldType, Frequency, GradeDef, GroupDef, Kind, NodeDef, Params, ReportingRule, Scheme, SchemeFile,
     Source, UnitDef, Window,
@@ -53,7 +52,8 @@ use jixiao_core::scheme::{
 use rust_xlsxwriter::{DataValidation, DataValidationErrorStyle, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 use serde_json::Value;
 
-use crate::workbook::{CellError, column_name};
+use crate::sheet::{Book, BookError, Limits, column_name};
+use crate::workbook::CellError;
 
 pub const SETTINGS: &str = "方案";
 pub const GROUPS: &str = "考核类别";
@@ -527,17 +527,17 @@ impl Errors {
 /// One sheet being read: its cells and where its errors go.
 struct Sheet<'a> {
     name: &'static str,
-    range: Range<Data>,
+    cells: crate::sheet::Sheet,
     header: &'a [&'a str],
 }
 
 impl Sheet<'_> {
     fn get(&self, r: u32, c: u32) -> Option<&Data> {
-        self.range.get_value((r, c))
+        self.cells.get(r, c)
     }
 
     fn last_row(&self) -> u32 {
-        self.range.end().map_or(0, |(r, _)| r)
+        self.cells.last_row()
     }
 
     fn blank_row(&self, r: u32) -> bool {
@@ -677,10 +677,10 @@ pub struct Read {
 /// problem of the workbook at once.
 pub fn read(bytes: &[u8]) -> Result<Read, Vec<CellError>> {
     let mut e = Errors::default();
-    let mut book: Xlsx<_> = match Xlsx::new(Cursor::new(bytes)) {
+    let mut book = match Book::open(bytes, Limits::SCHEME) {
         Ok(b) => b,
         Err(err) => {
-            e.at("", 0, None, format!("not an .xlsx workbook: {err}"));
+            e.at(err.sheet(), 0, None, err.to_string());
             return Err(e.finish());
         }
     };
@@ -691,32 +691,29 @@ pub fn read(bytes: &[u8]) -> Result<Read, Vec<CellError>> {
         }
     }
     let mut open = |name: &'static str, header: &'static [&'static str], e: &mut Errors| -> Option<Sheet<'static>> {
-        let range = match book.worksheet_range(name) {
-            Ok(r) => r,
-            Err(_) => {
+        let cells = match book.sheet(name) {
+            Ok(c) => c,
+            Err(BookError::Missing(_)) => {
                 e.at(name, 0, None, "the sheet is missing; start from an exported workbook");
                 return None;
             }
+            Err(err) => {
+                e.at(name, 0, None, err.to_string());
+                return None;
+            }
         };
-        if let Ok(merged) = book.merge_cells_by_sheet_name(name) {
-            for m in merged {
-                e.at(name, m.start.0 + 1, Some(m.start.1), "merged cells are not allowed");
-            }
+        for &(r, c) in &cells.merged {
+            e.at(name, r + 1, Some(c), "merged cells are not allowed");
         }
-        if let Ok(formulas) = book.worksheet_formula(name) {
-            let (r0, c0) = formulas.start().unwrap_or((0, 0));
-            for (row, col, f) in formulas.used_cells() {
-                if !f.is_empty() {
-                    e.at(
-                        name,
-                        r0 + row as u32 + 1,
-                        Some(c0 + col as u32),
-                        format!("Excel formulas are not accepted (`={f}`): type the value (a scoring formula is written without `=`)"),
-                    );
-                }
-            }
+        for (r, c, f) in &cells.formulas {
+            e.at(
+                name,
+                r + 1,
+                Some(*c),
+                format!("Excel formulas are not accepted (`={f}`): type the value (a scoring formula is written without `=`)"),
+            );
         }
-        let sheet = Sheet { name, range, header };
+        let sheet = Sheet { name, cells, header };
         for (c, h) in header.iter().enumerate() {
             let got = match sheet.get(0, c as u32) {
                 Some(Data::String(s)) => s.trim().to_string(),

@@ -17,13 +17,13 @@
 //! with any error changes nothing (`collection::apply` is then not even called).
 
 use std::collections::BTreeMap;
-use std::io::Cursor;
-
-use calamine::{Data, Reader, Xlsx};
+use calamine::Data;
 use jixiao_core::period::Month;
 use jixiao_core::scheme::{FieldType, Scheme};
 use rust_xlsxwriter::{DataValidation, DataValidationRule, Format, FormatAlign, Workbook};
 use serde_json::{Map, Value};
+
+use crate::sheet::{Book, BookError, Limits};
 
 pub const SHEET: &str = "填报";
 pub const INFO_SHEET: &str = "说明";
@@ -134,17 +134,6 @@ impl std::fmt::Display for CellError {
     }
 }
 
-pub(crate) fn column_name(c: u32) -> String {
-    let mut c = c + 1;
-    let mut s = String::new();
-    while c > 0 {
-        let r = ((c - 1) % 26) as u8;
-        s.insert(0, char::from(b'A' + r));
-        c = (c - 1) / 26;
-    }
-    s
-}
-
 /// What an uploaded workbook asks for: values and reasons by indicator.
 #[derive(Debug, Default)]
 pub struct Upload {
@@ -170,18 +159,16 @@ pub fn read(bytes: &[u8], scheme: &Scheme, unit: &str, month: Month) -> Result<U
     let err = |sheet: &str, row: u32, col: Option<u32>, message: String| CellError {
         sheet: sheet.to_string(),
         row,
-        column: col.map(column_name).unwrap_or_default(),
+        column: col.map(crate::sheet::column_name).unwrap_or_default(),
         message,
     };
-    let mut book: Xlsx<_> = match Xlsx::new(Cursor::new(bytes.to_vec())) {
-        Ok(b) => b,
-        Err(e) => return Err(vec![err("", 0, None, format!("not an .xlsx workbook: {e}"))]),
-    };
+    let refused = |e: BookError| vec![err(e.sheet(), 0, None, e.to_string())];
+    let mut book = Book::open(bytes, Limits::FORM).map_err(refused)?;
     let mut errors = Vec::new();
     // The unit and month the template was made for.
-    match book.worksheet_range(INFO_SHEET) {
+    match book.sheet(INFO_SHEET) {
         Ok(info) => {
-            let (u, m) = (text(info.get_value((0, 1))), text(info.get_value((1, 1))));
+            let (u, m) = (text(info.get(0, 1)), text(info.get(1, 1)));
             if u != unit {
                 errors.push(err(INFO_SHEET, 1, Some(1), format!("the workbook is for unit `{u}`, not `{unit}`")));
             }
@@ -189,39 +176,34 @@ pub fn read(bytes: &[u8], scheme: &Scheme, unit: &str, month: Month) -> Result<U
                 errors.push(err(INFO_SHEET, 2, Some(1), format!("the workbook is for month `{m}`, not `{month}`")));
             }
         }
-        Err(_) => errors.push(err(INFO_SHEET, 0, None, "the sheet is missing".into())),
+        Err(BookError::Missing(_)) => errors.push(err(INFO_SHEET, 0, None, "the sheet is missing".into())),
+        Err(e) => return Err(refused(e)),
     }
-    let range = match book.worksheet_range(SHEET) {
+    let range = match book.sheet(SHEET) {
         Ok(r) => r,
-        Err(_) => {
+        Err(BookError::Missing(_)) => {
             errors.push(err(SHEET, 0, None, format!("the sheet `{SHEET}` is missing; use the template as downloaded")));
             return Err(errors);
         }
+        Err(e) => return Err(refused(e)),
     };
-    if let Ok(merged) = book.merge_cells_by_sheet_name(SHEET) {
-        for m in merged {
-            errors.push(err(SHEET, m.start.0 + 1, Some(m.start.1), "merged cells are not allowed".into()));
-        }
+    for &(r, c) in &range.merged {
+        errors.push(err(SHEET, r + 1, Some(c), "merged cells are not allowed".into()));
     }
-    if let Ok(formulas) = book.worksheet_formula(SHEET) {
-        for (row, col, f) in formulas.used_cells() {
-            if !f.is_empty() {
-                let (r, c) = formulas.start().map_or((row as u32, col as u32), |(r0, c0)| (r0 + row as u32, c0 + col as u32));
-                errors.push(err(SHEET, r + 1, Some(c), format!("formulas are not accepted (`={f}`): type the value")));
-            }
-        }
+    for (r, c, f) in &range.formulas {
+        errors.push(err(SHEET, r + 1, Some(*c), format!("formulas are not accepted (`={f}`): type the value")));
     }
     for (c, h) in HEADER.iter().enumerate() {
-        if text(range.get_value((0, c as u32))) != *h {
+        if text(range.get(0, c as u32)) != *h {
             errors.push(err(SHEET, 1, Some(c as u32), format!("the header must be `{h}`")));
         }
     }
     let mut upload = Upload::default();
-    let end = range.end().map_or(0, |(r, _)| r);
+    let end = range.last_row();
     for r in 1..=end {
-        let indicator = text(range.get_value((r, 0)));
-        let field = text(range.get_value((r, 2)));
-        let value = range.get_value((r, u32::from(VALUE_COL)));
+        let indicator = text(range.get(r, 0));
+        let field = text(range.get(r, 2));
+        let value = range.get(r, u32::from(VALUE_COL));
         if indicator.is_empty() && field.is_empty() {
             continue;
         }
@@ -236,7 +218,7 @@ pub fn read(bytes: &[u8], scheme: &Scheme, unit: &str, month: Month) -> Result<U
             continue;
         };
         upload.rows.insert((indicator.clone(), field.clone()), row);
-        let reason = text(range.get_value((r, u32::from(REASON_COL))));
+        let reason = text(range.get(r, u32::from(REASON_COL)));
         if !reason.is_empty() {
             upload.reasons.insert(indicator.clone(), reason);
         }
@@ -277,18 +259,5 @@ pub fn place(upload: &Upload, indicator: &str, field: Option<&str>) -> (u32, Str
         .or_else(|| upload.rows.iter().find(|((i, _), _)| i == indicator).map(|(_, r)| r))
         .copied()
         .unwrap_or(0);
-    (row, column_name(u32::from(VALUE_COL)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn column_names() {
-        assert_eq!(column_name(0), "A");
-        assert_eq!(column_name(8), "I");
-        assert_eq!(column_name(25), "Z");
-        assert_eq!(column_name(26), "AA");
-    }
+    (row, crate::sheet::column_name(u32::from(VALUE_COL)))
 }

@@ -759,7 +759,9 @@ pub async fn upload_xlsx(
             page(&state, &viewer, lang, &unit_id, month, None, None, &HashMap::new(), Some(summary)).await
         }
     };
-    let upload = match crate::workbook::read(&bytes, &data.scheme, &unit_id, month) {
+    let (scheme, unit) = (data.scheme.clone(), unit_id.clone());
+    let read = crate::sheet::read_upload(move || crate::workbook::read(&bytes, &scheme, &unit, month)).await;
+    let upload = match read.ok_or_else(|| WebError::Internal("reading the workbook failed".into()))? {
         Ok(u) => u,
         Err(errors) => return show(errors.iter().map(ToString::to_string).collect()).await,
     };
@@ -901,7 +903,9 @@ pub async fn import_data(
         state.scheme_cache.latest(&state.store, year).await?.ok_or_else(|| WebError::invalid(format!("there is no scheme for {year}")))?;
     // An .xlsx (a zip) is the month's workbook, checked cell by cell; else spec §3 JSON.
     let (file, back) = if crate::scheme_workbook::is_xlsx(&bytes) {
-        match crate::month_workbook::read(&bytes, Some(&scheme)) {
+        let (bytes, scheme) = (bytes.clone(), scheme.clone());
+        let read = crate::sheet::read_upload(move || crate::month_workbook::read(&bytes, Some(&scheme))).await;
+        match read.ok_or_else(|| WebError::Internal("reading the workbook failed".into()))? {
             Ok(book) => (book.file, format!("/reports?month={}", book.month)),
             Err(errors) => {
                 let lines: Vec<String> =

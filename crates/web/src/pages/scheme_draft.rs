@@ -11,13 +11,12 @@
 //! formats (one field, param or rule a line) are parsed here, at the edge, into
 //! `NodeDef`s; the tree operations are `core::scheme::edit`.
 
-use std::io::Cursor;
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use calamine::{Data, Reader, Xlsx};
+use calamine::Data;
 use jixiao_core::scheme::edit::{self, Edit, EditError, points_check};
 use jixiao_core::scheme::{
     Aggregation, AssignRule, FieldDef, FieldType, Frequency, Kind, NodeDef, Params, Scheme, SchemeFile, Source, Window,
@@ -33,6 +32,7 @@ use crate::i18n::{Lang, Tr};
 use crate::pages::admin::done;
 use crate::pages::home::short_time;
 use crate::pages::render;
+use crate::sheet::{Book, BookError, Limits};
 use crate::view::{Chrome, ListQuery, number};
 
 /// The largest targets workbook accepted.
@@ -780,7 +780,9 @@ pub async fn targets(
     let (_, listed) = unit_targets(&draft.file, node);
     let listed: Vec<String> = listed.into_iter().map(|(u, _, _)| u).collect();
     let values = match file {
-        Some(bytes) => targets_from_workbook(&tr, &bytes)?,
+        Some(bytes) => crate::sheet::read_upload(move || targets_from_workbook(&tr, &bytes))
+            .await
+            .ok_or_else(|| WebError::Internal("reading the workbook failed".into()))??,
         None => targets_from_paste(&tr, &paste, &listed)?,
     };
     if values.is_empty() {
@@ -830,13 +832,16 @@ fn targets_from_paste(tr: &Tr, text: &str, listed: &[String]) -> Result<Vec<(Str
 }
 
 fn targets_from_workbook(tr: &Tr, bytes: &[u8]) -> Result<Vec<(String, Option<f64>)>, WebError> {
-    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| WebError::invalid(tr.t("draft.err_not_xlsx")))?;
+    let mut book = match Book::open(bytes, Limits::TARGETS) {
+        Ok(b) => b,
+        Err(BookError::NotXlsx(_)) => return Err(WebError::invalid(tr.t("draft.err_not_xlsx"))),
+        Err(e) => return Err(WebError::invalid(e.to_string())),
+    };
     let sheet = book.sheet_names().first().cloned().ok_or_else(|| WebError::invalid(tr.t("draft.err_not_xlsx")))?;
-    let range = book.worksheet_range(&sheet).map_err(|e| WebError::invalid(format!("{sheet}: {e}")))?;
+    let range = book.sheet(&sheet).map_err(|e| WebError::invalid(e.to_string()))?;
     let (mut out, mut errors) = (Vec::new(), Vec::new());
-    let (row0, _) = range.start().unwrap_or((0, 0));
     for (r, cells) in range.rows().enumerate().skip(1) {
-        let row = row0 as usize + r + 1;
+        let row = r + 1;
         let unit = match cells.first() {
             Some(Data::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
             None | Some(Data::Empty) => continue,

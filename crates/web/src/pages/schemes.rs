@@ -115,7 +115,10 @@ pub async fn upload(State(state): State<AppState>, viewer: Viewer, lang: Lang, m
             None
         }
         // An .xlsx is a zip: recognised by its first bytes, whatever the file is called.
-        Some(b) if crate::scheme_workbook::is_xlsx(&b) => match crate::scheme_workbook::parse(&b) {
+        Some(b) if crate::scheme_workbook::is_xlsx(&b) => match crate::sheet::read_upload(move || crate::scheme_workbook::parse(&b))
+            .await
+            .ok_or_else(|| WebError::Internal("reading the workbook failed".into()))?
+        {
             Ok(scheme) => Some(scheme.file),
             Err(lines) => {
                 errors.extend(lines);

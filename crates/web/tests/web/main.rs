@@ -4,6 +4,7 @@
 mod api;
 mod assess;
 mod bulletins;
+mod hostile_workbooks;
 mod common;
 mod matrix;
 mod open311;
