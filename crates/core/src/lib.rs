@@ -4,6 +4,8 @@
 //! the formula language and the scoring engine. Everything here is deterministic
 //! and runs the same in the server, the command line and the benchmarks.
 
+#![forbid(unsafe_code)]
+
 pub mod analysis;
 pub mod data;
 pub mod formula;

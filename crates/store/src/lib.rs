@@ -18,6 +18,8 @@
 //! deleted; timestamps are RFC 3339 text in UTC; concurrent edits of an entry are
 //! detected by its version column, never silently overwritten.
 
+#![forbid(unsafe_code)]
+
 mod attachments;
 mod audit;
 mod bulletins;

@@ -87,11 +87,11 @@ impl Store {
         let latest: Option<i32> =
             sqlx::query_scalar("SELECT MAX(version) FROM scheme_versions WHERE year = $1").bind(year).fetch_one(self.pool()).await?;
         let mut boards = self.boards.lock().await;
-        if let Some(b) = boards.get_mut(&year).filter(|b| Some(b.version) == latest) {
-            if let Some((touched, before)) = self.advance(year, b).await? {
-                self.save_touched(year, b, &before, &touched).await?;
-                return Ok(b.version);
-            }
+        if let Some(b) = boards.get_mut(&year).filter(|b| Some(b.version) == latest)
+            && let Some((touched, before)) = self.advance(year, b).await?
+        {
+            self.save_touched(year, b, &before, &touched).await?;
+            return Ok(b.version);
         }
         boards.remove(&year);
         let stored = self.scheme(year, None).await?;

@@ -159,7 +159,7 @@ pub fn words(tr: &Tr, scheme: &Scheme, a: &Analysis) -> Report {
         ));
         if !g.grades.is_empty() {
             let grades = g.grades.iter().map(|(name, n)| vec![text(tr.f("analysis.grade_count", &[name, n]))]).collect();
-            sentences.push(fill_list(tr, "analysis.grades", &[group.clone()], join(tr, grades)));
+            sentences.push(fill_list(tr, "analysis.grades", std::slice::from_ref(&group), join(tr, grades)));
         }
         let red = link(g.lights[0].to_string(), format!("/scores?period={period}&group={}&light=red", scheme.groups[g.group].id));
         let yellow = link(g.lights[1].to_string(), format!("/scores?period={period}&group={}&light=yellow", scheme.groups[g.group].id));

@@ -418,10 +418,7 @@ pub async fn write(state: &AppState, viewer: &Viewer, tr: &Tr, writes: Vec<Write
                 state.store.save_entry(&mut tx, month.year, &row, before.as_ref().map(|e| e.version), w.state.code()).await
             }
             (None, Some(e)) => {
-                state
-                    .store
-                    .set_entry_state(&mut tx, month.year, &unit_id, &w.indicator, &month.to_string(), e.version, w.state.code())
-                    .await
+                state.store.set_entry_state(&mut tx, month.year, unit_id, &w.indicator, &month.to_string(), e.version, w.state.code()).await
             }
             (None, None) => {
                 drop(tx);
@@ -432,7 +429,7 @@ pub async fn write(state: &AppState, viewer: &Viewer, tr: &Tr, writes: Vec<Write
             Ok(v) => v,
             Err(StoreError::Conflict { .. }) => {
                 drop(tx);
-                let current = state.store.entry(month.year, &unit_id, &w.indicator, &month.to_string()).await?;
+                let current = state.store.entry(month.year, unit_id, &w.indicator, &month.to_string()).await?;
                 return Ok(Err(vec![Problem::Conflict { indicator: w.indicator.clone(), current: current.map(Box::new) }]));
             }
             Err(e) => return Err(e.into()),

@@ -24,6 +24,8 @@
 //! Pages are askama templates (checked at compile time, escaped by default), rendered
 //! on the server and usable without JavaScript.
 
+#![forbid(unsafe_code)]
+
 mod analysis;
 mod api;
 mod assets;
@@ -42,8 +44,8 @@ pub mod reminders;
 mod routes;
 pub mod scheme_workbook;
 mod security;
-pub mod sheet;
 pub mod service;
+pub mod sheet;
 mod view;
 mod workbook;
 

@@ -46,8 +46,7 @@ impl Limits {
     pub const SCHEME: Limits = Limits { unzipped_bytes: 128 << 20, parts: 128, sheets: 16, rows: 200_000, columns: 512, cells: 4_000_000 };
     /// A whole month of every unit: a row per value (a province's 2,000 units × 300
     /// indicators is about 640,000 rows, which Excel splits over sheets).
-    pub const MONTH: Limits =
-        Limits { unzipped_bytes: 768 << 20, parts: 256, sheets: 64, rows: 1_048_576, columns: 16, cells: 12_000_000 };
+    pub const MONTH: Limits = Limits { unzipped_bytes: 768 << 20, parts: 256, sheets: 64, rows: 1_048_576, columns: 16, cells: 12_000_000 };
 }
 
 /// Why a workbook was refused before its content was looked at.

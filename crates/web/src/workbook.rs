@@ -16,12 +16,12 @@
 //! or the wrong unit or month is an error naming sheet, row and column, and a file
 //! with any error changes nothing (`collection::apply` is then not even called).
 
-use std::collections::BTreeMap;
 use calamine::Data;
 use jixiao_core::period::Month;
 use jixiao_core::scheme::{FieldType, Scheme};
 use rust_xlsxwriter::{DataValidation, DataValidationRule, Format, FormatAlign, Workbook};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 use crate::sheet::{Book, BookError, Limits};
 

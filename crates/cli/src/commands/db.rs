@@ -26,10 +26,10 @@ impl DbArgs {
 
     /// Creates the SQLite file's folder if needed.
     fn prepare(&self) -> anyhow::Result<()> {
-        if let Some(path) = sqlite_path(&self.database) {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-            }
+        if let Some(path) = sqlite_path(&self.database)
+            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }
         Ok(())
     }

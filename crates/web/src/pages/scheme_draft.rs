@@ -11,7 +11,6 @@
 //! formats (one field, param or rule a line) are parsed here, at the edge, into
 //! `NodeDef`s; the tree operations are `core::scheme::edit`.
 
-
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header;

@@ -4,8 +4,8 @@
 mod api;
 mod assess;
 mod bulletins;
-mod hostile_workbooks;
 mod common;
+mod hostile_workbooks;
 mod matrix;
 mod open311;
 mod pages;
