@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod analysis;
+pub mod calendar;
 pub mod data;
 pub mod formula;
 pub mod generate;

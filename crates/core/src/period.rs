@@ -5,6 +5,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
+
+use crate::calendar::Calendar;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// One calendar month of an assessment year, e.g. `2027-03`.
@@ -44,15 +46,14 @@ impl Month {
         first.with_day(day).unwrap_or(first)
     }
 
-    /// The deadline after the office's calendar: `report_deadline(due_day)`, moved on
-    /// to the next day that is not in `holidays` (the office lists the days off,
-    /// weekends included where they are off, since China's working calendar swaps
-    /// weekend days and holidays every year).
-    pub fn report_deadline_with(self, due_day: u8, holidays: &[NaiveDate]) -> NaiveDate {
+    /// The deadline under the office's working calendar: `report_deadline(due_day)`,
+    /// moved on to the next working day when it falls on a weekend or a day off
+    /// (顺延), unless the weekend day is a working day (调休).
+    pub fn report_deadline_in(self, due_day: u8, calendar: &Calendar) -> NaiveDate {
         let mut day = self.report_deadline(due_day);
         // A calendar never lists a year of days off; the bound only keeps this finite.
         for _ in 0..366 {
-            if !holidays.contains(&day) {
+            if calendar.is_working(day) {
                 break;
             }
             day = day.succ_opt().unwrap_or(day);
@@ -194,9 +195,18 @@ mod tests {
     fn holidays_move_the_deadline() {
         let march = Month::new(2027, 3).unwrap();
         let d = |m, day| NaiveDate::from_ymd_opt(2027, m, day).unwrap();
-        assert_eq!(march.report_deadline_with(15, &[]), d(4, 15));
-        assert_eq!(march.report_deadline_with(15, &[d(4, 15), d(4, 16), d(4, 18)]), d(4, 17));
-        assert_eq!(march.report_deadline_with(10, &[d(4, 15)]), d(4, 10), "a holiday elsewhere changes nothing");
+        // 15 April 2027 is a Thursday.
+        let none = Calendar::default();
+        assert_eq!(march.report_deadline_in(15, &none), d(4, 15));
+        // Thursday and Friday off, the weekend, Monday off: Tuesday the 20th.
+        let off = Calendar::new([d(4, 15), d(4, 16), d(4, 19)], []);
+        assert_eq!(march.report_deadline_in(15, &off), d(4, 20));
+        // The same with Saturday the 17th a working day (调休).
+        let swapped = Calendar::new([d(4, 15), d(4, 16), d(4, 19)], [d(4, 17)]);
+        assert_eq!(march.report_deadline_in(15, &swapped), d(4, 17));
+        assert_eq!(march.report_deadline_in(10, &off), d(4, 12), "Saturday the 10th moves to Monday the 12th");
+        // May 15, 2027 is a Saturday: the deadline is Monday the 17th.
+        assert_eq!(Month { year: 2027, month: 4 }.report_deadline_in(15, &none), d(5, 17));
     }
 
     #[test]

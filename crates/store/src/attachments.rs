@@ -6,7 +6,7 @@ use sha2::Digest;
 use sqlx::Row;
 
 use crate::error::{Result, StoreError};
-use crate::{Store, WriteTx, now};
+use crate::{Store, WriteTx};
 
 /// An attachment without its content.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +53,7 @@ impl Store {
             return Err(StoreError::invalid("an attachment needs a file name"));
         }
         let sha256 = hex::encode(sha2::Sha256::digest(content));
-        let at = now();
+        let at = self.now();
         let actor = tx.actor().to_string();
         let size = i64::try_from(content.len()).map_err(|_| StoreError::invalid("the file is too large"))?;
         let id: i64 = sqlx::query_scalar(

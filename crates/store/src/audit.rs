@@ -431,6 +431,7 @@ pub(crate) async fn append(
     algorithm: HashAlgorithm,
     pending: &[crate::tx::PendingAudit],
     actor: &str,
+    at: &str,
 ) -> Result<std::ops::RangeInclusive<i64>> {
     let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *conn).await?;
     let (mut seq, mut prev_hash) = match head {
@@ -438,13 +439,12 @@ pub(crate) async fn append(
         None => (0, GENESIS_HASH.to_string()),
     };
     let first = seq + 1;
-    // One timestamp per commit: the entries of one action happened together.
-    let at = crate::now();
+    // One timestamp per commit (`at`): the entries of one action happened together.
     for p in pending {
         seq += 1;
         let fields = EntryFields {
             seq,
-            at: &at,
+            at,
             actor,
             action: &p.action,
             object_type: &p.object_type,

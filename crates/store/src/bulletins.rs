@@ -24,7 +24,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::{Result, StoreError};
-use crate::{Store, WriteTx, flag, now};
+use crate::{Store, WriteTx, flag};
 
 /// Draft or published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -417,7 +417,7 @@ impl Store {
         .bind(json)
         .bind(content.scheme_version)
         .bind(tx.actor().to_string())
-        .bind(now())
+        .bind(self.now())
         .bind(id)
         .execute(tx.conn())
         .await?;
@@ -518,7 +518,7 @@ async fn insert_draft(
     .bind(version)
     .bind(note)
     .bind(actor)
-    .bind(now())
+    .bind(tx.now())
     .fetch_one(tx.conn())
     .await?;
     Ok(id)

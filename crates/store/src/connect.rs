@@ -30,6 +30,7 @@ pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "service_requests", include_str!("../migrations/sqlite/0006_service_requests.sql")),
     (7, "bulletins", include_str!("../migrations/sqlite/0007_bulletins.sql")),
     (8, "outbox_claims", include_str!("../migrations/sqlite/0008_outbox_claims.sql")),
+    (9, "job_runs", include_str!("../migrations/sqlite/0009_job_runs.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -42,10 +43,11 @@ pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "service_requests", include_str!("../migrations/postgres/0006_service_requests.sql")),
     (7, "bulletins", include_str!("../migrations/postgres/0007_bulletins.sql")),
     (8, "outbox_claims", include_str!("../migrations/postgres/0008_outbox_claims.sql")),
+    (9, "job_runs", include_str!("../migrations/postgres/0009_job_runs.sql")),
 ];
 
 /// The schema version this binary is built for.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// How to open a store.
 #[derive(Debug, Clone)]

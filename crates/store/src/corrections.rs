@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::{Result, StoreError};
-use crate::{Store, WriteTx, now};
+use crate::{Store, WriteTx};
 
 /// A correction request.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,7 +105,7 @@ impl Store {
         .bind(Value::Object(new.clone()).to_string())
         .bind(reason.trim())
         .bind(actor)
-        .bind(now())
+        .bind(self.now())
         .fetch_one(tx.conn())
         .await?;
         Ok(id)
@@ -128,7 +128,7 @@ impl Store {
         sqlx::query("UPDATE corrections SET state = $1, decided_by = $2, decided_at = $3, decision_note = $4 WHERE id = $5")
             .bind(state)
             .bind(actor)
-            .bind(now())
+            .bind(self.now())
             .bind(note.trim())
             .bind(id)
             .execute(tx.conn())

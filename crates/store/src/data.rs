@@ -19,7 +19,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::{Result, StoreError};
-use crate::{Store, WriteTx, now};
+use crate::{Store, WriteTx};
 
 /// An entry with its bookkeeping.
 #[derive(Debug, Clone, PartialEq)]
@@ -160,7 +160,7 @@ impl Store {
             return Err(StoreError::invalid(format!("entry {}: unknown unit `{}`", entry_object_id(year, row), row.unit)));
         }
         let values = Value::Object(row.values.clone()).to_string();
-        let at = now();
+        let at = self.now();
         let actor = tx.actor().to_string();
         let written = match expected_version {
             // DO NOTHING rather than a failing INSERT: a failed statement would abort the
@@ -235,7 +235,7 @@ impl Store {
         )
         .bind(state)
         .bind(tx.actor().to_string())
-        .bind(now())
+        .bind(self.now())
         .bind(year)
         .bind(unit)
         .bind(indicator)
@@ -367,7 +367,7 @@ impl Store {
         .bind(row.points)
         .bind(row.note.as_deref())
         .bind(actor)
-        .bind(now())
+        .bind(self.now())
         .fetch_one(tx.conn())
         .await?;
         Ok(id)
@@ -486,7 +486,7 @@ impl Store {
             return Err(StoreError::InvalidData(DataError { rows: errors }));
         }
 
-        let at = now();
+        let at = self.now();
         let actor = tx.actor().to_string();
         for (chunk, chunk_values) in file.entries.chunks(BATCH).zip(values.chunks(BATCH)) {
             // $1 year, $2 actor, $3 time are shared by every row of the statement.

@@ -10,7 +10,7 @@ use jixiao_core::scheme::SchemeFile;
 use sqlx::Row;
 
 use crate::error::{Result, StoreError};
-use crate::{Store, WriteTx, now};
+use crate::{Store, WriteTx};
 
 /// A year's draft.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +57,7 @@ impl Store {
         .bind(base_version)
         .bind(body)
         .bind(tx.actor().to_string())
-        .bind(now())
+        .bind(self.now())
         .execute(tx.conn())
         .await?;
         if inserted.rows_affected() == 0 {
@@ -75,7 +75,7 @@ impl Store {
         )
         .bind(body)
         .bind(tx.actor().to_string())
-        .bind(now())
+        .bind(self.now())
         .bind(file.year)
         .bind(revision)
         .execute(tx.conn())

@@ -8,7 +8,7 @@
 //! - `connect` — opening a database, schema version checks, migrations;
 //! - `tx` — `WriteTx`, the only way to write, which carries the audit entry;
 //! - `audit` — the hash-chained audit log and its verification;
-//! - `org`, `users`, `sessions`, `schemes`, `data`, `scores`, `bulletins`, `settings`, `outbox`, `service`
+//! - `org`, `users`, `sessions`, `schemes`, `data`, `scores`, `bulletins`, `settings`, `outbox`, `service`, `jobs`
 //!   (public service requests and Open311 keys) — repositories: reads are
 //!   `async fn`s on `Store`, writes take `&mut WriteTx`;
 //! - `maintenance` — backups.
@@ -28,6 +28,7 @@ mod corrections;
 mod data;
 mod drafts;
 mod error;
+mod jobs;
 mod maintenance;
 mod org;
 mod outbox;
@@ -152,7 +153,13 @@ pub struct Store {
     url: String,
     /// Each year's scores kept current in memory (`refresh`).
     boards: std::sync::Arc<refresh::Boards>,
+    /// Where "now" comes from: the system clock, or the application's clock.
+    now: Now,
 }
+
+/// A source of the current time (the application hands its clock in, so that tests
+/// can fix the date every timestamp is written with).
+pub type Now = std::sync::Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>;
 
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -162,7 +169,18 @@ impl fmt::Debug for Store {
 
 impl Store {
     fn from_parts(pool: AnyPool, backend: Backend, algorithm: HashAlgorithm, url: String) -> Store {
-        Store { pool, backend, algorithm, url, boards: Default::default() }
+        Store { pool, backend, algorithm, url, boards: Default::default(), now: std::sync::Arc::new(chrono::Utc::now) }
+    }
+
+    /// The same store, taking "now" from `now` for every timestamp it writes.
+    pub fn with_clock(mut self, now: Now) -> Store {
+        self.now = now;
+        self
+    }
+
+    /// Now, as stored (see `timestamp`).
+    pub fn now(&self) -> String {
+        timestamp((self.now)())
     }
 
     /// SQLite or PostgreSQL.
@@ -199,12 +217,13 @@ impl Store {
     }
 }
 
-/// Now, as stored: RFC 3339 in UTC with microseconds, so text order is time order.
+/// Now by the system clock, as stored: for the computed scores' own bookkeeping
+/// (`computed_at`), which no rule reads.
 pub(crate) fn now() -> String {
     timestamp(chrono::Utc::now())
 }
 
-/// A time as stored: RFC 3339 in UTC with microseconds. Callers that compare with
+/// A time as stored: RFC 3339 in UTC with microseconds, so text order is time order. Callers that compare with
 /// stored times (expiries, filters) format them with this.
 pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)

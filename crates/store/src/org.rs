@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::{Result, StoreError};
-use crate::{Store, WriteTx, flag, now};
+use crate::{Store, WriteTx, flag};
 
 /// An assessment group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +68,7 @@ impl Store {
         )
         .bind(id)
         .bind(name)
-        .bind(now())
+        .bind(self.now())
         .execute(tx.conn())
         .await?;
         Ok(())
@@ -107,7 +107,7 @@ impl Store {
         .bind(name)
         .bind(group_id)
         .bind(sort_order)
-        .bind(now())
+        .bind(self.now())
         .execute(tx.conn())
         .await?;
         Ok(())

@@ -15,7 +15,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::{Result, StoreError};
-use crate::{Store, WriteTx, now};
+use crate::{Store, WriteTx};
 
 /// A message to queue.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,7 +83,7 @@ impl Store {
         if m.recipient.trim().is_empty() || m.body.is_empty() {
             return Err(StoreError::invalid("a message needs a recipient and a body"));
         }
-        let at = now();
+        let at = self.now();
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO outbox (channel, recipient, body, purpose, dedupe_key, status, attempts, next_attempt_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
@@ -185,7 +185,7 @@ impl Store {
         if !matches!(status, "sent" | "recorded" | "failed" | "pending") {
             return Err(StoreError::invalid(format!("unknown message status `{status}`")));
         }
-        let at = now();
+        let at = self.now();
         let delivered = matches!(status, "sent" | "recorded");
         let done = sqlx::query(
             "UPDATE outbox SET status = $1, attempts = attempts + 1, last_error = $2, \

@@ -15,7 +15,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::{Result, StoreError};
-use crate::{Store, WriteTx, flag, now};
+use crate::{Store, WriteTx, flag};
 
 /// A stored scheme version without its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,7 +145,7 @@ impl Store {
         .bind(body)
         .bind(reason)
         .bind(created_by)
-        .bind(now())
+        .bind(self.now())
         .execute(tx.conn())
         .await?;
         if inserted.rows_affected() == 0 {
@@ -233,7 +233,7 @@ impl Store {
                 return Err(StoreError::invalid(format!("period {period}: there is no scheme {year} version {v}")));
             }
         }
-        let closed_at = (state != PeriodState::Open).then(now);
+        let closed_at = (state != PeriodState::Open).then(|| self.now());
         sqlx::query(
             "INSERT INTO periods (year, period, state, scheme_version, closed_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (year, period) DO UPDATE SET state = excluded.state, \

@@ -10,7 +10,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::{Result, StoreError};
-use crate::{Store, WriteTx, flag, now};
+use crate::{Store, WriteTx, flag};
 
 /// A category a citizen chooses (an Open311 service).
 #[derive(Debug, Clone, PartialEq)]
@@ -345,7 +345,7 @@ impl Store {
         .fetch_one(tx.conn())
         .await?;
         let case_no = format!("QK-{:04}-{seq:06}", r.year);
-        let at = r.created_at.clone().unwrap_or_else(now);
+        let at = r.created_at.clone().unwrap_or_else(|| self.now());
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO service_requests (case_no, year, seq, service_code, channel, state, description, address, lat, lon, phone, \
              contact_name, attributes_json, password_hash, token, api_key_id, created_at, updated_at) \
@@ -450,7 +450,7 @@ impl Store {
     /// Writes a request's changed columns, refusing if it changed since `r.version`
     /// was read; returns the new version.
     pub async fn update_service_request(&self, tx: &mut WriteTx, r: &ServiceRequest) -> Result<i64> {
-        let at = now();
+        let at = self.now();
         let done = sqlx::query(
             "UPDATE service_requests SET service_code = $1, state = $2, unit_id = $3, deadline = $4, first_dispatched_at = $5, \
              dispatched_at = $6, done_at = $7, verified_at = $8, closed_at = $9, rating = $10, rating_comment = $11, reply = $12, \
@@ -491,7 +491,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(request_id)
-        .bind(e.at.clone().unwrap_or_else(now))
+        .bind(e.at.clone().unwrap_or_else(|| self.now()))
         .bind(actor)
         .bind(&e.step)
         .bind(e.from_state.as_deref())
@@ -631,7 +631,7 @@ impl Store {
                 .bind(name.trim())
                 .bind(key_hash)
                 .bind(by)
-                .bind(now())
+                .bind(self.now())
                 .fetch_one(tx.conn())
                 .await?;
         Ok(id)
@@ -668,7 +668,7 @@ impl Store {
     /// Revokes a key; an unknown or already revoked key is an error.
     pub async fn revoke_open311_key(&self, tx: &mut WriteTx, id: i64) -> Result<()> {
         let done = sqlx::query("UPDATE open311_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(now())
+            .bind(self.now())
             .bind(id)
             .execute(tx.conn())
             .await?;

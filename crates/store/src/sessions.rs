@@ -13,7 +13,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::{Result, StoreError};
-use crate::{Store, WriteTx, now};
+use crate::{Store, WriteTx};
 
 /// A login session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +74,7 @@ fn token_from_row(row: &AnyRow) -> Result<ApiToken> {
 impl Store {
     /// Starts a session for `user_id`, valid until `expires_at` at the latest.
     pub async fn create_session(&self, tx: &mut WriteTx, id_hash: &str, user_id: i64, csrf_token: &str, expires_at: &str) -> Result<()> {
-        let at = now();
+        let at = self.now();
         sqlx::query(
             "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, csrf_token, data) \
              VALUES ($1, $2, $3, $3, $4, $5, '{}')",
@@ -154,7 +154,7 @@ impl Store {
         .bind(user_id)
         .bind(role)
         .bind(unit_id)
-        .bind(now())
+        .bind(self.now())
         .fetch_one(tx.conn())
         .await?;
         Ok(id)
@@ -194,7 +194,7 @@ impl Store {
         if token.revoked_at.is_some() {
             return Err(StoreError::invalid(format!("token {id} is already revoked")));
         }
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2").bind(now()).bind(id).execute(tx.conn()).await?;
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2").bind(self.now()).bind(id).execute(tx.conn()).await?;
         Ok(token)
     }
 }

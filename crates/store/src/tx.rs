@@ -46,6 +46,8 @@ pub struct WriteTx {
     backend: Backend,
     algorithm: HashAlgorithm,
     pending: Vec<PendingAudit>,
+    /// The store's clock, for the audit entries' time.
+    now: crate::Now,
 }
 
 impl std::fmt::Debug for WriteTx {
@@ -78,11 +80,23 @@ impl Store {
             Backend::Sqlite => self.pool().begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool().begin().await?,
         };
-        Ok(WriteTx { tx, actor: actor.to_string(), backend: self.backend(), algorithm: self.hash_algorithm(), pending: Vec::new() })
+        Ok(WriteTx {
+            tx,
+            actor: actor.to_string(),
+            backend: self.backend(),
+            algorithm: self.hash_algorithm(),
+            pending: Vec::new(),
+            now: self.now.clone(),
+        })
     }
 }
 
 impl WriteTx {
+    /// Now, by the store's clock, as stored.
+    pub fn now(&self) -> String {
+        crate::timestamp((self.now)())
+    }
+
     /// Who makes this change.
     pub fn actor(&self) -> &str {
         &self.actor
@@ -140,7 +154,7 @@ impl WriteTx {
         if self.backend == Backend::Postgres {
             sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE").execute(&mut *self.tx).await?;
         }
-        let seqs = audit::append(&mut self.tx, self.algorithm, &self.pending, &self.actor).await?;
+        let seqs = audit::append(&mut self.tx, self.algorithm, &self.pending, &self.actor, &crate::timestamp((self.now)())).await?;
         self.tx.commit().await?;
         Ok(Receipt { audit_seqs: seqs })
     }

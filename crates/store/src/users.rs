@@ -16,7 +16,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::{Result, StoreError};
-use crate::{Store, WriteTx, flag, now};
+use crate::{Store, WriteTx, flag};
 
 /// A new account.
 #[derive(Debug, Clone)]
@@ -131,7 +131,7 @@ impl Store {
         }
         let password = user.password.clone();
         let hash = blocking(move || hash_password(&password)).await??;
-        let at = now();
+        let at = self.now();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (username, display_name, password_hash, unit_id, disabled, failed_logins, language, \
              created_at, password_changed_at) VALUES ($1, $2, $3, $4, 0, 0, $5, $6, $6) RETURNING id",
@@ -157,7 +157,7 @@ impl Store {
              must_change_password = $3 WHERE id = $4",
         )
         .bind(hash)
-        .bind(now())
+        .bind(self.now())
         .bind(flag(must_change))
         .bind(user_id)
         .execute(tx.conn())

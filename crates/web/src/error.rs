@@ -1,8 +1,10 @@
 //! `WebError`, the web layer's one error type, and its mapping to HTTP — in one place.
 //!
 //! Policy:
-//! - A handler returns `Result<_, WebError>`. `into_response` only decides the status
-//!   and a machine-readable code, and attaches them to an empty response.
+//! - A handler returns `Result<_, WebError>`; the app's `AppError` converts into it
+//!   (`From`), variant for variant, so `?` on a use case is all a handler writes.
+//! - `into_response` only decides the status and a machine-readable code, and
+//!   attaches them to an empty response.
 //! - The `render_errors` middleware turns every error response — ours and axum's own
 //!   rejections (404, 405, 413, bad form…) — into the API's JSON body
 //!   `{"error": {"code", "message", "details"}}` under `/api/`, or a friendly page in
@@ -12,16 +14,18 @@
 //!   only as "internal error"; the detail never reaches the client. Messages of bad
 //!   input (`Invalid`, `Conflict`) are written for users and are shown.
 
+use askama::Template;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use jixiao_app::{AppError, Lang, Tr};
 use jixiao_store::StoreError;
 use serde_json::{Value, json};
 
 use crate::auth::Viewer;
-use crate::i18n::{Lang, Tr};
+use crate::view::Chrome;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
@@ -31,6 +35,10 @@ pub enum WebError {
     /// Signed in, but the role or data scope does not allow it.
     #[error("you may not do this")]
     Forbidden,
+    /// The account must change its password before anything else (its first login,
+    /// or after an administrator's reset).
+    #[error("change your password first")]
+    PasswordChangeRequired,
     /// A state-changing request without the right CSRF token or from another origin.
     #[error("the form has expired or did not come from this site; reload the page and try again")]
     Csrf,
@@ -61,6 +69,22 @@ impl WebError {
     }
 }
 
+impl From<AppError> for WebError {
+    fn from(e: AppError) -> WebError {
+        match e {
+            AppError::Unauthenticated => WebError::Unauthenticated,
+            AppError::Forbidden => WebError::Forbidden,
+            AppError::NotFound => WebError::NotFound,
+            AppError::Invalid { message, details } => WebError::Invalid { message, details },
+            AppError::Conflict(message) => WebError::Conflict(message),
+            AppError::TooLarge(_) => WebError::TooLarge,
+            AppError::TooManyRequests => WebError::TooManyRequests,
+            AppError::Store(e) => WebError::Store(e),
+            AppError::Internal(message) => WebError::Internal(message),
+        }
+    }
+}
+
 /// What `render_errors` needs to render an error response.
 #[derive(Debug, Clone)]
 pub(crate) struct ErrorInfo {
@@ -76,6 +100,7 @@ impl IntoResponse for WebError {
             WebError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", None, Value::Null),
             WebError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", None, Value::Null),
             WebError::Csrf => (StatusCode::FORBIDDEN, "csrf", None, Value::Null),
+            WebError::PasswordChangeRequired => (StatusCode::FORBIDDEN, "password_change_required", None, Value::Null),
             WebError::NotFound | WebError::Store(StoreError::NotFound { .. }) => (StatusCode::NOT_FOUND, "not_found", None, Value::Null),
             WebError::Invalid { message, details } => (StatusCode::BAD_REQUEST, "invalid", Some(message), details),
             WebError::Store(e @ (StoreError::Invalid(_) | StoreError::InvalidData(_))) => {
@@ -169,11 +194,11 @@ pub(crate) async fn render_errors(request: Request, next: Next) -> Response {
         return r;
     }
     if status == StatusCode::UNAUTHORIZED {
-        let next = crate::view::encode_query_value(&target);
+        let next = jixiao_app::text::url_encode(&target);
         return Redirect::to(&format!("/login?next={next}")).into_response();
     }
-    match crate::pages::error_page(viewer.as_ref(), lang, status, info.code, &message) {
-        Ok(html) => (status, html).into_response(),
+    match error_page(viewer.as_ref(), lang, status, info.code, &message) {
+        Ok(html) => (status, axum::response::Html(html)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "cannot render the error page");
             let mut r = Response::new(Body::from(message));
@@ -181,4 +206,26 @@ pub(crate) async fn render_errors(request: Request, next: Next) -> Response {
             r
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    chrome: Chrome,
+    status: u16,
+    heading: &'a str,
+    message: &'a str,
+}
+
+/// The friendly page of an error response.
+fn error_page(viewer: Option<&Viewer>, lang: Lang, status: StatusCode, code: &str, message: &str) -> Result<String, askama::Error> {
+    let title_key = match code {
+        "not_found" => "not_found",
+        "forbidden" | "csrf" => "forbidden",
+        "internal" => "internal",
+        _ => "other",
+    };
+    let chrome = Chrome::plain(viewer, lang, "", &format!("error.title_{title_key}"));
+    let heading = chrome.title.clone();
+    ErrorPage { chrome, status: status.as_u16(), heading: &heading, message }.render()
 }

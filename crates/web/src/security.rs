@@ -125,16 +125,16 @@ async fn form_token(request: Request) -> Result<(Request, Option<String>), WebEr
     Ok((Request::from_parts(parts, Body::from(bytes)), token))
 }
 
-/// Login attempts per client address (per process; the account lockout, which is in
-/// the database, is what holds across processes).
-pub(crate) struct LoginLimiter {
+/// Attempts per client address per minute (logins, public queries; per process — the
+/// account lockout, which is in the database, is what holds across processes).
+pub(crate) struct Limiter {
     limiter: DefaultKeyedRateLimiter<IpAddr>,
 }
 
-impl LoginLimiter {
-    pub fn new(per_minute: u32) -> LoginLimiter {
+impl Limiter {
+    pub fn new(per_minute: u32) -> Limiter {
         let quota = Quota::per_minute(NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN));
-        LoginLimiter { limiter: RateLimiter::keyed(quota) }
+        Limiter { limiter: RateLimiter::keyed(quota) }
     }
 
     /// Counts one attempt; whether it is allowed.

@@ -3,14 +3,14 @@
 //! breadcrumbs, the flash message), and sorting and pagination of tables, done on
 //! the server so they work without JavaScript.
 
-use std::collections::BTreeMap;
-
+use jixiao_app::{Lang, Tr};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::access::access_of;
 use crate::auth::Viewer;
-use crate::i18n::{Lang, Tr, catalogue};
-use crate::routes::{access_of, passes};
+
+pub use jixiao_app::text::number;
 
 /// One entry of the menu.
 pub struct NavItem {
@@ -100,7 +100,7 @@ impl Chrome {
                 let roles = v.roles().into_iter().map(|r| tr.role(r.code()).to_string()).collect();
                 let nav = MENU
                     .iter()
-                    .filter(|(href, _)| access_of("GET", href).is_some_and(|a| passes(v, a)))
+                    .filter(|(href, _)| access_of("GET", href).is_some_and(|a| a.passes(v)))
                     .map(|&(href, label)| NavItem { href, label: tr.t(label), active: menu_entry_of(here) == href })
                     .collect();
                 let who = Who { display_name: v.display_name.clone(), unit_name: None, roles };
@@ -138,18 +138,11 @@ fn flash_text(lang: Lang, key: Option<&str>) -> Option<String> {
     if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return None;
     }
-    catalogue(lang).get(&format!("flash.{key}")).cloned()
-}
-
-/// A number as pages show values and params: up to 4 decimals, no trailing zeros
-/// (scores themselves are already rounded to 2 by the engine).
-pub fn number(x: f64) -> String {
-    let r = jixiao_core::round::round_half_away(x, 4);
-    if r == r.trunc() && r.abs() < 1e15 { format!("{}", r as i64) } else { format!("{r}") }
+    Tr::new(lang).get(&format!("flash.{key}")).map(str::to_string)
 }
 
 /// Errors of a form, by field name, shown next to the fields.
-pub type FieldErrors = BTreeMap<String, String>;
+pub type FieldErrors = jixiao_app::accounts::FieldErrors;
 
 /// The query of a list page: sorting, page, search text, flash.
 #[derive(Debug, Default, Deserialize)]
@@ -260,7 +253,28 @@ pub fn query_string(pairs: &[(&str, String)]) -> String {
 
 /// Percent-encodes a query value.
 pub fn encode_query_value(value: &str) -> String {
-    serde_urlencoded::to_string([("", value)]).map(|s| s.trim_start_matches('=').to_string()).unwrap_or_default()
+    jixiao_app::text::url_encode(value)
+}
+
+/// The one rule for where a redirect may go that came from the request (`?next=`,
+/// `back`): a path on this site, or the home page. Browsers read `//host`, `/\host`
+/// and backslashes anywhere as another site, and control characters can split a
+/// header: all refused.
+pub fn local_path(text: Option<&str>) -> String {
+    match text {
+        Some(t)
+            if t.starts_with('/')
+                && !t.starts_with("//")
+                && !t.contains('\\')
+                && !t.chars().any(char::is_control)
+                && !t.contains("/%2f")
+                && !t.to_ascii_lowercase().starts_with("/%2f")
+                && !t.to_ascii_lowercase().starts_with("/%5c") =>
+        {
+            t.to_string()
+        }
+        _ => "/".to_string(),
+    }
 }
 
 /// The query pairs that a list keeps across pages: sort, direction, search.
@@ -276,6 +290,60 @@ pub fn kept(query: &ListQuery) -> Vec<(&'static str, String)> {
 mod tests {
     use super::*;
 
+    /// Every catalogue key written literally in the templates and the code of this
+    /// crate and of the app exists in both catalogues.
+    #[test]
+    fn every_key_used_in_templates_and_code_exists() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in [root.join("templates"), root.join("src"), root.join("../app/src")] {
+            collect_files(&dir, &mut files);
+        }
+        let mut missing = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for key in used_keys(&text) {
+                for lang in [Lang::Zh, Lang::En] {
+                    if Tr::new(lang).get(&key).is_none() {
+                        missing.push(format!("{} in {}: {key}", lang.tag(), file.display()));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "keys missing from the catalogues:\n{}", missing.join("\n"));
+    }
+
+    fn collect_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                collect_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "html" || e == "rs") && !path.ends_with("i18n.rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Keys written literally as `t("…")` or `f("…"`.
+    fn used_keys(text: &str) -> Vec<String> {
+        let mut keys = Vec::new();
+        for pattern in ["t(\"", "f(\""] {
+            let mut rest = text;
+            while let Some(i) = rest.find(pattern) {
+                let after = &rest[i + pattern.len()..];
+                let preceded_by_ident = rest[..i].chars().last().is_some_and(|c| c.is_alphanumeric() || c == '_');
+                if let Some(end) = after.find('"') {
+                    let key = &after[..end];
+                    if !preceded_by_ident && key.contains('.') && !key.contains(['{', ' ']) {
+                        keys.push(key.to_string());
+                    }
+                }
+                rest = after;
+            }
+        }
+        keys
+    }
+
     #[test]
     fn pagination_bounds() {
         let (rows, p) = paginate((0..120).collect::<Vec<_>>(), 3, "/x", &[("q", "a b".into())]);
@@ -288,6 +356,24 @@ mod tests {
         assert_eq!((p.page, p.pages), (1, 1));
         let (rows, p) = paginate((0..60).collect::<Vec<_>>(), 0, "/x", &[]);
         assert_eq!((rows.len(), p.page), (50, 1));
+    }
+
+    #[test]
+    fn redirects_stay_on_this_site() {
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\\/evil.example",
+            "https://evil.example",
+            "evil",
+            "/a\r\nSet-Cookie: x",
+            "/%2f%2fevil",
+            "/%5cevil",
+        ] {
+            assert_eq!(local_path(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(local_path(Some("/units/u01?x=1")), "/units/u01?x=1");
+        assert_eq!(local_path(None), "/");
     }
 
     #[test]

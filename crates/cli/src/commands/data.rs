@@ -1,19 +1,23 @@
-//! `jixiao data import|export|remind`: the data file of spec §3 in and out of the
-//! database, and the deadline reminders of a month. An import is checked row by row
-//! against the year's scheme first; a file with any bad row loads nothing.
+//! `jixiao data import|export|remind`: the data file of spec §3 (or a month
+//! workbook) in and out of the database, and the deadline reminders of a month — the
+//! app's use cases (`imports`, `reminders`), acting as the assessment office. An
+//! import is checked whole first (rows, closed months); a file with any problem loads
+//! nothing, with the same message the web page gives.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use jixiao_core::data::{DataFile, Dataset};
+use jixiao_app::{Actor, AppConfig, Clock, Tr, collection, imports, reminders};
+use jixiao_core::org::Role;
+use jixiao_core::period::Month;
 
 use super::db::DbArgs;
 
 #[derive(clap::Subcommand)]
 pub enum DataCommand {
-    /// Load entries and records into a year (all or nothing).
+    /// Load entries and records (spec §3 JSON, or a month workbook) into a year, all or nothing.
     Import {
         file: PathBuf,
         /// The scheme year the data belongs to.
@@ -52,49 +56,34 @@ pub fn progress(message: &str) -> ProgressBar {
 }
 
 pub async fn run(db: &DbArgs, command: DataCommand) -> anyhow::Result<()> {
+    // Messages of the command line are in the default language, like the data they name.
+    let tr = Tr::default();
     match command {
         DataCommand::Import { file, year, actor } => {
-            let store = db.open().await?;
-            let scheme = store.scheme(year, None).await?.compile()?;
+            let app = db.app(AppConfig::default()).await?;
             let bar = progress(&format!("checking {}", file.display()));
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read data file {}", file.display()))?;
-            let data: DataFile = serde_json::from_str(&text)
-                .map_err(|e| anyhow::anyhow!("data file {}: line {}, column {}: {e}", file.display(), e.line(), e.column()))?;
-            Dataset::load(&scheme, &data).with_context(|| format!("data file {}", file.display()))?;
-            bar.set_message(format!("writing {} entries and {} records", data.entries.len(), data.records.len()));
-            let mut tx = store.begin(&actor).await?;
-            let summary = store.import_data(&mut tx, year, &data).await?;
-            tx.audit(
-                "data.import",
-                "data",
-                &year.to_string(),
-                None,
-                Some(serde_json::json!({"file": file.display().to_string(), "entries": summary.entries, "records": summary.records})),
-            )
-            .await?;
-            tx.commit().await?;
-            bar.set_message("scoring");
-            // Stored scores follow the data at once (pages read them).
-            store.refresh_scores(year).await?;
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read data file {}", file.display()))?;
+            // The command line acts as the assessment office, under every rule the
+            // office's upload follows (closed months, system-filled indicators…).
+            let actor = Actor::system(&actor, Role::Office);
+            let imported = imports::import_bytes(&app, &actor, &tr, year, bytes, &file.display().to_string())
+                .await
+                .with_context(|| format!("data file {}", file.display()))?;
             bar.finish_and_clear();
-            println!("imported {} entries and {} records into {year}; scores recomputed", summary.entries, summary.records);
+            println!("imported {} entries and {} records into {year}; scores recomputed", imported.entries, imported.records);
         }
         DataCommand::Remind { month, today, actor } => {
-            let today = today.unwrap_or_else(|| chrono::Local::now().date_naive());
-            let month: jixiao_core::period::Month = match month {
-                Some(m) => m.parse().map_err(|e| anyhow::anyhow!("--month {m}: {e}"))?,
-                None => {
-                    let this = jixiao_core::period::Month::of_date(today);
-                    if this.month == 1 {
-                        jixiao_core::period::Month { year: this.year - 1, month: 12 }
-                    } else {
-                        jixiao_core::period::Month { year: this.year, month: this.month - 1 }
-                    }
-                }
+            // `--today` fixes the clock at 09:00 that day, as the daily job would run.
+            let clock = match today {
+                Some(day) => Clock::at_local(day.and_hms_opt(9, 0, 0).unwrap_or_default()),
+                None => Clock::system(),
             };
-            let store = db.open().await?;
-            let scheme = store.scheme(month.year, None).await?.compile()?;
-            let queued = jixiao_web::reminders::queue(&store, &scheme, month, today, &actor).await?;
+            let app = db.app_on(AppConfig::default(), clock).await?;
+            let month: Month = match month {
+                Some(m) => m.parse().map_err(|e| anyhow::anyhow!("--month {m}: {e}"))?,
+                None => collection::due_month(&app),
+            };
+            let queued = reminders::queue(&app, &Actor::system(&actor, Role::Office), month).await?;
             println!("{queued} reminder(s) for {month} queued in the outbox");
         }
         DataCommand::Export { year, output } => {

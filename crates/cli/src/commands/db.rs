@@ -40,6 +40,16 @@ impl DbArgs {
         Ok(Store::connect_with(&self.database, self.options()).await?)
     }
 
+    /// The application over the database (schema checked), on the system clock.
+    pub async fn app(&self, config: jixiao_app::AppConfig) -> anyhow::Result<jixiao_app::App> {
+        self.app_on(config, jixiao_app::Clock::system()).await
+    }
+
+    /// The application over the database (schema checked), on `clock`.
+    pub async fn app_on(&self, config: jixiao_app::AppConfig, clock: jixiao_app::Clock) -> anyhow::Result<jixiao_app::App> {
+        Ok(jixiao_app::App::new(self.open().await?, config, clock).await?)
+    }
+
     /// Opens a database and brings its schema up to date.
     pub async fn open_migrated(&self) -> anyhow::Result<Store> {
         self.prepare()?;

@@ -1,10 +1,12 @@
-//! `jixiao demo`: loads the demo district (江汉新区: 76 units, the 2027 "3+2"
-//! scheme, monthly data, bonus and deduction records, one account per role) into
-//! the database, computes its scores and prints the demo accounts once.
+//! `jixiao demo`: loads the demo district (江汉新区: 76 units, the "3+2" scheme of the
+//! current year, monthly data through last month, bonus and deduction records,
+//! public service requests up to today, one account per role and one in a department
+//! that handles requests) into the database, computes its scores and prints the demo
+//! accounts once. It lives in the present, so deadlines, reminders, overdue lights and
+//! Open311's default 90-day window show real things; `--year` loads another year.
 //! Idempotent: a database that already holds the demo year is left as it is,
 //! unless `--force` (SQLite only) starts from an empty file.
 
-use chrono::Datelike;
 use jixiao_core::data::Dataset;
 use jixiao_core::generate::{demo_district, demo_users};
 use jixiao_core::org::{Role, Scope};
@@ -20,10 +22,11 @@ use super::serve::ServeArgs;
 
 #[derive(clap::Args)]
 pub struct DemoArgs {
-    /// The assessment year of the demo scheme.
-    #[arg(long, default_value_t = 2027)]
-    year: i32,
-    /// Data is reported from January through this month (default: this calendar month).
+    /// The assessment year of the demo scheme [default: the year of last month].
+    #[arg(long)]
+    year: Option<i32>,
+    /// Data is reported from January through this month [default: last month, or
+    /// December of a past year].
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=12))]
     through_month: Option<u8>,
     /// Seed of the generator: the same seed gives the same district.
@@ -53,14 +56,23 @@ pub async fn run(db: &DbArgs, args: DemoArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let store = db.open_migrated().await?;
-    if !store.scheme_versions(args.year).await?.is_empty() {
-        println!("the demo year {} is already loaded in {} (use --force to start afresh)", args.year, store.url());
+    db.open_migrated().await?;
+    let app = db.app(jixiao_app::AppConfig::default()).await?;
+    let store = &app.store;
+    // Last month is the month due now; the demo's data reaches it.
+    let due = jixiao_app::collection::due_month(&app);
+    let year = args.year.unwrap_or(due.year);
+    let through = args.through_month.unwrap_or(match year.cmp(&due.year) {
+        std::cmp::Ordering::Equal => due.month,
+        std::cmp::Ordering::Less => 12,
+        std::cmp::Ordering::Greater => 1,
+    });
+    if !store.scheme_versions(year).await?.is_empty() {
+        println!("the demo year {year} is already loaded in {} (use --force to start afresh)", store.url());
     } else {
-        let through = args.through_month.unwrap_or_else(|| chrono::Local::now().month() as u8);
         let started = std::time::Instant::now();
         let bar = super::data::progress("generating the demo district");
-        let (mut scheme_file, data_file) = demo_district(args.year, through, args.seed);
+        let (mut scheme_file, data_file) = demo_district(year, through, args.seed);
         super::demo_service::add_indicator(&mut scheme_file)?;
         let scheme = Scheme::from_file(scheme_file.clone())?;
         Dataset::load(&scheme, &data_file)?;
@@ -70,16 +82,16 @@ pub async fn run(db: &DbArgs, args: DemoArgs) -> anyhow::Result<()> {
         tx.audit(
             "scheme.import",
             "scheme",
-            &format!("{}/v{version}", args.year),
+            &format!("{}/v{version}", year),
             None,
             Some(serde_json::json!({"name": scheme.name, "reason": "demo"})),
         )
         .await?;
-        let summary = store.import_data(&mut tx, args.year, &data_file).await?;
+        let summary = store.import_data(&mut tx, year, &data_file).await?;
         tx.audit(
             "data.import",
             "data",
-            &args.year.to_string(),
+            &year.to_string(),
             None,
             Some(serde_json::json!({"entries": summary.entries, "records": summary.records})),
         )
@@ -113,11 +125,10 @@ pub async fn run(db: &DbArgs, args: DemoArgs) -> anyhow::Result<()> {
         tx.audit("setting.set", "setting", jixiao_store::ISSUER_SETTING, None, Some(serde_json::json!(issuer))).await?;
         tx.commit().await?;
         bar.set_message("service requests");
-        let requests = super::demo_service::load(&store, args.year, through).await?;
+        let requests = super::demo_service::load(&app, year, through).await?;
         bar.set_message("scoring");
-        let compiled = std::sync::Arc::new(scheme.clone());
-        jixiao_web::service::metrics::write_entries(&store, &compiled, args.year).await?;
-        store.refresh_scores(args.year).await?;
+        jixiao_app::service::metrics::write_entries(&app, &scheme, year).await?;
+        store.refresh_scores(year).await?;
         bar.finish_and_clear();
         println!(
             "demo district loaded into {} in {:.1} s: {} groups, {} units, {} indicators, {} entries, {} records (January–{through} {})",
@@ -128,7 +139,7 @@ pub async fn run(db: &DbArgs, args: DemoArgs) -> anyhow::Result<()> {
             scheme.indicators.len(),
             summary.entries,
             summary.records,
-            args.year
+            year
         );
         println!("{requests} public service requests (query password {} for every demo request)", super::demo_service::DEMO_PASSWORD);
         println!("\ndemo accounts (shown once; change them before real use):");

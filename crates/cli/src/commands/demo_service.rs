@@ -1,14 +1,16 @@
 //! The demo district's public service requests: the ten categories, about 1,500
-//! requests a month from January through the demo's last month (as of now, so recent
-//! ones are still open), and the bonus indicator `Z1` 群众诉求办理 that reads their
-//! satisfaction and on-time rates (`filled_by: "service"`). Every demo request's
-//! query password is `DEMO2027` (one hash for all, so loading stays fast).
+//! requests a month from January up to today in the current year (through the demo's
+//! last month in a past one; recent ones are still open), and the bonus indicator
+//! `Z1` 群众诉求办理 that reads their satisfaction and on-time rates (`filled_by:
+//! "service"`). Every demo request's query password is `DEMO2027` (one hash for all,
+//! so loading stays fast).
 
-use chrono::NaiveDateTime;
+use chrono::{Datelike, NaiveDateTime};
+use jixiao_app::App;
 use jixiao_core::generate::{demo_categories, demo_requests};
 use jixiao_core::scheme::{NodeDef, SchemeFile};
 use jixiao_core::service::RequestState;
-use jixiao_store::{NewServiceEvent, ServiceCategory, ServiceRequest, Store};
+use jixiao_store::{NewServiceEvent, ServiceCategory, ServiceRequest};
 use serde_json::json;
 
 /// Requests a month in the demo.
@@ -34,15 +36,15 @@ pub fn add_indicator(file: &mut SchemeFile) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn stored(t: Option<NaiveDateTime>) -> Option<String> {
-    t.map(jixiao_web::service::stored)
-}
-
 /// Loads the categories and requests in one transaction; the number of requests.
-pub async fn load(store: &Store, year: i32, through: u8) -> anyhow::Result<usize> {
+pub async fn load(app: &App, year: i32, through: u8) -> anyhow::Result<usize> {
+    let store = &app.store;
     let categories = demo_categories();
-    let now = chrono::Local::now().naive_local();
-    let requests = demo_requests(year, through, PER_MONTH, year as u64, now.max(end_of(year, through)));
+    let now = app.clock.local_now();
+    // Up to today in the current year; a past year's demo ends with its last month.
+    let months = if now.year() == year { now.month() as u8 } else { through };
+    let requests = demo_requests(year, months, PER_MONTH, year as u64, now.min(end_of(year, months)));
+    let stored = |t: Option<NaiveDateTime>| t.map(|t| app.clock.to_stored(t));
     let hash = jixiao_store::hash_password(DEMO_PASSWORD)?;
     let mut tx = store.begin("demo").await?;
     for (i, c) in categories.iter().enumerate() {
@@ -62,7 +64,7 @@ pub async fn load(store: &Store, year: i32, through: u8) -> anyhow::Result<usize
     for (i, r) in requests.iter().enumerate() {
         let seq = i as i64 + 1;
         let case_no = format!("QK-{year:04}-{seq:06}");
-        let created = jixiao_web::service::stored(r.created);
+        let created = app.clock.to_stored(r.created);
         let mut events = vec![NewServiceEvent {
             step: "receive".into(),
             to_state: "received".into(),
@@ -137,8 +139,7 @@ pub async fn load(store: &Store, year: i32, through: u8) -> anyhow::Result<usize
     Ok(requests.len())
 }
 
-/// The end of the demo's last month (a demo year in the future is shown as if it
-/// were in progress up to then).
+/// The end of the demo's last month.
 fn end_of(year: i32, through: u8) -> NaiveDateTime {
     let first = chrono::NaiveDate::from_ymd_opt(year, u32::from(through), 1).unwrap_or_default();
     let next = first.checked_add_months(chrono::Months::new(1)).unwrap_or(first);

@@ -36,8 +36,10 @@ enum Command {
     Migrate,
     /// Load the demo district (江汉新区) and print its demo accounts.
     Demo(demo::DemoArgs),
-    /// Start the web server.
+    /// Start the web server (with the background jobs, unless --no-jobs).
     Serve(serve::ServeArgs),
+    /// Run the background jobs: SMS, deadline reminders, auto-close, session purge, score checks.
+    Worker(serve::WorkerArgs),
     /// Manage accounts.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -91,6 +93,7 @@ async fn run_async(db: &db::DbArgs, command: Command) -> anyhow::Result<()> {
         Command::Migrate => db::migrate(db).await,
         Command::Demo(args) => demo::run(db, args).await,
         Command::Serve(args) => serve::run(db, args).await,
+        Command::Worker(args) => serve::worker(db, args).await,
         Command::User(c) => user::run(db, c).await,
         Command::Scheme(c) => scheme::run(db, c).await,
         Command::Data(c) => data::run(db, c).await,

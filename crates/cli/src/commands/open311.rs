@@ -2,7 +2,8 @@
 //! post requests with (`/open311/v2`). A new key is printed once; only its SHA-256
 //! is stored. The office manages the same keys on `/service/keys`.
 
-use serde_json::json;
+use jixiao_app::{Actor, AppConfig, Tr, accounts};
+use jixiao_core::org::Role;
 
 use super::db::DbArgs;
 
@@ -24,15 +25,13 @@ pub enum KeyCommand {
 }
 
 pub async fn run(db: &DbArgs, command: Open311Command) -> anyhow::Result<()> {
-    let store = db.open_migrated().await?;
+    let app = db.app(AppConfig::default()).await?;
+    let store = &app.store;
+    let cli = Actor::system("cli", Role::Office);
     let Open311Command::Key(command) = command;
     match command {
         KeyCommand::Add { name } => {
-            let key = jixiao_web::open311_new_key();
-            let mut tx = store.begin("cli").await?;
-            let id = store.add_open311_key(&mut tx, &name, &jixiao_web::secret_hash(&key)).await?;
-            tx.audit("open311.key.add", "open311_key", &id.to_string(), None, Some(json!({"name": name.trim()}))).await?;
-            tx.commit().await?;
+            let (id, key) = accounts::add_open311_key(&app, &cli, &Tr::default(), &name).await?;
             println!("{key}");
             eprintln!("Open311 key {id} `{}` created; it is shown only this once.", name.trim());
         }
@@ -44,11 +43,7 @@ pub async fn run(db: &DbArgs, command: Open311Command) -> anyhow::Result<()> {
             print!("{}", super::table::render(&rows, &[]));
         }
         KeyCommand::Revoke { id } => {
-            let mut tx = store.begin("cli").await?;
-            store.revoke_open311_key(&mut tx, id).await?;
-            tx.audit("open311.key.revoke", "open311_key", &id.to_string(), Some(json!({"revoked": false})), Some(json!({"revoked": true})))
-                .await?;
-            tx.commit().await?;
+            accounts::revoke_open311_key(&app, &cli, id).await?;
             eprintln!("Open311 key {id} revoked.");
         }
     }

@@ -1,13 +1,15 @@
 //! `jixiao scheme import|export|validate`: the scheme file of spec §2 in and out
-//! of the database. Each import is a new version of that year's scheme. A file may
-//! also be the scheme workbook (`jixiao_web::scheme_workbook`), recognised by its
-//! first bytes; `export --xlsx` writes one.
+//! of the database. Each import is a new version of that year's scheme (the app's
+//! `schemes::import_version`, acting as the assessment office). A file may also be
+//! the scheme workbook (`jixiao_app::xlsx::scheme`), recognised by its first bytes;
+//! `export --xlsx` writes one.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
+use jixiao_app::{Actor, AppConfig, schemes};
+use jixiao_core::org::Role;
 use jixiao_core::scheme::Scheme;
-use jixiao_web::scheme_workbook;
 
 use super::db::DbArgs;
 
@@ -40,20 +42,17 @@ pub enum SchemeCommand {
 
 /// Reads and validates a scheme file (JSON, or the scheme workbook), naming the file
 /// in every error.
-pub fn read(path: &PathBuf) -> anyhow::Result<Scheme> {
+pub async fn read(path: &PathBuf) -> anyhow::Result<Scheme> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read scheme file {}", path.display()))?;
-    if scheme_workbook::is_xlsx(&bytes) {
-        return scheme_workbook::parse(&bytes)
-            .map_err(|errors| anyhow::anyhow!("scheme workbook {} ({} errors):\n  {}", path.display(), errors.len(), errors.join("\n  ")));
-    }
-    let text = String::from_utf8(bytes).with_context(|| format!("scheme file {} is neither UTF-8 JSON nor .xlsx", path.display()))?;
-    Scheme::from_json(&text).with_context(|| format!("scheme file {}", path.display()))
+    schemes::parse(bytes)
+        .await?
+        .map_err(|errors| anyhow::anyhow!("scheme file {} ({} errors):\n  {}", path.display(), errors.len(), errors.join("\n  ")))
 }
 
 pub async fn run(db: &DbArgs, command: SchemeCommand) -> anyhow::Result<()> {
     match command {
         SchemeCommand::Validate { file } => {
-            let s = read(&file)?;
+            let s = read(&file).await?;
             println!(
                 "{}: valid — {} {}, {} groups, {} units, {} indicators",
                 file.display(),
@@ -65,35 +64,21 @@ pub async fn run(db: &DbArgs, command: SchemeCommand) -> anyhow::Result<()> {
             );
         }
         SchemeCommand::Import { file, reason, actor } => {
-            let scheme = read(&file)?;
-            let store = db.open().await?;
-            let existing = store.scheme_versions(scheme.year).await?;
-            let reason = match (reason, existing.is_empty()) {
-                (Some(r), _) if !r.trim().is_empty() => r,
-                (_, true) => "初始版本 / first version".to_string(),
-                (_, false) => {
-                    anyhow::bail!("{} already has a scheme (version {}): amending it needs --reason \"…\"", scheme.year, existing.len())
-                }
+            let scheme = read(&file).await?;
+            let app = db.app(AppConfig::default()).await?;
+            let first = app.store.scheme_versions(scheme.year).await?.is_empty();
+            let reason = match reason {
+                Some(r) if !r.trim().is_empty() => r,
+                _ if first => "初始版本 / first version".to_string(),
+                _ => anyhow::bail!("{} already has a scheme: amending it needs --reason \"…\"", scheme.year),
             };
-            let mut tx = store.begin(&actor).await?;
-            let version = store.import_scheme(&mut tx, &scheme.file, &reason).await?;
-            tx.audit(
-                "scheme.import",
-                "scheme",
-                &format!("{}/v{version}", scheme.year),
-                None,
-                Some(serde_json::json!({"name": scheme.name, "reason": reason})),
-            )
-            .await?;
-            tx.commit().await?;
-            // Scores of the new version, beside the old version's.
-            store.refresh_scores(scheme.year).await?;
+            let version = schemes::import_version(&app, &Actor::system(&actor, Role::Office), &scheme, &reason).await?;
             println!("scheme {} imported as version {version}; scores recomputed", scheme.year);
         }
         SchemeCommand::Export { year, version, output, xlsx: true } => {
             let store = db.open().await?;
             let stored = store.scheme(year, version).await?;
-            let bytes = scheme_workbook::write(&stored.compile()?)?;
+            let bytes = jixiao_app::xlsx::scheme::write(&stored.compile()?)?;
             let path = output.context("--xlsx needs --output FILE.xlsx")?;
             std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
         }

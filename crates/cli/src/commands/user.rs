@@ -1,9 +1,12 @@
 //! `jixiao user add|passwd|list`: accounts from the command line, e.g. the first
-//! administrator of a new installation.
+//! administrator of a new installation — the app's `accounts` use cases, acting as
+//! the system administrator. A password set here is known to whoever typed it, so
+//! the user changes it at the first login, as after an administrator's reset.
 
 use anyhow::Context;
+use jixiao_app::accounts::{self, AccountInput};
+use jixiao_app::{Actor, AppConfig, Tr};
 use jixiao_core::org::Role;
-use jixiao_store::{NewUser, RoleGrant};
 
 use super::db::DbArgs;
 
@@ -39,51 +42,34 @@ fn read_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-/// The password policy of `core::org`, as a command-line error.
-fn check_password(username: &str, password: &str) -> anyhow::Result<()> {
-    jixiao_core::org::check_password(username, password).map_err(|p| anyhow::anyhow!("{p}"))
+fn errors(list: std::collections::BTreeMap<String, String>) -> anyhow::Error {
+    anyhow::anyhow!("{}", list.into_iter().map(|(field, e)| format!("{field}: {e}")).collect::<Vec<_>>().join("\n"))
 }
 
 pub async fn run(db: &DbArgs, command: UserCommand) -> anyhow::Result<()> {
-    let store = db.open().await?;
+    let app = db.app(AppConfig::default()).await?;
+    let store = &app.store;
+    let (cli, tr) = (Actor::system("cli", Role::Admin), Tr::default());
     match command {
         UserCommand::Add { username, role, name, unit } => {
-            if matches!(role.as_str(), "reporter" | "head" | "staff") && unit.is_none() {
-                anyhow::bail!("a {role} belongs to a unit: add --unit UNIT_ID");
-            }
-            if let Some(u) = &unit {
-                store.unit(u).await.with_context(|| format!("--unit {u}"))?;
-            }
             let password = read_password()?;
-            check_password(&username, &password)?;
-            let scope = role.parse::<Role>().map_err(anyhow::Error::msg)?.default_scope(unit.as_deref()).to_json();
-            let mut tx = store.begin("cli").await?;
-            let id = store
-                .add_user(
-                    &mut tx,
-                    &NewUser {
-                        username: username.clone(),
-                        display_name: name.unwrap_or_else(|| username.clone()),
-                        password,
-                        unit_id: unit.clone(),
-                        language: "zh-CN".into(),
-                    },
-                )
-                .await?;
-            store.set_roles(&mut tx, id, &[RoleGrant { role: role.clone(), scope: scope.clone() }]).await?;
-            tx.audit("user.add", "user", &username, None, Some(serde_json::json!({"role": role, "scope": scope, "unit": unit}))).await?;
-            tx.commit().await?;
-            println!("user {username} created with role {role}");
+            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            let input = AccountInput {
+                display_name: name.unwrap_or_else(|| username.clone()),
+                username: username.clone(),
+                unit: unit.unwrap_or_default(),
+                language: "zh-CN".into(),
+                password,
+                roles: vec![(role, String::new())],
+            };
+            accounts::create_user(&app, &cli, &tr, &input).await?.map_err(errors)?;
+            println!("user {username} created with role {}; the first login asks for a new password", role.code());
         }
         UserCommand::Passwd { username } => {
             let user = store.user_by_username(&username).await?.with_context(|| format!("no user `{username}`"))?;
             let password = read_password()?;
-            check_password(&username, &password)?;
-            let mut tx = store.begin("cli").await?;
-            store.set_password(&mut tx, user.id, &password, false).await?;
-            tx.audit("user.passwd", "user", &username, None, None).await?;
-            tx.commit().await?;
-            println!("password of {username} changed");
+            accounts::reset_password(&app, &cli, &tr, user.id, &password).await?;
+            println!("password of {username} set; the next login asks for a new one");
         }
         UserCommand::List => {
             let mut rows = vec![["用户名", "姓名", "单位", "角色", "状态"].map(String::from).to_vec()];

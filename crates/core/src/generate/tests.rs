@@ -361,7 +361,12 @@ fn demo_users_cover_every_role() {
     let roles: BTreeSet<&str> = users.iter().map(|u| u.role).collect();
     let expected: BTreeSet<&str> = ["admin", "office", "assessor", "reporter", "head", "leader", "staff"].into();
     assert_eq!(roles, expected);
-    assert_eq!(users.len(), expected.len(), "one account per role");
+    assert_eq!(users.len(), expected.len() + 1, "one account per role, and one of a department with service requests");
+    let departments: BTreeSet<String> = super::demo_categories().into_iter().map(|c| c.unit_id).collect();
+    assert!(
+        users.iter().any(|u| u.role == "reporter" && u.unit.as_ref().is_some_and(|unit| departments.contains(unit))),
+        "someone can see and handle service requests"
+    );
     let usernames: HashSet<&str> = users.iter().map(|u| u.username).collect();
     assert_eq!(usernames.len(), users.len());
     let passwords: HashSet<&str> = users.iter().map(|u| u.password).collect();

@@ -21,9 +21,11 @@ pub struct DemoUser {
     pub password: &'static str,
 }
 
-/// One demo account per role. The assessor is the statistics bureau (区统计局),
-/// which supplies data for every street; the reporter, head and staff member
-/// belong to the development and reform bureau (区发改局).
+/// One demo account per role, and one more in a department that handles citizens'
+/// service requests. The assessor is the statistics bureau (区统计局), which supplies
+/// data for every street; the reporter, head and staff member belong to the
+/// development and reform bureau (区发改局); `chengguan` reports for the urban
+/// management bureau (区城管执法局), which receives the road requests.
 pub fn demo_users() -> Vec<DemoUser> {
     let user = |username, display_name, role, role_name, unit: Option<&str>, password| DemoUser {
         username,
@@ -41,5 +43,6 @@ pub fn demo_users() -> Vec<DemoUser> {
         user("head", "赵建国", "head", "单位负责人", Some("区发改局"), "Demo!2027head"),
         user("leader", "孙志刚", "leader", "区领导", None, "Demo!2027leader"),
         user("staff", "周敏", "staff", "工作人员", Some("区发改局"), "Demo!2027staff"),
+        user("chengguan", "吴刚", "reporter", "单位填报员（城管，办理群众诉求）", Some("区城管执法局"), "Demo!2027chengguan"),
     ]
 }

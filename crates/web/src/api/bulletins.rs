@@ -1,14 +1,13 @@
 //! `/api/v1/bulletins`, `/api/v1/bulletins/{id}`: bulletins (通报) for programs, with
 //! the pages' rules — drafts for the office only (404 for anyone else), the ranking
 //! for everyone who may open the bulletin, each unit's scores and records only for
-//! units in the caller's data scope (see `pages::bulletins`).
+//! units in the caller's data scope (`app::bulletins`).
 
 use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use jixiao_core::org::{Action, Target};
-use jixiao_store::{Bulletin, BulletinState};
+use jixiao_store::Bulletin;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -16,7 +15,7 @@ use super::{ListOf, Paging};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::WebError;
-use crate::pages::bulletins::{detail_units, open};
+use jixiao_app::bulletins::{self, detail_units};
 
 /// A bulletin revision without its content.
 #[derive(Debug, Serialize, ToSchema)]
@@ -126,15 +125,7 @@ pub async fn list(
     viewer: Viewer,
     Query(paging): Query<Paging>,
 ) -> Result<Json<ListOf<BulletinSummary>>, WebError> {
-    let office = viewer.can(Action::ManageSchemes, Target::Nothing);
-    let items = state
-        .store
-        .bulletins()
-        .await?
-        .iter()
-        .filter(|b| office || b.state == BulletinState::Published)
-        .map(BulletinSummary::from)
-        .collect();
+    let items = bulletins::visible(&state, Some(&viewer)).await?.iter().map(BulletinSummary::from).collect();
     Ok(Json(paging.apply(items)))
 }
 
@@ -142,7 +133,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/bulletins/{id}", tag = "bulletins", params(("id" = i64, Path, description = "bulletin id")),
     responses((status = 200, body = BulletinDetail), (status = 401, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Json<BulletinDetail>, WebError> {
-    let opened = open(&state, Some(&viewer), &id).await?;
+    let opened = bulletins::open(&state, Some(&viewer), id.parse().map_err(|_| WebError::NotFound)?).await?;
     let detail = detail_units(Some(&viewer), &opened.content);
     let c = &opened.content;
     let name = |id: &str| c.units.iter().find(|u| u.id == id).map_or(id.to_string(), |u| u.name.clone());

@@ -14,10 +14,11 @@ use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
+use crate::auth::Language;
 use crate::auth::Viewer;
-use crate::collection::{self, Change, Problem};
 use crate::error::WebError;
-use crate::i18n::{Lang, Tr};
+use jixiao_app::Tr;
+use jixiao_app::collection::{self, Change, Problem};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -117,7 +118,7 @@ pub struct ChangeResult {
 }
 
 /// The problems of a refused change, as the error's `details`.
-fn problems_response(tr: &Tr, problems: &[Problem]) -> Response {
+fn problems_response(tr: &Tr, clock: &jixiao_app::Clock, problems: &[Problem]) -> Response {
     let status = if problems.iter().any(|p| matches!(p, Problem::Forbidden { .. })) {
         StatusCode::FORBIDDEN
     } else if problems.iter().any(|p| matches!(p, Problem::Conflict { .. })) {
@@ -128,7 +129,7 @@ fn problems_response(tr: &Tr, problems: &[Problem]) -> Response {
     let details: Vec<Value> = problems
         .iter()
         .map(|p| {
-            let mut d = json!({"indicator": p.indicator(), "message": p.message(tr)});
+            let mut d = json!({"indicator": p.indicator(), "message": p.message(tr, clock)});
             match p {
                 Problem::Field { field, .. } => d["field"] = json!(field),
                 Problem::Conflict { current: Some(e), .. } => d["current_version"] = json!(e.version),
@@ -137,7 +138,7 @@ fn problems_response(tr: &Tr, problems: &[Problem]) -> Response {
             d
         })
         .collect();
-    let message = problems.first().map(|p| p.message(tr)).unwrap_or_default();
+    let message = problems.first().map(|p| p.message(tr, clock)).unwrap_or_default();
     let code = match status {
         StatusCode::FORBIDDEN => "forbidden",
         StatusCode::CONFLICT => "conflict",
@@ -155,7 +156,7 @@ fn problems_response(tr: &Tr, problems: &[Problem]) -> Response {
 pub async fn change(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Path((unit, indicator, month)): Path<(String, String, String)>,
     Json(body): Json<EntryChange>,
 ) -> Result<Response, WebError> {
@@ -186,6 +187,6 @@ pub async fn change(
             };
             Ok(Json(ChangeResult { indicator, state: state_now, version }).into_response())
         }
-        Err(problems) => Ok(problems_response(&tr, &problems)),
+        Err(problems) => Ok(problems_response(&tr, &state.clock, &problems)),
     }
 }

@@ -55,7 +55,7 @@ impl From<jixiao_store::Unit> for UnitView {
     responses((status = 200, body = Me), (status = 401, body = super::ErrorBody)))]
 pub async fn me(viewer: Viewer) -> Json<Me> {
     Json(Me {
-        actor: viewer.actor.clone(),
+        actor: viewer.name.clone(),
         display_name: viewer.display_name.clone(),
         unit: viewer.unit_id.clone(),
         roles: viewer.grants.iter().map(|g| GrantView { role: g.role.code().to_string(), scope: g.scope.to_json() }).collect(),

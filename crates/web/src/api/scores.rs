@@ -1,21 +1,20 @@
 //! `/api/v1/scores` and `/api/v1/units/{unit}/scores/{period}/explain/{indicator}`:
 //! the stored results of a period (spec §8, one object per unit in scope) with the
 //! warning lights and the rule that lit each, and the engine's explanation of one
-//! score — the same numbers as the pages.
+//! score — the same numbers as the pages, under the same rule (`app::scores::visible`:
+//! an assessor sees only the indicators it leads).
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use jixiao_core::data::Dataset;
+use jixiao_app::scores::{self, parse_period};
 use jixiao_core::lights::Lit;
 use jixiao_core::org::{Action, Target};
-use jixiao_core::score::{explain, score_period};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::WebError;
-use crate::pages::scores::{lights_of, load, parse_period};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -50,7 +49,7 @@ pub struct PeriodScores {
     responses((status = 200, body = PeriodScores), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
 pub async fn period(State(state): State<AppState>, viewer: Viewer, Query(q): Query<PeriodQuery>) -> Result<Json<PeriodScores>, WebError> {
     let period = parse_period(&q.period)?;
-    let data = load(&state, period).await?;
+    let data = scores::load(&state, period).await?;
     let scheme = &data.scheme;
     let only = q.unit.as_deref().filter(|u| !u.is_empty());
     if let Some(id) = only {
@@ -63,14 +62,18 @@ pub async fn period(State(state): State<AppState>, viewer: Viewer, Query(q): Que
     }
     let mut units = Vec::new();
     for unit in &scheme.units {
-        if only.is_some_and(|id| id != unit.id) || !viewer.can(Action::ViewUnit, Target::Unit(&unit.id)) {
+        if only.is_some_and(|id| id != unit.id) {
             continue;
         }
         let Some(report) = data.reports.get(&unit.id) else { continue };
-        let (lights, light) = lights_of(scheme, report, data.late.contains(&unit.id));
-        let indicator_lights =
-            lights.iter().map(|(&n, l)| (scheme.nodes[n].id.clone(), serde_json::to_value(l).unwrap_or_default())).collect();
-        units.push(UnitScores { result: report.clone(), light, indicator_lights });
+        let Some(result) = scores::visible(&viewer, scheme, &unit.id, report) else { continue };
+        let (lights, light) = scores::lights_of(scheme, report, data.late.contains(&unit.id));
+        let indicator_lights = lights
+            .iter()
+            .filter(|(n, _)| scores::sees_node(&viewer, scheme, &unit.id, &scheme.nodes[**n].id))
+            .map(|(&n, l)| (scheme.nodes[n].id.clone(), serde_json::to_value(l).unwrap_or_default()))
+            .collect();
+        units.push(UnitScores { result, light, indicator_lights });
     }
     // Spec §8 order: group, rank, unit.
     units.sort_by(|a, b| {
@@ -96,14 +99,6 @@ pub async fn explanation(
     Path((unit, period, indicator)): Path<(String, String, String)>,
 ) -> Result<Json<serde_json::Value>, WebError> {
     let period = parse_period(&period)?;
-    if !viewer.can(Action::ViewUnit, Target::Indicator { unit: &unit, indicator: &indicator }) {
-        return Err(WebError::Forbidden);
-    }
-    let (_, scheme) = state.scheme_cache.latest(&state.store, period.year()).await?.ok_or(WebError::NotFound)?;
-    let u = scheme.unit_index(&unit).ok_or(WebError::NotFound)?;
-    let n = scheme.node_index(&indicator).ok_or(WebError::NotFound)?;
-    let data = Dataset::load(&scheme, &state.store.data_file(period.year()).await?).map_err(|e| WebError::Internal(e.to_string()))?;
-    let result = score_period(&scheme, &data, period);
-    let e = explain(&scheme, &data, &result, u, n).ok_or(WebError::NotFound)?;
+    let e = scores::explanation(&state, &viewer, period, &unit, &indicator).await?;
     Ok(Json(serde_json::to_value(e).map_err(|e| WebError::Internal(e.to_string()))?))
 }

@@ -27,29 +27,25 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use chrono::{DateTime, Local};
+use chrono::DateTime;
+use jixiao_app::Clock;
 use jixiao_store::{RequestFilter, ServiceCategory, ServiceRequest};
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::auth::secret_hash;
 use crate::error::WebError;
-use crate::service::intake;
 use format::{Format, error, respond, split};
+use jixiao_app::accounts::secret_hash;
+use jixiao_app::service::intake;
 
 /// The most requests a GET `requests` returns.
 pub const MAX_REQUESTS: i64 = 1000;
 /// The widest date range of a GET `requests`.
 pub const MAX_DAYS: i64 = 90;
 
-fn time(stored: &str) -> Value {
-    DateTime::parse_from_rfc3339(stored)
-        .map(|t| json!(t.with_timezone(&Local).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)))
-        .unwrap_or(Value::Null)
-}
-
-fn opt_time(stored: Option<&str>) -> Value {
-    stored.map_or(Value::Null, time)
+/// A stored time as Open311 gives it: W3C date-time in the site's zone.
+fn time(clock: &Clock, stored: Option<&str>) -> Value {
+    stored.and_then(|t| clock.rfc3339(t)).map_or(Value::Null, Value::String)
 }
 
 fn pairs(text: &str) -> Result<Vec<(String, String)>, ()> {
@@ -157,7 +153,7 @@ pub async fn definition(State(state): State<AppState>, Path(file): Path<String>)
 }
 
 /// A request as Open311 shows it.
-fn request_json(r: &ServiceRequest, categories: &[ServiceCategory], units: &[jixiao_store::Unit]) -> Value {
+fn request_json(clock: &Clock, r: &ServiceRequest, categories: &[ServiceCategory], units: &[jixiao_store::Unit]) -> Value {
     let state: jixiao_core::service::RequestState = r.state.parse().unwrap_or(jixiao_core::service::RequestState::Received);
     json!({
         "service_request_id": r.case_no,
@@ -168,9 +164,9 @@ fn request_json(r: &ServiceRequest, categories: &[ServiceCategory], units: &[jix
         "description": r.description,
         "agency_responsible": r.unit_id.as_ref().and_then(|u| units.iter().find(|x| &x.id == u)).map(|u| u.name.clone()).unwrap_or_default(),
         "service_notice": "",
-        "requested_datetime": time(&r.created_at),
-        "updated_datetime": time(&r.updated_at),
-        "expected_datetime": opt_time(r.deadline.as_deref()),
+        "requested_datetime": time(clock, Some(&r.created_at)),
+        "updated_datetime": time(clock, Some(&r.updated_at)),
+        "expected_datetime": time(clock, r.deadline.as_deref()),
         "address": r.address,
         "address_id": "",
         "zipcode": "",
@@ -183,7 +179,7 @@ fn request_json(r: &ServiceRequest, categories: &[ServiceCategory], units: &[jix
 async fn requests_response(state: &AppState, format: Format, requests: &[ServiceRequest]) -> Result<Response, WebError> {
     let categories = state.store.service_categories(true).await?;
     let units = state.store.units().await?;
-    let list: Vec<Value> = requests.iter().map(|r| request_json(r, &categories, &units)).collect();
+    let list: Vec<Value> = requests.iter().map(|r| request_json(&state.clock, r, &categories, &units)).collect();
     Ok(respond(format, StatusCode::OK, "service_requests", &Value::Array(list)))
 }
 
@@ -224,7 +220,7 @@ async fn list_requests(state: &AppState, format: Format, query: &str) -> Result<
         (Some(s), None) => (s, s + days),
         (None, Some(e)) => (e - days, e),
         (None, None) => {
-            let end = chrono::Utc::now() + chrono::Duration::seconds(1);
+            let end = state.clock.now() + chrono::Duration::seconds(1);
             (end - days, end)
         }
     };
@@ -296,7 +292,7 @@ async fn create(state: &AppState, format: Format, form: &[(String, String)]) -> 
     let new = match intake::check(state, &input).await? {
         Ok((_, new)) => new,
         Err(problems) => {
-            let tr = crate::i18n::Tr::new(crate::i18n::Lang::En);
+            let tr = jixiao_app::Tr::new(jixiao_app::Lang::En);
             let text = problems.iter().map(|(field, key)| format!("{field}: {}", tr.t(key))).collect::<Vec<_>>().join("; ");
             return Ok(error(format, StatusCode::BAD_REQUEST, &text));
         }

@@ -18,14 +18,17 @@ use jixiao_core::workflow::{self, EntryState, Step};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::auth::Language;
 use crate::auth::Viewer;
-use crate::collection::{self, Change, previous};
 use crate::error::WebError;
-use crate::i18n::{Lang, Tr};
 use crate::pages::admin::done;
 use crate::pages::render;
-use crate::pages::report::{json_text, parse_month, typed_value};
+use crate::pages::report::parse_month;
 use crate::view::Chrome;
+use jixiao_app::collection::typed_value;
+use jixiao_app::collection::{self, Change, previous};
+use jixiao_app::text::json_text;
+use jixiao_app::{Lang, Tr};
 
 #[derive(Deserialize, Default)]
 pub struct AssessQuery {
@@ -101,7 +104,7 @@ async fn page(
     let tr = Tr::new(lang);
     let mut chrome = Chrome::new(state, Some(viewer), lang, "/assess", "assess.title", vec![], flash).await;
     let months = (1..=12).filter_map(|m| Month::new(month.year, m).ok()).map(|m| m.to_string()).collect();
-    let Some((_, scheme)) = state.scheme_cache.latest(&state.store, month.year).await? else {
+    let Some((_, scheme)) = state.latest_scheme(month.year).await? else {
         return Err(WebError::invalid(format!("there is no scheme for {}", month.year)));
     };
     let mine = handled(viewer, &scheme, month);
@@ -172,10 +175,15 @@ async fn page(
 }
 
 /// `GET /assess?month=&indicator=`.
-pub async fn form(State(state): State<AppState>, viewer: Viewer, lang: Lang, Query(q): Query<AssessQuery>) -> Result<Response, WebError> {
+pub async fn form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Language(lang): Language,
+    Query(q): Query<AssessQuery>,
+) -> Result<Response, WebError> {
     let month = match &q.month {
         Some(m) => parse_month(m)?,
-        None => collection::due_month(&state).await?,
+        None => collection::due_month(&state),
     };
     page(&state, &viewer, lang, month, q.indicator, None, &HashMap::new(), q.flash.as_deref()).await
 }
@@ -185,7 +193,7 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, lang: Lang, Que
 pub async fn submit(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     axum::Form(form): axum::Form<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
@@ -197,7 +205,7 @@ pub async fn submit(
         Some("approve") => Step::Approve,
         other => return Err(WebError::invalid(format!("unknown action `{}`", other.unwrap_or("")))),
     };
-    let Some((_, scheme)) = state.scheme_cache.latest(&state.store, month.year).await? else {
+    let Some((_, scheme)) = state.latest_scheme(month.year).await? else {
         return Err(WebError::invalid(format!("there is no scheme for {}", month.year)));
     };
     let node = scheme.node_index(&indicator).filter(|n| handled(&viewer, &scheme, month).contains(n)).ok_or(WebError::NotFound)?;
@@ -243,7 +251,7 @@ pub async fn submit(
         match collection::check(&state, &viewer, &tr, &data, vec![change]).await? {
             Ok(w) => writes.extend(w),
             Err(problems) => {
-                errors.insert(unit.id.clone(), problems.iter().map(|p| p.message(&tr)).collect::<Vec<_>>().join("；"));
+                errors.insert(unit.id.clone(), problems.iter().map(|p| p.message(&tr, &state.clock)).collect::<Vec<_>>().join("；"));
             }
         }
     }
@@ -256,7 +264,7 @@ pub async fn submit(
     match collection::write(&state, &viewer, &tr, writes).await? {
         Ok(_) => Ok(done(&format!("/assess?month={month}&indicator={indicator}"), &format!("report_{}", step.code()))),
         Err(problems) => {
-            let errors = problems.iter().map(|p| (String::new(), p.message(&tr))).collect();
+            let errors = problems.iter().map(|p| (String::new(), p.message(&tr, &state.clock))).collect();
             page(&state, &viewer, lang, month, Some(indicator), Some(&form), &errors, None).await
         }
     }

@@ -9,10 +9,9 @@ use jixiao_store::AuditFilter;
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::auth::Language;
 use crate::auth::Viewer;
 use crate::error::WebError;
-use crate::i18n::Lang;
-use crate::pages::home::short_time;
 use crate::pages::render;
 use crate::view::{Chrome, PER_PAGE, Pager, page_of};
 
@@ -81,7 +80,7 @@ pub fn filter_of(q: &AuditQuery) -> Result<AuditFilter, String> {
 pub async fn list(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Query(q): Query<AuditQuery>,
 ) -> Result<Html<String>, WebError> {
     let chrome = Chrome::new(&state, Some(&viewer), lang, "/audit", "audit.title", vec![], None).await;
@@ -106,7 +105,7 @@ pub async fn list(
                 .into_iter()
                 .map(|e| AuditRow {
                     seq: e.seq,
-                    at: short_time(&e.at),
+                    at: state.clock.short(&e.at),
                     actor: e.actor,
                     action: e.action,
                     object_type: chrome.tr.object(&e.object_type).to_string(),

@@ -3,29 +3,26 @@
 //! them, recent activity, and links; a department's people also see their unit's
 //! service-request metrics (满意率 and the rest, `pages::service::metrics_rows`).
 //!
-//! "Due" is the monthly report of the previous calendar month, due on the 15th of
-//! this month (spec deadlines; the reporting calendar of the collection issue will
-//! make the day configurable). A year's scheme that lies in the future (the demo's
-//! 2027) is shown at the same month of its own year, so a demo looks like a year in
-//! progress.
+//! "Due" is the monthly report of the previous calendar month, due on the office's due
+//! day of this month (`app::calendar`), in the site's time zone.
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
-use chrono::{Datelike, Local};
+use jixiao_app::{calendar, collection, reminders};
 use jixiao_core::org::{Action, Role, Target};
-use jixiao_core::period::Month;
 use jixiao_store::{AuditFilter, Group, Unit};
 
 use crate::AppState;
+use crate::auth::Language;
 use crate::auth::Viewer;
 use crate::error::WebError;
-use crate::i18n::Lang;
 use crate::pages::login::anonymous_csrf;
 use crate::pages::render;
 use crate::view::{Chrome, ListQuery};
+use jixiao_app::Lang;
 
 pub struct GroupView {
     pub id: String,
@@ -40,7 +37,7 @@ struct PublicHome {
     groups: Vec<GroupView>,
     unit_count: usize,
     /// Published bulletins the office made public.
-    bulletins: Vec<crate::pages::bulletins::ListRow>,
+    bulletins: Vec<jixiao_app::bulletins::ListRow>,
 }
 
 /// One unit's report for the due month.
@@ -95,7 +92,7 @@ pub fn organisation(groups: Vec<Group>, units: &[Unit]) -> Vec<GroupView> {
 pub async fn home(
     State(state): State<AppState>,
     viewer: Option<Viewer>,
-    lang: Lang,
+    Language(lang): Language,
     headers: HeaderMap,
     jar: CookieJar,
     Query(q): Query<ListQuery>,
@@ -108,7 +105,11 @@ pub async fn home(
             let unit_count = groups.iter().map(|g| g.units.len()).sum();
             let (jar, token) = anonymous_csrf(&state, &headers, jar);
             let chrome = Chrome::new(&state, None, lang, "/", "home.public_title", vec![], q.flash.as_deref()).await.with_csrf(token);
-            let bulletins = crate::pages::bulletins::public_list(&state, &chrome.tr).await?;
+            let bulletins = jixiao_app::bulletins::visible(&state, None)
+                .await?
+                .iter()
+                .map(|b| jixiao_app::bulletins::ListRow::of(&chrome.tr, &state.clock, b))
+                .collect();
             Ok((jar, render(PublicHome { chrome, groups, unit_count, bulletins })?).into_response())
         }
     }
@@ -116,54 +117,17 @@ pub async fn home(
 
 async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<&str>) -> Result<axum::response::Html<String>, WebError> {
     let chrome = Chrome::new(state, Some(viewer), lang, "/", "home.title", vec![], flash).await;
-    let today = Local::now().date_naive();
-    let years = state.store.scheme_years().await?;
-    let year = years.iter().copied().filter(|&y| y <= today.year()).max().or_else(|| years.first().copied());
-    let calendar = Month::of_date(today);
-    // The month before this one, in the scheme's year.
-    let prev = if calendar.month == 1 { (calendar.year - 1, 12) } else { (calendar.year, calendar.month - 1) };
-    let month_year = match year {
-        Some(y) if y > calendar.year => y,
-        _ => prev.0,
-    };
-    let month = Month::new(month_year, prev.1).map_err(|e| WebError::Internal(e.to_string()))?;
-    let deadline_day = crate::collection::deadline(state, month).await?;
+    let month = collection::due_month(state);
+    let deadline_day = calendar::deadline(&state.store, month).await?;
     let deadline = deadline_day.to_string();
-    // "Today" in the month's year: a demo year in the future is seen at today's date.
-    let shift = month.year - prev.0;
-    let effective_today = today.with_year(today.year() + shift).unwrap_or(today);
-    let days_left = (deadline_day - effective_today).num_days();
-    let mut due = Vec::new();
-    let mut scheme_name = None;
-    let mut units_in_scope = 0;
-    let latest = match year.filter(|&y| y == month.year) {
-        Some(y) => state.scheme_cache.latest(&state.store, y).await?,
-        None => None,
-    };
-    if let Some((info, scheme)) = latest {
-        let year = info.year;
-        scheme_name = Some(format!("{} (v{})", info.name, info.version));
-        let reported = state.reported_cache.get(&state.store, year, &month.to_string()).await?;
-        for (ui, unit) in scheme.units.iter().enumerate() {
-            if !viewer.can(Action::ViewUnit, Target::Unit(&unit.id)) || viewer_is_assessor_only(viewer) {
-                continue;
-            }
-            units_in_scope += 1;
-            let due_ids: Vec<&str> = scheme
-                .indicators
-                .iter()
-                .filter_map(|&n| {
-                    let node = &scheme.nodes[n];
-                    let ind = node.indicator.as_ref()?;
-                    let wanted =
-                        ind.is_assigned(ui) && ind.is_due(month.month) && matches!(ind.source, jixiao_core::scheme::Source::Fields);
-                    wanted.then_some(node.id.as_str())
-                })
-                .collect();
-            let done = reported.get(&unit.id).map_or(0, |r| due_ids.iter().filter(|id| r.contains(**id)).count());
-            due.push(DueRow { unit_id: unit.id.clone(), unit_name: unit.name.clone(), due: due_ids.len(), reported: done });
-        }
-    }
+    let days_left = (deadline_day - state.clock.today()).num_days();
+    let scheme = state.latest_scheme(month.year).await?.map(|(info, _)| format!("{} (v{})", info.name, info.version));
+    let mut due: Vec<DueRow> = collection::progress(state, viewer, month)
+        .await?
+        .into_iter()
+        .map(|p| DueRow { unit_id: p.unit_id, unit_name: p.unit_name, due: p.due, reported: p.reported })
+        .collect();
+    let units_in_scope = due.len();
     let complete_units = due.iter().filter(|d| d.reported >= d.due).count();
     // A reminder for the viewer's own unit in the last days before the deadline, or
     // once it has passed, while something due is not yet reported.
@@ -171,16 +135,16 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
         .unit_id
         .as_ref()
         .and_then(|own| due.iter().find(|d| &d.unit_id == own))
-        .and_then(|d| crate::reminders::reminder_text(&chrome.tr, &deadline, days_left, d.due.saturating_sub(d.reported)));
+        .and_then(|d| reminders::reminder_text(&chrome.tr, &deadline, days_left, d.due.saturating_sub(d.reported)));
     due.sort_by_key(|d| (d.reported >= d.due, d.unit_id.clone()));
     due.truncate(20);
     let sees_all = viewer.can(Action::ViewAudit, Target::Nothing);
-    let filter = AuditFilter { actor: (!sees_all).then(|| viewer.actor.clone()), ..AuditFilter::default() };
+    let filter = AuditFilter { actor: (!sees_all).then(|| viewer.name.clone()), ..AuditFilter::default() };
     let entries = state.store.recent_audit(&filter, 10).await?;
     let activity = entries
         .into_iter()
         .map(|e| ActivityRow {
-            at: short_time(&e.at),
+            at: state.clock.short(&e.at),
             actor: e.actor,
             action: e.action,
             object: format!("{} {}", chrome.tr.object(&e.object_type), e.object_id),
@@ -196,8 +160,7 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
     // A department's people see how their unit handles service requests.
     let service_metrics = match &viewer.unit_id {
         Some(unit) if viewer.can(Action::ViewServiceRequests, Target::Unit(unit)) => {
-            let months = crate::pages::service::metrics_months(state).await?;
-            crate::pages::service::metrics_rows(state, unit, &months).await?
+            crate::pages::service::metrics_rows(state, unit, &crate::pages::service::metrics_months(state)).await?
         }
         _ => Vec::new(),
     };
@@ -205,7 +168,7 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
         chrome,
         month: month.to_string(),
         deadline,
-        scheme: scheme_name,
+        scheme,
         due,
         complete_units,
         units_in_scope,
@@ -220,11 +183,4 @@ async fn dashboard(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<
 /// An assessor sees indicators, not whole units' reports.
 fn viewer_is_assessor_only(viewer: &Viewer) -> bool {
     viewer.roles() == [Role::Assessor]
-}
-
-/// `2027-03-01T08:00:00.000000Z` → `2027-03-01 16:00` in local time.
-pub fn short_time(at: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(at)
-        .map(|t| t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_else(|_| at.to_string())
 }

@@ -1,6 +1,7 @@
-//! HTML pages, one module per area. Each handler checks what its route's guard cannot
-//! (ids arriving in forms, lists filtered by scope), reads from the store, and renders
-//! an askama template inside the common frame (`view::Chrome`).
+//! HTML pages, one module per area. A handler reads the request (path, query, form),
+//! calls the use case in `jixiao_app` with the viewer's actor, and renders the result
+//! in an askama template inside the common frame (`view::Chrome`), or redirects with
+//! a flash message (`admin::done`).
 
 pub mod account;
 pub mod admin;
@@ -21,15 +22,11 @@ pub mod units;
 use askama::Template;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Html;
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::auth::Viewer;
 use crate::error::WebError;
-use crate::i18n::Lang;
-use crate::view::Chrome;
 
 /// Renders a template into a page.
 pub fn render(template: impl Template) -> Result<Html<String>, WebError> {
@@ -40,36 +37,4 @@ pub fn render(template: impl Template) -> Result<Html<String>, WebError> {
 pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, WebError> {
     let version = state.store.schema_version().await?;
     Ok(Json(json!({"status": "ok", "database": state.store.backend().to_string(), "schema_version": version})))
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    chrome: Chrome,
-    status: u16,
-    heading: &'a str,
-    message: &'a str,
-}
-
-/// The friendly page of an error response (see `error`).
-pub fn error_page(
-    viewer: Option<&Viewer>,
-    lang: Lang,
-    status: StatusCode,
-    code: &str,
-    message: &str,
-) -> Result<Html<String>, askama::Error> {
-    let chrome = Chrome::plain(viewer, lang, "", &format!("error.title_{}", title_key(code)));
-    let heading = chrome.title.clone();
-    let page = ErrorPage { chrome, status: status.as_u16(), heading: &heading, message };
-    Ok(Html(page.render()?))
-}
-
-fn title_key(code: &str) -> &'static str {
-    match code {
-        "not_found" => "not_found",
-        "forbidden" | "csrf" => "forbidden",
-        "internal" => "internal",
-        _ => "other",
-    }
 }

@@ -10,19 +10,17 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use jixiao_core::data::EntryRow;
-use jixiao_core::period::{Month, Period};
+use jixiao_app::calendar::{self, WorkingCalendar};
+use jixiao_app::{Tr, periods};
+use jixiao_core::period::Month;
 use jixiao_store::PeriodState;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::AppState;
-use crate::auth::Viewer;
-use crate::collection;
+use crate::auth::{Language, Viewer};
 use crate::error::WebError;
-use crate::i18n::{Lang, Tr};
 use crate::pages::admin::done;
-use crate::pages::home::short_time;
 use crate::pages::render;
 use crate::view::Chrome;
 
@@ -59,33 +57,26 @@ pub struct YearQuery {
     flash: Option<String>,
 }
 
-async fn default_year(state: &AppState) -> Result<i32, WebError> {
-    use chrono::Datelike;
-    let years = state.store.scheme_years().await?;
-    let today = chrono::Local::now().year();
-    Ok(years.iter().copied().filter(|&y| y <= today).max().or_else(|| years.iter().copied().max()).unwrap_or(today))
-}
-
 /// `GET /periods?year=`.
-pub async fn page(State(state): State<AppState>, viewer: Viewer, lang: Lang, Query(q): Query<YearQuery>) -> Result<Response, WebError> {
+pub async fn page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Language(lang): Language,
+    Query(q): Query<YearQuery>,
+) -> Result<Response, WebError> {
     let year = match q.year {
         Some(y) => y,
-        None => default_year(&state).await?,
+        None => periods::default_year(&state).await?,
     };
     let mut chrome = Chrome::new(&state, Some(&viewer), lang, "/periods", "periods.title", vec![], q.flash.as_deref()).await;
     chrome.title = format!("{} · {year}", chrome.title);
-    let (due_day, holidays) = collection::calendar(&state).await?;
-    let stored = state.store.periods(year).await?;
-    let months = (1..=12)
-        .filter_map(|m| Month::new(year, m).ok())
-        .map(|m| {
-            let st = stored.iter().find(|p| p.period == m.to_string()).map_or(PeriodState::Open, |p| p.state);
-            MonthRow { month: m.to_string(), deadline: m.report_deadline_with(due_day, &holidays).to_string(), state: st.as_str() }
-        })
+    let calendar = WorkingCalendar::load(&state.store).await?;
+    let months = periods::months(&state, year)
+        .await?
+        .into_iter()
+        .map(|(m, st)| MonthRow { month: m.to_string(), deadline: calendar.deadline(m).to_string(), state: st.as_str() })
         .collect();
-    let requests = state
-        .store
-        .corrections(year, Some("requested"))
+    let requests = periods::open_requests(&state, &viewer, year)
         .await?
         .into_iter()
         .map(|c| RequestRow {
@@ -95,11 +86,11 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer, lang: Lang, Que
             old: c.old_values.map(|v| Value::Object(v).to_string()).unwrap_or_default(),
             new: Value::Object(c.new_values).to_string(),
             reason: c.reason,
-            by: format!("{} · {}", c.requested_by, short_time(&c.requested_at)),
+            by: format!("{} · {}", c.requested_by, state.clock.short(&c.requested_at)),
         })
         .collect();
-    let holidays = holidays.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ");
-    Ok(render(PeriodsPage { chrome, year, months, due_day, holidays, requests })?.into_response())
+    let holidays = calendar.days.holidays.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ");
+    Ok(render(PeriodsPage { chrome, year, months, due_day: calendar.due_day, holidays, requests })?.into_response())
 }
 
 #[derive(Deserialize)]
@@ -111,19 +102,13 @@ pub struct StateForm {
 pub async fn set_state(
     State(state): State<AppState>,
     viewer: Viewer,
+    Language(lang): Language,
     Path(period): Path<String>,
     axum::Form(form): axum::Form<StateForm>,
 ) -> Result<Response, WebError> {
     let month: Month = period.parse().map_err(|e| WebError::invalid(format!("period `{period}`: {e}")))?;
     let new: PeriodState = form.state.parse().map_err(|_| WebError::invalid(format!("unknown period state `{}`", form.state)))?;
-    let before = state.store.period_state(month.year, &month.to_string()).await?;
-    if before == PeriodState::Locked && new != PeriodState::Locked {
-        return Err(WebError::invalid(format!("{month} is locked for good")));
-    }
-    let mut tx = state.store.begin(&viewer.actor).await?;
-    state.store.set_period(&mut tx, Period::Month(month), new, None).await?;
-    tx.audit("period.state", "period", &month.to_string(), Some(json!(before.as_str())), Some(json!(new.as_str()))).await?;
-    tx.commit().await?;
+    periods::set_state(&state, &viewer, &Tr::new(lang), month, new).await?;
     Ok(done(&format!("/periods?year={}", month.year), "period_saved"))
 }
 
@@ -139,31 +124,10 @@ pub struct CalendarForm {
 pub async fn set_calendar(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     axum::Form(form): axum::Form<CalendarForm>,
 ) -> Result<Response, WebError> {
-    let tr = Tr::new(lang);
-    let due_day: u8 = form
-        .due_day
-        .trim()
-        .parse()
-        .ok()
-        .filter(|d| (1..=28).contains(d))
-        .ok_or_else(|| WebError::invalid(format!("{}: {}", tr.t("periods.due_day"), tr.f("settings.out_of_range", &[&1, &28]))))?;
-    let mut days = Vec::new();
-    for text in form.holidays.split([',', ' ', '\n', '，']).map(str::trim).filter(|t| !t.is_empty()) {
-        let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .map_err(|_| WebError::invalid(format!("`{text}` is not a date (YYYY-MM-DD)")))?;
-        days.push(day.to_string());
-    }
-    days.sort();
-    days.dedup();
-    let mut tx = state.store.begin(&viewer.actor).await?;
-    for (key, value) in [("collection.due_day", due_day.to_string()), ("collection.holidays", days.join(","))] {
-        let before = state.store.set_setting(&mut tx, key, &value).await?;
-        tx.audit("setting.set", "setting", key, before.map(|b| json!(b)), Some(json!(value))).await?;
-    }
-    tx.commit().await?;
+    calendar::set(&state, &viewer, &Tr::new(lang), &form.due_day, &form.holidays).await?;
     Ok(done("/periods", "calendar_saved"))
 }
 
@@ -178,6 +142,7 @@ pub struct DecisionForm {
 pub async fn decide(
     State(state): State<AppState>,
     viewer: Viewer,
+    Language(lang): Language,
     Path(id): Path<i64>,
     axum::Form(form): axum::Form<DecisionForm>,
 ) -> Result<Response, WebError> {
@@ -186,39 +151,6 @@ pub async fn decide(
         "reject" => false,
         other => return Err(WebError::invalid(format!("unknown decision `{other}`"))),
     };
-    if !approved && form.note.trim().is_empty() {
-        return Err(WebError::invalid("a rejection needs a note"));
-    }
-    let mut tx = state.store.begin(&viewer.actor).await?;
-    let c = state.store.decide_correction(&mut tx, id, approved, &form.note).await?;
-    let entry = format!("{}/{}/{}/{}", c.year, c.unit_id, c.indicator_id, c.month);
-    if approved {
-        let current = state.store.entry(c.year, &c.unit_id, &c.indicator_id, &c.month).await?;
-        let row =
-            EntryRow { unit: c.unit_id.clone(), indicator: c.indicator_id.clone(), month: c.month.clone(), values: c.new_values.clone() };
-        let version = state.store.save_entry(&mut tx, c.year, &row, current.as_ref().map(|e| e.version), "accepted").await?;
-        tx.audit(
-            "entry.correct",
-            "entry",
-            &entry,
-            current.map(|e| json!({"state": e.state, "values": e.row.values, "version": e.version})),
-            Some(json!({"state": "accepted", "values": c.new_values, "version": version, "correction": id})),
-        )
-        .await?;
-    }
-    let action = if approved { "correction.approve" } else { "correction.reject" };
-    tx.audit(
-        action,
-        "correction",
-        &id.to_string(),
-        Some(json!({"state": "requested"})),
-        Some(json!({"state": if approved { "approved" } else { "rejected" }, "note": form.note.trim(), "entry": entry})),
-    )
-    .await?;
-    tx.commit().await?;
-    if approved {
-        let first = c.month.parse::<jixiao_core::period::Month>().map_or(1, |m| m.month);
-        state.store.refresh_scores_from(c.year, first).await?;
-    }
+    let c = periods::decide(&state, &viewer, &Tr::new(lang), id, approved, &form.note).await?;
     Ok(done(&format!("/periods?year={}", c.year), "correction_decided"))
 }

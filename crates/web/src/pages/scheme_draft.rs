@@ -15,23 +15,19 @@ use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use calamine::Data;
-use jixiao_core::scheme::edit::{self, Edit, EditError, points_check};
-use jixiao_core::scheme::{
-    Aggregation, AssignRule, FieldDef, FieldType, Frequency, Kind, NodeDef, Params, Scheme, SchemeFile, Source, Window,
-};
+use jixiao_core::scheme::edit::{self, Edit, points_check};
+use jixiao_core::scheme::{Aggregation, AssignRule, FieldDef, FieldType, Frequency, Kind, NodeDef, Params, SchemeFile, Source, Window};
 use jixiao_store::SchemeDraft;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+
+use jixiao_app::{Lang, Tr, schemes};
 
 use crate::AppState;
-use crate::auth::Viewer;
+use crate::auth::{Language, Viewer};
 use crate::error::WebError;
-use crate::i18n::{Lang, Tr};
 use crate::pages::admin::done;
-use crate::pages::home::short_time;
 use crate::pages::render;
-use crate::sheet::{Book, BookError, Limits};
 use crate::view::{Chrome, ListQuery, number};
 
 /// The largest targets workbook accepted.
@@ -41,57 +37,13 @@ fn crumbs(tr: &Tr, year: i32) -> Vec<(String, String)> {
     vec![(tr.t("schemes.title").to_string(), "/schemes".to_string()), (year.to_string(), format!("/schemes/{year}"))]
 }
 
-async fn draft_of(state: &AppState, year: i32) -> Result<SchemeDraft, WebError> {
-    state.store.scheme_draft(year).await?.ok_or(WebError::NotFound)
+async fn draft_of(state: &AppState, viewer: &Viewer, year: i32) -> Result<SchemeDraft, WebError> {
+    Ok(schemes::draft(state, viewer, year).await?)
 }
 
-/// The text of a refused step, in the page's language.
-fn edit_error(tr: &Tr, e: &EditError) -> String {
-    match e {
-        EditError::UnknownNode(id) => tr.f("draft.err_unknown_node", &[id]),
-        EditError::DuplicateId(id) => tr.f("draft.err_duplicate", &[id]),
-        EditError::BadId(id) => tr.f("draft.err_bad_id", &[id]),
-        EditError::IntoOwnSubtree(id) => tr.f("draft.err_own_subtree", &[id]),
-        EditError::IndicatorParent(id) => tr.f("draft.err_indicator_parent", &[id]),
-        EditError::NotAnIndicator(id) => tr.f("draft.err_not_indicator", &[id]),
-        EditError::UnknownUnit(id) => tr.f("draft.err_unknown_unit", &[id]),
-        EditError::BadParam(p) => tr.f("draft.err_bad_param", &[p]),
-        EditError::AtEdge(id) => tr.f("draft.err_at_edge", &[id]),
-    }
-}
-
-/// Makes one step on the draft at `revision` and stores it with its audit entry.
+/// Makes one step on the draft at `revision` (`app::schemes::step`).
 async fn step(state: &AppState, viewer: &Viewer, lang: Lang, year: i32, revision: i64, edit: Edit) -> Result<(), WebError> {
-    let mut draft = draft_of(state, year).await?;
-    let what = describe(&edit);
-    edit::apply(&mut draft.file, edit).map_err(|e| WebError::invalid(edit_error(&Tr::new(lang), &e)))?;
-    let mut tx = state.store.begin(&viewer.actor).await?;
-    let revision = state.store.save_scheme_draft(&mut tx, &draft.file, revision).await.map_err(|e| stale(lang, e))?;
-    tx.audit("scheme.draft_edit", "scheme_draft", &year.to_string(), None, Some(json!({"step": what, "revision": revision}))).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// A stale revision, said so that the user knows to reload.
-fn stale(lang: Lang, e: jixiao_store::StoreError) -> WebError {
-    match e {
-        jixiao_store::StoreError::Conflict { current, .. } => {
-            WebError::Conflict(Tr::new(lang).f("draft.stale", &[&current.unwrap_or_default()]))
-        }
-        other => other.into(),
-    }
-}
-
-/// The step as the audit trail records it.
-fn describe(edit: &Edit) -> Value {
-    match edit {
-        Edit::Add { parent, node } => json!({"add": node.id, "parent": parent, "node": node}),
-        Edit::Remove { id } => json!({"remove": id}),
-        Edit::Move { id, parent, position } => json!({"move": id, "parent": parent, "position": position}),
-        Edit::Shift { id, by } => json!({"shift": id, "by": by}),
-        Edit::Update { id, node } => json!({"update": id, "node": node}),
-        Edit::SetUnitParams { id, param, values } => json!({"unit_params": id, "param": param, "values": values}),
-    }
+    Ok(schemes::step(state, viewer, &Tr::new(lang), year, revision, edit).await?)
 }
 
 /// One row of the draft's tree.
@@ -214,19 +166,11 @@ fn category_choices(file: &SchemeFile) -> Vec<(String, String)> {
     out
 }
 
-/// What keeps the draft from being a valid scheme, as the engine says it.
-fn issues(file: &SchemeFile) -> Vec<String> {
-    match Scheme::from_file(file.clone()) {
-        Ok(_) => Vec::new(),
-        Err(e) => e.issues.iter().map(ToString::to_string).collect(),
-    }
-}
-
 /// `GET /schemes/{year}/draft`: the editor, or the button to start a draft.
 pub async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Path(year): Path<i32>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, WebError> {
@@ -240,11 +184,11 @@ pub async fn page(
             .await;
     chrome.title = format!("{year} · {}", chrome.title);
     let draft = state.store.scheme_draft(year).await?.map(|d| DraftView {
-        info: tr.f("draft.info", &[&d.base_version, &d.revision, &d.updated_by, &short_time(&d.updated_at)]),
+        info: tr.f("draft.info", &[&d.base_version, &d.revision, &d.updated_by, &state.clock.short(&d.updated_at)]),
         revision: d.revision,
         rows: tree_rows(&tr, &d.file),
         categories: category_choices(&d.file),
-        issues: issues(&d.file),
+        issues: schemes::issues(&d.file),
     });
     Ok(render(DraftPage { chrome, year, draft, versions })?.into_response())
 }
@@ -261,11 +205,7 @@ pub async fn start(
     Path(year): Path<i32>,
     axum::Form(form): axum::Form<StartForm>,
 ) -> Result<Response, WebError> {
-    let base = state.store.scheme(year, Some(form.version)).await?;
-    let mut tx = state.store.begin(&viewer.actor).await?;
-    state.store.start_scheme_draft(&mut tx, form.version, &base.file).await?;
-    tx.audit("scheme.draft_start", "scheme_draft", &year.to_string(), None, Some(json!({"base_version": form.version}))).await?;
-    tx.commit().await?;
+    schemes::start_draft(&state, &viewer, year, form.version).await?;
     Ok(done(&format!("/schemes/{year}/draft"), "draft_started"))
 }
 
@@ -285,7 +225,7 @@ pub struct AddForm {
 pub async fn add(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Path(year): Path<i32>,
     axum::Form(form): axum::Form<AddForm>,
 ) -> Result<Response, WebError> {
@@ -294,7 +234,7 @@ pub async fn add(
     if name.is_empty() {
         return Err(WebError::invalid(tr.t("draft.err_no_name")));
     }
-    let draft = draft_of(&state, year).await?;
+    let draft = draft_of(&state, &viewer, year).await?;
     let node = match form.what.as_str() {
         "category" => NodeDef { id: form.id.trim().into(), name: name.into(), children: Some(Vec::new()), ..NodeDef::default() },
         "indicator" => NodeDef {
@@ -339,7 +279,7 @@ pub struct TreeForm {
 pub async fn tree(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Path((year, id)): Path<(i32, String)>,
     axum::Form(form): axum::Form<TreeForm>,
 ) -> Result<Response, WebError> {
@@ -630,38 +570,6 @@ struct NodePage {
     targets: Vec<(String, String, Vec<String>)>,
 }
 
-/// The units the indicator's rules assign (by group or by unit), in unit order, each
-/// with its own (unit rule) value of every param.
-fn unit_targets(file: &SchemeFile, node: &NodeDef) -> (Vec<String>, Vec<(String, String, Vec<String>)>) {
-    let rules = node.assign.as_deref().unwrap_or_default();
-    let mut names: Vec<String> = node.params.iter().flatten().map(|(k, _)| k.clone()).collect();
-    for r in rules {
-        for k in r.params.keys() {
-            if !names.contains(k) {
-                names.push(k.clone());
-            }
-        }
-    }
-    let rows = file
-        .units
-        .iter()
-        .filter(|u| rules.iter().any(|r| r.group.as_deref() == Some(&u.group) || r.unit.as_deref() == Some(&u.id)))
-        .map(|u| {
-            let own = |k: &str| {
-                rules
-                    .iter()
-                    .rev()
-                    .filter(|r| r.unit.as_deref() == Some(&u.id))
-                    .find_map(|r| r.params.get(k))
-                    .map(ToString::to_string)
-                    .unwrap_or_default()
-            };
-            (u.id.clone(), u.name.clone(), names.iter().map(|k| own(k)).collect())
-        })
-        .collect();
-    (names, rows)
-}
-
 async fn node_page(
     state: &AppState,
     viewer: &Viewer,
@@ -672,7 +580,7 @@ async fn node_page(
     flash: Option<&str>,
 ) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
-    let draft = draft_of(state, year).await?;
+    let draft = draft_of(state, viewer, year).await?;
     let node = edit::find(&draft.file.tree, id).ok_or(WebError::NotFound)?;
     let parent = edit::parent_of(&draft.file.tree, id).map_err(|_| WebError::NotFound)?;
     let siblings = match &parent {
@@ -684,7 +592,7 @@ async fn node_page(
     crumbs.push((tr.t("draft.title").to_string(), format!("/schemes/{year}/draft")));
     let mut chrome = Chrome::new(state, Some(viewer), lang, &format!("/schemes/{year}/draft"), "draft.node", crumbs, flash).await;
     chrome.title = format!("{} {}", node.id, node.name);
-    let (param_names, targets) = unit_targets(&draft.file, node);
+    let (param_names, targets) = schemes::unit_targets(&draft.file, node);
     let failed = typed.as_ref().is_some_and(|(_, e)| !e.is_empty());
     let (text, errors) = typed.unwrap_or_else(|| (NodeText::of(node), Vec::new()));
     let page = NodePage {
@@ -714,7 +622,7 @@ async fn node_page(
 pub async fn node(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Path((year, id)): Path<(i32, String)>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, WebError> {
@@ -726,14 +634,14 @@ pub async fn node(
 pub async fn save_node(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Path((year, id)): Path<(i32, String)>,
     axum::Form(form): axum::Form<std::collections::BTreeMap<String, String>>,
 ) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let revision: i64 =
         form.get("revision").and_then(|r| r.parse().ok()).ok_or_else(|| WebError::invalid("the form has no draft revision"))?;
-    let draft = draft_of(&state, year).await?;
+    let draft = draft_of(&state, &viewer, year).await?;
     let current = edit::find(&draft.file.tree, &id).ok_or(WebError::NotFound)?;
     let text = NodeText::from_form(&form);
     match text.parse(&tr, current.children.is_some()) {
@@ -752,7 +660,7 @@ pub async fn save_node(
 pub async fn targets(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Path((year, id)): Path<(i32, String)>,
     mut multipart: Multipart,
 ) -> Result<Response, WebError> {
@@ -774,14 +682,12 @@ pub async fn targets(
         }
     }
     let revision = revision.ok_or_else(|| WebError::invalid("the form has no draft revision"))?;
-    let draft = draft_of(&state, year).await?;
+    let draft = draft_of(&state, &viewer, year).await?;
     let node = edit::find(&draft.file.tree, &id).ok_or(WebError::NotFound)?;
-    let (_, listed) = unit_targets(&draft.file, node);
+    let (_, listed) = schemes::unit_targets(&draft.file, node);
     let listed: Vec<String> = listed.into_iter().map(|(u, _, _)| u).collect();
     let values = match file {
-        Some(bytes) => crate::sheet::read_upload(move || targets_from_workbook(&tr, &bytes))
-            .await
-            .ok_or_else(|| WebError::Internal("reading the workbook failed".into()))??,
+        Some(bytes) => schemes::targets_from_workbook(&tr, bytes.to_vec()).await?,
         None => targets_from_paste(&tr, &paste, &listed)?,
     };
     if values.is_empty() {
@@ -789,14 +695,6 @@ pub async fn targets(
     }
     step(&state, &viewer, lang, year, revision, Edit::SetUnitParams { id: id.clone(), param, values }).await?;
     Ok(done(&format!("/schemes/{year}/draft/nodes/{id}"), "draft_targets"))
-}
-
-fn target_value(tr: &Tr, at: &str, s: &str) -> Result<Option<f64>, String> {
-    let s = s.trim().replace([',', '，'], "");
-    if s == "-" || s == "—" {
-        return Ok(None);
-    }
-    s.parse::<f64>().ok().filter(|x| x.is_finite()).map(Some).ok_or_else(|| tr.f("draft.err_number", &[&at, &s]))
 }
 
 fn targets_from_paste(tr: &Tr, text: &str, listed: &[String]) -> Result<Vec<(String, Option<f64>)>, WebError> {
@@ -822,40 +720,9 @@ fn targets_from_paste(tr: &Tr, text: &str, listed: &[String]) -> Result<Vec<(Str
             errors.push(tr.f("draft.err_pair", &[&at, &cells.join(" ")]));
             continue;
         };
-        match target_value(tr, &at, value) {
+        match schemes::target_value(tr, &at, value) {
             Ok(v) => out.push((unit.to_string(), v)),
             Err(e) => errors.push(e),
-        }
-    }
-    if errors.is_empty() { Ok(out) } else { Err(WebError::invalid(errors.join("\n"))) }
-}
-
-fn targets_from_workbook(tr: &Tr, bytes: &[u8]) -> Result<Vec<(String, Option<f64>)>, WebError> {
-    let mut book = match Book::open(bytes, Limits::TARGETS) {
-        Ok(b) => b,
-        Err(BookError::NotXlsx(_)) => return Err(WebError::invalid(tr.t("draft.err_not_xlsx"))),
-        Err(e) => return Err(WebError::invalid(e.to_string())),
-    };
-    let sheet = book.sheet_names().first().cloned().ok_or_else(|| WebError::invalid(tr.t("draft.err_not_xlsx")))?;
-    let range = book.sheet(&sheet).map_err(|e| WebError::invalid(e.to_string()))?;
-    let (mut out, mut errors) = (Vec::new(), Vec::new());
-    for (r, cells) in range.rows().enumerate().skip(1) {
-        let row = r + 1;
-        let unit = match cells.first() {
-            Some(Data::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
-            None | Some(Data::Empty) => continue,
-            Some(other) => other.to_string(),
-        };
-        let at = format!("{sheet}!B{row}");
-        match cells.get(1) {
-            Some(Data::Float(x)) => out.push((unit, Some(*x))),
-            Some(Data::Int(x)) => out.push((unit, Some(*x as f64))),
-            Some(Data::String(s)) => match target_value(tr, &at, s) {
-                Ok(v) => out.push((unit, v)),
-                Err(e) => errors.push(e),
-            },
-            Some(Data::Empty) | None => {}
-            Some(other) => errors.push(tr.f("draft.err_number", &[&at, other])),
         }
     }
     if errors.is_empty() { Ok(out) } else { Err(WebError::invalid(errors.join("\n"))) }
@@ -865,48 +732,17 @@ fn targets_from_workbook(tr: &Tr, bytes: &[u8]) -> Result<Vec<(String, Option<f6
 /// their own values of `param`, to fill in Excel and upload back.
 pub async fn targets_template(
     State(state): State<AppState>,
-    lang: Lang,
+    viewer: Viewer,
+    Language(lang): Language,
     Path((year, id)): Path<(i32, String)>,
     Query(q): Query<ParamQuery>,
 ) -> Result<Response, WebError> {
-    let tr = Tr::new(lang);
-    let draft = draft_of(&state, year).await?;
-    let node = edit::find(&draft.file.tree, &id).ok_or(WebError::NotFound)?;
-    let (names, rows) = unit_targets(&draft.file, node);
-    let column = names.iter().position(|n| *n == q.param);
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    let xlsx = |e: rust_xlsxwriter::XlsxError| WebError::Internal(e.to_string());
-    sheet.set_name(tr.t("draft.targets")).map_err(xlsx)?;
-    sheet.write_string_with_format(0, 0, tr.t("field.unit_id"), &bold).map_err(xlsx)?;
-    sheet.write_string_with_format(0, 1, &q.param, &bold).map_err(xlsx)?;
-    sheet.write_string_with_format(0, 2, tr.t("field.unit_name"), &bold).map_err(xlsx)?;
-    for (i, (uid, uname, values)) in rows.iter().enumerate() {
-        let r = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        sheet.write_string(r, 0, uid).map_err(xlsx)?;
-        if let Some(v) = column.and_then(|c| values[c].parse::<f64>().ok()) {
-            sheet.write_number(r, 1, v).map_err(xlsx)?;
-        }
-        sheet.write_string(r, 2, uname).map_err(xlsx)?;
-    }
-    sheet.set_column_width(0, 12).map_err(xlsx)?;
-    sheet.set_column_width(1, 14).map_err(xlsx)?;
-    sheet.set_column_width(2, 28).map_err(xlsx)?;
-    sheet.set_freeze_panes(1, 0).map_err(xlsx)?;
-    let body = book.save_to_buffer().map_err(xlsx)?;
+    let body = schemes::targets_template(&state, &viewer, &Tr::new(lang), year, &id, &q.param).await?;
     let name = format!(
         "attachment; filename=\"targets-{year}-{id}-{}.xlsx\"",
         q.param.chars().filter(char::is_ascii_alphanumeric).collect::<String>()
     );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, name),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, jixiao_app::xlsx::CONTENT_TYPE.to_string()), (header::CONTENT_DISPOSITION, name)], body).into_response())
 }
 
 #[derive(Deserialize)]
@@ -927,33 +763,11 @@ pub struct FinishForm {
 pub async fn save(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Path(year): Path<i32>,
     axum::Form(form): axum::Form<FinishForm>,
 ) -> Result<Response, WebError> {
-    let tr = Tr::new(lang);
-    let draft = draft_of(&state, year).await?;
-    let reason = form.reason.trim();
-    if reason.is_empty() {
-        return Err(WebError::invalid(tr.t("draft.err_no_reason")));
-    }
-    let problems = issues(&draft.file);
-    if !problems.is_empty() {
-        return Err(WebError::invalid(format!("{}\n{}", tr.t("draft.err_invalid"), problems.join("\n"))));
-    }
-    let mut tx = state.store.begin(&viewer.actor).await?;
-    state.store.delete_scheme_draft(&mut tx, year, form.revision).await.map_err(|e| stale(lang, e))?;
-    let version = state.store.import_scheme(&mut tx, &draft.file, reason).await?;
-    tx.audit(
-        "scheme.import",
-        "scheme",
-        &format!("{year}/v{version}"),
-        None,
-        Some(json!({"name": draft.file.name, "reason": reason, "from_draft": {"base_version": draft.base_version, "revision": draft.revision}})),
-    )
-    .await?;
-    tx.commit().await?;
-    state.store.refresh_scores(year).await?;
+    let version = schemes::save_draft(&state, &viewer, &Tr::new(lang), year, form.revision, &form.reason).await?;
     Ok(done(&format!("/schemes/{year}?version={version}"), "scheme_imported"))
 }
 
@@ -961,21 +775,10 @@ pub async fn save(
 pub async fn discard(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Path(year): Path<i32>,
     axum::Form(form): axum::Form<FinishForm>,
 ) -> Result<Response, WebError> {
-    let draft = draft_of(&state, year).await?;
-    let mut tx = state.store.begin(&viewer.actor).await?;
-    state.store.delete_scheme_draft(&mut tx, year, form.revision).await.map_err(|e| stale(lang, e))?;
-    tx.audit(
-        "scheme.draft_discard",
-        "scheme_draft",
-        &year.to_string(),
-        Some(json!({"base_version": draft.base_version, "revision": draft.revision})),
-        None,
-    )
-    .await?;
-    tx.commit().await?;
+    schemes::discard_draft(&state, &viewer, &Tr::new(lang), year, form.revision).await?;
     Ok(done(&format!("/schemes/{year}"), "draft_discarded"))
 }

@@ -17,18 +17,17 @@ use jixiao_core::data::Dataset;
 use jixiao_core::formula::{Trial, trial};
 use jixiao_core::org::{Action, Target};
 use jixiao_core::period::Period;
+use jixiao_core::scheme::Scheme;
 use jixiao_core::scheme::diff::{NodeChange, diff};
-use jixiao_core::scheme::{Scheme, SchemeFile};
 use jixiao_core::score::{explain, score_period};
 use serde::Deserialize;
-use serde_json::json;
+
+use jixiao_app::{AppError, Lang, Tr, schemes};
 
 use crate::AppState;
-use crate::auth::Viewer;
+use crate::auth::{Language, Viewer};
 use crate::error::WebError;
-use crate::i18n::{Lang, Tr};
 use crate::pages::admin::done;
-use crate::pages::home::short_time;
 use crate::pages::render;
 use crate::view::{Chrome, ListQuery, number};
 
@@ -74,7 +73,7 @@ async fn list_page(
                 reason: v.reason,
                 published: v.published,
                 created_by: v.created_by,
-                created_at: short_time(&v.created_at),
+                created_at: state.clock.short(&v.created_at),
             });
         }
     }
@@ -84,7 +83,12 @@ async fn list_page(
 }
 
 /// `GET /schemes`.
-pub async fn list(State(state): State<AppState>, viewer: Viewer, lang: Lang, Query(q): Query<ListQuery>) -> Result<Response, WebError> {
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Language(lang): Language,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, WebError> {
     list_page(&state, &viewer, lang, q.flash.as_deref(), Vec::new(), String::new()).await
 }
 
@@ -92,7 +96,12 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, lang: Lang, Que
 /// the scheme workbook (`scheme_workbook`), told apart by its first bytes — as the
 /// next version of its year. Any problem — not JSON, a malformed workbook, an invalid
 /// scheme, a missing reason for an amendment — stores nothing and lists every problem.
-pub async fn upload(State(state): State<AppState>, viewer: Viewer, lang: Lang, mut multipart: Multipart) -> Result<Response, WebError> {
+pub async fn upload(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Language(lang): Language,
+    mut multipart: Multipart,
+) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let (mut bytes, mut reason) = (None, String::new());
     while let Some(field) = multipart.next_field().await.map_err(|e| WebError::invalid(format!("the upload could not be read: {e}")))? {
@@ -108,61 +117,19 @@ pub async fn upload(State(state): State<AppState>, viewer: Viewer, lang: Lang, m
             _ => {}
         }
     }
-    let mut errors = Vec::new();
-    let file = match bytes.filter(|b| !b.is_empty()) {
-        None => {
-            errors.push(tr.t("schemes.no_file").to_string());
-            None
-        }
-        // An .xlsx is a zip: recognised by its first bytes, whatever the file is called.
-        Some(b) if crate::scheme_workbook::is_xlsx(&b) => match crate::sheet::read_upload(move || crate::scheme_workbook::parse(&b))
-            .await
-            .ok_or_else(|| WebError::Internal("reading the workbook failed".into()))?
-        {
-            Ok(scheme) => Some(scheme.file),
-            Err(lines) => {
-                errors.extend(lines);
-                None
-            }
-        },
-        Some(b) => match std::str::from_utf8(&b).map_err(|e| e.to_string()).and_then(|t| Scheme::from_json(t).map_err(|e| e.to_string())) {
-            Ok(scheme) => Some(scheme.file),
-            Err(message) => {
-                errors.extend(message.lines().map(str::to_string));
-                None
-            }
-        },
+    let scheme = match bytes.filter(|b| !b.is_empty()) {
+        None => Err(vec![tr.t("schemes.no_file").to_string()]),
+        Some(b) => schemes::parse(b.to_vec()).await?,
     };
-    let Some(file) = file.filter(|_| errors.is_empty()) else {
-        return list_page(&state, &viewer, lang, None, errors, reason).await;
+    let scheme = match scheme {
+        Ok(s) => s,
+        Err(errors) => return list_page(&state, &viewer, lang, None, errors, reason).await,
     };
-    let mut tx = state.store.begin(&viewer.actor).await?;
-    let version = match state.store.import_scheme(&mut tx, &file, reason.trim()).await {
-        Ok(v) => v,
-        Err(e @ (jixiao_store::StoreError::Invalid(_) | jixiao_store::StoreError::Conflict { .. })) => {
-            drop(tx);
-            return list_page(&state, &viewer, lang, None, vec![e.to_string()], reason).await;
-        }
-        Err(e) => return Err(e.into()),
-    };
-    tx.audit(
-        "scheme.import",
-        "scheme",
-        &format!("{}/v{version}", file.year),
-        None,
-        Some(json!({"name": file.name, "reason": reason.trim(), "indicators": count_indicators(&file)})),
-    )
-    .await?;
-    tx.commit().await?;
-    state.store.refresh_scores(file.year).await?;
-    Ok(done(&format!("/schemes/{}?version={version}", file.year), "scheme_imported"))
-}
-
-fn count_indicators(file: &SchemeFile) -> usize {
-    fn walk(nodes: &[jixiao_core::scheme::NodeDef]) -> usize {
-        nodes.iter().map(|n| n.children.as_deref().map_or(1, walk)).sum()
+    match schemes::import_version(&state, &viewer, &scheme, &reason).await {
+        Ok(version) => Ok(done(&format!("/schemes/{}?version={version}", scheme.year), "scheme_imported")),
+        Err(AppError::Invalid { message, .. }) => list_page(&state, &viewer, lang, None, vec![message], reason).await,
+        Err(e) => Err(e.into()),
     }
-    walk(&file.tree)
 }
 
 #[derive(Deserialize, Default)]
@@ -209,7 +176,7 @@ fn crumbs(tr: &Tr) -> Vec<(String, String)> {
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Path(year): Path<i32>,
     Query(q): Query<VersionQuery>,
 ) -> Result<Response, WebError> {
@@ -286,7 +253,7 @@ pub async fn export_xlsx(
 ) -> Result<Response, WebError> {
     let stored = state.store.scheme(year, q.version).await?;
     let scheme = stored.compile()?;
-    let bytes = crate::scheme_workbook::write(&scheme).map_err(|e| WebError::Internal(e.to_string()))?;
+    let bytes = jixiao_app::xlsx::scheme::write(&scheme).map_err(|e| WebError::Internal(e.to_string()))?;
     let name = format!("attachment; filename=\"scheme-{year}-v{}.xlsx\"", stored.info.version);
     Ok((
         [
@@ -307,24 +274,11 @@ pub struct PublishForm {
 pub async fn publish(
     State(state): State<AppState>,
     viewer: Viewer,
+    Language(lang): Language,
     Path(year): Path<i32>,
     axum::Form(form): axum::Form<PublishForm>,
 ) -> Result<Response, WebError> {
-    let info = state.store.scheme(year, Some(form.version)).await?.info;
-    if info.published {
-        return Err(WebError::invalid(format!("scheme {year} version {} is already published", form.version)));
-    }
-    let mut tx = state.store.begin(&viewer.actor).await?;
-    state.store.set_scheme_published(&mut tx, year, form.version, true).await?;
-    tx.audit(
-        "scheme.publish",
-        "scheme",
-        &format!("{year}/v{}", form.version),
-        Some(json!({"published": false})),
-        Some(json!({"published": true})),
-    )
-    .await?;
-    tx.commit().await?;
+    schemes::publish(&state, &viewer, &Tr::new(lang), year, form.version).await?;
     Ok(done(&format!("/schemes/{year}?version={}", form.version), "scheme_published"))
 }
 
@@ -372,7 +326,7 @@ fn shown(v: &serde_json::Value) -> String {
 pub async fn compare(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Path(year): Path<i32>,
     Query(q): Query<DiffQuery>,
 ) -> Result<Response, WebError> {
@@ -476,7 +430,7 @@ async fn indicator_page(
     unit: Option<String>,
     submitted: Option<(String, BTreeMap<String, String>)>,
 ) -> Result<Response, WebError> {
-    let Some((_, scheme)) = state.scheme_cache.latest(&state.store, year).await? else { return Err(WebError::NotFound) };
+    let Some((_, scheme)) = state.latest_scheme(year).await? else { return Err(WebError::NotFound) };
     let node_index = scheme.node_index(id).ok_or(WebError::NotFound)?;
     let node = &scheme.nodes[node_index];
     let ind = node.indicator.as_ref().ok_or(WebError::NotFound)?;
@@ -576,7 +530,7 @@ async fn sample_inputs(state: &AppState, scheme: &Scheme, unit: usize, node: usi
 pub async fn indicator(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Path((year, id)): Path<(i32, String)>,
     Query(q): Query<SampleQuery>,
 ) -> Result<Response, WebError> {
@@ -588,7 +542,7 @@ pub async fn indicator(
 pub async fn try_formula(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Path((year, id)): Path<(i32, String)>,
     axum::Form(form): axum::Form<BTreeMap<String, String>>,
 ) -> Result<Response, WebError> {
@@ -605,106 +559,23 @@ pub struct NewYearForm {
     from: String,
 }
 
-/// The organisation as it is now, for a new scheme.
-async fn organisation(state: &AppState) -> Result<(Vec<jixiao_core::scheme::GroupDef>, Vec<jixiao_core::scheme::UnitDef>), WebError> {
-    let groups: Vec<_> = state.store.groups().await?.into_iter().filter(|g| !g.disabled).collect();
-    let units = state
-        .store
-        .units()
-        .await?
-        .into_iter()
-        .filter(|u| !u.disabled && groups.iter().any(|g| g.id == u.group_id))
-        .map(|u| jixiao_core::scheme::UnitDef { id: u.id, name: u.name, group: u.group_id })
-        .collect();
-    Ok((groups.into_iter().map(|g| jixiao_core::scheme::GroupDef { id: g.id, name: g.name }).collect(), units))
-}
-
 /// `POST /schemes/new`: starts a year's scheme as its version 1 — a copy of last
 /// year's (units, targets and formulas carried over, to be amended), the district
 /// template, or a blank one with the organisation. A year that has a scheme is refused.
 pub async fn new_year(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     axum::Form(form): axum::Form<NewYearForm>,
 ) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
-    let year: i32 =
-        form.year.trim().parse().ok().filter(|y| (2000..=2100).contains(y)).ok_or_else(|| WebError::invalid(tr.t("schemes.bad_year")))?;
-    if !state.store.scheme_versions(year).await?.is_empty() {
-        return Err(WebError::Conflict(tr.f("schemes.year_exists", &[&year])));
-    }
-    let mut file = match form.from.as_str() {
-        "copy" => {
-            let last =
-                state.store.scheme(year - 1, None).await.map_err(|_| WebError::invalid(tr.f("schemes.no_last_year", &[&(year - 1)])))?;
-            let mut file = last.file;
-            file.name = file.name.replace(&(year - 1).to_string(), &year.to_string());
-            file
-        }
-        "template" => {
-            // The district template's indicator tree, applied to this organisation: every
-            // indicator assigned to every group, with the template's default params.
-            let (groups, units) = organisation(&state).await?;
-            if units.is_empty() {
-                return Err(WebError::invalid(tr.t("schemes.no_units")));
-            }
-            let mut file = jixiao_core::generate::demo_district(year, 1, 0).0;
-            let all: Vec<jixiao_core::scheme::AssignRule> = groups
-                .iter()
-                .map(|g| jixiao_core::scheme::AssignRule { group: Some(g.id.clone()), unit: None, params: Default::default() })
-                .collect();
-            // Params the template sets only per group or unit become defaults (the
-            // first rule's value), so every unit has them; the office adjusts targets.
-            fn assign_all(nodes: &mut [jixiao_core::scheme::NodeDef], all: &[jixiao_core::scheme::AssignRule]) {
-                for n in nodes {
-                    match &mut n.children {
-                        Some(children) => assign_all(children, all),
-                        None => {
-                            let rules = n.assign.take().unwrap_or_default();
-                            let params = n.params.get_or_insert_with(Default::default);
-                            for rule in &rules {
-                                for (k, v) in &rule.params {
-                                    params.entry(k.clone()).or_insert_with(|| v.clone());
-                                }
-                            }
-                            if params.is_empty() {
-                                n.params = None;
-                            }
-                            n.assign = Some(all.to_vec());
-                        }
-                    }
-                }
-            }
-            assign_all(&mut file.tree, &all);
-            file.groups = groups;
-            file.units = units;
-            file
-        }
-        "blank" => {
-            let (groups, units) = organisation(&state).await?;
-            if units.is_empty() {
-                return Err(WebError::invalid(tr.t("schemes.no_units")));
-            }
-            serde_json::from_value(json!({
-                "year": year,
-                "name": format!("{year}年度绩效考核方案"),
-                "groups": groups,
-                "units": units,
-                "grades": [{"name": "优秀", "min_score": 90, "quota": 0.3}, {"name": "良好", "min_score": 80}, {"name": "一般", "min_score": 60}, {"name": "较差"}],
-                "tree": [{"id": "A", "name": "职能履行", "points": 100, "children": [
-                    {"id": "A1", "name": "重点工作完成率", "points": 100, "fields": [{"key": "rate", "name": "完成率(%)", "type": "percent", "min": 0, "max": 100}],
-                     "formula": "rate / 100 * points", "assign": groups.iter().map(|g| json!({"group": g.id})).collect::<Vec<_>>()}]}]
-            }))
-            .map_err(|e| WebError::Internal(e.to_string()))?
-        }
+    let year: i32 = form.year.trim().parse().map_err(|_| WebError::invalid(tr.t("schemes.bad_year")))?;
+    let from = match form.from.as_str() {
+        "copy" => schemes::Start::Copy,
+        "template" => schemes::Start::Template,
+        "blank" => schemes::Start::Blank,
         other => return Err(WebError::invalid(format!("unknown starting point `{other}`"))),
     };
-    file.year = year;
-    let scheme = Scheme::from_file(file).map_err(|e| WebError::invalid(e.to_string()))?;
-    let mut tx = state.store.begin(&viewer.actor).await?;
-    let version = state.store.import_scheme(&mut tx, &scheme.file, "").await?;
-    tx.audit("scheme.create", "scheme", &format!("{year}/v{version}"), None, Some(json!({"name": scheme.name, "from": form.from}))).await?;
-    tx.commit().await?;
+    schemes::new_year(&state, &viewer, &tr, year, from).await?;
     Ok(done(&format!("/schemes/{year}"), "scheme_imported"))
 }

@@ -5,88 +5,27 @@
 //! who entered, approved and accepted them, their evidence and corrections
 //! (`/scores/{period}/units/{unit}/indicators/{indicator}`).
 //!
-//! Every number comes from the stored spec §8 results (`store::scores`), the same the
-//! API and `jixiao score` give; the explanation is recomputed by the engine.
+//! Every number comes from the stored spec §8 results through `app::scores`, the same
+//! the API and `jixiao score` give; the explanation is recomputed by the engine.
 
 use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use jixiao_core::data::Dataset;
-use jixiao_core::lights::{Lit, Why};
+use jixiao_app::text::why_text;
+use jixiao_app::{AppError, Tr, scores};
 use jixiao_core::org::{Action, Target};
 use jixiao_core::period::{Month, Period};
-use jixiao_core::scheme::Scheme;
-use jixiao_core::score::{explain, score_period};
-use jixiao_core::workflow::Timeliness;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::AppState;
-use crate::auth::Viewer;
+use crate::auth::{Language, Viewer};
 use crate::charts;
-use crate::collection;
 use crate::error::WebError;
-use crate::i18n::{Lang, Tr};
-use crate::pages::home::short_time;
 use crate::pages::render;
 use crate::view::{Chrome, number};
-
-/// A period's results as stored, with the scheme version that scored them.
-pub struct PeriodScores {
-    pub scheme: std::sync::Arc<Scheme>,
-    /// Spec §8 unit report by unit id.
-    pub reports: HashMap<String, Value>,
-    /// Units whose report of the period's month came late (month periods only).
-    pub late: Vec<String>,
-}
-
-pub fn parse_period(text: &str) -> Result<Period, WebError> {
-    text.parse::<Period>().map_err(|e| WebError::invalid(format!("period `{text}`: {e}")))
-}
-
-pub async fn load(state: &AppState, period: Period) -> Result<PeriodScores, WebError> {
-    let (info, scheme) = state.scheme_cache.latest(&state.store, period.year()).await?.ok_or(WebError::NotFound)?;
-    let reports =
-        state.store.scores(period.year(), info.version, &period.to_string()).await?.into_iter().map(|r| (r.unit_id, r.result)).collect();
-    let late = match period {
-        Period::Month(m) => collection::timeliness_by_unit(state, &scheme, m)
-            .await?
-            .into_iter()
-            .filter(|(_, t)| *t == Timeliness::Late)
-            .map(|(u, _)| u)
-            .collect(),
-        _ => Vec::new(),
-    };
-    Ok(PeriodScores { scheme, reports, late })
-}
-
-/// Every indicator's light (by node index) and the unit's light, from its report.
-pub fn lights_of(scheme: &Scheme, report: &Value, late: bool) -> (HashMap<usize, Lit>, Lit) {
-    let empty = serde_json::Map::new();
-    let map = |key: &str| report[key].as_object().unwrap_or(&empty);
-    let (indicators, unit) = jixiao_core::lights::of_unit(scheme, map("scores"), map("status"), map("errors"), late);
-    (indicators.into_iter().collect(), unit)
-}
-
-/// Why a light is lit, in words.
-pub fn why_text(tr: &Tr, lit: &Lit) -> String {
-    let pct = |x: f64| format!("{:.0}%", x * 100.0);
-    match &lit.why {
-        Why::Error { message } => tr.f("lights.error", &[message]),
-        Why::Missing => tr.t("lights.missing").to_string(),
-        Why::Pending => tr.t("lights.pending").to_string(),
-        Why::NoPoints => tr.t("lights.no_points").to_string(),
-        Why::Deducted { score } => tr.f("lights.deducted", &[&number(*score)]),
-        Why::Late => tr.t("lights.late").to_string(),
-        Why::Pace { pace, threshold } => tr.f("lights.pace", &[&pct(*pace), &pct(*threshold)]),
-        Why::OnPace { pace } => tr.f("lights.on_pace", &[&pct(*pace)]),
-        Why::RedIndicators { count, threshold } => tr.f("lights.red_indicators", &[count, threshold]),
-        Why::UnitPace { pace, threshold } => tr.f("lights.unit_pace", &[&pct(*pace), &pct(*threshold)]),
-        Why::UnitOnPace { pace, .. } => tr.f("lights.unit_on_pace", &[&pct(*pace)]),
-    }
-}
 
 #[derive(Deserialize, Default)]
 pub struct ScoresQuery {
@@ -149,21 +88,21 @@ struct ScoresPage {
 pub async fn ranking(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Query(q): Query<ScoresQuery>,
 ) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let period = match q.period.as_deref().filter(|p| !p.is_empty()) {
-        Some(p) => parse_period(p)?,
-        None => Period::Month(collection::due_month(&state).await?),
+        Some(p) => scores::parse_period(p)?,
+        None => Period::Month(jixiao_app::collection::due_month(&state)),
     };
     let mut chrome = Chrome::new(&state, Some(&viewer), lang, "/scores", "scores.title", vec![], None).await;
     chrome.title = format!("{} · {period}", chrome.title);
     let periods = Period::all_in_year(period.year()).into_iter().map(|p| p.to_string()).collect();
-    let data = match load(&state, period).await {
+    let data = match scores::load(&state, period).await {
         Ok(data) => data,
         // A year without a scheme has no scores yet: the page says so.
-        Err(WebError::NotFound) => {
+        Err(AppError::NotFound) => {
             let page = ScoresPage {
                 chrome,
                 period: period.to_string(),
@@ -181,7 +120,7 @@ pub async fn ranking(
             };
             return Ok(render(page)?.into_response());
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let scheme = &data.scheme;
     let group = q.group.clone().unwrap_or_default();
@@ -200,7 +139,7 @@ pub async fn ranking(
                 continue;
             }
             let Some(report) = data.reports.get(&unit.id) else { continue };
-            let (indicator_lights, unit_lit) = lights_of(scheme, report, data.late.contains(&unit.id));
+            let (indicator_lights, unit_lit) = scores::lights_of(scheme, report, data.late.contains(&unit.id));
             *counts.entry(unit_lit.light.as_str()).or_default() += 1;
             if !light.is_empty() && unit_lit.light.as_str() != light {
                 continue;
@@ -208,7 +147,10 @@ pub async fn ranking(
             for &n in &scheme.indicators {
                 // Red ones, or yellow ones when the yellow units are asked for.
                 let wanted = if light == "yellow" { "yellow" } else { "red" };
-                if let Some(l) = indicator_lights.get(&n).filter(|l| l.light.as_str() == wanted) {
+                if let Some(l) = indicator_lights
+                    .get(&n)
+                    .filter(|l| l.light.as_str() == wanted && scores::sees_node(&viewer, scheme, &unit.id, &scheme.nodes[n].id))
+                {
                     {
                         lit.push(LightRow {
                             unit_id: unit.id.clone(),
@@ -257,7 +199,7 @@ pub async fn ranking(
         views,
         lit,
         lit_total,
-        analysis: crate::pages::analysis::sees_all(&viewer),
+        analysis: jixiao_app::analysis::sees_all(&viewer),
     };
     Ok(render(page)?.into_response())
 }
@@ -291,46 +233,30 @@ struct UnitPage {
     chart: String,
 }
 
-/// The unit's monthly totals and indicator scores of a year (stored month periods).
-async fn months_of(state: &AppState, year: i32, unit: &str) -> Result<Vec<(u8, Value)>, WebError> {
-    let Some((info, _)) = state.scheme_cache.latest(&state.store, year).await? else { return Ok(Vec::new()) };
-    let mut out = Vec::new();
-    for m in 1..=12u8 {
-        let month = Month { year, month: m };
-        if let Some(r) = state.store.scores(year, info.version, &month.to_string()).await?.into_iter().find(|r| r.unit_id == unit) {
-            // Months without any accepted data are all zeros: not part of the trend.
-            if r.result["status"].as_object().is_some_and(|s| s.values().any(|v| v == "ok")) {
-                out.push((m, r.result));
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// `GET /scores/{period}/units/{unit}`.
 pub async fn unit(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Path((period, unit_id)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
-    let period = parse_period(&period)?;
-    let data = load(&state, period).await?;
+    let period = scores::parse_period(&period)?;
+    let data = scores::load(&state, period).await?;
     let scheme = &data.scheme;
     let u = scheme.unit_index(&unit_id).ok_or(WebError::NotFound)?;
     let report = data.reports.get(&unit_id).ok_or(WebError::NotFound)?;
-    let (lights, unit_lit) = lights_of(scheme, report, data.late.contains(&unit_id));
-    let this_year = months_of(&state, period.year(), &unit_id).await?;
-    let last_year = months_of(&state, period.year() - 1, &unit_id).await?;
+    let (lights, unit_lit) = scores::lights_of(scheme, report, data.late.contains(&unit_id));
+    let this_year = scores::months_of(&state, period.year(), &unit_id).await?;
+    let last_year = scores::months_of(&state, period.year() - 1, &unit_id).await?;
     let mut lines = Vec::new();
     let mut stack: Vec<(usize, usize)> = scheme.roots.iter().rev().map(|&r| (r, 0)).collect();
     while let Some((n, depth)) = stack.pop() {
         let node = &scheme.nodes[n];
         stack.extend(node.children.iter().rev().map(|&c| (c, depth + 1)));
         let Some(score) = report["scores"][&node.id].as_f64() else { continue };
-        // Only indicators the viewer may see (an assessor: its own).
-        if node.indicator.is_some() && !viewer.can(Action::ViewUnit, Target::Indicator { unit: &unit_id, indicator: &node.id }) {
+        // Only what the viewer may see (an assessor: its own indicators).
+        if !scores::sees_node(&viewer, scheme, &unit_id, &node.id) {
             continue;
         }
         let lit = lights.get(&n);
@@ -418,20 +344,12 @@ struct ExplainPage {
 pub async fn indicator(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Path((period, unit_id, id)): Path<(String, String, String)>,
 ) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
-    let period = parse_period(&period)?;
-    if !viewer.can(Action::ViewUnit, Target::Indicator { unit: &unit_id, indicator: &id }) {
-        return Err(WebError::Forbidden);
-    }
-    let (_, scheme) = state.scheme_cache.latest(&state.store, period.year()).await?.ok_or(WebError::NotFound)?;
-    let u = scheme.unit_index(&unit_id).ok_or(WebError::NotFound)?;
-    let n = scheme.node_index(&id).ok_or(WebError::NotFound)?;
-    let data = Dataset::load(&scheme, &state.store.data_file(period.year()).await?).map_err(|e| WebError::Internal(e.to_string()))?;
-    let result = score_period(&scheme, &data, period);
-    let e = explain(&scheme, &data, &result, u, n).ok_or(WebError::NotFound)?;
+    let period = scores::parse_period(&period)?;
+    let e = scores::explanation(&state, &viewer, period, &unit_id, &id).await?;
     let inputs = e
         .inputs
         .iter()
@@ -469,7 +387,7 @@ pub async fn indicator(
             month: entry.row.month.clone(),
             values: Value::Object(entry.row.values.clone()).to_string(),
             state: tr.t(&format!("state.{}", entry.state)).to_string(),
-            trail: audit.into_iter().map(|a| (short_time(&a.at), a.actor, action_text(&tr, &a.action))).collect(),
+            trail: audit.into_iter().map(|a| (state.clock.short(&a.at), a.actor, action_text(&tr, &a.action))).collect(),
             evidence: evidence.into_iter().map(|a| (a.id, a.filename)).collect(),
             corrections: corrections
                 .into_iter()

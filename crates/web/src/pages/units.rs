@@ -8,10 +8,10 @@ use jixiao_core::org::{Action, Target};
 use jixiao_store::AuditFilter;
 
 use crate::AppState;
+use crate::auth::Language;
 use crate::auth::Viewer;
 use crate::error::WebError;
-use crate::i18n::Lang;
-use crate::pages::home::{ActivityRow, short_time};
+use crate::pages::home::ActivityRow;
 use crate::pages::render;
 use crate::view::{Chrome, Column, ListQuery, Pager, columns, kept, paginate, sort_by};
 
@@ -34,7 +34,12 @@ struct UnitsPage {
 }
 
 /// `GET /units`.
-pub async fn list(State(state): State<AppState>, viewer: Viewer, lang: Lang, Query(q): Query<ListQuery>) -> Result<Html<String>, WebError> {
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Language(lang): Language,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, WebError> {
     let chrome = Chrome::new(&state, Some(&viewer), lang, "/units", "units.title", vec![], q.flash.as_deref()).await;
     let groups = state.store.groups().await?;
     let group_name = |id: &str| groups.iter().find(|g| g.id == id).map_or(id.to_string(), |g| g.name.clone());
@@ -86,10 +91,15 @@ struct UnitPage {
 }
 
 /// `GET /units/{unit}` (the route guard has checked the unit is in scope).
-pub async fn show(State(state): State<AppState>, viewer: Viewer, lang: Lang, Path(id): Path<String>) -> Result<Html<String>, WebError> {
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Language(lang): Language,
+    Path(id): Path<String>,
+) -> Result<Html<String>, WebError> {
     let unit = state.store.unit(&id).await?;
     let group = state.store.groups().await?.into_iter().find(|g| g.id == unit.group_id).map_or(unit.group_id.clone(), |g| g.name);
-    let crumbs = vec![(crate::i18n::Tr::new(lang).t("units.title").to_string(), "/units".to_string())];
+    let crumbs = vec![(jixiao_app::Tr::new(lang).t("units.title").to_string(), "/units".to_string())];
     let mut chrome = Chrome::new(&state, Some(&viewer), lang, &format!("/units/{id}"), "unit.title", crumbs, None).await;
     chrome.title = unit.name.clone();
     if let Some(last) = chrome.crumbs.last_mut() {
@@ -105,7 +115,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, lang: Lang, Pat
             .0
             .into_iter()
             .map(|e| ActivityRow {
-                at: short_time(&e.at),
+                at: state.clock.short(&e.at),
                 actor: e.actor,
                 action: e.action,
                 object: format!("{} {}", chrome.tr.object(&e.object_type), e.object_id),
@@ -115,8 +125,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, lang: Lang, Pat
         Vec::new()
     };
     let service_metrics = if viewer.can(Action::ViewServiceRequests, Target::Unit(&id)) {
-        let months = crate::pages::service::metrics_months(&state).await?;
-        crate::pages::service::metrics_rows(&state, &id, &months).await?
+        crate::pages::service::metrics_rows(&state, &id, &crate::pages::service::metrics_months(&state)).await?
     } else {
         Vec::new()
     };
@@ -129,7 +138,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, lang: Lang, Pat
 /// be December; the month of the latest accepted entry is what a reader means.
 async fn latest_score(state: &AppState, unit: &str) -> Result<Option<(String, String, String, String)>, WebError> {
     let Some(year) = state.store.scheme_years().await?.into_iter().max() else { return Ok(None) };
-    let Some((info, _)) = state.scheme_cache.latest(&state.store, year).await? else { return Ok(None) };
+    let Some((info, _)) = state.latest_scheme(year).await? else { return Ok(None) };
     let Some(month) = state.store.latest_accepted_month(year, unit).await? else { return Ok(None) };
     let rows = state.store.scores(year, info.version, &month).await?;
     Ok(rows.into_iter().find(|r| r.unit_id == unit).map(|row| {

@@ -23,6 +23,8 @@ const ANON_CSRF: &str = "anonymous-test-token";
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The application the server runs (its store and clock).
+    pub app: jixiao_app::App,
     pub store: Store,
     pub db: TestDb,
     /// A client that does not follow redirects, keeps no cookies and no idle connections.
@@ -52,6 +54,16 @@ pub fn role_users() -> Vec<(&'static str, Role, Option<&'static str>, Scope)> {
 
 impl TestApp {
     pub async fn start(backend: Backend, config: WebConfig) -> Option<TestApp> {
+        TestApp::start_with(backend, config, jixiao_app::AppConfig::default(), jixiao_app::Clock::system()).await
+    }
+
+    /// The application with the use cases' configuration and a clock of the test's.
+    pub async fn start_with(
+        backend: Backend,
+        config: WebConfig,
+        app_config: jixiao_app::AppConfig,
+        clock: jixiao_app::Clock,
+    ) -> Option<TestApp> {
         let db = TestDb::new(backend).await?;
         let store = db.store().await;
         let mut tx = store.begin("test").await.unwrap();
@@ -81,12 +93,25 @@ impl TestApp {
         }
         tx.audit("test.seed", "test", "seed", None, Some(json!({}))).await.unwrap();
         tx.commit().await.unwrap();
-        let addr = jixiao_web::spawn(store.clone(), config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let app = jixiao_app::App::new(store, app_config, clock).await.unwrap();
+        let store = app.store.clone();
+        let addr = jixiao_web::spawn(app.clone(), config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
         // No pooled connections: after refusing an oversized upload the server closes
         // the connection without reading the body, and a pooled connection reused
         // while it closes fails the next request (seen under load).
         let http = reqwest::Client::builder().redirect(Policy::none()).pool_max_idle_per_host(0).build().unwrap();
-        Some(TestApp { addr, store, db, http })
+        Some(TestApp { addr, app, store, db, http })
+    }
+
+    /// Another application over the same database: another process, with its own
+    /// configuration and clock.
+    pub async fn other_app(&self, config: jixiao_app::AppConfig, clock: jixiao_app::Clock) -> jixiao_app::App {
+        jixiao_app::App::new(self.db.store().await, config, clock).await.unwrap()
+    }
+
+    /// The application with another SMS gateway configuration (the same database).
+    pub async fn with_sms(&self, sms: jixiao_app::service::sms::SmsConfig) -> jixiao_app::App {
+        self.other_app(jixiao_app::AppConfig { sms, ..Default::default() }, self.app.clock.clone()).await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -103,7 +128,7 @@ impl TestApp {
         let secret = format!("test-{username}-{}", rand_suffix());
         let csrf = format!("csrf-{}", rand_suffix());
         let hash = hex_sha256(&secret);
-        let expires = jixiao_store::timestamp(chrono::Utc::now() + chrono::Duration::hours(1));
+        let expires = jixiao_store::timestamp(self.app.clock.now() + chrono::Duration::hours(1));
         let mut tx = self.store.begin("test").await.unwrap();
         self.store.create_session(&mut tx, &hash, user.id, &csrf, &expires).await.unwrap();
         tx.audit("test.session", "user", username, None, None).await.unwrap();

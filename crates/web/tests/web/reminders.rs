@@ -3,6 +3,8 @@
 //! once a day per user.
 
 use chrono::NaiveDate;
+use jixiao_app::{Actor, AppConfig, Clock};
+use jixiao_core::org::Role;
 use reqwest::StatusCode;
 
 use crate::common::{TestApp, backend_tests};
@@ -15,11 +17,13 @@ fn day(s: &str) -> NaiveDate {
 
 async fn reminders_go_to_units_not_yet_reported(app: TestApp) {
     crate::report::seed(&app).await;
-    let scheme = app.store.scheme(2027, None).await.unwrap().compile().unwrap();
     let month = "2027-03".parse().unwrap();
+    let cron = Actor::system("cron", Role::Office);
+    // Each day, as the daily job runs it: the clock at 09:00 that day.
     let queue = |today: &'static str| {
-        let (store, scheme) = (app.store.clone(), scheme.clone());
-        async move { jixiao_web::reminders::queue(&store, &scheme, month, day(today), "cron").await.unwrap() }
+        let clock = Clock::at_local(day(today).and_hms_opt(9, 0, 0).unwrap());
+        let (app, cron) = (&app, cron.clone());
+        async move { jixiao_app::reminders::queue(&app.other_app(AppConfig::default(), clock).await, &cron, month).await.unwrap() }
     };
     // The deadline is 2027-04-15: nothing on the 1st.
     assert_eq!(queue("2027-04-01").await, 0);

@@ -485,13 +485,13 @@ async fn office_loads_a_month_workbook(app: TestApp) {
     }
 
     // The filled template loads as accepted data and is scored.
-    let filled = jixiao_web::month_workbook::write(
+    let filled = jixiao_app::xlsx::month::write(
         "2027-05",
-        [("u01", 30.0), ("u02", 80.0)].into_iter().map(|(unit, x)| jixiao_web::month_workbook::Row {
+        [("u01", 30.0), ("u02", 80.0)].into_iter().map(|(unit, x)| jixiao_app::xlsx::month::Row {
             unit,
             indicator: "A1",
             field: "actual",
-            value: jixiao_web::month_workbook::Cell::Number(x),
+            value: jixiao_app::xlsx::month::Cell::Number(x),
             names: Some(("名称", "到位资金", "累计到位资金")),
         }),
     )
@@ -509,7 +509,7 @@ async fn office_loads_a_month_workbook(app: TestApp) {
     assert_eq!(trail.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["data.import"]);
     // The template now carries the accepted values; as it is, it loads again.
     let template = app.get(Some(&office), "/reports/import/template.xlsx?month=2027-05").await.bytes().await.unwrap().to_vec();
-    let read = jixiao_web::month_workbook::read(&template, None).unwrap();
+    let read = jixiao_app::xlsx::month::read(&template, None).unwrap();
     assert_eq!(
         read.file.entries.iter().map(|e| (e.unit.as_str(), e.values["actual"].as_f64())).collect::<Vec<_>>(),
         [("u01", Some(30.0)), ("u02", Some(80.0))]

@@ -281,7 +281,7 @@ async fn sms_survive_a_failing_gateway(app: TestApp) {
     seed_categories(&app.store).await;
     let (case, _) = filed(&app, "road").await;
     // Default: no gateway, only recorded.
-    let report = jixiao_web::service::sms::deliver_due(&app.store, &jixiao_web::SmsConfig::default()).await.unwrap();
+    let report = jixiao_app::service::sms::deliver_due(&app.with_sms(jixiao_app::service::sms::SmsConfig::default()).await).await.unwrap();
     assert_eq!(report.recorded, 1);
     let (_, _) = filed(&app, "water").await;
 
@@ -302,21 +302,21 @@ async fn sms_survive_a_failing_gateway(app: TestApp) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, gateway).await.unwrap() });
-    let config = jixiao_web::SmsConfig {
+    let config = jixiao_app::service::sms::SmsConfig {
         url: format!("http://{addr}/send?to={{phone}}&msg={{text}}&u={{username}}&p={{password}}"),
         username: "jixiao".into(),
         password: "s3cret&=".into(),
         backoff_seconds: 0,
-        ..jixiao_web::SmsConfig::default()
+        ..jixiao_app::service::sms::SmsConfig::default()
     };
-    let first = jixiao_web::service::sms::deliver_due(&app.store, &config).await.unwrap();
+    let first = jixiao_app::service::sms::deliver_due(&app.with_sms(config.clone()).await).await.unwrap();
     assert_eq!((first.sent, first.retried), (0, 1));
     let (pending, _) = app.store.outbox(None, Some("pending"), 10, 0).await.unwrap();
     assert_eq!(
         (pending.len(), pending[0].attempts, pending[0].last_error.as_deref()),
         (1, 1, Some("gateway answered 503 Service Unavailable"))
     );
-    let second = jixiao_web::service::sms::deliver_due(&app.store, &config).await.unwrap();
+    let second = jixiao_app::service::sms::deliver_due(&app.with_sms(config.clone()).await).await.unwrap();
     assert_eq!(second.sent, 1);
     let (all, total) = app.store.outbox(None, None, 10, 0).await.unwrap();
     assert_eq!(total, 2, "nothing lost");
@@ -327,15 +327,15 @@ async fn sms_survive_a_failing_gateway(app: TestApp) {
     assert!(!case.is_empty());
     // An unreachable gateway: retried, then failed after max_attempts, still kept.
     let (_, _) = filed(&app, "road").await;
-    let down = jixiao_web::SmsConfig {
+    let down = jixiao_app::service::sms::SmsConfig {
         url: "http://127.0.0.1:9/send?to={phone}".into(),
         max_attempts: 2,
         backoff_seconds: 0,
         timeout_seconds: 1,
         ..config.clone()
     };
-    assert_eq!(jixiao_web::service::sms::deliver_due(&app.store, &down).await.unwrap().retried, 1);
-    assert_eq!(jixiao_web::service::sms::deliver_due(&app.store, &down).await.unwrap().failed, 1);
+    assert_eq!(jixiao_app::service::sms::deliver_due(&app.with_sms(down.clone()).await).await.unwrap().retried, 1);
+    assert_eq!(jixiao_app::service::sms::deliver_due(&app.with_sms(down.clone()).await).await.unwrap().failed, 1);
     let (failed, _) = app.store.outbox(None, Some("failed"), 10, 0).await.unwrap();
     assert_eq!((failed.len(), failed[0].attempts), (1, 2));
 }
@@ -366,11 +366,13 @@ async fn two_senders_send_each_message_once(app: TestApp) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, gateway).await.unwrap() });
-    let config = jixiao_web::SmsConfig { url: format!("http://{addr}/send?id={{text}}"), ..jixiao_web::SmsConfig::default() };
-    // A second store: another process's pool on the same database.
-    let other = app.db.store().await;
-    let (a, b) =
-        tokio::join!(jixiao_web::service::sms::deliver_due(&app.store, &config), jixiao_web::service::sms::deliver_due(&other, &config));
+    let config = jixiao_app::service::sms::SmsConfig {
+        url: format!("http://{addr}/send?id={{text}}"),
+        ..jixiao_app::service::sms::SmsConfig::default()
+    };
+    // Two applications on their own pools: two processes on the same database.
+    let (one, two) = (app.with_sms(config.clone()).await, app.with_sms(config.clone()).await);
+    let (a, b) = tokio::join!(jixiao_app::service::sms::deliver_due(&one), jixiao_app::service::sms::deliver_due(&two));
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.sent + b.sent, 6, "{a:?} {b:?}");
     let hits = hits.lock().unwrap().clone();
@@ -498,13 +500,18 @@ mod more {
             .unwrap();
         tx.audit("test", "service_request", &case2, None, None).await.unwrap();
         tx.commit().await.unwrap();
-        assert_eq!(jixiao_web::service::sms::deliver_due(&app.store, &jixiao_web::SmsConfig::default()).await.unwrap().recorded, 2);
-        let state = jixiao_web::AppState::new(app.store.clone(), jixiao_web::WebConfig::default());
-        assert_eq!(jixiao_web::service::flow::auto_close(&state, 7).await.unwrap(), 1);
+        assert_eq!(
+            jixiao_app::service::sms::deliver_due(&app.with_sms(jixiao_app::service::sms::SmsConfig::default()).await)
+                .await
+                .unwrap()
+                .recorded,
+            2
+        );
+        assert_eq!(jixiao_app::service::flow::auto_close(&app.app, 7).await.unwrap(), (1, 0));
         let closed = state_of(&app, &case).await;
         assert_eq!((closed.state.as_str(), closed.rating.as_deref()), ("closed", None));
         assert_eq!(app.store.service_events(closed.id).await.unwrap().last().unwrap().actor, "system");
         assert_eq!(state_of(&app, &case2).await.state, "verified", "one day is not seven");
-        assert_eq!(jixiao_web::service::flow::auto_close(&state, 7).await.unwrap(), 0, "closed once");
+        assert_eq!(jixiao_app::service::flow::auto_close(&app.app, 7).await.unwrap(), (0, 0), "closed once");
     }
 }

@@ -376,8 +376,7 @@ async fn settings_take_workdays_and_the_public_address(app: TestApp) {
     let audit = app.store.audit_entries(0, 1000).await.unwrap();
     assert!(audit.iter().any(|e| e.action == "setting.set" && e.object_id == "service.workdays"));
     // The service calendar counts them as working days.
-    let state = jixiao_web::AppState::new(app.store.clone(), jixiao_web::WebConfig::default());
-    let cal = jixiao_web::service::calendar(&state).await.unwrap();
+    let cal = jixiao_app::service::calendar(&app.app).await.unwrap();
     let sat = chrono::NaiveDate::from_ymd_opt(2027, 2, 6).unwrap();
     assert!(cal.is_working(sat) && !cal.is_working(chrono::NaiveDate::from_ymd_opt(2027, 2, 13).unwrap()));
 

@@ -30,7 +30,7 @@
 //! where its time goes; those figures are not part of the ratios.
 //!
 //! The workbook, "an office's import of a whole month", is written before the timing
-//! starts, and read, by `jixiao_web::month_workbook` — the layout and reader of the
+//! starts, and read, by `jixiao_app::xlsx::month` — the layout and reader of the
 //! office's whole-month import on the reporting page: one sheet named after the
 //! month (continued on `2027-12 (2)`… past a sheet's rows), the header
 //! `单位编号 | 指标编号 | 填报项编号 | 数值`, one row per value. The benchmark reads it
@@ -44,13 +44,13 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
+use jixiao_app::xlsx::month as month_workbook;
 use jixiao_core::data::{DataFile, Dataset, EntryRow};
 use jixiao_core::generate::synthetic;
 use jixiao_core::period::{Month, Period};
 use jixiao_core::scheme::SchemeFile;
 use jixiao_core::score::{PeriodReport, score_periods};
 use jixiao_store::{Backend, Store, StoreOptions};
-use jixiao_web::month_workbook;
 use serde_json::Value;
 use sqlx::Connection;
 
@@ -657,7 +657,7 @@ async fn check_count(store: &Store, input: &Input) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The month as a workbook in the layout of `jixiao_web::month_workbook` (the office's
+/// The month as a workbook in the layout of `jixiao_app::xlsx::month` (the office's
 /// whole-month import); returns the bytes and the number of sheets.
 fn write_workbook(month: &str, entries: &[EntryRow]) -> anyhow::Result<(Vec<u8>, usize)> {
     for e in entries {

@@ -39,13 +39,14 @@ pub async fn run(edits: usize) -> anyhow::Result<()> {
         .chain(scheme.units.iter().flat_map(|u| [("reporter", Some(u.id.as_str())), ("head", Some(u.id.as_str()))]))
     {
         let secret = format!("bench-{role}-{}", unit.unwrap_or("all"));
-        store.add_token(&mut tx, &secret, &jixiao_web::secret_hash(&secret), None, role, unit).await?;
+        store.add_token(&mut tx, &secret, &jixiao_app::accounts::secret_hash(&secret), None, role, unit).await?;
         tokens.insert((role, unit.map(str::to_string)), secret);
     }
     tx.audit("token.add", "token", "bench", None, None).await?;
     tx.commit().await?;
     store.refresh_scores(2027).await?;
-    let addr = jixiao_web::spawn(store.clone(), jixiao_web::WebConfig::default(), "127.0.0.1:0".parse()?).await?;
+    let app = jixiao_app::App::new(store.clone(), jixiao_app::AppConfig::default(), jixiao_app::Clock::system()).await?;
+    let addr = jixiao_web::spawn(app, jixiao_web::WebConfig::default(), "127.0.0.1:0".parse()?).await?;
     let http = reqwest::Client::new();
     let base = format!("http://{addr}");
 

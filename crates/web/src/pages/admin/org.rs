@@ -11,11 +11,12 @@ use serde_json::json;
 
 use super::done;
 use crate::AppState;
+use crate::auth::Language;
 use crate::auth::Viewer;
 use crate::error::WebError;
-use crate::i18n::{Lang, Tr};
 use crate::pages::render;
 use crate::view::{Chrome, Column, FieldErrors, ListQuery, Pager, columns, kept, paginate, sort_by};
+use jixiao_app::{Lang, Tr};
 
 pub struct UnitRow {
     pub id: String,
@@ -40,7 +41,12 @@ fn crumbs(tr: &Tr) -> Vec<(String, String)> {
 }
 
 /// `GET /admin/units`: every unit, disabled ones included.
-pub async fn units(State(state): State<AppState>, viewer: Viewer, lang: Lang, Query(q): Query<ListQuery>) -> Result<Response, WebError> {
+pub async fn units(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Language(lang): Language,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, WebError> {
     let chrome = Chrome::new(&state, Some(&viewer), lang, "/admin/units", "nav.org", vec![], q.flash.as_deref()).await;
     let groups = state.store.groups().await?;
     let search = q.search();
@@ -99,7 +105,7 @@ impl UnitForm {
 }
 
 /// `GET /admin/units/new`.
-pub async fn new_unit(State(state): State<AppState>, viewer: Viewer, lang: Lang) -> Result<Response, WebError> {
+pub async fn new_unit(State(state): State<AppState>, viewer: Viewer, Language(lang): Language) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
     let chrome = Chrome::new(&state, Some(&viewer), lang, "/admin/units/new", "org.new_unit", crumbs(&tr), None).await;
     let groups: Vec<Group> = state.store.groups().await?.into_iter().filter(|g| !g.disabled).collect();
@@ -121,7 +127,7 @@ pub async fn new_unit(State(state): State<AppState>, viewer: Viewer, lang: Lang)
 pub async fn edit_unit(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Path(id): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, WebError> {
@@ -187,7 +193,7 @@ async fn check_unit(state: &AppState, tr: &Tr, input: &UnitInput, new: bool) -> 
 pub async fn create_unit(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     axum::Form(input): axum::Form<UnitInput>,
 ) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
@@ -209,7 +215,7 @@ pub async fn create_unit(
         .respond();
     }
     let id = input.id.trim();
-    let mut tx = state.store.begin(&viewer.actor).await?;
+    let mut tx = state.store.begin(&viewer.name).await?;
     state.store.upsert_unit(&mut tx, id, input.name.trim(), &input.group, sort_order).await?;
     tx.audit("unit.add", "unit", id, None, Some(json!({"name": input.name.trim(), "group": input.group, "sort_order": sort_order})))
         .await?;
@@ -221,7 +227,7 @@ pub async fn create_unit(
 pub async fn update_unit(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Path(id): Path<String>,
     axum::Form(mut input): axum::Form<UnitInput>,
 ) -> Result<Response, WebError> {
@@ -245,7 +251,7 @@ pub async fn update_unit(
         }
         .respond();
     }
-    let mut tx = state.store.begin(&viewer.actor).await?;
+    let mut tx = state.store.begin(&viewer.name).await?;
     state.store.upsert_unit(&mut tx, &id, input.name.trim(), &input.group, sort_order).await?;
     tx.audit(
         "unit.update",
@@ -262,7 +268,7 @@ pub async fn update_unit(
 /// `POST /admin/units/{unit}/disable`: disables or re-enables.
 pub async fn toggle_unit(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
     let unit = state.store.unit(&id).await?;
-    let mut tx = state.store.begin(&viewer.actor).await?;
+    let mut tx = state.store.begin(&viewer.name).await?;
     state.store.set_unit_disabled(&mut tx, &id, !unit.disabled).await?;
     let action = if unit.disabled { "unit.enable" } else { "unit.disable" };
     tx.audit(action, "unit", &id, Some(json!({"disabled": unit.disabled})), Some(json!({"disabled": !unit.disabled}))).await?;
@@ -307,7 +313,12 @@ async fn groups_page(
 }
 
 /// `GET /admin/groups`.
-pub async fn groups(State(state): State<AppState>, viewer: Viewer, lang: Lang, Query(q): Query<ListQuery>) -> Result<Response, WebError> {
+pub async fn groups(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Language(lang): Language,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, WebError> {
     groups_page(&state, &viewer, lang, q.flash.as_deref(), FieldErrors::new(), String::new(), String::new()).await
 }
 
@@ -323,7 +334,7 @@ pub struct GroupInput {
 pub async fn save_group(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     axum::Form(input): axum::Form<GroupInput>,
 ) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
@@ -340,7 +351,7 @@ pub async fn save_group(
         return groups_page(&state, &viewer, lang, None, errors, input.id, input.name).await;
     }
     let before = state.store.groups().await?.into_iter().find(|g| g.id == id);
-    let mut tx = state.store.begin(&viewer.actor).await?;
+    let mut tx = state.store.begin(&viewer.name).await?;
     state.store.upsert_group(&mut tx, &id, &name).await?;
     let action = if before.is_some() { "group.update" } else { "group.add" };
     tx.audit(action, "group", &id, before.map(|g| json!({"name": g.name})), Some(json!({"name": name}))).await?;
@@ -351,7 +362,7 @@ pub async fn save_group(
 /// `POST /admin/groups/{group}/disable`: disables or re-enables.
 pub async fn toggle_group(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
     let group = state.store.groups().await?.into_iter().find(|g| g.id == id).ok_or(WebError::NotFound)?;
-    let mut tx = state.store.begin(&viewer.actor).await?;
+    let mut tx = state.store.begin(&viewer.name).await?;
     state.store.set_group_disabled(&mut tx, &id, !group.disabled).await?;
     let action = if group.disabled { "group.enable" } else { "group.disable" };
     tx.audit(action, "group", &id, Some(json!({"disabled": group.disabled})), Some(json!({"disabled": !group.disabled}))).await?;

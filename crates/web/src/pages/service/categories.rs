@@ -23,12 +23,13 @@ use serde_json::{Value, json};
 use sha2::Digest;
 
 use crate::AppState;
+use crate::auth::Language;
 use crate::auth::Viewer;
 use crate::error::WebError;
-use crate::i18n::{Lang, Tr};
 use crate::pages::admin::done;
 use crate::pages::render;
 use crate::view::Chrome;
+use jixiao_app::{Lang, Tr};
 
 /// The Open311 datatypes an attribute may have.
 pub const DATATYPES: [&str; 6] = ["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"];
@@ -321,7 +322,12 @@ async fn list_page(
 }
 
 /// `GET /service/categories`.
-pub async fn list(State(state): State<AppState>, viewer: Viewer, lang: Lang, Query(q): Query<FlashQuery>) -> Result<Response, WebError> {
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Language(lang): Language,
+    Query(q): Query<FlashQuery>,
+) -> Result<Response, WebError> {
     let form = CategoryForm { sla_days: "5".into(), sort_order: "0".into(), ..CategoryForm::default() };
     list_page(&state, &viewer, lang, q.flash.as_deref(), form, Vec::new()).await
 }
@@ -330,7 +336,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, lang: Lang, Que
 pub async fn create(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     axum::Form(form): axum::Form<CategoryForm>,
 ) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
@@ -349,7 +355,7 @@ pub async fn create(
             return list_page(&state, &viewer, lang, None, form, code_errors).await;
         }
     };
-    let mut tx = state.store.begin(&viewer.actor).await?;
+    let mut tx = state.store.begin(&viewer.name).await?;
     state.store.upsert_service_category(&mut tx, &category).await?;
     state.store.set_service_attributes(&mut tx, &category.code, &attributes).await?;
     tx.audit("service.category.add", "service_category", &category.code, None, Some(snapshot(&category, &attributes))).await?;
@@ -386,7 +392,7 @@ async fn edit_page(
 pub async fn edit(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Path(code): Path<String>,
     Query(q): Query<FlashQuery>,
 ) -> Result<Response, WebError> {
@@ -407,7 +413,7 @@ fn unchanged_since(tr: &Tr, form: &CategoryForm, c: &ServiceCategory, attributes
 pub async fn update(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Path(code): Path<String>,
     axum::Form(form): axum::Form<CategoryForm>,
 ) -> Result<Response, WebError> {
@@ -418,7 +424,7 @@ pub async fn update(
         Ok(c) => c,
         Err(errors) => return edit_page(&state, &viewer, lang, None, &before, form, errors).await,
     };
-    let mut tx = state.store.begin(&viewer.actor).await?;
+    let mut tx = state.store.begin(&viewer.name).await?;
     state.store.upsert_service_category(&mut tx, &category).await?;
     state.store.set_service_attributes(&mut tx, &code, &attributes).await?;
     let (b, a) = (snapshot(&before, &before_attributes), snapshot(&category, &attributes));
@@ -438,7 +444,7 @@ pub struct ToggleForm {
 pub async fn toggle(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     Path(code): Path<String>,
     axum::Form(form): axum::Form<ToggleForm>,
 ) -> Result<Response, WebError> {
@@ -446,7 +452,7 @@ pub async fn toggle(
     let (before, attributes) = stored(&state, &code).await?;
     unchanged_since(&tr, &CategoryForm { fingerprint: form.fingerprint, ..CategoryForm::default() }, &before, &attributes)?;
     let after = ServiceCategory { disabled: !before.disabled, ..before.clone() };
-    let mut tx = state.store.begin(&viewer.actor).await?;
+    let mut tx = state.store.begin(&viewer.name).await?;
     state.store.upsert_service_category(&mut tx, &after).await?;
     let action = if after.disabled { "service.category.disable" } else { "service.category.enable" };
     tx.audit(action, "service_category", &code, Some(json!({"disabled": before.disabled})), Some(json!({"disabled": after.disabled})))
@@ -458,7 +464,8 @@ pub async fn toggle(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::i18n::Lang;
+
+    use jixiao_app::Lang;
 
     #[test]
     fn attribute_lines_round_trip_and_name_their_line() {

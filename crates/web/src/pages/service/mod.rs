@@ -31,11 +31,6 @@ pub fn category_rows(categories: &[ServiceCategory]) -> Vec<CategoryRow> {
     categories.iter().map(|c| CategoryRow { code: c.code.clone(), name: c.name.clone(), group: c.group_name.clone() }).collect()
 }
 
-/// A stored time as pages show it (local, minutes).
-pub fn when(stored: &str) -> String {
-    crate::service::local(stored).map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
-}
-
 /// One month of a department's service metrics as pages show them.
 pub struct MetricsRow {
     pub month: String,
@@ -58,12 +53,12 @@ fn percent(rate: Option<f64>) -> String {
 /// The months a department's service figures are shown for: the month the dashboard
 /// reports on (whose figures filled the indicators) and the calendar month now, in
 /// which requests are still coming in.
-pub async fn metrics_months(state: &crate::AppState) -> Result<Vec<jixiao_core::period::Month>, crate::error::WebError> {
-    let now = jixiao_core::period::Month::of_date(chrono::Local::now().date_naive());
-    let mut months = vec![crate::collection::due_month(state).await?, now];
+pub fn metrics_months(state: &crate::AppState) -> Vec<jixiao_core::period::Month> {
+    let now = jixiao_core::period::Month::of_date(state.clock.today());
+    let mut months = vec![jixiao_app::collection::due_month(state), now];
     months.sort();
     months.dedup();
-    Ok(months)
+    months
 }
 
 /// Department `unit`'s service metrics of `months`, computed as the system-filled
@@ -73,8 +68,8 @@ pub async fn metrics_rows(
     unit: &str,
     months: &[jixiao_core::period::Month],
 ) -> Result<Vec<MetricsRow>, crate::error::WebError> {
-    let now = jixiao_core::period::Month::of_date(chrono::Local::now().date_naive());
-    Ok(crate::service::metrics::unit_months(&state.store, unit, months)
+    let now = jixiao_core::period::Month::of_date(state.clock.today());
+    Ok(jixiao_app::service::metrics::unit_months(state, unit, months)
         .await?
         .into_iter()
         .map(|(month, m)| MetricsRow {

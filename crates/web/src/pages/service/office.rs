@@ -6,16 +6,16 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
 
-use super::when;
 use crate::AppState;
-use crate::auth::{Viewer, secret_hash};
+use crate::auth::Language;
+use crate::auth::Viewer;
 use crate::error::WebError;
-use crate::i18n::Lang;
 use crate::pages::admin::done;
 use crate::pages::render;
 use crate::view::Chrome;
+use jixiao_app::Lang;
+use jixiao_app::accounts;
 
 pub struct MessageRow {
     pub id: i64,
@@ -57,7 +57,12 @@ pub fn mask_password(body: &str) -> String {
 }
 
 /// `GET /service/outbox?status=`.
-pub async fn outbox(State(state): State<AppState>, viewer: Viewer, lang: Lang, Query(q): Query<OutboxQuery>) -> Result<Response, WebError> {
+pub async fn outbox(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Language(lang): Language,
+    Query(q): Query<OutboxQuery>,
+) -> Result<Response, WebError> {
     let chrome = Chrome::new(&state, Some(&viewer), lang, "/service/outbox", "service.outbox_title", vec![], q.flash.as_deref()).await;
     let status = q.status.filter(|s| matches!(s.as_str(), "pending" | "sent" | "failed" | "recorded")).unwrap_or_default();
     let (messages, total) = state.store.outbox(None, Some(&status).filter(|s| !s.is_empty()).map(String::as_str), 200, 0).await?;
@@ -71,8 +76,8 @@ pub async fn outbox(State(state): State<AppState>, viewer: Viewer, lang: Lang, Q
             status: m.status,
             attempts: m.attempts,
             error: m.last_error.unwrap_or_default(),
-            created: when(&m.created_at),
-            sent: m.sent_at.as_deref().map(when).unwrap_or_default(),
+            created: state.clock.short(&m.created_at),
+            sent: m.sent_at.as_deref().map(|t| state.clock.short(t)).unwrap_or_default(),
         })
         .collect();
     Ok(render(OutboxPage { chrome, rows, total, status })?.into_response())
@@ -107,21 +112,25 @@ async fn keys_page(
         .open311_keys()
         .await?
         .into_iter()
-        .map(|k| KeyRow { id: k.id, name: k.name, created: when(&k.created_at), by: k.created_by, revoked: k.revoked_at.is_some() })
+        .map(|k| KeyRow {
+            id: k.id,
+            name: k.name,
+            created: state.clock.short(&k.created_at),
+            by: k.created_by,
+            revoked: k.revoked_at.is_some(),
+        })
         .collect();
     Ok(render(KeysPage { chrome, rows, secret })?.into_response())
 }
 
 /// `GET /service/keys`.
-pub async fn keys(State(state): State<AppState>, viewer: Viewer, lang: Lang, Query(q): Query<OutboxQuery>) -> Result<Response, WebError> {
+pub async fn keys(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Language(lang): Language,
+    Query(q): Query<OutboxQuery>,
+) -> Result<Response, WebError> {
     keys_page(&state, &viewer, lang, q.flash.as_deref(), None).await
-}
-
-/// A new Open311 key: `o311_` and 32 hex digits.
-pub fn new_key() -> String {
-    let mut b = [0u8; 16];
-    getrandom::fill(&mut b).expect("the operating system's random number generator");
-    format!("o311_{}", hex::encode(b))
 }
 
 #[derive(Deserialize)]
@@ -134,26 +143,15 @@ pub struct KeyForm {
 pub async fn create_key(
     State(state): State<AppState>,
     viewer: Viewer,
-    lang: Lang,
+    Language(lang): Language,
     axum::Form(form): axum::Form<KeyForm>,
 ) -> Result<Response, WebError> {
-    let name = form.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(WebError::invalid(crate::i18n::Tr::new(lang).t("service.error.key_name")));
-    }
-    let key = new_key();
-    let mut tx = state.store.begin(&viewer.actor).await?;
-    let id = state.store.add_open311_key(&mut tx, name, &secret_hash(&key)).await?;
-    tx.audit("open311.key.add", "open311_key", &id.to_string(), None, Some(json!({"name": name}))).await?;
-    tx.commit().await?;
+    let (_, key) = accounts::add_open311_key(&state, &viewer, &jixiao_app::Tr::new(lang), &form.name).await?;
     keys_page(&state, &viewer, lang, None, Some(key)).await
 }
 
 /// `POST /service/keys/{id}/revoke`.
 pub async fn revoke_key(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
-    let mut tx = state.store.begin(&viewer.actor).await?;
-    state.store.revoke_open311_key(&mut tx, id).await?;
-    tx.audit("open311.key.revoke", "open311_key", &id.to_string(), Some(json!({"revoked": false})), Some(json!({"revoked": true}))).await?;
-    tx.commit().await?;
+    accounts::revoke_open311_key(&state, &viewer, id).await?;
     Ok(done("/service/keys", "key_revoked"))
 }

@@ -18,15 +18,16 @@ use jixiao_core::service::{Actor, Rating, Step};
 use jixiao_store::ServiceRequest;
 use serde::Deserialize;
 
-use super::{CategoryRow, category_rows, when};
+use super::{CategoryRow, category_rows};
 use crate::AppState;
+use crate::auth::Language;
 use crate::error::WebError;
-use crate::i18n::{Lang, Tr};
 use crate::pages::login::anonymous_csrf;
 use crate::pages::render;
 use crate::security::ClientIp;
-use crate::service::{flow, intake};
 use crate::view::Chrome;
+use jixiao_app::service::{flow, intake};
+use jixiao_app::{Lang, Tr};
 
 /// The largest request form read (photo included); the photo's own limit is
 /// `service_photo_bytes` (5 MB by default), refused with a message on the form.
@@ -97,7 +98,7 @@ pub async fn form(
     headers: HeaderMap,
     jar: CookieJar,
     viewer: Option<crate::auth::Viewer>,
-    lang: Lang,
+    Language(lang): Language,
 ) -> Result<Response, WebError> {
     form_page(&state, &headers, jar, viewer.as_ref(), lang, FormValues::default(), Vec::new()).await
 }
@@ -108,7 +109,7 @@ pub async fn submit(
     headers: HeaderMap,
     jar: CookieJar,
     viewer: Option<crate::auth::Viewer>,
-    lang: Lang,
+    Language(lang): Language,
     mut multipart: axum::extract::Multipart,
 ) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
@@ -140,13 +141,9 @@ pub async fn submit(
     }
     let mut checked_photo = None;
     if let Some((filename, bytes)) = photo {
-        if bytes.len() > state.config.service_photo_bytes {
-            problems.push(("photo".into(), tr.f("service.error.photo_size", &[&(state.config.service_photo_bytes / 1024 / 1024)])));
-        } else {
-            match crate::evidence::kind_of(&filename, &bytes) {
-                Ok(t) if t.starts_with("image/") => checked_photo = Some((filename, t, bytes)),
-                _ => problems.push(("photo".into(), tr.t("service.error.photo_type").to_string())),
-            }
+        match intake::check_photo(&state, &tr, &filename, &bytes) {
+            Ok(t) => checked_photo = Some((filename, t, bytes)),
+            Err(message) => problems.push(("photo".into(), message)),
         }
     }
     let operator = viewer.as_ref().is_some_and(is_operator);
@@ -179,7 +176,7 @@ pub async fn submit(
         }
     };
     let actor = match (&viewer, operator) {
-        (Some(v), true) => v.actor.clone(),
+        (Some(v), true) => v.name.clone(),
         _ => "citizen".to_string(),
     };
     let taken = intake::take(&state, &actor, new, checked_photo).await?;
@@ -256,7 +253,7 @@ pub async fn query_form(
     headers: HeaderMap,
     jar: CookieJar,
     viewer: Option<crate::auth::Viewer>,
-    lang: Lang,
+    Language(lang): Language,
     Query(q): Query<QueryForm>,
 ) -> Result<Response, WebError> {
     query_page(
@@ -297,7 +294,7 @@ async fn found(state: &AppState, tr: &Tr, r: &ServiceRequest) -> Result<Found, W
         .filter(|e| e.public)
         .map(|e| {
             let text = if e.step == "reply" { e.text } else { String::new() };
-            (when(&e.at), tr.t(&format!("service.step.{}", e.step)).to_string(), text)
+            (state.clock.short(&e.at), tr.t(&format!("service.step.{}", e.step)).to_string(), text)
         })
         .collect();
     Ok(Found {
@@ -305,7 +302,7 @@ async fn found(state: &AppState, tr: &Tr, r: &ServiceRequest) -> Result<Found, W
         category,
         state: tr.t(&format!("service.state.{}", r.state)).to_string(),
         state_code: r.state.clone(),
-        created: when(&r.created_at),
+        created: state.clock.short(&r.created_at),
         description: r.description.clone(),
         reply: r.reply.clone(),
         rating: r.rating.as_deref().map(|x| tr.t(&format!("service.rating.{x}")).to_string()).unwrap_or_default(),
@@ -322,7 +319,7 @@ pub async fn query(
     jar: CookieJar,
     viewer: Option<crate::auth::Viewer>,
     ip: ClientIp,
-    lang: Lang,
+    Language(lang): Language,
     axum::Form(q): axum::Form<QueryForm>,
 ) -> Result<Response, WebError> {
     let tr = Tr::new(lang);

@@ -1,0 +1,147 @@
+//! The one path of data files into the store (数据导入): the office's upload on the
+//! reporting page and `jixiao data import` alike. A file is the spec §3 JSON (entries
+//! and records) or a whole month as the month workbook (`xlsx::month`).
+//!
+//! Checked whole before anything is written: every row against the year's scheme
+//! (`Dataset::load`), and no entry or record in a closed or locked month — a closed
+//! month changes only through an approved correction request, from every front end.
+//! Then one transaction loads it as accepted data with its audit entry, and the year
+//! is rescored.
+
+use jixiao_core::data::{DataFile, Dataset};
+use jixiao_core::org::{Action, Target};
+use jixiao_core::period::Month;
+use serde_json::json;
+
+use crate::actor::Actor;
+use crate::error::{AppError, Result};
+use crate::i18n::Tr;
+use crate::xlsx::{self, sheet::read_upload};
+use crate::{App, periods};
+
+/// What an import loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    pub entries: usize,
+    pub records: usize,
+    /// The month of a month workbook.
+    pub month: Option<Month>,
+}
+
+/// Reads a data file's bytes: a month workbook (a zip) checked cell by cell against
+/// the scheme, or spec §3 JSON.
+pub async fn read(app: &App, tr: &Tr, year: i32, bytes: Vec<u8>) -> Result<(DataFile, Option<Month>)> {
+    let (_, scheme) = app.scheme_of(year).await?;
+    if xlsx::is_xlsx(&bytes) {
+        match read_upload(move || xlsx::month::read(&bytes, Some(&scheme))).await? {
+            Ok(book) => Ok((book.file, Some(book.month))),
+            Err(errors) => {
+                let lines: Vec<String> =
+                    std::iter::once(tr.t("report.xlsx_rejected").to_string()).chain(errors.iter().map(ToString::to_string)).collect();
+                Err(AppError::invalid(lines.join("\n")))
+            }
+        }
+    } else {
+        let file: DataFile = serde_json::from_slice(&bytes).map_err(|e| AppError::invalid(tr.f("report.bad_data_file", &[&e])))?;
+        Ok((file, None))
+    }
+}
+
+/// Loads `file` into `year` as accepted data, all or nothing (see the module
+/// documentation); `source` names where it came from, for the audit entry.
+pub async fn import(app: &App, actor: &Actor, tr: &Tr, year: i32, file: &DataFile, source: &str) -> Result<Imported> {
+    actor.require(Action::ManageSchemes, Target::Nothing)?;
+    let (_, scheme) = app.scheme_of(year).await?;
+    Dataset::load(&scheme, file).map_err(|e| AppError::invalid(e.to_string()))?;
+    let closed = periods::closed_months(app, year).await?;
+    let mut refused: Vec<String> = file
+        .entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| closed.contains(&e.month))
+        .map(|(i, e)| format!("entries[{i}]: {} {} {} — {}", e.unit, e.indicator, e.month, tr.f("report.closed", &[&e.month])))
+        .collect();
+    refused.extend(file.entries.iter().enumerate().filter_map(|(i, e)| {
+        let filled = scheme.node_index(&e.indicator).and_then(|n| scheme.indicator(n)).is_some_and(|ind| ind.service_filled);
+        filled.then(|| format!("entries[{i}]: {} {} {} — {}", e.unit, e.indicator, e.month, tr.f("report.system_filled", &[&e.indicator])))
+    }));
+    refused.extend(file.records.iter().enumerate().filter_map(|(i, r)| {
+        let month = r.date.get(..7)?;
+        closed
+            .iter()
+            .any(|c| c == month)
+            .then(|| format!("records[{i}]: {} {} {} — {}", r.unit, r.indicator, r.date, tr.f("report.closed", &[&month])))
+    }));
+    if !refused.is_empty() {
+        return Err(AppError::invalid(refused.join("\n")));
+    }
+    let mut tx = app.store.begin(&actor.name).await?;
+    let summary = app.store.import_data(&mut tx, year, file).await?;
+    tx.audit(
+        "data.import",
+        "data",
+        &year.to_string(),
+        None,
+        Some(json!({"source": source, "entries": summary.entries, "records": summary.records})),
+    )
+    .await?;
+    tx.commit().await?;
+    app.store.refresh_scores(year).await?;
+    Ok(Imported { entries: summary.entries, records: summary.records, month: None })
+}
+
+/// Reads and imports a file's bytes (`read`, then `import`).
+pub async fn import_bytes(app: &App, actor: &Actor, tr: &Tr, year: i32, bytes: Vec<u8>, source: &str) -> Result<Imported> {
+    actor.require(Action::ManageSchemes, Target::Nothing)?;
+    let (file, month) = read(app, tr, year, bytes).await?;
+    let imported = import(app, actor, tr, year, &file, source).await?;
+    Ok(Imported { month, ..imported })
+}
+
+/// The month's workbook for a whole-month import (`xlsx::month`): one row for every
+/// field due from every unit in `actor`'s scope, with the accepted values already
+/// in, names beside the ids.
+pub async fn template(app: &App, actor: &Actor, month: Month) -> Result<Vec<u8>> {
+    use jixiao_core::workflow::EntryState;
+    use serde_json::{Map, Value};
+    use std::collections::HashMap;
+    use xlsx::month::{Cell, Row};
+    actor.require(Action::ManageSchemes, Target::Nothing)?;
+    let (_, scheme) = app.scheme_of(month.year).await?;
+    let accepted: HashMap<(String, String), Map<String, Value>> = app
+        .store
+        .stored_entries(month.year)
+        .await?
+        .into_iter()
+        .filter(|e| e.row.month == month.to_string() && e.state == EntryState::Accepted.code())
+        .map(|e| ((e.row.unit, e.row.indicator), e.row.values))
+        .collect();
+    let mut rows = Vec::new();
+    for (ui, unit) in scheme.units.iter().enumerate() {
+        if !actor.can(Action::ViewUnit, Target::Unit(&unit.id)) {
+            continue;
+        }
+        for n in crate::collection::due_indicators(&scheme, ui, month.month) {
+            let node = &scheme.nodes[n];
+            let Some(ind) = &node.indicator else { continue };
+            let values = accepted.get(&(unit.id.clone(), node.id.clone()));
+            for f in &ind.fields {
+                let value = match values.and_then(|v| v.get(&f.key)) {
+                    Some(Value::Bool(b)) => Cell::Bool(*b),
+                    Some(v) => v.as_f64().map_or(Cell::Empty, Cell::Number),
+                    None => Cell::Empty,
+                };
+                let field_name = if f.name.is_empty() { f.key.as_str() } else { f.name.as_str() };
+                rows.push(Row {
+                    unit: &unit.id,
+                    indicator: &node.id,
+                    field: &f.key,
+                    value,
+                    names: Some((&unit.name, &node.name, field_name)),
+                });
+            }
+        }
+    }
+    let (bytes, _) = xlsx::month::write(&month.to_string(), rows).map_err(AppError::internal)?;
+    Ok(bytes)
+}

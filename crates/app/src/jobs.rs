@@ -1,0 +1,169 @@
+//! Background work (后台任务): what happens without anyone asking. `jixiao worker` runs
+//! these jobs; `jixiao serve` runs them too unless told not to (`--no-jobs`).
+//!
+//! | job | when | does |
+//! |---|---|---|
+//! | `sms` | every few seconds (`[sms] poll_seconds`) | sends the due SMS of the outbox (`service::sms`) |
+//! | `reminders` | once a day, from 09:00 site time | queues the deadline reminders of the month due (`reminders`) |
+//! | `auto_close` | every 10 minutes | closes verified service requests the citizen did not rate in time |
+//! | `sessions` | every hour | removes sessions past their absolute expiry |
+//! | `scores` | at start, then every hour | checks the stored scores against the data and repairs stale ones |
+//!
+//! Any number of processes may run the jobs against one database: each run is first
+//! claimed in the database (`store::jobs`), so a job runs once per interval and never
+//! in two processes at a time; the SMS sender claims each message it sends instead.
+//! A run that fails is logged and tried again at the next interval; one request or
+//! message that fails does not stop the rest of a run.
+
+use std::time::Duration;
+
+use chrono::NaiveTime;
+use jixiao_core::org::Role;
+
+use crate::actor::Actor;
+use crate::error::Result;
+use crate::{App, accounts, collection, reminders, service};
+
+/// A background job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    Sms,
+    Reminders,
+    AutoClose,
+    Sessions,
+    Scores,
+}
+
+impl Job {
+    pub const ALL: [Job; 5] = [Job::Sms, Job::Reminders, Job::AutoClose, Job::Sessions, Job::Scores];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::Sms => "sms",
+            Job::Reminders => "reminders",
+            Job::AutoClose => "auto_close",
+            Job::Sessions => "sessions",
+            Job::Scores => "scores",
+        }
+    }
+
+    /// How often it runs; `None` for the SMS sender, which claims messages instead.
+    fn every(self) -> Option<chrono::Duration> {
+        match self {
+            Job::Sms => None,
+            Job::Reminders => Some(chrono::Duration::days(1)),
+            Job::AutoClose => Some(chrono::Duration::minutes(10)),
+            Job::Sessions | Job::Scores => Some(chrono::Duration::hours(1)),
+        }
+    }
+
+    /// The site-zone time of day before which a daily job does not run.
+    fn not_before(self) -> Option<NaiveTime> {
+        match self {
+            Job::Reminders => NaiveTime::from_hms_opt(9, 0, 0),
+            _ => None,
+        }
+    }
+}
+
+/// Who the jobs act as in the audit log.
+fn actor(job: Job) -> Actor {
+    Actor::system(&format!("system:{}", job.name()), Role::Office)
+}
+
+/// Does one run of `job` now; a line saying what it did.
+pub async fn run_once(app: &App, job: Job) -> Result<String> {
+    match job {
+        Job::Sms => {
+            let d = service::sms::deliver_due(app).await?;
+            Ok(format!("sent {}, recorded {}, retried {}, failed {}", d.sent, d.recorded, d.retried, d.failed))
+        }
+        Job::Reminders => {
+            let month = collection::due_month(app);
+            if app.latest_scheme(month.year).await?.is_none() {
+                return Ok(format!("no scheme for {}", month.year));
+            }
+            let queued = reminders::queue(app, &actor(job), month).await?;
+            Ok(format!("{queued} reminder(s) for {month}"))
+        }
+        Job::AutoClose => {
+            let (closed, failed) = service::flow::auto_close(app, app.config.service_auto_close_days).await?;
+            Ok(format!("closed {closed}, failed {failed}"))
+        }
+        Job::Sessions => Ok(format!("removed {} expired session(s)", accounts::purge_expired_sessions(app).await?)),
+        Job::Scores => {
+            // Recomputing a year compares with what is stored and writes only what
+            // differs: after a crash between a change and its rescore, this repairs it.
+            let mut written = 0;
+            for year in app.store.scheme_years().await? {
+                written += app.store.refresh_scores(year).await?;
+            }
+            Ok(format!("{written} stale score row(s) repaired"))
+        }
+    }
+}
+
+/// Claims and does a run of `job` if it is due and nobody else runs it; what it did,
+/// or `None` when it was not this process's turn.
+pub async fn run_if_due(app: &App, job: Job, claimant: &str) -> Result<Option<String>> {
+    let Some(every) = job.every() else { return run_once(app, job).await.map(Some) };
+    let now = app.clock.now();
+    let since = match job.not_before() {
+        Some(at) => {
+            if app.clock.local_now().time() < at {
+                return Ok(None);
+            }
+            // Once a day: not since today's first due moment.
+            app.clock.to_utc(app.clock.today().and_time(at))
+        }
+        None => now - every,
+    };
+    // A run holds its claim at most this long; a process that dies frees it then.
+    let lease = now + chrono::Duration::minutes(30);
+    let stamp = jixiao_store::timestamp;
+    if !app.store.claim_job(job.name(), claimant, &stamp(now), &stamp(lease), &stamp(since)).await? {
+        return Ok(None);
+    }
+    let outcome = run_once(app, job).await;
+    let line = match &outcome {
+        Ok(line) => line.clone(),
+        Err(e) => format!("failed: {e}"),
+    };
+    app.store.release_job(job.name(), claimant, &app.clock.stamp(), &line).await?;
+    outcome.map(Some)
+}
+
+/// A name for this process's claims: host-independent, unique per process run.
+pub fn claimant() -> String {
+    let mut b = [0u8; 6];
+    getrandom::fill(&mut b).expect("the operating system's random number generator");
+    format!("{}-{}", std::process::id(), hex::encode(b))
+}
+
+/// Runs `jobs` until the process ends: each due job is tried every few seconds (the
+/// SMS sender at its own poll interval).
+pub async fn run(app: App, jobs: Vec<Job>) {
+    let me = claimant();
+    tracing::info!(jobs = ?jobs.iter().map(|j| j.name()).collect::<Vec<_>>(), claimant = %me, "background jobs started");
+    let sms_every = Duration::from_secs(app.config.sms.poll_seconds.max(1));
+    let tick = Duration::from_secs(5).min(sms_every);
+    let mut last_sms = std::time::Instant::now() - sms_every;
+    loop {
+        for &job in &jobs {
+            if job == Job::Sms {
+                if last_sms.elapsed() < sms_every {
+                    continue;
+                }
+                last_sms = std::time::Instant::now();
+            }
+            match run_if_due(&app, job, &me).await {
+                Ok(Some(line)) if job != Job::Sms || !line.starts_with("sent 0, recorded 0, retried 0, failed 0") => {
+                    tracing::info!(job = job.name(), "{line}")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(job = job.name(), error = %e, "background job failed; trying again later"),
+            }
+        }
+        tokio::time::sleep(tick).await;
+    }
+}
