@@ -3,7 +3,8 @@
 //! Every "now" of jixiao comes from a `Clock`: the use cases, the background jobs,
 //! and the store's timestamps (`App::new` hands the store the clock's reading). Tests
 //! fix it (`Clock::fixed`) instead of reading the wall clock, and move it on
-//! (`advance`) to see deadlines pass.
+//! (`advance`) to see deadlines pass; `jixiao --clock` starts a running clock at a
+//! given time, for demonstrations and browser tests of a given day.
 //!
 //! Times are stored as RFC 3339 UTC text. Everything a person reads or a program is
 //! given — pages, exports, SMS, Open311, the API — is in the site's zone, the setting
@@ -28,8 +29,9 @@ pub struct Clock {
 }
 
 struct Inner {
-    /// `None`: the system clock.
+    /// `None`: the system clock (moved by `offset`).
     fixed: RwLock<Option<DateTime<Utc>>>,
+    offset: chrono::Duration,
     zone: RwLock<Tz>,
 }
 
@@ -48,7 +50,17 @@ impl Default for Clock {
 impl Clock {
     /// The system clock in the default zone.
     pub fn system() -> Clock {
-        Clock { inner: Arc::new(Inner { fixed: RwLock::new(None), zone: RwLock::new(DEFAULT_ZONE) }) }
+        Clock::offset(chrono::Duration::zero())
+    }
+
+    fn offset(offset: chrono::Duration) -> Clock {
+        Clock { inner: Arc::new(Inner { fixed: RwLock::new(None), offset, zone: RwLock::new(DEFAULT_ZONE) }) }
+    }
+
+    /// A clock that reads `at` now and runs on from there (`jixiao --clock`, for
+    /// demonstrations and browser tests of a given day).
+    pub fn starting_at(at: DateTime<Utc>) -> Clock {
+        Clock::offset(at - Utc::now())
     }
 
     /// A clock standing at `at` until moved.
@@ -77,7 +89,7 @@ impl Clock {
     }
 
     pub fn now(&self) -> DateTime<Utc> {
-        self.inner.fixed.read().unwrap_or_else(|e| e.into_inner()).unwrap_or_else(Utc::now)
+        self.inner.fixed.read().unwrap_or_else(|e| e.into_inner()).unwrap_or_else(|| Utc::now() + self.inner.offset)
     }
 
     pub fn zone(&self) -> Tz {

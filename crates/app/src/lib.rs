@@ -26,6 +26,7 @@
 pub mod accounts;
 pub mod actor;
 pub mod analysis;
+pub mod audit;
 pub mod bulletins;
 pub mod calendar;
 pub mod clock;

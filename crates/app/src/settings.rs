@@ -271,7 +271,8 @@ pub async fn save(
             errors.insert("base_url".into(), vec![e]);
         }
     }
-    let zone = parse_zone(&form.time_zone);
+    // An empty zone is the default one.
+    let zone = if form.time_zone.trim().is_empty() { Ok(crate::clock::DEFAULT_ZONE) } else { parse_zone(&form.time_zone) };
     match &zone {
         Ok(z) => values.push((ZONE_SETTING, z.name().to_string())),
         Err(_) => {

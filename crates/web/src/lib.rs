@@ -53,8 +53,8 @@ pub struct AppState {
     limiter: Arc<security::Limiter>,
     /// Attempts on the public query page, per client address.
     query_limiter: Arc<security::Limiter>,
-    /// Published bulletins rendered, by (id, language, whose detail).
-    pub(crate) bulletin_cache: Arc<pages::bulletins::RenderedCache>,
+    /// Pages rendered once and kept (published bulletins).
+    pub(crate) rendered: Arc<view::Rendered>,
 }
 
 impl std::ops::Deref for AppState {
@@ -71,7 +71,7 @@ impl AppState {
             query_limiter: Arc::new(security::Limiter::new(config.query_attempts_per_minute)),
             app,
             config: Arc::new(config),
-            bulletin_cache: Arc::default(),
+            rendered: Arc::default(),
         }
     }
 }

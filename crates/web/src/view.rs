@@ -12,6 +12,33 @@ use crate::auth::Viewer;
 
 pub use jixiao_app::text::number;
 
+/// Pages rendered once and kept, by a key their handler makes: content that never
+/// changes once made (a published bulletin) is not rendered again for every reader.
+/// Bounded: cleared when it holds 256 renderings.
+#[derive(Default)]
+pub struct Rendered {
+    pages: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<dyn std::any::Any + Send + Sync>>>,
+}
+
+/// A poisoned cache (a thread panicked while holding it).
+pub struct Poisoned;
+
+impl Rendered {
+    pub fn get<T: Send + Sync + 'static>(&self, key: &str) -> Result<Option<std::sync::Arc<T>>, Poisoned> {
+        let pages = self.pages.lock().map_err(|_| Poisoned)?;
+        Ok(pages.get(key).and_then(|p| p.clone().downcast::<T>().ok()))
+    }
+
+    pub fn put<T: Send + Sync + 'static>(&self, key: String, page: std::sync::Arc<T>) -> Result<(), Poisoned> {
+        let mut pages = self.pages.lock().map_err(|_| Poisoned)?;
+        if pages.len() >= 256 {
+            pages.clear();
+        }
+        pages.insert(key, page);
+        Ok(())
+    }
+}
+
 /// One entry of the menu.
 pub struct NavItem {
     pub href: &'static str,

@@ -16,6 +16,10 @@ pub struct DbArgs {
     /// Hash function for new audit entries: sha256, or sm3 (国密) where required.
     #[arg(long, global = true, env = "JIXIAO_AUDIT_HASH", default_value = "sha256", value_parser = ["sha256", "sm3"])]
     pub audit_hash: String,
+    /// Start the clock at this time (RFC 3339, e.g. 2027-12-06T09:00:00+08:00) and let
+    /// it run from there — for demonstrations and tests of a given day. Default: now.
+    #[arg(long, global = true, env = "JIXIAO_CLOCK")]
+    pub clock: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 impl DbArgs {
@@ -40,9 +44,14 @@ impl DbArgs {
         Ok(Store::connect_with(&self.database, self.options()).await?)
     }
 
-    /// The application over the database (schema checked), on the system clock.
+    /// The application over the database (schema checked), on the system clock or
+    /// the one `--clock` starts.
     pub async fn app(&self, config: jixiao_app::AppConfig) -> anyhow::Result<jixiao_app::App> {
-        self.app_on(config, jixiao_app::Clock::system()).await
+        let clock = match self.clock {
+            Some(at) => jixiao_app::Clock::starting_at(at.with_timezone(&chrono::Utc)),
+            None => jixiao_app::Clock::system(),
+        };
+        self.app_on(config, clock).await
     }
 
     /// The application over the database (schema checked), on `clock`.

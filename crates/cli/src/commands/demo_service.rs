@@ -41,8 +41,13 @@ pub async fn load(app: &App, year: i32, through: u8) -> anyhow::Result<usize> {
     let store = &app.store;
     let categories = demo_categories();
     let now = app.clock.local_now();
-    // Up to today in the current year; a past year's demo ends with its last month.
-    let months = if now.year() == year { now.month() as u8 } else { through };
+    // Up to today in the current year, the whole of a year just past, else through
+    // the demo's last month.
+    let months = match now.year().cmp(&year) {
+        std::cmp::Ordering::Equal => now.month() as u8,
+        std::cmp::Ordering::Greater => 12,
+        std::cmp::Ordering::Less => through,
+    };
     let requests = demo_requests(year, months, PER_MONTH, year as u64, now.min(end_of(year, months)));
     let stored = |t: Option<NaiveDateTime>| t.map(|t| app.clock.to_stored(t));
     let hash = jixiao_store::hash_password(DEMO_PASSWORD)?;

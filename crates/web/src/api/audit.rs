@@ -5,8 +5,12 @@ use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use jixiao_app::Tr;
+use jixiao_app::audit::{self, AuditQuery};
+
 use super::{ListOf, Paging};
 use crate::AppState;
+use crate::auth::{Language, Viewer};
 use crate::error::WebError;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -17,9 +21,9 @@ pub struct AuditParams {
     pub action: Option<String>,
     pub object_type: Option<String>,
     pub object_id: Option<String>,
-    /// First day included, `YYYY-MM-DD` (local time).
+    /// First day included, `YYYY-MM-DD` (the site's time zone).
     pub from: Option<String>,
-    /// Last day included, `YYYY-MM-DD` (local time).
+    /// Last day included, `YYYY-MM-DD` (the site's time zone).
     pub until: Option<String>,
     pub page: Option<usize>,
     pub per_page: Option<usize>,
@@ -47,8 +51,13 @@ fn json_of(text: Option<String>) -> serde_json::Value {
 
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
     responses((status = 200, body = ListOf<AuditView>), (status = 400, body = super::ErrorBody), (status = 403, body = super::ErrorBody)))]
-pub async fn list(State(state): State<AppState>, Query(p): Query<AuditParams>) -> Result<Json<ListOf<AuditView>>, WebError> {
-    let query = crate::pages::audit::AuditQuery {
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Language(lang): Language,
+    Query(p): Query<AuditParams>,
+) -> Result<Json<ListOf<AuditView>>, WebError> {
+    let query = AuditQuery {
         actor: p.actor,
         action: p.action,
         object_type: p.object_type,
@@ -57,9 +66,8 @@ pub async fn list(State(state): State<AppState>, Query(p): Query<AuditParams>) -
         until: p.until,
         page: None,
     };
-    let filter = crate::pages::audit::filter_of(&query).map_err(WebError::invalid)?;
     let (page, per_page, offset) = Paging { page: p.page, per_page: p.per_page }.bounds();
-    let (entries, total) = state.store.search_audit(&filter, offset as i64, per_page as i64).await?;
+    let (entries, total) = audit::search(&state, &viewer, &Tr::new(lang), &query, offset as i64, per_page as i64).await?;
     let items = entries
         .into_iter()
         .map(|e| AuditView {

@@ -5,11 +5,11 @@
 //! office's steps — draft, publish, revise, make public.
 //!
 //! Who sees which bulletin and which units' detail is `app::bulletins`' rule, for the
-//! page, the print view, the workbook and the API alike. What is here is the layout,
-//! and a cache of rendered published bulletins (their content is frozen).
+//! page, the print view, the workbook and the API alike. What is here is the layout;
+//! published bulletins, whose content is frozen, are rendered once per language and
+//! detail scope and kept (`view::Rendered`).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -92,15 +92,6 @@ pub(crate) struct Rendered {
     body: String,
 }
 
-/// Published bulletins rendered, by (id, language, a key of whose detail is shown):
-/// a published bulletin's content is frozen, so its rendering is too; the header
-/// (state, public flag, revisions) is read fresh on every request. Bounded: cleared
-/// when it holds 256 renderings.
-#[derive(Default)]
-pub(crate) struct RenderedCache {
-    pages: Mutex<HashMap<(i64, Lang, String), Arc<Rendered>>>,
-}
-
 /// Bulletin `id` rendered for `viewer`, with its current header: from the cache for a
 /// published bulletin, else built (and cached when published). The same access
 /// rules as `bulletins::open`.
@@ -108,12 +99,12 @@ async fn rendered(state: &AppState, viewer: Option<&Viewer>, lang: Lang, id: &st
     let id = parse_id(id)?;
     let actor = viewer.map(|v| &v.actor);
     let header = state.store.bulletin_header(id).await?;
-    let key = (id, lang, bulletins::detail_key(actor));
+    let key = format!("bulletin:{id}:{}:{}", lang.tag(), bulletins::detail_key(actor));
     let poisoned = || WebError::Internal("bulletin cache poisoned".into());
     if header.state == BulletinState::Published {
         bulletins::check_access(&header, actor)?;
-        if let Some(r) = state.bulletin_cache.pages.lock().map_err(|_| poisoned())?.get(&key) {
-            return Ok((header, r.clone()));
+        if let Some(r) = state.rendered.get::<Rendered>(&key).map_err(|_| poisoned())? {
+            return Ok((header, r));
         }
     }
     let opened = bulletins::open(state, actor, id).await?;
@@ -123,11 +114,7 @@ async fn rendered(state: &AppState, viewer: Option<&Viewer>, lang: Lang, id: &st
     let body = Body { tr, v: &v }.render().map_err(|e| WebError::Internal(e.to_string()))?;
     let r = Arc::new(Rendered { v, body });
     if opened.bulletin.state == BulletinState::Published {
-        let mut pages = state.bulletin_cache.pages.lock().map_err(|_| poisoned())?;
-        if pages.len() >= 256 {
-            pages.clear();
-        }
-        pages.insert(key, r.clone());
+        state.rendered.put(key, r.clone()).map_err(|_| poisoned())?;
     }
     Ok((opened.bulletin, r))
 }

@@ -152,7 +152,7 @@ async fn lists_sort_filter_and_page(app: TestApp) {
     let body = app.get(Some(&s), "/audit").await.text().await.unwrap();
     assert!(body.contains("共 ") && body.contains("条"), "a pager");
     let body = app.get(Some(&s), "/audit?from=2027-13-01").await.text().await.unwrap();
-    assert!(body.contains("is not a date"), "a bad filter is named");
+    assert!(body.contains("不是日期") && body.contains("2027-13-01"), "a bad filter is named");
 }
 
 /// The dashboard's due month is the previous calendar month; its counts follow the

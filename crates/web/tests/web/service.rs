@@ -510,7 +510,7 @@ mod more {
         assert_eq!(jixiao_app::service::flow::auto_close(&app.app, 7).await.unwrap(), (1, 0));
         let closed = state_of(&app, &case).await;
         assert_eq!((closed.state.as_str(), closed.rating.as_deref()), ("closed", None));
-        assert_eq!(app.store.service_events(closed.id).await.unwrap().last().unwrap().actor, "system");
+        assert_eq!(app.store.service_events(closed.id).await.unwrap().last().unwrap().actor, "system:auto_close");
         assert_eq!(state_of(&app, &case2).await.state, "verified", "one day is not seven");
         assert_eq!(jixiao_app::service::flow::auto_close(&app.app, 7).await.unwrap(), (0, 0), "closed once");
     }
