@@ -72,14 +72,13 @@ pub fn entry_owner(unit: &str, indicator: &str, month: Month) -> String {
 }
 
 /// Attaches an evidence file to `unit`'s entry of `indicator` in `month`, by someone
-/// who may report it; the file and its audit entry in one transaction.
+/// who may report it; the file (its name and content) and its audit entry in one
+/// transaction.
 pub async fn attach_to_entry(
     app: &App,
     actor: &Actor,
     tr: &Tr,
-    unit: &str,
-    month: Month,
-    indicator: &str,
+    (unit, month, indicator): (&str, Month, &str),
     name: &str,
     bytes: &[u8],
 ) -> Result<Attachment> {

@@ -459,7 +459,7 @@ pub(crate) async fn append(
              prev_hash, hash, algorithm) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(seq)
-        .bind(&at)
+        .bind(at)
         .bind(actor)
         .bind(&p.action)
         .bind(&p.object_type)

@@ -622,7 +622,7 @@ pub async fn upload_evidence(
         }
     }
     let (name, bytes) = file.ok_or_else(|| WebError::invalid(Tr::new(lang).t("service.error.no_file")))?;
-    evidence::attach_to_entry(&state, &viewer, &Tr::new(lang), &unit_id, month, &indicator, &name, &bytes).await?;
+    evidence::attach_to_entry(&state, &viewer, &Tr::new(lang), (&unit_id, month, &indicator), &name, &bytes).await?;
     Ok(done(&format!("/units/{unit_id}/report/{month}"), "evidence_added"))
 }
 
