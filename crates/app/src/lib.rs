@@ -17,7 +17,8 @@
 //!   `bulletins` — who sees which bulletin, and its steps;
 //! - `service` — public service requests: intake, steps, metrics, SMS;
 //! - `reminders` — deadline reminders; `accounts` — users, sessions, API tokens,
-//!   Open311 keys; `evidence` — what an uploaded file may be;
+//!   Open311 keys; `files` — what an uploaded file may be; `evidence` — evidence of
+//!   entries, and downloads;
 //! - `xlsx` — every workbook read or written, and the one bounded reader;
 //! - `jobs` — the background work, run by `jixiao worker` or inside `jixiao serve`.
 
@@ -33,6 +34,7 @@ pub mod clock;
 pub mod collection;
 pub mod error;
 pub mod evidence;
+pub mod files;
 pub mod i18n;
 pub mod imports;
 pub mod jobs;

@@ -364,13 +364,3 @@ pub async fn targets_from_workbook(tr: &Tr, bytes: Vec<u8>) -> Result<Vec<(Strin
     let tr = *tr;
     read_upload(move || xlsx::targets::read(&tr, &bytes)).await?.map_err(|errors| AppError::invalid(errors.join("\n")))
 }
-
-/// A target as typed or pasted: a number (thousands separators allowed), or `-` to
-/// clear a unit's own value. `at` names where, for the message.
-pub fn target_value(tr: &Tr, at: &str, s: &str) -> std::result::Result<Option<f64>, String> {
-    let s = s.trim().replace([',', '，'], "");
-    if s == "-" || s == "—" {
-        return Ok(None);
-    }
-    s.parse::<f64>().ok().filter(|x| x.is_finite()).map(Some).ok_or_else(|| tr.f("draft.err_number", &[&at, &s]))
-}

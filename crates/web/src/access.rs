@@ -8,9 +8,8 @@
 //! `{unit}` of the path) before the handler runs; handlers and the use cases they call
 //! still check every id that arrives in a form or a query, and filter lists by scope.
 
+use jixiao_app::Actor;
 use jixiao_core::org::{Action, Target};
-
-use crate::auth::Viewer;
 
 /// What a route needs from the viewer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,11 +25,11 @@ pub enum Access {
 }
 
 impl Access {
-    /// Whether `viewer` passes this rule for a route without a unit in its path.
-    pub fn passes(self, viewer: &Viewer) -> bool {
+    /// Whether `actor` passes this rule for a route without a unit in its path.
+    pub fn passes(self, actor: &Actor) -> bool {
         match self {
             Access::Public | Access::SignedIn => true,
-            Access::Can(action) | Access::CanUnit(action) => viewer.can(action, Target::Nothing),
+            Access::Can(action) | Access::CanUnit(action) => actor.can(action, Target::Nothing),
         }
     }
 }

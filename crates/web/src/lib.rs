@@ -9,8 +9,8 @@
 //! - `security` — response headers (CSP, frame-ancestors…), the CSRF check, rate limits;
 //! - `auth` — who is asking (`Viewer`: the app's `Actor` and the browser session,
 //!   from a session cookie or an API token), and the interface language;
-//! - `error` — `WebError` and the mapping of `AppError` to HTTP, in one place: a
-//!   friendly page, or the API's JSON error;
+//! - `error` — `WebError` and the mapping of `AppError` to HTTP, in one place;
+//!   `errors` renders every error response: a friendly page, or the API's JSON error;
 //! - `view` — what every page shares: the frame (header, menu, breadcrumbs, flash),
 //!   sorting and pagination of tables; `charts` — SVG charts drawn on the server;
 //! - `pages/…` — HTML pages, one module per area; `api/…` — the JSON API and its
@@ -29,6 +29,7 @@ mod auth;
 mod charts;
 mod config;
 mod error;
+mod errors;
 pub mod open311;
 mod pages;
 mod router;

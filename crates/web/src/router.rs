@@ -16,7 +16,7 @@ use tower_http::trace::TraceLayer;
 use crate::access::{Access, ROUTES, Route};
 use crate::auth::Viewer;
 use crate::error::WebError;
-use crate::{AppState, api, assets, auth, error, open311, pages, security};
+use crate::{AppState, api, assets, auth, errors, open311, pages, security};
 
 /// The handler of a route.
 fn handler(route: Route) -> MethodRouter<AppState> {
@@ -157,7 +157,7 @@ fn handler(route: Route) -> MethodRouter<AppState> {
 /// The body limit of an evidence upload: the largest file and room for the rest of
 /// the form (axum's own default would stop at 2 MB).
 fn evidence_limit() -> DefaultBodyLimit {
-    DefaultBodyLimit::max(jixiao_app::evidence::MAX_BYTES + 64 * 1024)
+    DefaultBodyLimit::max(jixiao_app::files::MAX_BYTES + 64 * 1024)
 }
 
 /// Pages a user who must change the password may still open.
@@ -218,7 +218,7 @@ pub(crate) fn build(state: AppState) -> Router {
             WebError::Internal("panic".into()).into_response()
         }))
         .layer(middleware::from_fn_with_state(state.clone(), auth::identify))
-        .layer(middleware::from_fn(error::render_errors))
+        .layer(middleware::from_fn(errors::render_errors))
         .layer(middleware::from_fn(security::headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

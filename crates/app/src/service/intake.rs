@@ -201,7 +201,7 @@ pub fn check_photo(app: &App, tr: &Tr, filename: &str, bytes: &[u8]) -> Result<&
     if bytes.len() > limit {
         return Err(tr.f("service.error.photo_size", &[&(limit / 1024 / 1024)]));
     }
-    match crate::evidence::kind_of(filename, bytes) {
+    match crate::files::kind_of(filename, bytes) {
         Ok(t) if t.starts_with("image/") => Ok(t),
         _ => Err(tr.t("service.error.photo_type").to_string()),
     }

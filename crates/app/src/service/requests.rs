@@ -122,10 +122,10 @@ pub async fn attach_evidence(app: &App, actor: &Actor, tr: &Tr, id: i64, name: &
     if bytes.is_empty() {
         return Err(AppError::invalid(tr.t("service.error.no_file")));
     }
-    if bytes.len() > crate::evidence::MAX_BYTES {
-        return Err(AppError::invalid(tr.f("service.error.evidence_size", &[&(crate::evidence::MAX_BYTES / 1024 / 1024)])));
+    if bytes.len() > crate::files::MAX_BYTES {
+        return Err(AppError::invalid(tr.f("service.error.evidence_size", &[&(crate::files::MAX_BYTES / 1024 / 1024)])));
     }
-    let content_type = crate::evidence::kind_of(name, bytes).map_err(AppError::invalid)?;
+    let content_type = crate::files::kind_of(name, bytes).map_err(AppError::invalid)?;
     let mut tx = app.store.begin(&actor.name).await?;
     let stored = app.store.add_attachment(&mut tx, EVIDENCE_OWNER, &r.case_no, name, content_type, bytes).await?;
     let event = NewServiceEvent {

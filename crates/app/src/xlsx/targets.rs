@@ -8,7 +8,6 @@ use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 use super::sheet::{Book, BookError, Limits};
 use crate::i18n::Tr;
-use crate::schemes::target_value;
 
 /// The workbook of `rows` (unit id, name, own values), `column` the index of the
 /// parameter among the values.
@@ -65,4 +64,14 @@ pub fn read(tr: &Tr, bytes: &[u8]) -> Result<Vec<(String, Option<f64>)>, Vec<Str
         }
     }
     if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+/// A target as typed or pasted: a number (thousands separators allowed), or `-` to
+/// clear a unit's own value. `at` names where, for the message.
+pub fn target_value(tr: &Tr, at: &str, s: &str) -> std::result::Result<Option<f64>, String> {
+    let s = s.trim().replace([',', '，'], "");
+    if s == "-" || s == "—" {
+        return Ok(None);
+    }
+    s.parse::<f64>().ok().filter(|x| x.is_finite()).map(Some).ok_or_else(|| tr.f("draft.err_number", &[&at, &s]))
 }

@@ -613,7 +613,7 @@ pub async fn upload_evidence(
             Some("file") => {
                 let name = field.file_name().unwrap_or("").to_string();
                 let bytes = field.bytes().await.map_err(|_| WebError::TooLarge)?;
-                if bytes.len() > jixiao_app::evidence::MAX_BYTES {
+                if bytes.len() > jixiao_app::files::MAX_BYTES {
                     return Err(WebError::TooLarge);
                 }
                 file = Some((name, bytes));
@@ -630,7 +630,10 @@ pub async fn upload_evidence(
 /// (a report's) or who may see its request (a service request's).
 pub async fn download_evidence(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, WebError> {
     let (meta, content) = evidence::download(&state, &viewer, id).await?;
-    Ok(([(header::CONTENT_TYPE, meta.content_type.clone()), (header::CONTENT_DISPOSITION, evidence::disposition(&meta.filename))], content)
+    Ok((
+        [(header::CONTENT_TYPE, meta.content_type.clone()), (header::CONTENT_DISPOSITION, jixiao_app::files::disposition(&meta.filename))],
+        content,
+    )
         .into_response())
 }
 

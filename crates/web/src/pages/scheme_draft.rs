@@ -720,7 +720,7 @@ fn targets_from_paste(tr: &Tr, text: &str, listed: &[String]) -> Result<Vec<(Str
             errors.push(tr.f("draft.err_pair", &[&at, &cells.join(" ")]));
             continue;
         };
-        match schemes::target_value(tr, &at, value) {
+        match jixiao_app::xlsx::targets::target_value(tr, &at, value) {
             Ok(v) => out.push((unit.to_string(), v)),
             Err(e) => errors.push(e),
         }

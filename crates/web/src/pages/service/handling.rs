@@ -240,7 +240,7 @@ pub async fn photo(State(state): State<AppState>, viewer: Viewer, Path(id): Path
     let (a, content) = requests::photo(&state, &viewer, id).await?;
     let headers = [
         (axum::http::header::CONTENT_TYPE, a.content_type.clone()),
-        (axum::http::header::CONTENT_DISPOSITION, jixiao_app::evidence::disposition(&a.filename)),
+        (axum::http::header::CONTENT_DISPOSITION, jixiao_app::files::disposition(&a.filename)),
     ];
     Ok((headers, content).into_response())
 }
