@@ -44,6 +44,8 @@ pub mod schemes;
 pub mod scores;
 pub mod service;
 pub mod settings;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod text;
 pub mod xlsx;
 

@@ -9,16 +9,14 @@
 
 use std::net::SocketAddr;
 
-use jixiao_core::org::{Role, Scope};
+use jixiao_app::testing::TestWorld;
 use jixiao_store::testing::TestDb;
-use jixiao_store::{Backend, NewUser, RoleGrant, Store};
+use jixiao_store::{Backend, Store};
 use jixiao_web::WebConfig;
 use reqwest::redirect::Policy;
 use serde_json::json;
 
-pub const PASSWORD: &str = "Test-2027-pass";
-pub const OWN_UNIT: &str = "u01";
-pub const OTHER_UNIT: &str = "u02";
+pub use jixiao_app::testing::{OTHER_UNIT, OWN_UNIT, PASSWORD, role_users};
 const ANON_CSRF: &str = "anonymous-test-token";
 
 pub struct TestApp {
@@ -38,20 +36,6 @@ pub struct Session {
     pub csrf: String,
 }
 
-pub fn role_users() -> Vec<(&'static str, Role, Option<&'static str>, Scope)> {
-    let units = |ids: &[&str]| Scope::Units(ids.iter().map(|s| s.to_string()).collect());
-    vec![
-        ("admin", Role::Admin, None, Scope::All),
-        ("office", Role::Office, None, Scope::All),
-        ("leader", Role::Leader, None, Scope::All),
-        ("assessor", Role::Assessor, Some(OTHER_UNIT), Scope::Indicators(["A1".to_string()].into())),
-        ("reporter", Role::Reporter, Some(OWN_UNIT), units(&[OWN_UNIT])),
-        ("head", Role::Head, Some(OWN_UNIT), units(&[OWN_UNIT])),
-        ("staff", Role::Staff, Some(OWN_UNIT), units(&[OWN_UNIT])),
-        ("victim", Role::Reporter, Some(OTHER_UNIT), units(&[OTHER_UNIT])),
-    ]
-}
-
 impl TestApp {
     pub async fn start(backend: Backend, config: WebConfig) -> Option<TestApp> {
         TestApp::start_with(backend, config, jixiao_app::AppConfig::default(), jixiao_app::Clock::system()).await
@@ -64,36 +48,7 @@ impl TestApp {
         app_config: jixiao_app::AppConfig,
         clock: jixiao_app::Clock,
     ) -> Option<TestApp> {
-        let db = TestDb::new(backend).await?;
-        let store = db.store().await;
-        let mut tx = store.begin("test").await.unwrap();
-        for (id, name) in [("dept", "区直部门"), ("street", "街道")] {
-            store.upsert_group(&mut tx, id, name).await.unwrap();
-        }
-        for (i, (id, name, group)) in
-            [("u01", "区发改局", "dept"), ("u02", "区财政局", "dept"), ("s01", "城关街道", "street")].into_iter().enumerate()
-        {
-            store.upsert_unit(&mut tx, id, name, group, i as i64).await.unwrap();
-        }
-        for (username, role, unit, scope) in role_users() {
-            let id = store
-                .add_user(
-                    &mut tx,
-                    &NewUser {
-                        username: username.into(),
-                        display_name: format!("{username} 用户"),
-                        password: PASSWORD.into(),
-                        unit_id: unit.map(String::from),
-                        language: "zh-CN".into(),
-                    },
-                )
-                .await
-                .unwrap();
-            store.set_roles(&mut tx, id, &[RoleGrant { role: role.code().into(), scope: scope.to_json() }]).await.unwrap();
-        }
-        tx.audit("test.seed", "test", "seed", None, Some(json!({}))).await.unwrap();
-        tx.commit().await.unwrap();
-        let app = jixiao_app::App::new(store, app_config, clock).await.unwrap();
+        let TestWorld { db, app } = TestWorld::start(backend, app_config, clock).await?;
         let store = app.store.clone();
         let addr = jixiao_web::spawn(app.clone(), config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
         // No pooled connections: after refusing an oversized upload the server closes

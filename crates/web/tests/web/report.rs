@@ -22,19 +22,7 @@ const FORM: &str = "/units/u01/report/2027-03";
 
 /// The test scheme of 2027: A1 (到位资金) for the department group.
 pub fn scheme_file() -> jixiao_core::scheme::SchemeFile {
-    serde_json::from_value(json!({
-        "year": 2027, "name": "测试方案",
-        "groups": [{"id": "dept", "name": "区直部门"}, {"id": "street", "name": "街道"}],
-        "units": [{"id": "u01", "name": "区发改局", "group": "dept"}, {"id": "u02", "name": "区财政局", "group": "dept"},
-                  {"id": "s01", "name": "城关街道", "group": "street"}],
-        "grades": [{"name": "合格"}],
-        "tree": [{"id": "A", "name": "职能履行", "points": 10, "children": [
-            {"id": "A1", "name": "到位资金", "points": 10,
-             "fields": [{"key": "actual", "name": "累计到位资金", "min": 0, "max": 1000}],
-             "params": {"target": 100},
-             "formula": "min(actual / target, 1) * points", "assign": [{"group": "dept"}]}]}]
-    }))
-    .unwrap()
+    jixiao_app::testing::scheme_2027()
 }
 
 pub async fn seed(app: &TestApp) {
@@ -518,6 +506,9 @@ async fn office_loads_a_month_workbook(app: TestApp) {
     // A closed month is refused.
     app.post(Some(&office), "/periods/2027-06", &[("state", "closed")]).await;
     let june = month_book("2027-06", &HEADER, &good);
-    assert_eq!(import_file(&app, &office, june).await.status(), StatusCode::BAD_REQUEST);
+    let r = import_file(&app, &office, june).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // The words `jixiao data import` prints too (crates/cli/tests/data_import.rs).
+    assert!(r.text().await.unwrap().contains("2027-06 已关账，数据只能通过更正申请修改。"), "the closed month is named");
     assert!(app.store.entry(2027, "u01", "A1", "2027-06").await.unwrap().is_none());
 }
