@@ -14,9 +14,8 @@ use jixiao_store::testing::TestDb;
 use jixiao_store::{Backend, Store};
 use jixiao_web::WebConfig;
 use reqwest::redirect::Policy;
-use serde_json::json;
 
-pub use jixiao_app::testing::{OTHER_UNIT, OWN_UNIT, PASSWORD, role_users};
+pub use jixiao_app::testing::{OTHER_UNIT, OWN_UNIT, PASSWORD};
 const ANON_CSRF: &str = "anonymous-test-token";
 
 pub struct TestApp {
