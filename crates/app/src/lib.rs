@@ -38,6 +38,7 @@ pub mod files;
 pub mod i18n;
 pub mod imports;
 pub mod jobs;
+pub mod org;
 pub mod periods;
 pub mod reminders;
 pub mod schemes;

@@ -7,6 +7,7 @@
 //! `core::service` work on the site's wall-clock time (`Clock::from_stored`,
 //! `Clock::to_stored`) and the site's working calendar (`calendar`).
 
+pub mod categories;
 pub mod flow;
 pub mod intake;
 pub mod metrics;

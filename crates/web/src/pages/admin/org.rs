@@ -7,7 +7,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use jixiao_store::Group;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::done;
 use crate::AppState;
@@ -16,6 +15,7 @@ use crate::auth::Viewer;
 use crate::error::WebError;
 use crate::pages::render;
 use crate::view::{Chrome, Column, FieldErrors, ListQuery, Pager, columns, kept, paginate, sort_by};
+use jixiao_app::org::{self, UnitInput};
 use jixiao_app::{Lang, Tr};
 
 pub struct UnitRow {
@@ -151,44 +151,6 @@ pub async fn edit_unit(
     .respond()
 }
 
-#[derive(Deserialize)]
-pub struct UnitInput {
-    #[serde(default)]
-    id: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    group: String,
-    #[serde(default)]
-    sort_order: String,
-}
-
-/// Checks a unit form; the errors by field.
-async fn check_unit(state: &AppState, tr: &Tr, input: &UnitInput, new: bool) -> Result<(FieldErrors, i64), WebError> {
-    let mut errors = FieldErrors::new();
-    let id = input.id.trim();
-    if new {
-        if id.is_empty() || !id.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
-            errors.insert("id".into(), tr.t("org.bad_id").into());
-        } else if state.store.unit(id).await.is_ok() {
-            errors.insert("id".into(), tr.t("org.id_taken").into());
-        }
-    }
-    if input.name.trim().is_empty() {
-        errors.insert("name".into(), tr.t("form.required").into());
-    }
-    let groups = state.store.groups().await?;
-    if !groups.iter().any(|g| g.id == input.group && !g.disabled) {
-        errors.insert("group".into(), tr.t("org.bad_group").into());
-    }
-    let order = input.sort_order.trim();
-    let sort_order = if order.is_empty() { Ok(0) } else { order.parse::<i64>() };
-    if sort_order.is_err() {
-        errors.insert("sort_order".into(), tr.t("form.integer").into());
-    }
-    Ok((errors, sort_order.unwrap_or(0)))
-}
-
 /// `POST /admin/units`.
 pub async fn create_unit(
     State(state): State<AppState>,
@@ -197,8 +159,7 @@ pub async fn create_unit(
     axum::Form(input): axum::Form<UnitInput>,
 ) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
-    let (errors, sort_order) = check_unit(&state, &tr, &input, true).await?;
-    if !errors.is_empty() {
+    if let Err(errors) = org::create_unit(&state, &viewer, &tr, &input).await? {
         let chrome = Chrome::new(&state, Some(&viewer), lang, "/admin/units/new", "org.new_unit", crumbs(&tr), None).await;
         let groups: Vec<Group> = state.store.groups().await?.into_iter().filter(|g| !g.disabled).collect();
         return UnitForm {
@@ -214,12 +175,6 @@ pub async fn create_unit(
         }
         .respond();
     }
-    let id = input.id.trim();
-    let mut tx = state.store.begin(&viewer.name).await?;
-    state.store.upsert_unit(&mut tx, id, input.name.trim(), &input.group, sort_order).await?;
-    tx.audit("unit.add", "unit", id, None, Some(json!({"name": input.name.trim(), "group": input.group, "sort_order": sort_order})))
-        .await?;
-    tx.commit().await?;
     Ok(done("/admin/units", "unit_created"))
 }
 
@@ -232,10 +187,9 @@ pub async fn update_unit(
     axum::Form(mut input): axum::Form<UnitInput>,
 ) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
-    let unit = state.store.unit(&id).await?;
     input.id = id.clone();
-    let (errors, sort_order) = check_unit(&state, &tr, &input, false).await?;
-    if !errors.is_empty() {
+    if let Err(errors) = org::update_unit(&state, &viewer, &tr, &id, &input).await? {
+        let unit = state.store.unit(&id).await?;
         let chrome = Chrome::new(&state, Some(&viewer), lang, &format!("/admin/units/{id}"), "org.edit_unit", crumbs(&tr), None).await;
         let groups = state.store.groups().await?;
         return UnitForm {
@@ -251,28 +205,12 @@ pub async fn update_unit(
         }
         .respond();
     }
-    let mut tx = state.store.begin(&viewer.name).await?;
-    state.store.upsert_unit(&mut tx, &id, input.name.trim(), &input.group, sort_order).await?;
-    tx.audit(
-        "unit.update",
-        "unit",
-        &id,
-        Some(json!({"name": unit.name, "group": unit.group_id, "sort_order": unit.sort_order})),
-        Some(json!({"name": input.name.trim(), "group": input.group, "sort_order": sort_order})),
-    )
-    .await?;
-    tx.commit().await?;
     Ok(done(&format!("/admin/units/{id}"), "saved"))
 }
 
 /// `POST /admin/units/{unit}/disable`: disables or re-enables.
 pub async fn toggle_unit(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
-    let unit = state.store.unit(&id).await?;
-    let mut tx = state.store.begin(&viewer.name).await?;
-    state.store.set_unit_disabled(&mut tx, &id, !unit.disabled).await?;
-    let action = if unit.disabled { "unit.enable" } else { "unit.disable" };
-    tx.audit(action, "unit", &id, Some(json!({"disabled": unit.disabled})), Some(json!({"disabled": !unit.disabled}))).await?;
-    tx.commit().await?;
+    org::toggle_unit(&state, &viewer, &id).await?;
     Ok(done(&format!("/admin/units/{id}"), "saved"))
 }
 
@@ -337,35 +275,15 @@ pub async fn save_group(
     Language(lang): Language,
     axum::Form(input): axum::Form<GroupInput>,
 ) -> Result<Response, WebError> {
-    let tr = Tr::new(lang);
-    let id = input.id.trim().to_string();
-    let name = input.name.trim().to_string();
-    let mut errors = FieldErrors::new();
-    if id.is_empty() || !id.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
-        errors.insert("id".into(), tr.t("org.bad_id").into());
+    match org::save_group(&state, &viewer, &Tr::new(lang), &input.id, &input.name).await? {
+        Ok(()) => {}
+        Err(errors) => return groups_page(&state, &viewer, lang, None, errors, input.id, input.name).await,
     }
-    if name.is_empty() {
-        errors.insert("name".into(), tr.t("form.required").into());
-    }
-    if !errors.is_empty() {
-        return groups_page(&state, &viewer, lang, None, errors, input.id, input.name).await;
-    }
-    let before = state.store.groups().await?.into_iter().find(|g| g.id == id);
-    let mut tx = state.store.begin(&viewer.name).await?;
-    state.store.upsert_group(&mut tx, &id, &name).await?;
-    let action = if before.is_some() { "group.update" } else { "group.add" };
-    tx.audit(action, "group", &id, before.map(|g| json!({"name": g.name})), Some(json!({"name": name}))).await?;
-    tx.commit().await?;
     Ok(done("/admin/groups", "saved"))
 }
 
 /// `POST /admin/groups/{group}/disable`: disables or re-enables.
 pub async fn toggle_group(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
-    let group = state.store.groups().await?.into_iter().find(|g| g.id == id).ok_or(WebError::NotFound)?;
-    let mut tx = state.store.begin(&viewer.name).await?;
-    state.store.set_group_disabled(&mut tx, &id, !group.disabled).await?;
-    let action = if group.disabled { "group.enable" } else { "group.disable" };
-    tx.audit(action, "group", &id, Some(json!({"disabled": group.disabled})), Some(json!({"disabled": !group.disabled}))).await?;
-    tx.commit().await?;
+    org::toggle_group(&state, &viewer, &id).await?;
     Ok(done("/admin/groups", "saved"))
 }
