@@ -150,3 +150,23 @@ pub async fn check_case_visible(app: &App, actor: &Actor, case_no: &str) -> Resu
     let r = app.store.service_request_by_case(case_no).await?.ok_or(AppError::NotFound)?;
     check_visible(actor, &r)
 }
+
+/// The citizen's request of a case number and its query password; `None` when
+/// either is wrong (the two are not told apart).
+pub async fn unlock(app: &App, case_no: &str, password: &str) -> Result<Option<ServiceRequest>> {
+    let request = match case_no.parse::<jixiao_core::service::CaseNumber>() {
+        Ok(c) => app.store.service_request_by_case(&c.to_string()).await?,
+        Err(_) => None,
+    };
+    let ok = jixiao_store::check_secret(password.trim(), request.as_ref().map(|r| r.password_hash.as_str())).await?;
+    Ok(request.filter(|_| ok))
+}
+
+/// The citizen rates a verified request (after `unlock`), with an optional comment.
+pub async fn rate(app: &App, tr: &Tr, request: &ServiceRequest, rating: &str, comment: &str) -> Result<ServiceRequest> {
+    let rating: jixiao_core::service::Rating = rating.parse().map_err(|_| AppError::invalid(tr.t("service.error.rating")))?;
+    if comment.chars().count() > super::intake::MAX_TEXT || comment.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
+        return Err(AppError::invalid(tr.t("service.error.too_long")));
+    }
+    flow::apply_rated(app, "citizen", jixiao_core::service::Actor::Citizen, request, Step::Rate { rating }, comment).await
+}

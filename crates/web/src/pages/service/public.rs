@@ -14,7 +14,6 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
-use jixiao_core::service::{Actor, Rating, Step};
 use jixiao_store::ServiceRequest;
 use serde::Deserialize;
 
@@ -26,7 +25,7 @@ use crate::pages::login::anonymous_csrf;
 use crate::pages::render;
 use crate::security::ClientIp;
 use crate::view::Chrome;
-use jixiao_app::service::{flow, intake};
+use jixiao_app::service::{intake, requests};
 use jixiao_app::{Lang, Tr};
 
 /// The largest request form read (photo included); the photo's own limit is
@@ -273,15 +272,7 @@ async fn unlock(state: &AppState, ip: ClientIp, lang: Lang, q: &QueryForm) -> Re
     if !state.query_limiter.attempt(ip.0) {
         return Err(WebError::TooManyRequests);
     }
-    let request = match q.case.parse::<jixiao_core::service::CaseNumber>() {
-        Ok(c) => state.store.service_request_by_case(&c.to_string()).await?,
-        Err(_) => None,
-    };
-    let ok = jixiao_store::check_secret(q.password.trim(), request.as_ref().map(|r| r.password_hash.as_str())).await?;
-    Ok(match request {
-        Some(r) if ok => Ok(r),
-        _ => Err(tr.t("service.query_wrong").to_string()),
-    })
+    Ok(requests::unlock(state, &q.case, &q.password).await?.ok_or_else(|| tr.t("service.query_wrong").to_string()))
 }
 
 async fn found(state: &AppState, tr: &Tr, r: &ServiceRequest) -> Result<Found, WebError> {
@@ -331,11 +322,7 @@ pub async fn query(
         }
     };
     if !q.rating.is_empty() {
-        let rating: Rating = q.rating.parse().map_err(|_| WebError::invalid(tr.t("service.error.rating")))?;
-        if q.comment.chars().count() > intake::MAX_TEXT {
-            return Err(WebError::invalid(tr.t("service.error.too_long")));
-        }
-        request = flow::apply_rated(&state, "citizen", Actor::Citizen, &request, Step::Rate { rating }, &q.comment).await?;
+        request = requests::rate(&state, &tr, &request, &q.rating, &q.comment).await?;
     }
     let f = found(&state, &tr, &request).await?;
     let view = QueryView { case_no: request.case_no.clone(), error: None, found: Some(f), password: q.password.trim().to_string() };
