@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 use crate::period::Month;
 use crate::scheme::{FieldType, Scheme, Source};
 
+mod keys;
+
+pub use keys::{KeyedDataFile, KeyedRecord, MAX_KEY_CHARS, RESERVED_PREFIX, assign_keys, canonical_text, check_key, derived_key};
+
 /// The data file as written.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -130,15 +134,25 @@ impl Dataset {
         }
     }
 
-    /// Parses and validates a data file's text against a scheme.
+    /// Parses and validates a data file's text against a scheme. Its records may carry
+    /// keys (`keys`); a bad or repeated key is a bad row like any other.
     pub fn from_json(scheme: &Scheme, text: &str) -> Result<Dataset, DataError> {
-        let file: DataFile = serde_json::from_str(text).map_err(|e| DataError {
+        let file: KeyedDataFile = serde_json::from_str(text).map_err(|e| DataError {
             rows: vec![RowError {
                 location: format!("line {}, column {}", e.line(), e.column()),
                 message: format!("not a valid data file: {e}"),
             }],
         })?;
-        Dataset::load(scheme, &file)
+        let key_errors = file.keys().err().map(|e| e.rows).unwrap_or_default();
+        let (file, _) = file.into_parts();
+        match (Dataset::load(scheme, &file), key_errors.is_empty()) {
+            (Ok(data), true) => Ok(data),
+            (Ok(_), false) => Err(DataError { rows: key_errors }),
+            (Err(mut e), _) => {
+                e.rows.extend(key_errors);
+                Err(e)
+            }
+        }
     }
 
     /// Validates every row; loads all of them or none.
