@@ -145,9 +145,9 @@ impl Store {
     /// Stores a scheme as the next version of its year and creates or renames its
     /// groups and units. The file must be a valid scheme (spec §2). Every version after
     /// the first needs a reason (the amendment is recorded). Returns the new version.
-    /// The year's stored scores are computed with it when the transaction commits
-    /// (beside those of earlier versions), which fails if the year's data does not
-    /// fit it.
+    /// If the year has data, its stored scores are computed with the new version when
+    /// the transaction commits (beside those of earlier versions), which fails if the
+    /// data does not fit it.
     pub async fn import_scheme(&self, tx: &mut WriteTx, file: &SchemeFile, reason: &str) -> Result<i32> {
         Scheme::from_file(file.clone()).map_err(|e| StoreError::invalid(e.to_string()))?;
         let latest: Option<i32> =
@@ -190,7 +190,20 @@ impl Store {
                 current: Some(i64::from(version)),
             });
         }
-        tx.rescore_from(file.year, 1);
+        // With data to score, the new version's scores commit with it. A year without
+        // any has nothing to score yet: its scores are computed with its first data (or
+        // by `refresh_scores`), so a scheme set up ahead of the year stores no rows of
+        // zeros.
+        let scored_data: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM entries WHERE year = $1 AND state = 'accepted' LIMIT 1) e) \
+             + (SELECT COUNT(*) FROM (SELECT 1 FROM records WHERE year = $1 LIMIT 1) r)",
+        )
+        .bind(file.year)
+        .fetch_one(tx.conn())
+        .await?;
+        if scored_data > 0 {
+            tx.rescore_from(file.year, 1);
+        }
         Ok(version)
     }
 

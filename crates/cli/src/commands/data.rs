@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use jixiao_core::data::{DataFile, Dataset};
+use jixiao_core::data::{Dataset, KeyedDataFile};
 
 use super::db::DbArgs;
 
@@ -58,12 +58,12 @@ pub async fn run(db: &DbArgs, command: DataCommand) -> anyhow::Result<()> {
             let scheme = store.scheme(year, None).await?.compile()?;
             let bar = progress(&format!("checking {}", file.display()));
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read data file {}", file.display()))?;
-            let data: DataFile = serde_json::from_str(&text)
+            let data: KeyedDataFile = serde_json::from_str(&text)
                 .map_err(|e| anyhow::anyhow!("data file {}: line {}, column {}: {e}", file.display(), e.line(), e.column()))?;
-            Dataset::load(&scheme, &data).with_context(|| format!("data file {}", file.display()))?;
+            Dataset::load(&scheme, &data.unkeyed()).with_context(|| format!("data file {}", file.display()))?;
             bar.set_message(format!("writing {} entries and {} records", data.entries.len(), data.records.len()));
             let mut tx = store.begin(&actor).await?;
-            let summary = store.import_data(&mut tx, year, &data).await?;
+            let summary = store.import_keyed_data(&mut tx, year, &data).await?;
             tx.audit(
                 "data.import",
                 "data",
@@ -99,7 +99,7 @@ pub async fn run(db: &DbArgs, command: DataCommand) -> anyhow::Result<()> {
         }
         DataCommand::Export { year, output } => {
             let store = db.open().await?;
-            let file = store.data_file(year).await?;
+            let file = store.export_data(year).await?;
             let text = serde_json::to_string_pretty(&file)? + "\n";
             match output {
                 Some(path) => std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?,

@@ -81,6 +81,9 @@ impl ServeArgs {
 pub async fn run(db: &DbArgs, args: ServeArgs) -> anyhow::Result<()> {
     let (bind, web) = args.resolve()?;
     let store = db.open().await?;
+    for (year, rows) in store.repair_stale_scores().await? {
+        tracing::warn!(year, rows, "stored scores were behind the data and are repaired");
+    }
     println!("jixiao serving {} on http://{bind}", store.url());
     jixiao_web::serve(store, web, bind).await.with_context(|| format!("cannot serve on {bind}"))?;
     Ok(())
