@@ -460,6 +460,17 @@ mod tests {
     }
 
     #[test]
+    fn records_may_carry_keys_that_do_not_repeat() {
+        let award = |key: &str| json!({"unit": "u01", "indicator": "X1", "date": "2027-02-10", "points": 2, "key": key});
+        let d = load(json!({"records": [award("a"), award("b")]})).unwrap();
+        assert_eq!(d.records(scheme().node_index("X1").unwrap(), scheme().unit_index("u01").unwrap()).len(), 2);
+        rejects(json!({"records": [award("a"), award("a")]}), "records[1]", "key `a` repeats records[0]'s");
+        // A bad row and a repeated key are both listed.
+        let err = load(json!({"entries": [entry("u99", "A2", "2027-01", json!({}))], "records": [award("a"), award("a")]})).unwrap_err();
+        assert_eq!(err.rows.iter().map(|r| r.location.as_str()).collect::<Vec<_>>(), ["entries[0]", "records[1]"]);
+    }
+
+    #[test]
     fn malformed_files_name_the_position() {
         let err = Dataset::from_json(&scheme(), "{\"entries\": [{\"unit\": 1}]}").unwrap_err();
         assert!(err.rows[0].location.starts_with("line 1, column"), "{err}");

@@ -1,11 +1,15 @@
 //! Computed scores, per year, scheme version, period and unit.
 //!
 //! Scores are derived data: the engine recomputes them from the scheme and the entries
-//! and records, all of which are audited. `Store::save_scores` therefore writes them in
-//! a transaction of its own *without* an audit entry — the one documented exception to
-//! "every write carries an audit entry", because recomputing after every change would
-//! otherwise flood the log with entries that add nothing. When saving scores is itself
-//! an act someone should answer for (publishing final results), use
+//! and records, all of which are audited. The scores a change leads to are written in
+//! that change's own audited transaction, when it commits (`tx`, `refresh`), with no
+//! audit entry of their own: an entry per recomputed row would flood the log with
+//! entries that add nothing. Where scores are written in a transaction of their own —
+//! `Store::save_scores`, `update_scores`, and the repair of stale scores
+//! (`refresh_scores`, `repair_stale_scores`), which only make derived rows match
+//! audited data again — that transaction has no audit entry: the one documented
+//! exception to "every write carries an audit entry". When saving scores is itself an
+//! act someone should answer for (publishing final results), use
 //! `Store::save_scores_in`, which writes inside the caller's audited `WriteTx`.
 
 use serde_json::Value;

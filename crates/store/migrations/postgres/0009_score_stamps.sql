@@ -14,3 +14,10 @@ CREATE TABLE score_stamps (
     stamp           TEXT NOT NULL,
     computed_at     TEXT NOT NULL
 );
+
+-- The data stamp is read by every commit that changes scored data: these keep it to
+-- an index-only scan (count, version sum and latest change of a year's accepted
+-- entries), and let a rescore find the entries changed since the latest it holds
+-- without reading the year's other rows.
+CREATE INDEX entries_stamp ON entries (year, state, version, updated_at);
+CREATE INDEX entries_by_change ON entries (year, updated_at);
