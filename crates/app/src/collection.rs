@@ -8,7 +8,7 @@
 //! on submit), a written reason where a value jumps from last month, and the version
 //! the writer saw — and writes nothing if any check fails, returning every problem.
 //! Otherwise all changes are written in one transaction, each with its audit entry,
-//! and if any accepted data changed the year is rescored before it returns.
+//! and the commit rescores the periods whose accepted data changed (`store::tx`).
 //!
 //! A value that moves more than `collection.jump_ratio` (a setting; default 0.5, i.e.
 //! 50 %) from the unit's own value of the month before needs a reason.
@@ -368,16 +368,8 @@ pub async fn check(
 }
 
 /// Writes checked changes — of one unit or of many — in one transaction, each with
-/// its audit entry, and rescores the periods whose accepted data changed.
+/// its audit entry; the commit rescores the periods whose accepted data changed.
 pub async fn write(app: &App, actor: &Actor, tr: &Tr, writes: Vec<Write>) -> Result<Result<Applied, Vec<Problem>>, AppError> {
-    // (year, earliest month) of the accepted data that changes.
-    let mut rescore: Vec<(i32, u8)> = Vec::new();
-    for w in writes.iter().filter(|w| w.state.counts() || state_of(w.before.as_ref()).is_some_and(EntryState::counts)) {
-        match rescore.iter_mut().find(|(y, _)| *y == w.month.year) {
-            Some((_, first)) => *first = (*first).min(w.month.month),
-            None => rescore.push((w.month.year, w.month.month)),
-        }
-    }
     let mut applied = Applied::default();
     let mut tx = app.store.begin(&actor.name).await?;
     for w in &writes {
@@ -421,14 +413,11 @@ pub async fn write(app: &App, actor: &Actor, tr: &Tr, writes: Vec<Write>) -> Res
         return Ok(Ok(applied));
     }
     tx.commit().await?;
-    for (year, first) in rescore {
-        app.store.refresh_scores_from(year, first).await?;
-    }
     Ok(Ok(applied))
 }
 
 /// The office accepts every approved entry of `month` it may accept, in one
-/// transaction, and rescores; how many. Refused when there is none.
+/// transaction (whose commit rescores); how many. Refused when there is none.
 pub async fn accept_all(app: &App, actor: &Actor, tr: &Tr, month: Month) -> Result<usize, AppError> {
     if app.store.period_state(month.year, &month.to_string()).await? != jixiao_store::PeriodState::Open {
         return Err(AppError::invalid(tr.f("report.closed", &[&month])));
@@ -463,13 +452,12 @@ pub async fn accept_all(app: &App, actor: &Actor, tr: &Tr, month: Month) -> Resu
     }
     tx.audit("entries.accept_all", "month", &month.to_string(), None, Some(json!({"accepted": accepted}))).await?;
     tx.commit().await?;
-    app.store.refresh_scores_from(month.year, month.month).await?;
     Ok(accepted)
 }
 
 /// Turns the late and missing reports of `month` into records of the scheme's
 /// `reporting` rule — once per unit and month, so repeating it adds nothing — and
-/// rescores; how many records were added.
+/// its commit rescores; how many records were added.
 pub async fn record_lateness(app: &App, actor: &Actor, tr: &Tr, month: Month) -> Result<usize, AppError> {
     actor.require(jixiao_core::org::Action::ManageSchemes, jixiao_core::org::Target::Nothing)?;
     let (_, scheme) = app.scheme_of(month.year).await?;
@@ -522,7 +510,6 @@ pub async fn record_lateness(app: &App, actor: &Actor, tr: &Tr, month: Month) ->
         return Ok(0);
     }
     tx.commit().await?;
-    app.store.refresh_scores_from(month.year, month.month).await?;
     Ok(added)
 }
 

@@ -5,10 +5,12 @@
 //! Checked whole before anything is written: every row against the year's scheme
 //! (`Dataset::load`), and no entry or record in a closed or locked month — a closed
 //! month changes only through an approved correction request, from every front end.
-//! Then one transaction loads it as accepted data with its audit entry, and the year
-//! is rescored.
+//! Then one transaction loads it as accepted data with its audit entry, the stored
+//! scores it reaches rescored in the same transaction. A record carries a key (given
+//! in the file or derived from its content, `core::data::keys`): importing a record
+//! again replaces the one of its key instead of adding a copy.
 
-use jixiao_core::data::{DataFile, Dataset};
+use jixiao_core::data::{Dataset, KeyedDataFile};
 use jixiao_core::org::{Action, Target};
 use jixiao_core::period::Month;
 use serde_json::json;
@@ -30,11 +32,11 @@ pub struct Imported {
 
 /// Reads a data file's bytes: a month workbook (a zip) checked cell by cell against
 /// the scheme, or spec §3 JSON.
-pub async fn read(app: &App, tr: &Tr, year: i32, bytes: Vec<u8>) -> Result<(DataFile, Option<Month>)> {
+pub async fn read(app: &App, tr: &Tr, year: i32, bytes: Vec<u8>) -> Result<(KeyedDataFile, Option<Month>)> {
     let (_, scheme) = app.scheme_of(year).await?;
     if xlsx::is_xlsx(&bytes) {
         match read_upload(move || xlsx::month::read(&bytes, Some(&scheme))).await? {
-            Ok(book) => Ok((book.file, Some(book.month))),
+            Ok(book) => Ok((book.file.into(), Some(book.month))),
             Err(errors) => {
                 let lines: Vec<String> =
                     std::iter::once(tr.t("report.xlsx_rejected").to_string()).chain(errors.iter().map(ToString::to_string)).collect();
@@ -42,16 +44,17 @@ pub async fn read(app: &App, tr: &Tr, year: i32, bytes: Vec<u8>) -> Result<(Data
             }
         }
     } else {
-        let file: DataFile = serde_json::from_slice(&bytes).map_err(|e| AppError::invalid(tr.f("report.bad_data_file", &[&e])))?;
+        let file: KeyedDataFile = serde_json::from_slice(&bytes).map_err(|e| AppError::invalid(tr.f("report.bad_data_file", &[&e])))?;
         Ok((file, None))
     }
 }
 
 /// Loads `file` into `year` as accepted data, all or nothing (see the module
 /// documentation); `source` names where it came from, for the audit entry.
-pub async fn import(app: &App, actor: &Actor, tr: &Tr, year: i32, file: &DataFile, source: &str) -> Result<Imported> {
+pub async fn import(app: &App, actor: &Actor, tr: &Tr, year: i32, keyed: &KeyedDataFile, source: &str) -> Result<Imported> {
     actor.require(Action::ManageSchemes, Target::Nothing)?;
     let (_, scheme) = app.scheme_of(year).await?;
+    let file = &keyed.unkeyed();
     Dataset::load(&scheme, file).map_err(|e| AppError::invalid(e.to_string()))?;
     let closed = periods::closed_months(app, year).await?;
     let mut refused: Vec<String> = file
@@ -76,7 +79,7 @@ pub async fn import(app: &App, actor: &Actor, tr: &Tr, year: i32, file: &DataFil
         return Err(AppError::invalid(refused.join("\n")));
     }
     let mut tx = app.store.begin(&actor.name).await?;
-    let summary = app.store.import_data(&mut tx, year, file).await?;
+    let summary = app.store.import_keyed_data(&mut tx, year, keyed).await?;
     tx.audit(
         "data.import",
         "data",
@@ -86,7 +89,6 @@ pub async fn import(app: &App, actor: &Actor, tr: &Tr, year: i32, file: &DataFil
     )
     .await?;
     tx.commit().await?;
-    app.store.refresh_scores(year).await?;
     Ok(Imported { entries: summary.entries, records: summary.records, month: None })
 }
 

@@ -7,7 +7,7 @@
 //! | `reminders` | once a day, from 09:00 site time | queues the deadline reminders of the month due (`reminders`) |
 //! | `auto_close` | every 10 minutes | closes verified service requests the citizen did not rate in time |
 //! | `sessions` | every hour | removes sessions past their absolute expiry |
-//! | `scores` | at start, then every hour | checks the stored scores against the data and repairs stale ones |
+//! | `scores` | every hour (and every process at its start: `check_scores_at_start`) | checks the stored scores against the data they were computed from and repairs stale ones |
 //!
 //! Any number of processes may run the jobs against one database: each run is first
 //! claimed in the database (`store::jobs`), so a job runs once per interval and never
@@ -92,13 +92,9 @@ pub async fn run_once(app: &App, job: Job) -> Result<String> {
         }
         Job::Sessions => Ok(format!("removed {} expired session(s)", accounts::purge_expired_sessions(app).await?)),
         Job::Scores => {
-            // Recomputing a year compares with what is stored and writes only what
-            // differs: after a crash between a change and its rescore, this repairs it.
-            let mut written = 0;
-            for year in app.store.scheme_years().await? {
-                written += app.store.refresh_scores(year).await?;
-            }
-            Ok(format!("{written} stale score row(s) repaired"))
+            let repaired = app.store.repair_stale_scores().await?;
+            let rows: usize = repaired.iter().map(|(_, n)| n).sum();
+            Ok(format!("{rows} stale score row(s) repaired in {} year(s)", repaired.len()))
         }
     }
 }
@@ -131,6 +127,16 @@ pub async fn run_if_due(app: &App, job: Job, claimant: &str) -> Result<Option<St
     };
     app.store.release_job(job.name(), claimant, &app.clock.stamp(), &line).await?;
     outcome.map(Some)
+}
+
+/// The stored-scores check every process makes when it starts, whatever the claims
+/// (scores written by an older version, or a database restored from a backup, are
+/// found at once): the years whose stored scores are behind their data are rescored.
+pub async fn check_scores_at_start(app: &App) -> Result<()> {
+    for (year, rows) in app.store.repair_stale_scores().await? {
+        tracing::warn!(year, rows, "stored scores were behind the data and are repaired");
+    }
+    Ok(())
 }
 
 /// A name for this process's claims: host-independent, unique per process run.

@@ -152,9 +152,5 @@ pub async fn decide(app: &App, actor: &Actor, tr: &Tr, id: i64, approved: bool, 
     )
     .await?;
     tx.commit().await?;
-    if approved {
-        let first = c.month.parse::<Month>().map_or(1, |m| m.month);
-        app.store.refresh_scores_from(c.year, first).await?;
-    }
     Ok(c)
 }

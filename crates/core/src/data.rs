@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 use crate::period::Month;
 use crate::scheme::{FieldType, Scheme, Source};
 
+mod keys;
+
+pub use keys::{KeyedDataFile, KeyedRecord, MAX_KEY_CHARS, RESERVED_PREFIX, assign_keys, canonical_text, check_key, derived_key};
+
 /// The data file as written.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -130,15 +134,25 @@ impl Dataset {
         }
     }
 
-    /// Parses and validates a data file's text against a scheme.
+    /// Parses and validates a data file's text against a scheme. Its records may carry
+    /// keys (`keys`); a bad or repeated key is a bad row like any other.
     pub fn from_json(scheme: &Scheme, text: &str) -> Result<Dataset, DataError> {
-        let file: DataFile = serde_json::from_str(text).map_err(|e| DataError {
+        let file: KeyedDataFile = serde_json::from_str(text).map_err(|e| DataError {
             rows: vec![RowError {
                 location: format!("line {}, column {}", e.line(), e.column()),
                 message: format!("not a valid data file: {e}"),
             }],
         })?;
-        Dataset::load(scheme, &file)
+        let key_errors = file.keys().err().map(|e| e.rows).unwrap_or_default();
+        let (file, _) = file.into_parts();
+        match (Dataset::load(scheme, &file), key_errors.is_empty()) {
+            (Ok(data), true) => Ok(data),
+            (Ok(_), false) => Err(DataError { rows: key_errors }),
+            (Err(mut e), _) => {
+                e.rows.extend(key_errors);
+                Err(e)
+            }
+        }
     }
 
     /// Validates every row; loads all of them or none.
@@ -443,6 +457,17 @@ mod tests {
         .unwrap_err();
         let locations: Vec<&str> = err.rows.iter().map(|r| r.location.as_str()).collect();
         assert_eq!(locations, ["entries[0]", "entries[2]", "records[0]"]);
+    }
+
+    #[test]
+    fn records_may_carry_keys_that_do_not_repeat() {
+        let award = |key: &str| json!({"unit": "u01", "indicator": "X1", "date": "2027-02-10", "points": 2, "key": key});
+        let d = load(json!({"records": [award("a"), award("b")]})).unwrap();
+        assert_eq!(d.records(scheme().node_index("X1").unwrap(), scheme().unit_index("u01").unwrap()).len(), 2);
+        rejects(json!({"records": [award("a"), award("a")]}), "records[1]", "key `a` repeats records[0]'s");
+        // A bad row and a repeated key are both listed.
+        let err = load(json!({"entries": [entry("u99", "A2", "2027-01", json!({}))], "records": [award("a"), award("a")]})).unwrap_err();
+        assert_eq!(err.rows.iter().map(|r| r.location.as_str()).collect::<Vec<_>>(), ["entries[0]", "records[1]"]);
     }
 
     #[test]

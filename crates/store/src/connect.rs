@@ -30,7 +30,9 @@ pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "service_requests", include_str!("../migrations/sqlite/0006_service_requests.sql")),
     (7, "bulletins", include_str!("../migrations/sqlite/0007_bulletins.sql")),
     (8, "outbox_claims", include_str!("../migrations/sqlite/0008_outbox_claims.sql")),
-    (9, "job_runs", include_str!("../migrations/sqlite/0009_job_runs.sql")),
+    (9, "score_stamps", include_str!("../migrations/sqlite/0009_score_stamps.sql")),
+    (10, "record_keys", include_str!("../migrations/sqlite/0010_record_keys.sql")),
+    (11, "job_runs", include_str!("../migrations/sqlite/0011_job_runs.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -43,11 +45,16 @@ pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "service_requests", include_str!("../migrations/postgres/0006_service_requests.sql")),
     (7, "bulletins", include_str!("../migrations/postgres/0007_bulletins.sql")),
     (8, "outbox_claims", include_str!("../migrations/postgres/0008_outbox_claims.sql")),
-    (9, "job_runs", include_str!("../migrations/postgres/0009_job_runs.sql")),
+    (9, "score_stamps", include_str!("../migrations/postgres/0009_score_stamps.sql")),
+    (10, "record_keys", include_str!("../migrations/postgres/0010_record_keys.sql")),
+    (11, "job_runs", include_str!("../migrations/postgres/0011_job_runs.sql")),
 ];
 
 /// The schema version this binary is built for.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 11;
+
+/// The migration that gives records their keys (finished in Rust: `fill_record_keys`).
+const RECORD_KEYS: i64 = 10;
 
 /// How to open a store.
 #[derive(Debug, Clone)]
@@ -156,13 +163,19 @@ impl Store {
     #[doc(hidden)]
     pub async fn migrate_to(&self, version: i64) -> Result<()> {
         migrator_upto(self.backend(), version).run(self.pool()).await?;
+        if version >= RECORD_KEYS {
+            self.fill_record_keys().await?;
+        }
         Ok(())
     }
 
-    /// Applies every embedded migration the database lacks. Idempotent; safe to run while
-    /// no server is writing. Returns the schema version afterwards.
+    /// Applies every embedded migration the database lacks, then finishes what SQL
+    /// cannot do (the derived keys of records stored before version 10, see
+    /// `fill_record_keys`). Idempotent; safe to run while no server is writing. Returns
+    /// the schema version afterwards.
     pub async fn migrate(&self) -> Result<i64> {
         migrator(self.backend()).run(self.pool()).await?;
+        self.fill_record_keys().await?;
         Ok(SCHEMA_VERSION)
     }
 
@@ -202,7 +215,8 @@ impl Store {
         Ok(Some(applied))
     }
 
-    /// Compares the applied migrations with the embedded ones.
+    /// Compares the applied migrations with the embedded ones (and refuses a database
+    /// whose records still wait for their keys: `migrate` stopped part-way).
     async fn check_schema(&self) -> Result<()> {
         let migrator = migrator(self.backend());
         let binary = migrator.migrations.iter().map(|m| m.version).max().unwrap_or(0);
@@ -226,6 +240,9 @@ impl Store {
             }
         }
         if migrator.migrations.iter().any(|m| !applied.iter().any(|(v, _)| *v == m.version)) {
+            return Err(StoreError::NeedsMigration { database, binary });
+        }
+        if self.records_waiting_for_keys().await? > 0 {
             return Err(StoreError::NeedsMigration { database, binary });
         }
         Ok(())

@@ -6,7 +6,10 @@
 //! doubles, text, bytes). The modules:
 //!
 //! - `connect` — opening a database, schema version checks, migrations;
-//! - `tx` — `WriteTx`, the only way to write, which carries the audit entry;
+//! - `tx` — `WriteTx`, the only way to write, which carries the audit entry and
+//!   rescores what the change reaches before it commits;
+//! - `refresh`, `stamp` — stored scores kept equal to a recompute of the committed data,
+//!   with the stamp of the data they reflect, and their repair;
 //! - `audit` — the hash-chained audit log and its verification;
 //! - `org`, `users`, `sessions`, `schemes`, `data`, `scores`, `bulletins`, `settings`, `outbox`, `service`, `jobs`
 //!   (public service requests and Open311 keys) — repositories: reads are
@@ -14,7 +17,8 @@
 //! - `maintenance` — backups.
 //!
 //! Invariants: every change is one transaction with its audit entry (the one exception,
-//! computed scores, is documented in `scores`); organisation rows are disabled, never
+//! computed scores, is documented in `scores`); stored scores equal a recompute of the
+//! committed data, also after a crash, because they commit with the data; organisation rows are disabled, never
 //! deleted; timestamps are RFC 3339 text in UTC; concurrent edits of an entry are
 //! detected by its version column, never silently overwritten.
 
@@ -38,6 +42,7 @@ mod scores;
 mod service;
 mod sessions;
 mod settings;
+mod stamp;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tx;
@@ -57,7 +62,7 @@ pub use bulletins::{
 };
 pub use connect::{SCHEMA_VERSION, StoreOptions, redact_url};
 pub use corrections::Correction;
-pub use data::{ImportSummary, StoredEntry, StoredRecord};
+pub use data::{ImportSummary, RecordWrite, StoredEntry, StoredRecord};
 pub use drafts::SchemeDraft;
 pub use error::{Result, StoreError};
 pub use org::{Group, Unit};

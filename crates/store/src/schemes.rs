@@ -11,8 +11,8 @@ use std::str::FromStr;
 
 use jixiao_core::period::Period;
 use jixiao_core::scheme::{Scheme, SchemeFile};
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use crate::error::{Result, StoreError};
 use crate::{Store, WriteTx, flag};
@@ -109,10 +109,45 @@ fn info_from_row(row: &AnyRow) -> Result<SchemeVersionInfo> {
     })
 }
 
+/// A year's scheme on `conn` (also inside a transaction): `version`, or the latest.
+pub(crate) async fn scheme_on(conn: &mut AnyConnection, year: i32, version: Option<i32>) -> Result<SchemeVersion> {
+    let row = match version {
+        Some(v) => {
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {INFO_COLUMNS}, body FROM scheme_versions WHERE year = $1 AND version = $2")))
+                .bind(year)
+                .bind(v)
+                .fetch_optional(&mut *conn)
+                .await?
+        }
+        None => {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {INFO_COLUMNS}, body FROM scheme_versions WHERE year = $1 ORDER BY version DESC LIMIT 1"
+            )))
+            .bind(year)
+            .fetch_optional(&mut *conn)
+            .await?
+        }
+    };
+    let row = row.ok_or_else(|| {
+        StoreError::not_found(match version {
+            Some(v) => format!("scheme {year} version {v}"),
+            None => format!("a scheme for {year}"),
+        })
+    })?;
+    let info = info_from_row(&row)?;
+    let body: String = row.try_get("body")?;
+    let file: SchemeFile = serde_json::from_str(&body)
+        .map_err(|e| StoreError::invalid(format!("stored scheme {year} version {} is not a scheme file: {e}", info.version)))?;
+    Ok(SchemeVersion { info, file })
+}
+
 impl Store {
     /// Stores a scheme as the next version of its year and creates or renames its
     /// groups and units. The file must be a valid scheme (spec §2). Every version after
     /// the first needs a reason (the amendment is recorded). Returns the new version.
+    /// If the year has data, its stored scores are computed with the new version when
+    /// the transaction commits (beside those of earlier versions), which fails if the
+    /// data does not fit it.
     pub async fn import_scheme(&self, tx: &mut WriteTx, file: &SchemeFile, reason: &str) -> Result<i32> {
         Scheme::from_file(file.clone()).map_err(|e| StoreError::invalid(e.to_string()))?;
         let latest: Option<i32> =
@@ -155,41 +190,27 @@ impl Store {
                 current: Some(i64::from(version)),
             });
         }
+        // With data to score, the new version's scores commit with it. A year without
+        // any has nothing to score yet: its scores are computed with its first data (or
+        // by `refresh_scores`), so a scheme set up ahead of the year stores no rows of
+        // zeros.
+        let scored_data: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM entries WHERE year = $1 AND state = 'accepted' LIMIT 1) e) \
+             + (SELECT COUNT(*) FROM (SELECT 1 FROM records WHERE year = $1 LIMIT 1) r)",
+        )
+        .bind(file.year)
+        .fetch_one(tx.conn())
+        .await?;
+        if scored_data > 0 {
+            tx.rescore_from(file.year, 1);
+        }
         Ok(version)
     }
 
     /// A year's scheme: `version`, or the latest if `None`.
     pub async fn scheme(&self, year: i32, version: Option<i32>) -> Result<SchemeVersion> {
-        let row = match version {
-            Some(v) => {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {INFO_COLUMNS}, body FROM scheme_versions WHERE year = $1 AND version = $2"
-                )))
-                .bind(year)
-                .bind(v)
-                .fetch_optional(self.pool())
-                .await?
-            }
-            None => {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {INFO_COLUMNS}, body FROM scheme_versions WHERE year = $1 ORDER BY version DESC LIMIT 1"
-                )))
-                .bind(year)
-                .fetch_optional(self.pool())
-                .await?
-            }
-        };
-        let row = row.ok_or_else(|| {
-            StoreError::not_found(match version {
-                Some(v) => format!("scheme {year} version {v}"),
-                None => format!("a scheme for {year}"),
-            })
-        })?;
-        let info = info_from_row(&row)?;
-        let body: String = row.try_get("body")?;
-        let file: SchemeFile = serde_json::from_str(&body)
-            .map_err(|e| StoreError::invalid(format!("stored scheme {year} version {} is not a scheme file: {e}", info.version)))?;
-        Ok(SchemeVersion { info, file })
+        let mut conn = self.pool().acquire().await?;
+        scheme_on(&mut conn, year, version).await
     }
 
     /// Every version of a year's scheme, oldest first.

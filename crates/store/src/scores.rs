@@ -1,11 +1,15 @@
 //! Computed scores, per year, scheme version, period and unit.
 //!
 //! Scores are derived data: the engine recomputes them from the scheme and the entries
-//! and records, all of which are audited. `Store::save_scores` therefore writes them in
-//! a transaction of its own *without* an audit entry — the one documented exception to
-//! "every write carries an audit entry", because recomputing after every change would
-//! otherwise flood the log with entries that add nothing. When saving scores is itself
-//! an act someone should answer for (publishing final results), use
+//! and records, all of which are audited. The scores a change leads to are written in
+//! that change's own audited transaction, when it commits (`tx`, `refresh`), with no
+//! audit entry of their own: an entry per recomputed row would flood the log with
+//! entries that add nothing. Where scores are written in a transaction of their own —
+//! `Store::save_scores`, `update_scores`, and the repair of stale scores
+//! (`refresh_scores`, `repair_stale_scores`), which only make derived rows match
+//! audited data again — that transaction has no audit entry: the one documented
+//! exception to "every write carries an audit entry". When saving scores is itself an
+//! act someone should answer for (publishing final results), use
 //! `Store::save_scores_in`, which writes inside the caller's audited `WriteTx`.
 
 use serde_json::Value;
@@ -25,7 +29,7 @@ pub struct ScoreRow {
 
 const BATCH: usize = 1000;
 
-async fn replace(conn: &mut AnyConnection, year: i32, version: i32, period: &str, rows: &[(String, Value)]) -> Result<()> {
+async fn replace(conn: &mut AnyConnection, year: i32, version: i32, period: &str, rows: &[(String, Value)]) -> Result<usize> {
     let scheme: Option<i64> = sqlx::query_scalar("SELECT 1 FROM scheme_versions WHERE year = $1 AND version = $2")
         .bind(year)
         .bind(version)
@@ -41,7 +45,8 @@ async fn replace(conn: &mut AnyConnection, year: i32, version: i32, period: &str
         .bind(period)
         .execute(&mut *conn)
         .await?;
-    insert(conn, year, version, period, rows, &now()).await
+    insert(conn, year, version, period, rows, &now()).await?;
+    Ok(rows.len())
 }
 
 async fn insert(conn: &mut AnyConnection, year: i32, version: i32, period: &str, rows: &[(String, Value)], at: &str) -> Result<()> {
@@ -99,15 +104,16 @@ pub(crate) async fn write_row(
 }
 
 /// The rows of one period that differ from what is stored, written; see
-/// `Store::update_scores`.
-async fn update(
+/// `Store::update_scores`. Returns the number of rows written (updated, inserted or
+/// deleted).
+pub(crate) async fn update(
     conn: &mut AnyConnection,
     backend: crate::Backend,
     year: i32,
     version: i32,
     period: &str,
     rows: &[(String, Value)],
-) -> Result<()> {
+) -> Result<usize> {
     // One joined text rather than a row per unit (see `rows_joined`).
     let joined = crate::rows_joined(
         conn,
@@ -134,15 +140,20 @@ async fn update(
     let stored: std::collections::HashMap<String, String> = stored.into_iter().collect();
     let at = now();
     let mut inserts = Vec::new();
+    let mut written = 0;
     for (unit, result) in rows {
         let text = result.to_string();
         match stored.get(unit) {
             Some(old) if *old == text => {}
-            Some(_) => write_row(conn, year, version, period, unit, &text, &at).await?,
+            Some(_) => {
+                write_row(conn, year, version, period, unit, &text, &at).await?;
+                written += 1;
+            }
             None => inserts.push((unit.clone(), result.clone())),
         }
     }
     for unit in stored.keys().filter(|u| !rows.iter().any(|(r, _)| r == *u)) {
+        written += 1;
         sqlx::query("DELETE FROM scores WHERE year = $1 AND scheme_version = $2 AND period = $3 AND unit_id = $4")
             .bind(year)
             .bind(version)
@@ -151,7 +162,8 @@ async fn update(
             .execute(&mut *conn)
             .await?;
     }
-    insert(conn, year, version, period, &inserts, &at).await
+    insert(conn, year, version, period, &inserts, &at).await?;
+    Ok(written + inserts.len())
 }
 
 impl Store {
@@ -187,7 +199,7 @@ impl Store {
 
     /// Replaces the scores of one period inside an audited transaction.
     pub async fn save_scores_in(&self, tx: &mut WriteTx, year: i32, version: i32, period: &str, rows: Vec<(String, Value)>) -> Result<()> {
-        replace(tx.conn(), year, version, period, &rows).await
+        replace(tx.conn(), year, version, period, &rows).await.map(drop)
     }
 
     /// The scores of one period, by unit id.

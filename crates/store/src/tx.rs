@@ -19,6 +19,19 @@
 //!   and the next writer's read of the head comes after this commit is visible.
 //!   Appending at commit rather than at `audit` keeps that window as short as possible
 //!   and makes the chain's order the order in which transactions committed.
+//!
+//! Stored scores are part of the committed work. A repository function that changes
+//! accepted data (an entry accepted or no longer accepted, an import, a record, a new
+//! scheme version) marks the transaction with the year and the earliest month it
+//! touches (`rescore_from`); `commit` then brings the stored scores of those periods
+//! up to date on the transaction's own connection — seeing its uncommitted writes —
+//! and writes them, with the year's data stamp, before it commits (`refresh`). So the
+//! data and the scores computed from it are stored together or not at all, and a
+//! process killed at any moment leaves stored scores that equal a recompute of the
+//! committed data. On PostgreSQL the rescore of a year first takes a transaction-level
+//! advisory lock on the year, so two writers never interleave their score writes; it
+//! is taken after the transaction's own writes and before the audit lock, in year
+//! order, so locks are always taken in one order.
 
 use std::ops::RangeInclusive;
 
@@ -27,6 +40,7 @@ use sqlx::{Any, AnyConnection};
 
 use crate::audit::{self, HashAlgorithm};
 use crate::error::{Result, StoreError};
+use crate::refresh::Board;
 use crate::{Backend, Store};
 
 /// An audit entry waiting for `commit`.
@@ -46,8 +60,15 @@ pub struct WriteTx {
     backend: Backend,
     algorithm: HashAlgorithm,
     pending: Vec<PendingAudit>,
-    /// The store's clock, for the audit entries' time.
-    now: crate::Now,
+    /// The store: its clock, for the audit entries' time; its in-memory boards, for
+    /// rescoring at commit.
+    store: Store,
+    /// (year, earliest month) whose stored scores this transaction's changes reach.
+    rescore: Vec<(i32, u8)>,
+    /// Boards advanced by this transaction's rescore, put back for others to use only
+    /// once it has committed: a board that saw uncommitted data is dropped with the
+    /// transaction if it rolls back, fails or is abandoned.
+    boards: Vec<(i32, Board)>,
 }
 
 impl std::fmt::Debug for WriteTx {
@@ -56,6 +77,7 @@ impl std::fmt::Debug for WriteTx {
             .field("actor", &self.actor)
             .field("backend", &self.backend)
             .field("pending_audit", &self.pending.len())
+            .field("rescore", &self.rescore)
             .finish()
     }
 }
@@ -86,7 +108,9 @@ impl Store {
             backend: self.backend(),
             algorithm: self.hash_algorithm(),
             pending: Vec::new(),
-            now: self.now.clone(),
+            store: self.clone(),
+            rescore: Vec::new(),
+            boards: Vec::new(),
         })
     }
 }
@@ -94,7 +118,7 @@ impl Store {
 impl WriteTx {
     /// Now, by the store's clock, as stored.
     pub fn now(&self) -> String {
-        crate::timestamp((self.now)())
+        self.store.now()
     }
 
     /// Who makes this change.
@@ -109,6 +133,16 @@ impl WriteTx {
     /// The connection, for repository functions.
     pub(crate) fn conn(&mut self) -> &mut AnyConnection {
         &mut self.tx
+    }
+
+    /// Notes that this transaction changes accepted data of `year` in month `month`
+    /// (1–12) or changes what scores it (a scheme version: month 1), so that `commit`
+    /// rescores the periods ending in that month or later.
+    pub(crate) fn rescore_from(&mut self, year: i32, month: u8) {
+        match self.rescore.iter_mut().find(|(y, _)| *y == year) {
+            Some((_, first)) => *first = (*first).min(month),
+            None => self.rescore.push((year, month)),
+        }
     }
 
     /// Records what this transaction changes: `action` (e.g. `entry.update`), the object
@@ -144,18 +178,34 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Appends the audit entries and commits. Refuses (and rolls back) if `audit` was
-    /// never called.
+    /// Brings the stored scores of the periods this transaction's changes reach up to
+    /// date (in the transaction), appends the audit entries and commits. Refuses (and
+    /// rolls back) if `audit` was never called; if the year's data no longer fits its
+    /// scheme (a new version that drops an indicator with data), fails naming the rows
+    /// and commits nothing.
     pub async fn commit(mut self) -> Result<Receipt> {
         if self.pending.is_empty() {
             self.tx.rollback().await.ok();
             return Err(StoreError::NotAudited);
         }
+        let mut marks = std::mem::take(&mut self.rescore);
+        marks.sort_unstable();
+        for (year, from) in marks {
+            crate::refresh::lock_year(&mut self.tx, self.backend, year).await?;
+            let kept = self.store.take_board(year);
+            let done = self.store.rescore_on(&mut self.tx, year, from, kept).await?;
+            if let Some(board) = done.board {
+                self.boards.push((year, board));
+            }
+        }
         if self.backend == Backend::Postgres {
             sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE").execute(&mut *self.tx).await?;
         }
-        let seqs = audit::append(&mut self.tx, self.algorithm, &self.pending, &self.actor, &crate::timestamp((self.now)())).await?;
+        let seqs = audit::append(&mut self.tx, self.algorithm, &self.pending, &self.actor, &self.store.now()).await?;
         self.tx.commit().await?;
+        for (year, board) in std::mem::take(&mut self.boards) {
+            self.store.keep_board(year, board);
+        }
         Ok(Receipt { audit_seqs: seqs })
     }
 

@@ -39,15 +39,11 @@ pub fn facts(clock: &Clock, r: &ServiceRequest) -> RequestFacts {
     }
 }
 
-/// Rewrites the system-filled entries of `year` and rescores it; the number of
-/// entries changed. A year without a scheme or without such indicators does nothing.
+/// Rewrites the system-filled entries of `year` (their commit rescores it); the number
+/// of entries changed. A year without a scheme or without such indicators does nothing.
 pub async fn refresh_year(app: &App, year: i32) -> Result<usize, AppError> {
     let Some((_, scheme)) = app.latest_scheme(year).await? else { return Ok(0) };
-    let n = write_entries(app, &scheme, year).await?;
-    if n > 0 {
-        app.store.refresh_scores(year).await?;
-    }
-    Ok(n)
+    write_entries(app, &scheme, year).await
 }
 
 /// Rewrites the system-filled entries of `year` for `scheme` (without rescoring);

@@ -63,7 +63,7 @@ async fn the_score_check_repairs_stale_scores(backend: Backend) {
     w.load_scheme(&scheme_2027()).await;
     let office = w.actor("office").await;
     let tr = jixiao_app::Tr::default();
-    let file: jixiao_core::data::DataFile = serde_json::from_value(serde_json::json!({
+    let file: jixiao_core::data::KeyedDataFile = serde_json::from_value(serde_json::json!({
         "entries": [{"unit": "u01", "indicator": "A1", "month": "2027-03", "values": {"actual": 50}}]
     }))
     .unwrap();

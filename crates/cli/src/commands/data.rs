@@ -88,7 +88,7 @@ pub async fn run(db: &DbArgs, command: DataCommand) -> anyhow::Result<()> {
         }
         DataCommand::Export { year, output } => {
             let store = db.open().await?;
-            let file = store.data_file(year).await?;
+            let file = store.export_data(year).await?;
             let text = serde_json::to_string_pretty(&file)? + "\n";
             match output {
                 Some(path) => std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?,

@@ -114,6 +114,7 @@ impl ServeArgs {
 pub async fn run(db: &DbArgs, args: ServeArgs) -> anyhow::Result<()> {
     let (bind, web, config) = args.resolve()?;
     let app = db.app(config).await?;
+    jobs::check_scores_at_start(&app).await?;
     println!("jixiao serving {} on http://{bind}", app.store.url());
     if !args.no_jobs {
         tokio::spawn(jobs::run(app.clone(), Job::ALL.to_vec()));
@@ -125,6 +126,7 @@ pub async fn run(db: &DbArgs, args: ServeArgs) -> anyhow::Result<()> {
 /// `jixiao worker`: the background jobs without the web server.
 pub async fn worker(db: &DbArgs, args: WorkerArgs) -> anyhow::Result<()> {
     let app = db.app(config_file(args.config.as_ref())?.app).await?;
+    jobs::check_scores_at_start(&app).await?;
     if args.once {
         let me = jobs::claimant();
         for job in Job::ALL {

@@ -11,42 +11,16 @@ use jixiao_core::score::{PeriodReport, score_periods};
 use jixiao_store::Store;
 use serde_json::Value;
 
-use crate::common::{TestDb, backend_tests};
+use crate::common::{self, TestDb, backend_tests, load};
 
 backend_tests!(refresh_from_a_month_rewrites_only_what_it_reaches, joined_reads_equal_row_by_row, kept_scores_follow_every_kind_of_change);
 
-/// Loads a generated scheme and its data into `store` (not scored).
-async fn load(store: &Store, scheme: &jixiao_core::scheme::SchemeFile, data: &jixiao_core::data::DataFile) {
-    let mut tx = store.begin("test").await.unwrap();
-    store.import_scheme(&mut tx, scheme, "demo").await.unwrap();
-    store.import_data(&mut tx, 2027, data).await.unwrap();
-    tx.audit("test.demo", "test", "demo", None, None).await.unwrap();
-    tx.commit().await.unwrap();
-}
-
-/// Every stored row of 2027 version 1: (period, unit) → (result, computed_at).
 async fn stored(store: &Store) -> BTreeMap<(String, String), (Value, String)> {
-    let mut out = BTreeMap::new();
-    for p in Period::all_in_year(2027) {
-        for r in store.scores(2027, 1, &p.to_string()).await.unwrap() {
-            out.insert((p.to_string(), r.unit_id), (r.result, r.computed_at));
-        }
-    }
-    out
+    common::stored(store, 2027).await
 }
 
-/// The engine's results from scratch over what the store holds now.
 async fn from_scratch(store: &Store) -> BTreeMap<(String, String), Value> {
-    let file = store.scheme(2027, None).await.unwrap().file;
-    let scheme = Scheme::from_file(file).unwrap();
-    let data = Dataset::load(&scheme, &store.data_file(2027).await.unwrap()).unwrap();
-    let mut out = BTreeMap::new();
-    for result in score_periods(&scheme, &data, &Period::all_in_year(2027)) {
-        for u in PeriodReport::new(&scheme, &result).units {
-            out.insert((result.period.to_string(), u.unit.clone()), serde_json::to_value(&u).unwrap());
-        }
-    }
-    out
+    common::from_scratch(store, 2027).await
 }
 
 async fn refresh_from_a_month_rewrites_only_what_it_reaches(db: TestDb) {
@@ -153,10 +127,8 @@ async fn joined_reads_equal_row_by_row(db: TestDb) {
     assert!(store.month_states(2027, "2027-12").await.unwrap().is_empty(), "a month without entries");
 }
 
-/// Stored results equal a recompute from scratch.
 async fn assert_current(store: &Store, step: &str) {
-    let got: BTreeMap<_, _> = stored(store).await.into_iter().map(|(k, (v, _))| (k, v)).collect();
-    assert_eq!(got, from_scratch(store).await, "after {step}");
+    common::assert_current(store, 2027, step).await
 }
 
 /// A change to one entry's values (scaled down by `factor`, within every field's

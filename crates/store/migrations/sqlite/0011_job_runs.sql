@@ -1,5 +1,5 @@
--- jixiao schema, version 9 (SQLite): claims on background jobs.
--- Must mean exactly what migrations/postgres/0009_job_runs.sql means.
+-- jixiao schema, version 11 (SQLite): claims on background jobs.
+-- Must mean exactly what migrations/postgres/0011_job_runs.sql means.
 
 -- Every `jixiao serve` and `jixiao worker` process runs the background jobs; a job
 -- runs in one process at a time and once per its interval (or once a day). A process
