@@ -25,6 +25,15 @@
 //! periods reached, for a year too large to keep). Either way only rows whose result
 //! changed are written.
 //!
+//! What a board remembers of the stored rows is trusted only while `score_stamps`
+//! holds the stamp it wrote itself. After another process has rescored the year (its
+//! stamp is there), the board still follows the data — it applies that process's
+//! entries like its own — but compares every unit of the periods reached with the
+//! rows in the database: a change the other process stored and this one's undid
+//! would otherwise look like no change at all to this board, and the other
+//! process's rows would stay. Without any stamp (rows written by `save_scores`, or by
+//! hand) the board starts over.
+//!
 //! A board advanced inside a transaction has seen uncommitted data, and the rows it
 //! believes stored are that transaction's writes: the transaction holds it until it
 //! commits and only then puts it back; one that rolls back, fails or is abandoned
@@ -69,8 +78,13 @@ pub(crate) struct Board {
     /// The year's records as the board read them (records are not applied one by one:
     /// any change to them starts over).
     records: RecordStamp,
-    /// (period, unit) → hash of the stored result text.
+    /// (period, unit) → hash of the stored result text, as this board last wrote or
+    /// read the rows.
     stored: HashMap<(String, String), u64>,
+    /// (scheme version, stamp) stored with the rows when this board last wrote or read
+    /// them. Another stamp in `score_stamps` means another process has rescored since:
+    /// `stored` no longer says what the rows hold.
+    rows_stamp: (i32, String),
 }
 
 impl Board {
@@ -209,11 +223,19 @@ impl Store {
         let Some(version) = now_stamp.scheme_version else {
             return Ok(Rescored { board: None, version: None, rows: 0 });
         };
-        if let Some(mut b) = kept.filter(|b| b.version == version)
+        let stored_stamp = stamp::stored(conn, year).await?;
+        // A board is of use with the same scheme version and rows it can vouch for: the
+        // stamp it last wrote, or another process's (a rescore too, which left the rows
+        // equal to a recompute; then the rows of the periods reached are compared with
+        // the database instead of with what the board remembers). Without a stamp the
+        // rows are anyone's guess: start over.
+        if let Some(mut b) = kept.filter(|b| b.version == version && stored_stamp.is_some())
             && let Some((touched, before)) = self.advance(conn, year, &mut b, &now_stamp).await?
         {
-            let rows = self.save_touched(conn, year, &mut b, &before, &touched).await?;
+            let rows_known = stored_stamp.as_ref() == Some(&b.rows_stamp);
+            let rows = self.save_touched(conn, year, &mut b, &before, &touched, rows_known).await?;
             stamp::write(conn, year, version, &now_stamp).await?;
+            b.rows_stamp = (version, now_stamp.text());
             return Ok(Rescored { board: Some(b), version: Some(version), rows });
         }
         let stored = crate::schemes::scheme_on(conn, year, Some(version)).await?;
@@ -224,7 +246,6 @@ impl Store {
         // (once; a difference may lie anywhere), and when the stored rows are not known
         // to reflect the data before this change (no stamp, another version); a year too
         // large to keep is otherwise recomputed from `from`.
-        let stored_stamp = stamp::stored(conn, year).await?;
         let from = if keep || stored_stamp.as_ref().map(|s| s.0) != Some(version) { 1 } else { from };
         let records = crate::data::records_on(conn, year).await?;
         let file = DataFile { entries, records: records.into_iter().map(|r| r.row).collect() };
@@ -260,8 +281,15 @@ impl Store {
             rows += crate::scores::update(conn, self.backend(), year, version, period, units).await?;
         }
         stamp::write(conn, year, version, &now_stamp).await?;
-        let board =
-            keep.then(|| Board { version, scheme, board, entries: versions, records: now_stamp.records.clone(), stored: stored_hashes });
+        let board = keep.then(|| Board {
+            version,
+            scheme,
+            board,
+            entries: versions,
+            records: now_stamp.records.clone(),
+            stored: stored_hashes,
+            rows_stamp: (version, now_stamp.text()),
+        });
         Ok(Rescored { board, version: Some(version), rows })
     }
 
@@ -324,7 +352,8 @@ impl Store {
 
     /// Writes the results of the units whose results in the touched periods differ
     /// from `before` (or whose stored text is not known to be current); the number of
-    /// rows written.
+    /// rows written. Unless `rows_known` (the rows are as the board last left them),
+    /// every unit of those periods is compared with the row in the database.
     async fn save_touched(
         &self,
         conn: &mut AnyConnection,
@@ -332,14 +361,20 @@ impl Store {
         b: &mut Board,
         before: &[PeriodResult],
         touched: &[Period],
+        rows_known: bool,
     ) -> Result<usize> {
         let mut changed = Vec::new();
         for &p in touched {
             let (Some(result), Some(old)) = (b.board.period(p), before.iter().find(|r| r.period == p)) else { continue };
             let period = p.to_string();
+            if !rows_known {
+                let texts = crate::scores::stored_texts(conn, self.backend(), year, b.version, &period).await?;
+                b.stored.retain(|(q, _), _| *q != period);
+                b.stored.extend(texts.into_iter().map(|(unit, text)| ((period.clone(), unit), text_hash(&text))));
+            }
             for (unit, u) in b.scheme.units.iter().enumerate() {
                 let key = (period.clone(), u.id.clone());
-                if result.unit_equal(old, unit) && b.stored.contains_key(&key) {
+                if rows_known && result.unit_equal(old, unit) && b.stored.contains_key(&key) {
                     continue;
                 }
                 let text = result_text(&UnitReport::new(&b.scheme, result, unit))?;

@@ -11,6 +11,11 @@
 //! exception to "every write carries an audit entry". When saving scores is itself an
 //! act someone should answer for (publishing final results), use
 //! `Store::save_scores_in`, which writes inside the caller's audited `WriteTx`.
+//!
+//! `save_scores`, `update_scores` and `save_scores_in` store whatever they are given,
+//! so they drop the year's data stamp (`stamp`): the year then counts as stale, and
+//! the next rescore compares every period with the stored rows instead of trusting
+//! what it last wrote.
 
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
@@ -103,6 +108,36 @@ pub(crate) async fn write_row(
     Ok(())
 }
 
+/// The stored result texts of one period, by unit.
+pub(crate) async fn stored_texts(
+    conn: &mut AnyConnection,
+    backend: crate::Backend,
+    year: i32,
+    version: i32,
+    period: &str,
+) -> Result<std::collections::HashMap<String, String>> {
+    // One joined text rather than a row per unit (see `rows_joined`).
+    let joined = crate::rows_joined(
+        conn,
+        backend,
+        "SELECT {join}(unit_id || $1 || result_json, $2) FROM scores WHERE year = $3 AND scheme_version = $4 AND period = $5",
+        2,
+        &[crate::Param::Int(year), crate::Param::Int(version), crate::Param::Text(period)],
+    )
+    .await?;
+    Ok(match joined {
+        Some(rows) => rows.into_iter().map(|mut r| (std::mem::take(&mut r[0]), std::mem::take(&mut r[1]))).collect(),
+        None => sqlx::query_as("SELECT unit_id, result_json FROM scores WHERE year = $1 AND scheme_version = $2 AND period = $3")
+            .bind(year)
+            .bind(version)
+            .bind(period)
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect(),
+    })
+}
+
 /// The rows of one period that differ from what is stored, written; see
 /// `Store::update_scores`. Returns the number of rows written (updated, inserted or
 /// deleted).
@@ -114,30 +149,10 @@ pub(crate) async fn update(
     period: &str,
     rows: &[(String, Value)],
 ) -> Result<usize> {
-    // One joined text rather than a row per unit (see `rows_joined`).
-    let joined = crate::rows_joined(
-        conn,
-        backend,
-        "SELECT {join}(unit_id || $1 || result_json, $2) FROM scores WHERE year = $3 AND scheme_version = $4 AND period = $5",
-        2,
-        &[crate::Param::Int(year), crate::Param::Int(version), crate::Param::Text(period)],
-    )
-    .await?;
-    let stored: Vec<(String, String)> = match joined {
-        Some(rows) => rows.into_iter().map(|mut r| (std::mem::take(&mut r[0]), std::mem::take(&mut r[1]))).collect(),
-        None => {
-            sqlx::query_as("SELECT unit_id, result_json FROM scores WHERE year = $1 AND scheme_version = $2 AND period = $3")
-                .bind(year)
-                .bind(version)
-                .bind(period)
-                .fetch_all(&mut *conn)
-                .await?
-        }
-    };
+    let stored = stored_texts(conn, backend, year, version, period).await?;
     if stored.is_empty() {
         return replace(conn, year, version, period, rows).await;
     }
-    let stored: std::collections::HashMap<String, String> = stored.into_iter().collect();
     let at = now();
     let mut inserts = Vec::new();
     let mut written = 0;
@@ -172,6 +187,7 @@ impl Store {
     pub async fn save_scores(&self, year: i32, version: i32, period: &str, rows: Vec<(String, Value)>) -> Result<()> {
         let mut tx = self.begin_unaudited().await?;
         replace(&mut tx, year, version, period, &rows).await?;
+        crate::stamp::forget(&mut tx, year).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -186,6 +202,7 @@ impl Store {
         for (period, rows) in &periods {
             update(&mut tx, self.backend(), year, version, period, rows).await?;
         }
+        crate::stamp::forget(&mut tx, year).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -199,7 +216,8 @@ impl Store {
 
     /// Replaces the scores of one period inside an audited transaction.
     pub async fn save_scores_in(&self, tx: &mut WriteTx, year: i32, version: i32, period: &str, rows: Vec<(String, Value)>) -> Result<()> {
-        replace(tx.conn(), year, version, period, &rows).await.map(drop)
+        replace(tx.conn(), year, version, period, &rows).await?;
+        crate::stamp::forget(tx.conn(), year).await
     }
 
     /// The scores of one period, by unit id.

@@ -113,6 +113,13 @@ pub(crate) async fn write(conn: &mut AnyConnection, year: i32, version: i32, sta
     Ok(())
 }
 
+/// Forgets what the stored scores of `year` reflect: for writers of score rows that
+/// are not a rescore (`scores::save_scores` and its kin).
+pub(crate) async fn forget(conn: &mut AnyConnection, year: i32) -> Result<()> {
+    sqlx::query("DELETE FROM score_stamps WHERE year = $1").bind(year).execute(&mut *conn).await?;
+    Ok(())
+}
+
 /// Whether the stored scores of `year` reflect the committed data: `Some(version)`
 /// when they do, `None` when they may not (or the year has no scheme).
 pub(crate) async fn current(conn: &mut AnyConnection, year: i32) -> Result<Option<i32>> {

@@ -17,6 +17,7 @@ backend_tests!(
     stale_scores_are_found_and_repaired,
     refreshing_current_scores_writes_nothing,
     concurrent_writers_leave_scores_current,
+    a_change_undone_by_another_process_is_stored,
     data_the_new_scheme_cannot_score_is_refused_at_commit,
 );
 
@@ -257,6 +258,28 @@ async fn concurrent_writers_leave_scores_current(db: TestDb) {
     }
     assert_current(&store, 2027, "concurrent commits").await;
     assert_eq!(store.stale_score_years().await.unwrap(), Vec::<i32>::new());
+}
+
+/// Process A changes a figure and stores the scores; process B, whose kept results
+/// never saw that change, sets the figure back: to B's memory nothing moved, but the
+/// rows hold A's results. B notices A's stamp on the rows and compares them with the
+/// database instead of trusting what it last wrote.
+async fn a_change_undone_by_another_process_is_stored(db: TestDb) {
+    let a = db.store().await;
+    let (scheme, data) = demo_district(2027, 3, 23);
+    load(&a, &scheme, &data).await;
+    let b = db.store().await;
+    // B keeps results of its own: its first commit starts over and keeps them.
+    let (row, version) = scaled(&b, "u40", "2027-02", 0.5).await;
+    commit_entry(&b, &row, version).await.unwrap();
+    let before = stored(&a, 2027).await;
+    let (changed, version) = scaled(&a, "u01", "2027-01", 0.3).await;
+    let original = a.entry(2027, "u01", &changed.indicator, "2027-01").await.unwrap().unwrap().row;
+    commit_entry(&a, &changed, version).await.unwrap();
+    assert_current(&a, 2027, "A's change").await;
+    assert_ne!(stored(&a, 2027).await, before, "A's change moves some result");
+    commit_entry(&b, &original, version + 1).await.unwrap();
+    assert_current(&b, 2027, "B setting it back").await;
 }
 
 /// A new scheme version is scored when it commits; one that cannot score the year's
