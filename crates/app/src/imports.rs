@@ -3,8 +3,11 @@
 //! and records) or a whole month as the month workbook (`xlsx::month`).
 //!
 //! Checked whole before anything is written: every row against the year's scheme
-//! (`Dataset::load`), and no entry or record in a closed or locked month — a closed
-//! month changes only through an approved correction request, from every front end.
+//! (`Dataset::load`). Only what differs from the stored data is a change
+//! (`KeyedDataFile::changes_from`) — so an export imported again changes nothing — and
+//! no change may fall in a closed or locked month (a closed month changes only through
+//! an approved correction request, from every front end) or be an entry of a
+//! system-filled indicator (filled by the service platform, never by hand).
 //! Then one transaction loads it as accepted data with its audit entry, the stored
 //! scores it reaches rescored in the same transaction. A record carries a key (given
 //! in the file or derived from its content, `core::data::keys`): importing a record
@@ -24,8 +27,11 @@ use crate::{App, periods};
 /// What an import loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Imported {
+    /// Entries and records written (new or changed).
     pub entries: usize,
     pub records: usize,
+    /// Rows of the file already stored as they are.
+    pub unchanged: usize,
     /// The month of a month workbook.
     pub month: Option<Month>,
 }
@@ -54,42 +60,46 @@ pub async fn read(app: &App, tr: &Tr, year: i32, bytes: Vec<u8>) -> Result<(Keye
 pub async fn import(app: &App, actor: &Actor, tr: &Tr, year: i32, keyed: &KeyedDataFile, source: &str) -> Result<Imported> {
     actor.require(Action::ManageSchemes, Target::Nothing)?;
     let (_, scheme) = app.scheme_of(year).await?;
-    let file = &keyed.unkeyed();
-    Dataset::load(&scheme, file).map_err(|e| AppError::invalid(e.to_string()))?;
+    Dataset::load(&scheme, &keyed.unkeyed()).map_err(|e| AppError::invalid(e.to_string()))?;
+    let mut tx = app.store.begin(&actor.name).await?;
+    let stored = app.store.export_data_in(&mut tx, year).await?;
+    let changes = keyed.changes_from(&stored).map_err(|e| AppError::invalid(e.to_string()))?;
     let closed = periods::closed_months(app, year).await?;
-    let mut refused: Vec<String> = file
-        .entries
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| closed.contains(&e.month))
-        .map(|(i, e)| format!("entries[{i}]: {} {} {} — {}", e.unit, e.indicator, e.month, tr.f("report.closed", &[&e.month])))
-        .collect();
-    refused.extend(file.entries.iter().enumerate().filter_map(|(i, e)| {
-        let filled = scheme.node_index(&e.indicator).and_then(|n| scheme.indicator(n)).is_some_and(|ind| ind.service_filled);
-        filled.then(|| format!("entries[{i}]: {} {} {} — {}", e.unit, e.indicator, e.month, tr.f("report.system_filled", &[&e.indicator])))
-    }));
-    refused.extend(file.records.iter().enumerate().filter_map(|(i, r)| {
-        let month = r.date.get(..7)?;
-        closed
-            .iter()
-            .any(|c| c == month)
-            .then(|| format!("records[{i}]: {} {} {} — {}", r.unit, r.indicator, r.date, tr.f("report.closed", &[&month])))
-    }));
+    let mut refused: Vec<String> = Vec::new();
+    for (i, e) in &changes.entries {
+        let at = format!("entries[{i}]: {} {} {}", e.unit, e.indicator, e.month);
+        if closed.contains(&e.month) {
+            refused.push(format!("{at} — {}", tr.f("report.closed", &[&e.month])));
+        }
+        if scheme.node_index(&e.indicator).and_then(|n| scheme.indicator(n)).is_some_and(|ind| ind.service_filled) {
+            refused.push(format!("{at} — {}", tr.f("report.system_filled", &[&e.indicator])));
+        }
+    }
+    for (i, r) in &changes.records {
+        let month = r.row.date.get(..7).unwrap_or_default();
+        if closed.iter().any(|c| c == month) {
+            refused.push(format!("records[{i}]: {} {} {} — {}", r.row.unit, r.row.indicator, r.row.date, tr.f("report.closed", &[&month])));
+        }
+    }
     if !refused.is_empty() {
         return Err(AppError::invalid(refused.join("\n")));
     }
-    let mut tx = app.store.begin(&actor.name).await?;
-    let summary = app.store.import_keyed_data(&mut tx, year, keyed).await?;
+    let unchanged = changes.unchanged;
+    let changed = changes.file();
+    if changed.entries.is_empty() && changed.records.is_empty() {
+        return Ok(Imported { entries: 0, records: 0, unchanged, month: None });
+    }
+    let summary = app.store.import_keyed_data(&mut tx, year, &changed).await?;
     tx.audit(
         "data.import",
         "data",
         &year.to_string(),
         None,
-        Some(json!({"source": source, "entries": summary.entries, "records": summary.records})),
+        Some(json!({"source": source, "entries": summary.entries, "records": summary.records, "unchanged": unchanged})),
     )
     .await?;
     tx.commit().await?;
-    Ok(Imported { entries: summary.entries, records: summary.records, month: None })
+    Ok(Imported { entries: summary.entries, records: summary.records, unchanged, month: None })
 }
 
 /// Reads and imports a file's bytes (`read`, then `import`).

@@ -16,7 +16,7 @@ use crate::scheme::{FieldType, Scheme, Source};
 
 mod keys;
 
-pub use keys::{KeyedDataFile, KeyedRecord, MAX_KEY_CHARS, RESERVED_PREFIX, assign_keys, canonical_text, check_key, derived_key};
+pub use keys::{Changes, KeyedDataFile, KeyedRecord, MAX_KEY_CHARS, RESERVED_PREFIX, assign_keys, canonical_text, check_key, derived_key};
 
 /// The data file as written.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -553,10 +553,14 @@ impl Store {
     /// every record's key, so that importing it again replaces what it holds and adds
     /// nothing.
     pub async fn export_data(&self, year: i32) -> Result<KeyedDataFile> {
-        Ok(KeyedDataFile {
-            entries: self.accepted_entries(year).await?.0,
-            records: self.records(year).await?.into_iter().map(|r| KeyedRecord { key: Some(r.key), row: r.row }).collect(),
-        })
+        let mut conn = self.pool().acquire().await?;
+        export_on(&mut conn, self.backend(), year).await
+    }
+
+    /// `export_data` as `tx` sees it: what an import compares its file with, so that
+    /// nothing written by another writer in between is taken for unchanged.
+    pub async fn export_data_in(&self, tx: &mut WriteTx, year: i32) -> Result<KeyedDataFile> {
+        export_on(tx.conn(), self.backend(), year).await
     }
 
     /// The accepted entries of a year by unit, indicator and month, with each one's
@@ -753,6 +757,13 @@ pub(crate) async fn records_on(conn: &mut AnyConnection, year: i32) -> Result<Ve
 /// (version, updated_at) by (unit, indicator, month), on `conn`. Read as one joined
 /// text: this runs whenever a rescore starts over, and thousands of rows read one by
 /// one cost ten times more.
+async fn export_on(conn: &mut AnyConnection, backend: crate::Backend, year: i32) -> Result<KeyedDataFile> {
+    Ok(KeyedDataFile {
+        entries: accepted_entries_on(conn, backend, year).await?.0,
+        records: records_on(conn, year).await?.into_iter().map(|r| KeyedRecord { key: Some(r.key), row: r.row }).collect(),
+    })
+}
+
 pub(crate) async fn accepted_entries_on(
     conn: &mut AnyConnection,
     backend: crate::Backend,

@@ -71,15 +71,17 @@ async fn the_score_check_repairs_stale_scores(backend: Backend) {
     let total = |rows: Vec<jixiao_store::ScoreRow>| rows.iter().find(|r| r.unit_id == "u01").and_then(|r| r.result["total"].as_f64());
     let stored = total(w.app.store.scores(2027, 1, "2027-03").await.unwrap());
     assert_eq!(stored, Some(5.0), "50 of a target of 100 gives half of 10 points");
-    // A crash between the data and its rescore leaves a stored total that is wrong.
-    sqlx::query("UPDATE scores SET result_json = $1 WHERE unit_id = 'u01' AND period = '2027-03'")
-        .bind(serde_json::json!({"unit": "u01", "total": 0.0}).to_string())
+    // Data changed without its rescore — by hand, or by a process from before scores
+    // were stored in the data's own transaction — leaves the stored total wrong.
+    sqlx::query("UPDATE entries SET values_json = $1, version = version + 1 WHERE unit_id = 'u01' AND month = '2027-03'")
+        .bind(serde_json::json!({"actual": 80}).to_string())
         .execute(w.app.store.pool())
         .await
         .unwrap();
+    assert_eq!(total(w.app.store.scores(2027, 1, "2027-03").await.unwrap()), Some(5.0));
     // A process starting afresh checks: the row is repaired.
     let fresh = w.other_app(AppConfig::default(), w.app.clock.clone()).await;
     let line = run_if_due(&fresh, Job::Scores, "fresh").await.unwrap().expect("due at start");
     assert!(!line.starts_with("0 "), "{line}");
-    assert_eq!(total(fresh.store.scores(2027, 1, "2027-03").await.unwrap()), Some(5.0));
+    assert_eq!(total(fresh.store.scores(2027, 1, "2027-03").await.unwrap()), Some(8.0), "80 of 100 gives 8 of 10 points");
 }

@@ -70,7 +70,10 @@ pub async fn run(db: &DbArgs, command: DataCommand) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("data file {}", file.display()))?;
             bar.finish_and_clear();
-            println!("imported {} entries and {} records into {year}; scores recomputed", imported.entries, imported.records);
+            println!(
+                "imported {} entries and {} records into {year} ({} rows already stored as they are); scores recomputed",
+                imported.entries, imported.records, imported.unchanged
+            );
         }
         DataCommand::Remind { month, today, actor } => {
             // `--today` fixes the clock at 09:00 that day, as the daily job would run.

@@ -70,6 +70,70 @@ impl KeyedDataFile {
     pub fn keys(&self) -> Result<Vec<String>, DataError> {
         assign_keys(self.records.iter().map(|r| (r.key.as_deref(), &r.row)))
     }
+
+    /// What of this file `stored` (a year's accepted entries and records, as exported)
+    /// does not already hold as it is: the changed entries and the changed records —
+    /// these under their keys, so that leaving the unchanged ones out cannot renumber a
+    /// key-less record's occurrence — each with its position in this file. Importing
+    /// an export again is then no change at all.
+    pub fn changes_from(&self, stored: &KeyedDataFile) -> Result<Changes, DataError> {
+        let stored_entries: std::collections::HashMap<(&str, &str, &str), &EntryRow> =
+            stored.entries.iter().map(|e| ((e.unit.as_str(), e.indicator.as_str(), e.month.as_str()), e)).collect();
+        let stored_keys = stored.keys()?;
+        let stored_records: std::collections::HashMap<&str, &RecordRow> =
+            stored_keys.iter().map(String::as_str).zip(stored.records.iter().map(|r| &r.row)).collect();
+        let mut changes = Changes::default();
+        for (i, e) in self.entries.iter().enumerate() {
+            let same = stored_entries
+                .get(&(e.unit.as_str(), e.indicator.as_str(), e.month.as_str()))
+                .is_some_and(|s| same_values(&s.values, &e.values));
+            if same {
+                changes.unchanged += 1;
+            } else {
+                changes.entries.push((i, e.clone()));
+            }
+        }
+        for (i, (key, r)) in self.keys()?.into_iter().zip(&self.records).enumerate() {
+            if stored_records.get(key.as_str()).is_some_and(|s| canonical_text(s, 0) == canonical_text(&r.row, 0)) {
+                changes.unchanged += 1;
+            } else {
+                changes.records.push((i, KeyedRecord { key: Some(key), row: r.row.clone() }));
+            }
+        }
+        Ok(changes)
+    }
+}
+
+/// The rows of a data file that change what is stored (`KeyedDataFile::changes_from`),
+/// each with its position in the file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    pub entries: Vec<(usize, EntryRow)>,
+    pub records: Vec<(usize, KeyedRecord)>,
+    /// Rows already stored as they are.
+    pub unchanged: usize,
+}
+
+impl Changes {
+    /// The changed rows as a file of their own.
+    pub fn file(&self) -> KeyedDataFile {
+        KeyedDataFile {
+            entries: self.entries.iter().map(|(_, e)| e.clone()).collect(),
+            records: self.records.iter().map(|(_, r)| r.clone()).collect(),
+        }
+    }
+}
+
+/// Whether two entries' values say the same: the same fields, numbers equal as
+/// numbers (a stored `2.0` is the file's `2`).
+fn same_values(a: &serde_json::Map<String, serde_json::Value>, b: &serde_json::Map<String, serde_json::Value>) -> bool {
+    a.len() == b.len()
+        && a.iter().all(|(k, x)| {
+            b.get(k).is_some_and(|y| match (x.as_f64(), y.as_f64()) {
+                (Some(x), Some(y)) => x == y,
+                _ => x == y,
+            })
+        })
 }
 
 /// The record as written in the file: the row's own keys, then `key`. A struct of its
@@ -284,5 +348,48 @@ mod tests {
             let err = serde_json::from_value::<KeyedDataFile>(json!({"records": [bad]})).unwrap_err().to_string();
             assert!(err.contains(needle), "{err}");
         }
+    }
+
+    #[test]
+    fn only_what_differs_from_the_stored_data_is_a_change() {
+        let entry = |unit: &str, value: serde_json::Value| EntryRow {
+            unit: unit.into(),
+            indicator: "A1".into(),
+            month: "2027-02".into(),
+            values: json!({"value": value}).as_object().unwrap().clone(),
+        };
+        let a = row("u01", "2027-02-10", 0.5, None);
+        let b = row("u02", "2027-02-10", 1.0, Some("note"));
+        // Stored: u01's entry 2.0, two occurrences of `a`, and `b` under a given key.
+        let stored = KeyedDataFile {
+            entries: vec![entry("u01", json!(2.0)), entry("u02", json!(5))],
+            records: vec![
+                KeyedRecord { key: Some(derived_key(&a, 1)), row: a.clone() },
+                KeyedRecord { key: Some(derived_key(&a, 2)), row: a.clone() },
+                KeyedRecord { key: Some("award-7".into()), row: b.clone() },
+            ],
+        };
+        let file = KeyedDataFile {
+            // 2 is the stored 2.0; u02's 6 differs; u03's is new.
+            entries: vec![entry("u01", json!(2)), entry("u02", json!(6)), entry("u03", json!(1))],
+            records: vec![
+                KeyedRecord { key: None, row: a.clone() },
+                KeyedRecord { key: None, row: a.clone() },
+                // The third occurrence is a new record, kept under its own key.
+                KeyedRecord { key: None, row: a.clone() },
+                KeyedRecord { key: Some("award-7".into()), row: RecordRow { points: 1.5, ..b.clone() } },
+            ],
+        };
+        let changes = file.changes_from(&stored).unwrap();
+        assert_eq!(changes.unchanged, 3);
+        assert_eq!(changes.entries.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(
+            changes.records,
+            vec![
+                (2, KeyedRecord { key: Some(derived_key(&a, 3)), row: a.clone() }),
+                (3, KeyedRecord { key: Some("award-7".into()), row: RecordRow { points: 1.5, ..b } }),
+            ]
+        );
+        assert_eq!(stored.changes_from(&stored).unwrap().file(), KeyedDataFile::default(), "an export imported again changes nothing");
     }
 }

@@ -639,8 +639,8 @@ pub async fn download_evidence(State(state): State<AppState>, viewer: Viewer, Pa
 
 /// `POST /reports/import` (multipart `file`, `year`): the office loads a data file
 /// (spec §3 JSON: entries and records, e.g. a whole month for all units; or a whole
-/// month as the workbook of `month_workbook`, errors by cell) as accepted data. Every row is checked against the year's scheme first and the file loads all
-/// or nothing; rows in closed months are refused; the year is rescored.
+/// month as the workbook of `month_workbook`, errors by cell) as accepted data, through
+/// `app::imports` (all or nothing; changes in closed months refused).
 pub async fn import_data(
     State(state): State<AppState>,
     viewer: Viewer,
