@@ -8,6 +8,8 @@
 
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -111,4 +113,22 @@ export async function logout(page) {
   await page.waitForURL((u) => u.pathname === '/login');
   assert.equal(await page.textContent('#flash'), '您已安全退出。');
   assert.equal(await page.locator('#menu').count(), 0, 'no menu once signed out');
+}
+
+/**
+ * The answer of the CAPTCHA on `page`'s public form, read from the test's own database
+ * (JIXIAO_TEST_DATABASE, set by scripts/browser-test): the server never shows or logs
+ * it, so a test reads it where only the owner of the database can. The challenge is
+ * stored under the SHA-256 of the token the form carries.
+ */
+export async function captchaAnswer(page) {
+  const db = process.env.JIXIAO_TEST_DATABASE;
+  if (!db) {
+    throw new Error('JIXIAO_TEST_DATABASE is not set: run these tests with scripts/browser-test');
+  }
+  const token = await page.getAttribute('input[name="captcha_token"]', 'value');
+  const hash = createHash('sha256').update(token).digest('hex');
+  const read = 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); '
+    + 'print(c.execute("SELECT answer FROM captcha_challenges WHERE token_hash = ?", (sys.argv[2],)).fetchone()[0])';
+  return execFileSync('python3', ['-c', read, db, hash], { encoding: 'utf8' }).trim();
 }

@@ -11,7 +11,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, login, open, shot, useBrowser } from './helpers.js';
+import { BASE, captchaAnswer, login, open, shot, useBrowser } from './helpers.js';
 
 useBrowser();
 
@@ -61,6 +61,10 @@ test('a citizen\'s request goes through office and department, the rating moves 
   await c.fill('#address', '江汉新区人民路12号');
   await c.fill('#phone', '13800000000');
   await c.fill('#name', '张先生');
+  // The CAPTCHA: a picture drawn by the server; the test reads its answer from its
+  // own database, as a person reads the picture.
+  assert.match(await c.getAttribute('#captcha-image', 'src'), /^data:image\/png;base64,/);
+  await c.fill('#captcha', (await captchaAnswer(c)).toLowerCase());
   await shot(c, 'service-form');
   await c.click('#service-submit');
   await c.waitForLoadState('load');

@@ -379,6 +379,7 @@ fn summary(b: &Bulletin) -> serde_json::Value {
 /// the default one in `tr`'s language.
 pub async fn create(app: &App, actor: &Actor, tr: &Tr, period: &str, title: &str) -> Result<Bulletin> {
     actor.require(Action::ManageSchemes, Target::Nothing)?;
+    crate::input::bounded(tr, "title", title.trim(), crate::input::NAME)?;
     let period = jixiao_store::parse_period(period)?;
     let title = match title.trim() {
         "" => {
@@ -409,8 +410,9 @@ pub async fn publish(app: &App, actor: &Actor, id: i64) -> Result<Bulletin> {
 }
 
 /// The next revision of a published bulletin, as a draft, with the reason.
-pub async fn revise(app: &App, actor: &Actor, id: i64, note: &str) -> Result<Bulletin> {
+pub async fn revise(app: &App, actor: &Actor, tr: &Tr, id: i64, note: &str) -> Result<Bulletin> {
     actor.require(Action::ManageSchemes, Target::Nothing)?;
+    crate::input::bounded(tr, "reason", note.trim(), crate::input::REASON)?;
     let mut tx = app.store.begin(&actor.name).await?;
     let b = app.store.revise_bulletin(&mut tx, id, note).await?;
     let mut after = summary(&b);

@@ -57,6 +57,7 @@ pub async fn set(app: &App, actor: &Actor, tr: &Tr, due_day: &str, holidays: &st
         .ok()
         .filter(|d| (1..=28).contains(d))
         .ok_or_else(|| AppError::invalid(format!("{}: {}", tr.t("periods.due_day"), tr.f("settings.out_of_range", &[&1, &28]))))?;
+    crate::input::bounded(tr, "holidays", holidays, crate::input::SCHEME_TEXT)?;
     let days = parse_holidays(tr, holidays).map_err(|errors| AppError::invalid(errors.join("\n")))?;
     let days = days.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
     let mut tx = app.store.begin(&actor.name).await?;

@@ -282,6 +282,11 @@ pub async fn check(
             problems.push(Problem::Forbidden { indicator });
             continue;
         };
+        if !crate::input::fits(&change.reason, crate::input::REASON) {
+            let message = crate::input::too_long(tr, "reason", crate::input::REASON, &change.reason);
+            problems.push(Problem::Entry { indicator, message });
+            continue;
+        }
         if let Some(seen) = change.seen_version
             && seen != entry.as_ref().map(|e| e.version)
         {

@@ -6,7 +6,7 @@
 //! | `sms` | every few seconds (`[sms] poll_seconds`) | sends the due SMS of the outbox (`service::sms`) |
 //! | `reminders` | once a day, from 09:00 site time | queues the deadline reminders of the month due (`reminders`) |
 //! | `auto_close` | every 10 minutes | closes verified service requests the citizen did not rate in time |
-//! | `sessions` | every hour | removes sessions past their absolute expiry |
+//! | `sessions` | every hour | removes sessions past their absolute expiry, expired CAPTCHA challenges and the SMS counts of past days |
 //! | `scores` | every hour (and every process at its start: `check_scores_at_start`) | checks the stored scores against the data they were computed from and repairs stale ones |
 //!
 //! Any number of processes may run the jobs against one database: each run is first
@@ -90,7 +90,13 @@ pub async fn run_once(app: &App, job: Job) -> Result<String> {
             let (closed, failed) = service::flow::auto_close(app, app.config.service_auto_close_days).await?;
             Ok(format!("closed {closed}, failed {failed}"))
         }
-        Job::Sessions => Ok(format!("removed {} expired session(s)", accounts::purge_expired_sessions(app).await?)),
+        Job::Sessions => {
+            let sessions = accounts::purge_expired_sessions(app).await?;
+            let challenges = crate::captcha::purge(app).await?;
+            // A day's count matters until the day is over everywhere: keep yesterday's.
+            let counts = app.store.purge_sms_counts(&(app.clock.today() - chrono::Duration::days(1)).to_string()).await?;
+            Ok(format!("removed {sessions} expired session(s), {challenges} CAPTCHA challenge(s), {counts} SMS count(s) of past days"))
+        }
         Job::Scores => {
             let repaired = app.store.repair_stale_scores().await?;
             let rows: usize = repaired.iter().map(|(_, n)| n).sum();

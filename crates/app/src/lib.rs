@@ -11,11 +11,13 @@
 //!   the settings table (policy, calendar, public address, zone) and the process
 //!   configuration; `calendar` — the working calendar and report deadlines;
 //! - `i18n` — the message catalogues; `text` — numbers, periods and lights in words;
+//!   `input` — the bounds of texts people type;
 //! - `collection` — the steps of the monthly reporting workflow; `imports` — the one
 //!   path of data files into the store; `periods` — months' states and corrections;
 //! - `scores` — stored results with their lights; `analysis` — the analysis report;
 //!   `bulletins` — who sees which bulletin, and its steps;
-//! - `service` — public service requests: intake, steps, metrics, SMS;
+//! - `service` — public service requests: intake, steps, metrics, SMS; `captcha` — the
+//!   public forms' CAPTCHA;
 //! - `reminders` — deadline reminders; `accounts` — users, sessions, API tokens,
 //!   Open311 keys; `files` — what an uploaded file may be; `evidence` — evidence of
 //!   entries, and downloads;
@@ -30,6 +32,7 @@ pub mod analysis;
 pub mod audit;
 pub mod bulletins;
 pub mod calendar;
+pub mod captcha;
 pub mod clock;
 pub mod collection;
 pub mod error;
@@ -37,6 +40,7 @@ pub mod evidence;
 pub mod files;
 pub mod i18n;
 pub mod imports;
+pub mod input;
 pub mod jobs;
 pub mod org;
 pub mod periods;

@@ -81,6 +81,7 @@ pub async fn request_correction(
     if workflow::acting_role(&actor.grants, Step::Save, unit, indicator).is_none() {
         return Err(AppError::Forbidden);
     }
+    crate::input::bounded(tr, "reason", reason.trim(), crate::input::REASON)?;
     if app.store.period_state(month.year, &month.to_string()).await? == PeriodState::Open {
         return Err(AppError::invalid(tr.t("correction.month_open")));
     }
@@ -125,6 +126,7 @@ pub async fn decide(app: &App, actor: &Actor, tr: &Tr, id: i64, approved: bool, 
     if !approved && note.trim().is_empty() {
         return Err(AppError::invalid(tr.t("correction.note_needed")));
     }
+    crate::input::bounded(tr, "note", note.trim(), crate::input::REASON)?;
     let mut tx = app.store.begin(&actor.name).await?;
     let c = app.store.decide_correction(&mut tx, id, approved, note).await?;
     let entry = format!("{}/{}/{}/{}", c.year, c.unit_id, c.indicator_id, c.month);

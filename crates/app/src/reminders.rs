@@ -68,7 +68,7 @@ pub async fn queue(app: &App, actor: &Actor, month: Month) -> Result<usize, AppE
                 purpose: "reminder".into(),
                 dedupe_key: Some(format!("reminder:{month}:{}:{username}:{today}", unit.id)),
             };
-            if store.queue_message(&mut tx, &message).await?.is_some() {
+            if crate::service::sms::queue(app, &mut tx, &message).await?.is_some() {
                 queued += 1;
             }
         }

@@ -48,8 +48,9 @@ fn refused(e: StoreError) -> AppError {
 
 /// Stores `scheme` as the next version of its year (`reason` is required when the
 /// year already has one) and rescores the year; the version's number.
-pub async fn import_version(app: &App, actor: &Actor, scheme: &Scheme, reason: &str) -> Result<i32> {
+pub async fn import_version(app: &App, actor: &Actor, tr: &Tr, scheme: &Scheme, reason: &str) -> Result<i32> {
     actor.require(Action::ManageSchemes, Target::Nothing)?;
+    crate::input::bounded(tr, "reason", reason.trim(), crate::input::REASON)?;
     let file = &scheme.file;
     let mut tx = app.store.begin(&actor.name).await?;
     let version = app.store.import_scheme(&mut tx, file, reason.trim()).await.map_err(refused)?;
@@ -262,6 +263,10 @@ pub async fn start_draft(app: &App, actor: &Actor, year: i32, version: i32) -> R
 /// Makes one step on the draft seen at `revision` and stores it with its audit entry.
 pub async fn step(app: &App, actor: &Actor, tr: &Tr, year: i32, revision: i64, edit: Edit) -> Result<()> {
     let mut draft = draft(app, actor, year).await?;
+    if let Edit::Add { node, .. } | Edit::Update { node, .. } = &edit {
+        crate::input::bounded(tr, "name", &node.name, crate::input::NAME)?;
+        crate::input::bounded(tr, "formula", node.formula.as_deref().unwrap_or(""), crate::input::SCHEME_TEXT)?;
+    }
     let what = describe(&edit);
     edit::apply(&mut draft.file, edit).map_err(|e| AppError::invalid(edit_error(tr, &e)))?;
     let mut tx = app.store.begin(&actor.name).await?;
@@ -279,6 +284,7 @@ pub async fn save_draft(app: &App, actor: &Actor, tr: &Tr, year: i32, revision: 
     if reason.is_empty() {
         return Err(AppError::invalid(tr.t("draft.err_no_reason")));
     }
+    crate::input::bounded(tr, "reason", reason, crate::input::REASON)?;
     let problems = issues(&draft.file);
     if !problems.is_empty() {
         return Err(AppError::invalid(format!("{}\n{}", tr.t("draft.err_invalid"), problems.join("\n"))));

@@ -44,13 +44,22 @@ pub struct AppConfig {
     pub service_auto_close_days: u32,
     /// The largest photo attached to a public request, in bytes.
     pub service_photo_bytes: usize,
+    /// SMS queued to one phone number per day (the site's calendar day), whatever
+    /// causes them; more are kept in the outbox as `over_limit` and never sent.
+    /// Counted in the database, so it holds across processes.
+    pub sms_per_number_per_day: i64,
     /// The SMS gateway; by default messages are only recorded.
     pub sms: SmsConfig,
 }
 
 impl Default for AppConfig {
     fn default() -> AppConfig {
-        AppConfig { service_auto_close_days: 7, service_photo_bytes: 5 * 1024 * 1024, sms: SmsConfig::default() }
+        AppConfig {
+            service_auto_close_days: 7,
+            service_photo_bytes: 5 * 1024 * 1024,
+            sms_per_number_per_day: 10,
+            sms: SmsConfig::default(),
+        }
     }
 }
 

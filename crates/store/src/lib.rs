@@ -11,7 +11,7 @@
 //! - `refresh`, `stamp` — stored scores kept equal to a recompute of the committed data,
 //!   with the stamp of the data they reflect, and their repair;
 //! - `audit` — the hash-chained audit log and its verification;
-//! - `org`, `users`, `sessions`, `schemes`, `data`, `scores`, `bulletins`, `settings`, `outbox`, `service`, `jobs`
+//! - `org`, `users`, `sessions`, `schemes`, `data`, `scores`, `bulletins`, `settings`, `outbox`, `service`, `jobs`, `captchas`
 //!   (public service requests and Open311 keys) — repositories: reads are
 //!   `async fn`s on `Store`, writes take `&mut WriteTx`;
 //! - `maintenance` — backups.
@@ -27,6 +27,7 @@
 mod attachments;
 mod audit;
 mod bulletins;
+mod captchas;
 mod connect;
 mod corrections;
 mod data;
@@ -66,7 +67,7 @@ pub use data::{ImportSummary, RecordWrite, StoredEntry, StoredRecord};
 pub use drafts::SchemeDraft;
 pub use error::{Result, StoreError};
 pub use org::{Group, Unit};
-pub use outbox::{Message, NewMessage};
+pub use outbox::{Message, NewMessage, SmsCap, phone_key};
 pub use schemes::{PeriodRow, PeriodState, SchemeVersion, SchemeVersionInfo};
 pub use scores::ScoreRow;
 pub use service::{

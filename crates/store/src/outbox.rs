@@ -10,7 +10,15 @@
 //! the pass's random token and the end of its lease, so two senders never get the
 //! same message. Recording an attempt needs the live claim and releases it; a sender
 //! that dies leaves claims that run out, and the messages are due again.
+//!
+//! SMS to a phone number are capped per number and day (a citizen's number must not
+//! be flooded through the public form or any other path): `queue_message` counts
+//! each one in `sms_daily_counts` in the queuing transaction, and a message over the
+//! cap is kept with the status `over_limit` — never sent, never retried, visible on
+//! the outbox page with its reason. The counter row is upserted, so concurrent
+//! transactions (other processes) each get their own count.
 
+use sha2::Digest;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -40,7 +48,8 @@ pub struct Message {
     pub body: String,
     pub purpose: String,
     pub dedupe_key: Option<String>,
-    /// `pending`, `sent`, `failed` or `recorded`.
+    /// `pending`, `sent`, `failed`, `recorded`, or `over_limit` (held: over the daily
+    /// cap of SMS to its number, never sent).
     pub status: String,
     pub attempts: i64,
     pub next_attempt_at: String,
@@ -74,9 +83,37 @@ fn message(row: &AnyRow) -> Result<Message> {
     })
 }
 
+/// The daily cap of SMS to one phone number, as the caller (the app, which knows the
+/// site's calendar) states it for each message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsCap {
+    /// Today in the site's zone, `YYYY-MM-DD`.
+    pub day: String,
+    /// SMS queued to one number on one day beyond which messages are held.
+    pub per_day: i64,
+}
+
+/// The key a phone number is counted under: SHA-256 of its digits, with the country
+/// code 86 of a mainland mobile number removed, so `+86 138-0013-8000` and
+/// `13800138000` are one number. `None` for a recipient that is no phone number
+/// (`user:<name>`, whose number the sender looks up; e-mail).
+pub fn phone_key(recipient: &str) -> Option<String> {
+    if recipient.starts_with("user:") || recipient.contains('@') {
+        return None;
+    }
+    let digits: String = recipient.chars().filter(char::is_ascii_digit).collect();
+    if digits.is_empty() {
+        return None;
+    }
+    let national = digits.strip_prefix("0086").or_else(|| digits.strip_prefix("86")).filter(|d| d.len() == 11 && d.starts_with('1'));
+    Some(hex::encode(sha2::Sha256::digest(format!("phone:{}", national.unwrap_or(&digits)).as_bytes())))
+}
+
 impl Store {
-    /// Queues a message to send now; `None` if one with its dedupe key is queued.
-    pub async fn queue_message(&self, tx: &mut WriteTx, m: &NewMessage) -> Result<Option<i64>> {
+    /// Queues a message to send now; `None` if one with its dedupe key is queued. An
+    /// SMS to a phone number counts against `cap` for its number and `cap.day`; over
+    /// the cap it is kept as `over_limit` and never sent.
+    pub async fn queue_message(&self, tx: &mut WriteTx, m: &NewMessage, cap: &SmsCap) -> Result<Option<i64>> {
         if !matches!(m.channel.as_str(), "sms" | "email") {
             return Err(StoreError::invalid(format!("unknown message channel `{}`", m.channel)));
         }
@@ -97,7 +134,43 @@ impl Store {
         .bind(&at)
         .fetch_optional(tx.conn())
         .await?;
-        Ok(id)
+        let Some(id) = id else { return Ok(None) };
+        if m.channel == "sms"
+            && let Some(key) = phone_key(&m.recipient)
+        {
+            let queued: i64 = sqlx::query_scalar(
+                "INSERT INTO sms_daily_counts (recipient_key, day, queued) VALUES ($1, $2, 1) \
+                 ON CONFLICT (recipient_key, day) DO UPDATE SET queued = sms_daily_counts.queued + 1 RETURNING queued",
+            )
+            .bind(&key)
+            .bind(&cap.day)
+            .fetch_one(tx.conn())
+            .await?;
+            if queued > cap.per_day {
+                sqlx::query("UPDATE outbox SET status = 'over_limit', last_error = $1 WHERE id = $2")
+                    .bind(format!("over the daily limit of {} SMS to this number", cap.per_day))
+                    .bind(id)
+                    .execute(tx.conn())
+                    .await?;
+            }
+        }
+        Ok(Some(id))
+    }
+
+    /// SMS counted for the number of `recipient` on `day` (over the cap included).
+    pub async fn sms_count(&self, recipient: &str, day: &str) -> Result<i64> {
+        let Some(key) = phone_key(recipient) else { return Ok(0) };
+        let n: Option<i64> = sqlx::query_scalar("SELECT queued FROM sms_daily_counts WHERE recipient_key = $1 AND day = $2")
+            .bind(key)
+            .bind(day)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(n.unwrap_or(0))
+    }
+
+    /// Forgets the daily counts of days before `day` (bookkeeping; the messages stay).
+    pub async fn purge_sms_counts(&self, day: &str) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM sms_daily_counts WHERE day < $1").bind(day).execute(self.pool()).await?.rows_affected())
     }
 
     /// Messages, newest first: those of `purpose` and `status` if given, one page.

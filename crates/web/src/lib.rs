@@ -7,6 +7,7 @@
 //!   list read by the router, the menu and the permission-matrix test; `router` binds
 //!   each route to its handler and puts the layers around them;
 //! - `security` — response headers (CSP, frame-ancestors…), the CSRF check, rate limits;
+//! - `edge` — the one check of every text that arrives (control characters, lengths);
 //! - `auth` — who is asking (`Viewer`: the app's `Actor` and the browser session,
 //!   from a session cookie or an API token), and the interface language;
 //! - `error` — `WebError` and the mapping of `AppError` to HTTP, in one place;
@@ -28,6 +29,7 @@ mod assets;
 mod auth;
 mod charts;
 mod config;
+mod edge;
 mod error;
 mod errors;
 pub mod open311;
@@ -54,6 +56,13 @@ pub struct AppState {
     limiter: Arc<security::Limiter>,
     /// Attempts on the public query page, per client address.
     query_limiter: Arc<security::Limiter>,
+    /// Requests filed on the public form, per client address and per phone number.
+    service_limiter: Arc<security::Limiter>,
+    phone_limiter: Arc<security::Limiter<String>>,
+    /// CAPTCHA pictures drawn (public forms shown), per client address.
+    captcha_limiter: Arc<security::Limiter>,
+    /// Open311 reads, per client address.
+    open311_limiter: Arc<security::Limiter>,
     /// Pages rendered once and kept (published bulletins).
     pub(crate) rendered: Arc<view::Rendered>,
 }
@@ -70,6 +79,10 @@ impl AppState {
         AppState {
             limiter: Arc::new(security::Limiter::new(config.login_attempts_per_minute)),
             query_limiter: Arc::new(security::Limiter::new(config.query_attempts_per_minute)),
+            service_limiter: Arc::new(security::Limiter::per_hour(config.service_requests_per_hour)),
+            phone_limiter: Arc::new(security::Limiter::per_hour(config.service_requests_per_phone_per_hour)),
+            captcha_limiter: Arc::new(security::Limiter::new(config.captchas_per_minute)),
+            open311_limiter: Arc::new(security::Limiter::new(config.open311_reads_per_minute)),
             app,
             config: Arc::new(config),
             rendered: Arc::default(),

@@ -1,7 +1,8 @@
 //! The router: each route of the table (`access::ROUTES`) bound to its handler and
 //! wrapped in the guard of its access rule, and the layers every request passes,
-//! outside in: trace → security headers → `render_errors` → `identify` (finds the
-//! viewer) → panic catcher → body limit → CSRF → the route's guard → the handler.
+//! outside in: trace → security headers → `render_errors` → `client` (the client's
+//! address and scheme) → `identify` (finds the viewer) → panic catcher → body limit → CSRF → the edge check of every text
+//! (`edge`) → the route's guard → the handler.
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, RawPathParams, Request};
@@ -16,7 +17,8 @@ use tower_http::trace::TraceLayer;
 use crate::access::{Access, ROUTES, Route};
 use crate::auth::Viewer;
 use crate::error::WebError;
-use crate::{AppState, api, assets, auth, errors, open311, pages, security};
+use crate::pages::service;
+use crate::{AppState, api, assets, auth, edge, errors, open311, pages, security};
 
 /// The handler of a route.
 fn handler(route: Route) -> MethodRouter<AppState> {
@@ -154,10 +156,22 @@ fn handler(route: Route) -> MethodRouter<AppState> {
     }
 }
 
-/// The body limit of an evidence upload: the largest file and room for the rest of
+/// The largest body of an evidence upload: the largest file and room for the rest of
 /// the form (axum's own default would stop at 2 MB).
+const EVIDENCE_BYTES: usize = jixiao_app::files::MAX_BYTES + 64 * 1024;
+
+/// The body limit of an evidence upload, for its extractor.
 fn evidence_limit() -> DefaultBodyLimit {
-    DefaultBodyLimit::max(jixiao_app::files::MAX_BYTES + 64 * 1024)
+    DefaultBodyLimit::max(EVIDENCE_BYTES)
+}
+
+/// The routes whose bodies may be larger than axum's default, and their limits.
+fn body_limit(route: Route) -> Option<usize> {
+    match route {
+        Route::ReportUploadEvidence | Route::ServiceHandlingUploadEvidence => Some(EVIDENCE_BYTES),
+        Route::ServicePublicSubmit => Some(service::public::MAX_FORM_BYTES),
+        _ => None,
+    }
 }
 
 /// Pages a user who must change the password may still open.
@@ -201,13 +215,20 @@ pub(crate) fn build(state: AppState) -> Router {
     let mut router = Router::new();
     for r in ROUTES {
         let access = r.access;
-        let handler = handler(r.route)
-            .route_layer(middleware::from_fn(move |params: RawPathParams, req: Request, next: Next| guard(access, params, req, next)));
+        // The edge check runs before the guard, which reads the path's unit.
+        let mut handler = handler(r.route)
+            .route_layer(middleware::from_fn(move |params: RawPathParams, req: Request, next: Next| guard(access, params, req, next)))
+            .route_layer(middleware::from_fn(edge::check));
+        // A route with a larger body than axum's default reads it whole at the edge
+        // first: its limit is enforced before that (413), not only by its extractor.
+        if let Some(bytes) = body_limit(r.route) {
+            handler = handler.route_layer(RequestBodyLimitLayer::new(bytes));
+        }
         router = router.route(r.path, handler);
     }
     let limit = state.config.max_body_bytes;
     // Layers run outside in, from the last added: trace → headers → errors →
-    // identify → panic → body limit → CSRF → route guard → handler. Everything that
+    // client → identify → panic → body limit → CSRF → edge check → route guard → handler. Everything that
     // can fail sits inside `render_errors`, so every error is rendered the same way.
     router
         .fallback(|| async { WebError::NotFound })
@@ -218,6 +239,7 @@ pub(crate) fn build(state: AppState) -> Router {
             WebError::Internal("panic".into()).into_response()
         }))
         .layer(middleware::from_fn_with_state(state.clone(), auth::identify))
+        .layer(middleware::from_fn_with_state(state.clone(), security::client))
         .layer(middleware::from_fn(errors::render_errors))
         .layer(middleware::from_fn(security::headers))
         .layer(TraceLayer::new_for_http())

@@ -3,7 +3,11 @@
 //!
 //! CSRF: every POST/PUT/PATCH/DELETE made with a browser session must carry the
 //! session's token — as the `_csrf` field of a form, or the `X-CSRF-Token` header —
-//! and, when the browser says where it comes from (`Origin`), come from this host.
+//! and, when the browser says where it comes from (`Origin`), come from this origin:
+//! the same scheme, host and port as the request's own. The request's scheme is
+//! `http` (jixiao serves plain HTTP) unless a configured trusted proxy
+//! (`trusted_proxies`) says otherwise with `X-Forwarded-Proto`; the client's address
+//! is likewise the connection's, or the proxy's `X-Forwarded-For` (`Client`).
 //! Forms shown before login (the login page) use the `jx_csrf` cookie's value
 //! instead (double submit). Requests with an API token carry no cookie and need no
 //! CSRF token; neither do Open311 calls (`/open311/`), which act only as their
@@ -14,14 +18,16 @@ use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request};
-use axum::http::{HeaderValue, Method, header};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum_extra::extract::cookie::CookieJar;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use crate::AppState;
 use crate::auth::Viewer;
+use crate::config::Network;
 use crate::error::WebError;
 
 pub const CSRF_COOKIE: &str = "jx_csrf";
@@ -61,12 +67,50 @@ fn same_token(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Whether `Origin` (when sent) names the host the request was sent to.
-fn same_origin(request: &Request) -> bool {
-    let Some(origin) = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()) else { return true };
-    let Some(host) = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()) else { return false };
-    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-    origin_host.eq_ignore_ascii_case(host)
+/// `host[:port]` as (host in lower case, port), the port defaulting to the scheme's.
+fn host_port(authority: &str, scheme: &str) -> Option<(String, u16)> {
+    let default = match scheme {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    let authority = authority.trim();
+    if authority.is_empty() || authority.contains(['/', '@', '?', '#', ' ']) {
+        return None;
+    }
+    // `[::1]:8080`, `[::1]`, `host:8080`, `host`.
+    let (host, port) = match authority.rfind(':') {
+        Some(i) if !authority[i..].contains(']') => (&authority[..i], Some(&authority[i + 1..])),
+        _ => (authority, None),
+    };
+    let port = match port {
+        Some(p) => p.parse::<u16>().ok()?,
+        None => default,
+    };
+    Some((host.to_ascii_lowercase(), port))
+}
+
+/// Whether `Origin` (when sent) is the request's own origin: scheme, host and port.
+/// `Origin: null` (a sandboxed or privacy-sensitive context) is never this site.
+pub(crate) fn same_origin(origin: Option<&str>, host: Option<&str>, scheme: &str) -> bool {
+    let Some(origin) = origin else { return true };
+    let Some(host) = host else { return false };
+    let Some((origin_scheme, authority)) = origin.trim().split_once("://") else { return false };
+    let origin_scheme = origin_scheme.to_ascii_lowercase();
+    if origin_scheme != scheme {
+        return false;
+    }
+    match (host_port(authority, &origin_scheme), host_port(host, scheme)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Whether the request's `Origin` (if any) is its own origin (`same_origin`).
+fn origin_allowed(request: &Request) -> bool {
+    let scheme = request.extensions().get::<Client>().map_or("http", |c| c.scheme);
+    let header = |name: header::HeaderName| request.headers().get(name).and_then(|v| v.to_str().ok());
+    same_origin(header(header::ORIGIN), header(header::HOST), scheme)
 }
 
 /// Middleware: the CSRF check (see the module documentation).
@@ -79,7 +123,7 @@ pub(crate) async fn csrf(jar: CookieJar, request: Request, next: Next) -> Result
     if viewer.is_some_and(|v| v.token_id.is_some()) {
         return Ok(next.run(request).await);
     }
-    if !same_origin(&request) {
+    if !origin_allowed(&request) {
         return Err(WebError::Csrf);
     }
     let expected = match viewer.and_then(|v| v.session.as_ref()) {
@@ -125,36 +169,125 @@ async fn form_token(request: Request) -> Result<(Request, Option<String>), WebEr
     Ok((Request::from_parts(parts, Body::from(bytes)), token))
 }
 
-/// Attempts per client address per minute (logins, public queries; per process — the
-/// account lockout, which is in the database, is what holds across processes).
-pub(crate) struct Limiter {
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
+/// Attempts per key (a client address, a phone number) per minute or hour — logins,
+/// public queries and forms, Open311 reads. Per process: the account lockout and the
+/// daily SMS cap, which are in the database, are what holds across processes.
+pub(crate) struct Limiter<K: std::hash::Hash + Eq + Clone = IpAddr> {
+    limiter: DefaultKeyedRateLimiter<K>,
+    /// The number allowed per period, for messages.
+    pub allowed: u32,
 }
 
-impl Limiter {
-    pub fn new(per_minute: u32) -> Limiter {
-        let quota = Quota::per_minute(NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN));
-        Limiter { limiter: RateLimiter::keyed(quota) }
+impl<K: std::hash::Hash + Eq + Clone> Limiter<K> {
+    /// `n` attempts a minute, all of them at once if need be.
+    pub fn new(per_minute: u32) -> Limiter<K> {
+        let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        Limiter { limiter: RateLimiter::keyed(Quota::per_minute(n)), allowed: n.get() }
+    }
+
+    /// `n` attempts an hour, all of them at once if need be.
+    pub fn per_hour(per_hour: u32) -> Limiter<K> {
+        let n = NonZeroU32::new(per_hour.max(1)).unwrap_or(NonZeroU32::MIN);
+        Limiter { limiter: RateLimiter::keyed(Quota::per_hour(n)), allowed: n.get() }
     }
 
     /// Counts one attempt; whether it is allowed.
-    pub fn attempt(&self, ip: IpAddr) -> bool {
+    pub fn attempt(&self, key: K) -> bool {
         if self.limiter.len() > 10_000 {
             self.limiter.retain_recent();
         }
-        self.limiter.check_key(&ip).is_ok()
+        self.limiter.check_key(&key).is_ok()
     }
 }
 
-/// The client's address as seen by this server (loopback when the server was started
-/// without connection info, as in some tests).
+/// Who is at the other end: the client's address and the scheme it used, as the
+/// `client` middleware found them for every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Client {
+    pub ip: IpAddr,
+    /// `http` or `https`.
+    pub scheme: &'static str,
+}
+
+/// The client of a request that came from `peer`: a trusted proxy's forwarded address
+/// (the right-most one of `X-Forwarded-For` that is no trusted proxy itself) and
+/// scheme (`X-Forwarded-Proto`); anyone else's headers are ignored.
+pub(crate) fn client_of(trusted: &[Network], peer: IpAddr, headers: &HeaderMap) -> Client {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(peer) {
+        return Client { ip: peer, scheme: "http" };
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+        .collect();
+    let ip = forwarded.iter().rev().copied().find(|ip| !is_trusted(*ip)).or_else(|| forwarded.first().copied()).unwrap_or(peer);
+    let proto = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()).map(str::trim);
+    let scheme = if proto.is_some_and(|p| p.eq_ignore_ascii_case("https")) { "https" } else { "http" };
+    Client { ip, scheme }
+}
+
+/// Middleware: finds the `Client` of the request (see `client_of`) for everything inside.
+pub(crate) async fn client(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    // Loopback when the server was started without connection info (some tests).
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
+    let client = client_of(&state.config.trusted_proxies, peer, request.headers());
+    request.extensions_mut().insert(client);
+    next.run(request).await
+}
+
+/// The client's address (see `Client`), as an extractor.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<ClientIp, Self::Rejection> {
-        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
+        let ip = match parts.extensions.get::<Client>() {
+            Some(c) => c.ip,
+            None => parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip()),
+        };
         Ok(ClientIp(ip))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_must_match_scheme_host_and_port() {
+        let same = |o: &str, h: &str, s: &str| same_origin(Some(o), Some(h), s);
+        assert!(same("http://jx.example", "jx.example", "http"));
+        assert!(same("http://JX.example:80", "jx.example", "http"), "the default port, any case");
+        assert!(same("https://jx.example", "jx.example:443", "https"));
+        assert!(!same("https://jx.example", "jx.example", "http"), "the scheme counts");
+        assert!(!same("http://jx.example", "jx.example", "https"));
+        assert!(!same("http://jx.example:8080", "jx.example", "http"), "the port counts");
+        assert!(!same("http://evil.example", "jx.example", "http"));
+        assert!(!same("http://jx.example.evil", "jx.example", "http"));
+        assert!(!same("null", "jx.example", "http"));
+        assert!(same("http://[::1]:8080", "[::1]:8080", "http"));
+        assert!(!same("http://[::1]:8081", "[::1]:8080", "http"));
+        assert!(!same("http://user@jx.example", "jx.example", "http"));
+        assert!(same_origin(None, Some("jx.example"), "http"), "no Origin: the token decides");
+        assert!(!same_origin(Some("http://jx.example"), None, "http"));
+    }
+
+    #[test]
+    fn forwarded_headers_count_only_from_trusted_proxies() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", HeaderValue::from_static("203.0.113.9, 198.51.100.7, 10.0.0.2"));
+        headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let none = client_of(&[], proxy, &headers);
+        assert_eq!(none, Client { ip: proxy, scheme: "http" }, "no trusted proxy: the headers are ignored");
+        let trusted = ["10.0.0.0/8".parse().unwrap()];
+        assert_eq!(client_of(&trusted, proxy, &headers), Client { ip: "198.51.100.7".parse().unwrap(), scheme: "https" });
+        let stranger: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(client_of(&trusted, stranger, &headers), Client { ip: stranger, scheme: "http" });
     }
 }

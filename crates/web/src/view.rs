@@ -304,6 +304,15 @@ pub fn local_path(text: Option<&str>) -> String {
     }
 }
 
+/// A redirect to `target` built from request input (a path parameter, `?next=`): only
+/// to a path on this site (`local_path`), and with every byte a header cannot carry
+/// (spaces, non-ASCII text of an id) percent-encoded, so it never panics or splits.
+pub fn redirect_to(target: &str) -> axum::response::Redirect {
+    let path = local_path(Some(target));
+    let encoded: String = path.bytes().map(|b| if b.is_ascii_graphic() { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+    axum::response::Redirect::to(&encoded)
+}
+
 /// The query pairs that a list keeps across pages: sort, direction, search.
 pub fn kept(query: &ListQuery) -> Vec<(&'static str, String)> {
     vec![
@@ -401,6 +410,12 @@ mod tests {
         }
         assert_eq!(local_path(Some("/units/u01?x=1")), "/units/u01?x=1");
         assert_eq!(local_path(None), "/");
+        let location = |t: &str| {
+            let r = axum::response::IntoResponse::into_response(redirect_to(t));
+            r.headers()["location"].to_str().unwrap().to_string()
+        };
+        assert_eq!(location("//evil.example/x?flash=saved"), "/");
+        assert_eq!(location("/service/categories/路 灯?flash=saved"), "/service/categories/%E8%B7%AF%20%E7%81%AF?flash=saved");
     }
 
     #[test]

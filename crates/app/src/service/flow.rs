@@ -172,7 +172,7 @@ pub async fn apply_rated(
             purpose: format!("service.{}", step.code()),
             dedupe_key: None,
         };
-        app.store.queue_message(&mut tx, &m).await?;
+        super::sms::queue(app, &mut tx, &m).await?;
     }
     let before = json!({"state": from, "unit": request.unit_id, "version": request.version});
     let after =

@@ -12,8 +12,12 @@ use crate::App;
 use crate::error::AppError;
 use crate::i18n::Tr;
 
-/// The longest description, address or attribute value accepted (characters).
-pub const MAX_TEXT: usize = 2000;
+/// The longest description or attribute value accepted (characters).
+pub const MAX_TEXT: usize = crate::input::TEXT;
+/// The longest address accepted (characters).
+pub const MAX_ADDRESS: usize = 200;
+/// The longest contact name accepted (characters).
+pub const MAX_NAME: usize = 50;
 
 /// What a channel hands in.
 #[derive(Debug, Clone, Default)]
@@ -65,7 +69,7 @@ fn parse_coordinate(text: &str, limit: f64) -> Result<Option<f64>, ()> {
 /// A mainland mobile or landline number: 5–20 digits, `+`, `-` and spaces allowed.
 fn valid_phone(p: &str) -> bool {
     let digits = p.chars().filter(char::is_ascii_digit).count();
-    (5..=20).contains(&digits) && p.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' '))
+    (5..=20).contains(&digits) && p.len() <= 30 && p.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' '))
 }
 
 /// Checks the attributes against the category's definition.
@@ -114,8 +118,14 @@ pub async fn check(app: &App, i: &Intake) -> Result<Result<(ServiceCategory, New
     let description = i.description.trim();
     if description.is_empty() {
         problems.push(("description", "service.error.description"));
-    } else if description.chars().count() > MAX_TEXT || i.address.chars().count() > MAX_TEXT || i.contact_name.chars().count() > 100 {
+    } else if !crate::input::fits(description, MAX_TEXT) {
         problems.push(("description", "service.error.too_long"));
+    }
+    if !crate::input::fits(i.address.trim(), MAX_ADDRESS) {
+        problems.push(("address", "service.error.address_too_long"));
+    }
+    if !crate::input::fits(i.contact_name.trim(), MAX_NAME) {
+        problems.push(("name", "service.error.name_too_long"));
     }
     let lat = parse_coordinate(&i.lat, 90.0).map_err(|()| problems.push(("lat", "service.error.lat"))).ok().flatten();
     let lon = parse_coordinate(&i.lon, 180.0).map_err(|()| problems.push(("long", "service.error.long"))).ok().flatten();
@@ -186,7 +196,7 @@ pub async fn take(
             purpose: "service.received".into(),
             dedupe_key: Some(format!("service:{}:received", request.case_no)),
         };
-        app.store.queue_message(&mut tx, &m).await?;
+        super::sms::queue(app, &mut tx, &m).await?;
     }
     let after = json!({"case_no": request.case_no, "service_code": request.service_code, "channel": request.channel, "state": "received"});
     tx.audit("service.create", "service_request", &request.case_no, None, Some(after)).await?;

@@ -99,6 +99,7 @@ pub async fn take_step(app: &App, actor: &Actor, tr: &Tr, id: i64, form: &StepFo
     if form.step == "rate" {
         return Err(AppError::Forbidden);
     }
+    crate::input::bounded(tr, "text", form.text.trim(), crate::input::TEXT)?;
     flow::apply(app, &actor.name, jixiao_core::service::Actor::User(&actor.grants), &r, form.step()?).await
 }
 

@@ -9,10 +9,16 @@
 //! body). A 2xx answer is `sent`; anything else (also no answer within the timeout)
 //! is retried after `backoff_seconds × 2^(attempt-1)`, capped at an hour, until
 //! `max_attempts`, then `failed`. The message stays in the outbox whatever happens.
+//!
+//! `queue` is the one way the use cases queue an SMS: every message to a phone number
+//! counts against the daily cap of its number (`sms_per_number_per_day`, counted in
+//! the database by the store), and one over the cap is kept as `over_limit`, never
+//! sent — so no path (the public form, Open311, an operator, the steps of a request)
+//! can flood a number.
 
 use std::time::Duration;
 
-use jixiao_store::Message;
+use jixiao_store::{Message, NewMessage, SmsCap, WriteTx};
 
 use crate::App;
 use serde::Deserialize;
@@ -48,6 +54,13 @@ impl Default for SmsConfig {
             poll_seconds: 5,
         }
     }
+}
+
+/// Queues `m` in `tx` under the daily cap of SMS to its number (see the module
+/// documentation); `None` if a message with its dedupe key is already queued.
+pub async fn queue(app: &App, tx: &mut WriteTx, m: &NewMessage) -> jixiao_store::Result<Option<i64>> {
+    let cap = SmsCap { day: app.clock.today().to_string(), per_day: app.config.sms_per_number_per_day.max(0) };
+    app.store.queue_message(tx, m, &cap).await
 }
 
 /// What one pass of the sender did.

@@ -72,7 +72,8 @@ pub async fn run(db: &DbArgs, command: SchemeCommand) -> anyhow::Result<()> {
                 _ if first => "初始版本 / first version".to_string(),
                 _ => anyhow::bail!("{} already has a scheme: amending it needs --reason \"…\"", scheme.year),
             };
-            let version = schemes::import_version(&app, &Actor::system(&actor, Role::Office), &scheme, &reason).await?;
+            let version =
+                schemes::import_version(&app, &Actor::system(&actor, Role::Office), &jixiao_app::Tr::default(), &scheme, &reason).await?;
             println!("scheme {} imported as version {version}; scores recomputed", scheme.year);
         }
         SchemeCommand::Export { year, version, output, xlsx: true } => {

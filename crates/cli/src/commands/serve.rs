@@ -11,8 +11,10 @@
 //! secure_cookies = true            # served over TLS (directly or behind a proxy)
 //! max_body_bytes = 20971520        # the largest request, uploads included
 //! login_attempts_per_minute = 20   # per client address
+//! trusted_proxies = ["10.0.0.1"]   # whose X-Forwarded-For / -Proto are believed
 //! [app]
 //! service_auto_close_days = 7      # unrated requests close this long after verification
+//! sms_per_number_per_day = 10      # SMS to one number a day; more are held (over_limit)
 //! [app.sms]
 //! url = "https://sms.example.gov.cn/send?to={phone}&text={text}&user={username}&key={password}"
 //! username = "jixiao"

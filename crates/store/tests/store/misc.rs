@@ -95,11 +95,15 @@ async fn backup(db: TestDb) {
 }
 
 mod outbox {
-    use jixiao_store::{NewMessage, StoreError};
+    use jixiao_store::{NewMessage, SmsCap, StoreError};
 
     use crate::common::{TestDb, backend_tests};
 
     backend_tests!(messages_wait_until_delivered, two_senders_never_claim_the_same_message);
+
+    fn cap() -> SmsCap {
+        SmsCap { day: "2027-04-12".into(), per_day: 10 }
+    }
 
     fn reminder(key: &str) -> NewMessage {
         NewMessage {
@@ -114,11 +118,11 @@ mod outbox {
     async fn messages_wait_until_delivered(db: TestDb) {
         let store = db.store().await;
         let mut tx = store.begin("office").await.unwrap();
-        let first = store.queue_message(&mut tx, &reminder("r:2027-03:u01:2027-04-12")).await.unwrap();
+        let first = store.queue_message(&mut tx, &reminder("r:2027-03:u01:2027-04-12"), &cap()).await.unwrap();
         assert!(first.is_some());
-        assert_eq!(store.queue_message(&mut tx, &reminder("r:2027-03:u01:2027-04-12")).await.unwrap(), None, "queued once per key");
-        let second = store.queue_message(&mut tx, &reminder("r:2027-03:u01:2027-04-13")).await.unwrap().unwrap();
-        let bad = store.queue_message(&mut tx, &NewMessage { channel: "fax".into(), ..reminder("x") }).await.unwrap_err();
+        assert_eq!(store.queue_message(&mut tx, &reminder("r:2027-03:u01:2027-04-12"), &cap()).await.unwrap(), None, "queued once per key");
+        let second = store.queue_message(&mut tx, &reminder("r:2027-03:u01:2027-04-13"), &cap()).await.unwrap().unwrap();
+        let bad = store.queue_message(&mut tx, &NewMessage { channel: "fax".into(), ..reminder("x") }, &cap()).await.unwrap_err();
         assert!(matches!(bad, StoreError::Invalid(_)), "{bad:?}");
         tx.audit("outbox.queue", "outbox", "reminder", None, None).await.unwrap();
         tx.commit().await.unwrap();
@@ -177,10 +181,10 @@ mod outbox {
         let mut tx = store.begin("office").await.unwrap();
         let mut queued = Vec::new();
         for i in 0..40 {
-            queued.push(store.queue_message(&mut tx, &reminder(&format!("r:{i}"))).await.unwrap().unwrap());
+            queued.push(store.queue_message(&mut tx, &reminder(&format!("r:{i}")), &cap()).await.unwrap().unwrap());
         }
         let mail = NewMessage { channel: "email".into(), recipient: "a@example.org".into(), ..reminder("mail") };
-        store.queue_message(&mut tx, &mail).await.unwrap().unwrap();
+        store.queue_message(&mut tx, &mail, &cap()).await.unwrap().unwrap();
         tx.audit("outbox.queue", "outbox", "reminder", None, None).await.unwrap();
         tx.commit().await.unwrap();
         // Bad claims change nothing.

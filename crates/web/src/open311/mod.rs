@@ -9,6 +9,14 @@
 //! - POST needs a key the office created (`/service/keys`, `jixiao open311 key add`);
 //!   a missing or unknown key is 403. Reading needs no key, and never shows the
 //!   citizen's phone or name, nor staff names.
+//! - Reading without a key (the public) is limited: `open311_reads_per_minute` calls
+//!   per client address (per process; 429 over it), and the location is coarsened —
+//!   `lat`/`long` rounded to two decimals (about 1 km), `address` cut to the street
+//!   (up to its first digit: no house number, building or room). A reader with a
+//!   valid `api_key` in the query (a partner the office gave a key) sees exact
+//!   locations and is not rate-limited; an unknown key is 403.
+//! - A `service_request_id` list names at most `MAX_IDS` requests (400 beyond), for
+//!   every reader.
 //! - `status` is `open` until the request is closed; `status_notes` carries the
 //!   department's reply; `agency_responsible` the department; `expected_datetime`
 //!   the time limit; `service_notice` is empty.
@@ -34,12 +42,15 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::error::WebError;
+use crate::security::ClientIp;
 use format::{Format, error, respond, split};
 use jixiao_app::accounts::secret_hash;
 use jixiao_app::service::intake;
 
 /// The most requests a GET `requests` returns.
 pub const MAX_REQUESTS: i64 = 1000;
+/// The most ids a `service_request_id` list may name.
+pub const MAX_IDS: usize = 50;
 /// The widest date range of a GET `requests`.
 pub const MAX_DAYS: i64 = 90;
 
@@ -66,16 +77,53 @@ fn file_format(file: &str) -> Result<(&str, Format), Box<Response>> {
     split(file).ok_or_else(|| Box::new(error(Format::Json, StatusCode::NOT_FOUND, "unknown resource; use .json or .xml")))
 }
 
+/// What a reader may see of locations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    /// A caller with a valid `api_key`: locations as given.
+    Keyed,
+    /// Anyone else: locations coarsened.
+    Public,
+}
+
+/// Who reads, from the `api_key` of the query; or the error response: an unknown
+/// key (403), or a public reader over the per-address limit (429).
+async fn reader(state: &AppState, ip: ClientIp, query: Option<&str>, format: Format) -> Result<Reader, Box<Response>> {
+    let q = query.and_then(|q| pairs(q).ok()).unwrap_or_default();
+    if let Some(key) = first(&q, "api_key") {
+        return match state.store.open311_key_by_hash(&secret_hash(key.trim())).await {
+            Ok(Some(_)) => Ok(Reader::Keyed),
+            Ok(None) => Err(Box::new(error(format, StatusCode::FORBIDDEN, "api_key is not valid"))),
+            Err(e) => Err(Box::new(internal(format, e.into()))),
+        };
+    }
+    if !state.open311_limiter.attempt(ip.0) {
+        let text = format!("too many requests: at most {} a minute without an api_key; try again later", state.open311_limiter.allowed);
+        return Err(Box::new(error(format, StatusCode::TOO_MANY_REQUESTS, &text)));
+    }
+    Ok(Reader::Public)
+}
+
 /// `GET /open311/v2/{file}`: `discovery`, `services` and `requests`.
-pub async fn get_root(State(state): State<AppState>, headers: HeaderMap, Path(file): Path<String>, RawQuery(query): RawQuery) -> Response {
+pub async fn get_root(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ip: ClientIp,
+    Path(file): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let (stem, format) = match file_format(&file) {
         Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let reader = match reader(&state, ip, query.as_deref(), format).await {
+        Ok(r) => r,
         Err(r) => return *r,
     };
     let result = match stem {
         "discovery" => Ok(discovery(&headers, format)),
         "services" => services(&state, format).await,
-        "requests" => list_requests(&state, format, query.as_deref().unwrap_or("")).await,
+        "requests" => list_requests(&state, format, reader, query.as_deref().unwrap_or("")).await,
         _ => Ok(error(format, StatusCode::NOT_FOUND, "unknown resource")),
     };
     result.unwrap_or_else(|e| internal(format, e))
@@ -120,11 +168,14 @@ async fn enabled_category(state: &AppState, code: &str) -> Result<Option<Service
 }
 
 /// `GET /open311/v2/services/{file}`: a service definition.
-pub async fn definition(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+pub async fn definition(State(state): State<AppState>, ip: ClientIp, Path(file): Path<String>, RawQuery(query): RawQuery) -> Response {
     let (code, format) = match file_format(&file) {
         Ok(x) => x,
         Err(r) => return *r,
     };
+    if let Err(r) = reader(&state, ip, query.as_deref(), format).await {
+        return *r;
+    }
     let run = async {
         let Some(c) = enabled_category(&state, code).await? else {
             return Ok(error(format, StatusCode::NOT_FOUND, &format!("service_code `{code}` not found")));
@@ -152,8 +203,28 @@ pub async fn definition(State(state): State<AppState>, Path(file): Path<String>)
     run.await.unwrap_or_else(|e| internal(format, e))
 }
 
-/// A request as Open311 shows it.
-fn request_json(clock: &Clock, r: &ServiceRequest, categories: &[ServiceCategory], units: &[jixiao_store::Unit]) -> Value {
+/// A coordinate to two decimals (0.01° of latitude is about 1.1 km).
+fn coarse(x: Option<f64>) -> Option<f64> {
+    x.map(|v| (v * 100.0).round() / 100.0)
+}
+
+/// The street of an address: the text before its first digit (no house number,
+/// building or room); an address that starts with a number keeps its words only.
+pub fn street(address: &str) -> String {
+    let t = address.trim();
+    match t.char_indices().find(|(_, c)| c.is_numeric()) {
+        None => t.to_string(),
+        Some((0, _)) => t.split_whitespace().filter(|w| !w.chars().any(char::is_numeric)).collect::<Vec<_>>().join(" "),
+        Some((i, _)) => t[..i].trim_end().trim_end_matches([',', '，', '#', '-']).trim_end().to_string(),
+    }
+}
+
+/// A request as Open311 shows it to `reader`.
+fn request_json(clock: &Clock, r: &ServiceRequest, reader: Reader, categories: &[ServiceCategory], units: &[jixiao_store::Unit]) -> Value {
+    let (address, lat, lon) = match reader {
+        Reader::Keyed => (r.address.clone(), r.lat, r.lon),
+        Reader::Public => (street(&r.address), coarse(r.lat), coarse(r.lon)),
+    };
     let state: jixiao_core::service::RequestState = r.state.parse().unwrap_or(jixiao_core::service::RequestState::Received);
     json!({
         "service_request_id": r.case_no,
@@ -167,19 +238,19 @@ fn request_json(clock: &Clock, r: &ServiceRequest, categories: &[ServiceCategory
         "requested_datetime": time(clock, Some(&r.created_at)),
         "updated_datetime": time(clock, Some(&r.updated_at)),
         "expected_datetime": time(clock, r.deadline.as_deref()),
-        "address": r.address,
+        "address": address,
         "address_id": "",
         "zipcode": "",
-        "lat": r.lat,
-        "long": r.lon,
+        "lat": lat,
+        "long": lon,
         "media_url": "",
     })
 }
 
-async fn requests_response(state: &AppState, format: Format, requests: &[ServiceRequest]) -> Result<Response, WebError> {
+async fn requests_response(state: &AppState, format: Format, reader: Reader, requests: &[ServiceRequest]) -> Result<Response, WebError> {
     let categories = state.store.service_categories(true).await?;
     let units = state.store.units().await?;
-    let list: Vec<Value> = requests.iter().map(|r| request_json(&state.clock, r, &categories, &units)).collect();
+    let list: Vec<Value> = requests.iter().map(|r| request_json(&state.clock, r, reader, &categories, &units)).collect();
     Ok(respond(format, StatusCode::OK, "service_requests", &Value::Array(list)))
 }
 
@@ -187,7 +258,7 @@ fn parse_date(text: &str) -> Option<DateTime<chrono::Utc>> {
     DateTime::parse_from_rfc3339(text.trim()).ok().map(|t| t.with_timezone(&chrono::Utc))
 }
 
-async fn list_requests(state: &AppState, format: Format, query: &str) -> Result<Response, WebError> {
+async fn list_requests(state: &AppState, format: Format, reader: Reader, query: &str) -> Result<Response, WebError> {
     let Ok(q) = pairs(query) else { return Ok(error(format, StatusCode::BAD_REQUEST, "the query string cannot be read")) };
     let list = |key: &str| -> Vec<String> {
         first(&q, key).map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
@@ -195,9 +266,13 @@ async fn list_requests(state: &AppState, format: Format, query: &str) -> Result<
     let mut filter = RequestFilter { limit: MAX_REQUESTS, newest_first: true, ..Default::default() };
     let ids = list("service_request_id");
     if !ids.is_empty() {
+        if ids.len() > MAX_IDS {
+            let text = format!("service_request_id names {} requests; at most {MAX_IDS} in one call", ids.len());
+            return Ok(error(format, StatusCode::BAD_REQUEST, &text));
+        }
         filter.case_numbers = ids.iter().map(|s| s.to_uppercase()).collect();
         let (found, _) = state.store.service_requests(&filter).await?;
-        return requests_response(state, format, &found).await;
+        return requests_response(state, format, reader, &found).await;
     }
     filter.service_codes = list("service_code");
     for status in list("status") {
@@ -233,7 +308,7 @@ async fn list_requests(state: &AppState, format: Format, query: &str) -> Result<
     filter.created_from = Some(jixiao_store::timestamp(start));
     filter.created_to = Some(jixiao_store::timestamp(end));
     let (found, _) = state.store.service_requests(&filter).await?;
-    requests_response(state, format, &found).await
+    requests_response(state, format, reader, &found).await
 }
 
 /// `POST /open311/v2/{file}`: `requests` — a new request, form-encoded.
@@ -303,14 +378,18 @@ async fn create(state: &AppState, format: Format, form: &[(String, String)]) -> 
 }
 
 /// `GET /open311/v2/requests/{file}`: one request.
-pub async fn one_request(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+pub async fn one_request(State(state): State<AppState>, ip: ClientIp, Path(file): Path<String>, RawQuery(query): RawQuery) -> Response {
     let (id, format) = match file_format(&file) {
         Ok(x) => x,
         Err(r) => return *r,
     };
+    let reader = match reader(&state, ip, query.as_deref(), format).await {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
     let run = async {
         match state.store.service_request_by_case(id).await? {
-            Some(r) => requests_response(&state, format, std::slice::from_ref(&r)).await,
+            Some(r) => requests_response(&state, format, reader, std::slice::from_ref(&r)).await,
             None => Ok(error(format, StatusCode::NOT_FOUND, &format!("service_request_id `{id}` not found"))),
         }
     };
@@ -318,14 +397,36 @@ pub async fn one_request(State(state): State<AppState>, Path(file): Path<String>
 }
 
 /// `GET /open311/v2/tokens/{file}`: the request of a token.
-pub async fn token(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+pub async fn token(State(state): State<AppState>, ip: ClientIp, Path(file): Path<String>, RawQuery(query): RawQuery) -> Response {
     let (token, format) = match file_format(&file) {
         Ok(x) => x,
         Err(r) => return *r,
     };
+    if let Err(r) = reader(&state, ip, query.as_deref(), format).await {
+        return *r;
+    }
     match state.store.service_request_by_token(token).await {
         Ok(Some(r)) => respond(format, StatusCode::OK, "service_requests", &json!([{"service_request_id": r.case_no, "token": r.token}])),
         Ok(None) => error(format, StatusCode::NOT_FOUND, &format!("token `{token}` not found")),
         Err(e) => internal(format, e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_locations_are_coarse() {
+        assert_eq!(street("江汉新区人民路12号3栋201室"), "江汉新区人民路");
+        assert_eq!(street("江汉路88号"), "江汉路");
+        assert_eq!(street("解放大道１２３号"), "解放大道", "full-width digits");
+        assert_eq!(street("12 Main Street, Apt 4"), "Main Street, Apt");
+        assert_eq!(street("人民广场"), "人民广场");
+        assert_eq!(street("  "), "");
+        assert_eq!(coarse(Some(30.5928)), Some(30.59));
+        assert_eq!(coarse(Some(114.3055)), Some(114.31));
+        assert_eq!(coarse(Some(-0.004)), Some(-0.0));
+        assert_eq!(coarse(None), None);
     }
 }

@@ -253,10 +253,11 @@ pub struct ReviseForm {
 pub async fn revise(
     State(state): State<AppState>,
     viewer: Viewer,
+    Language(lang): Language,
     Path(id): Path<String>,
     axum::Form(form): axum::Form<ReviseForm>,
 ) -> Result<Response, WebError> {
-    let b = bulletins::revise(&state, &viewer, parse_id(&id)?, &form.note).await?;
+    let b = bulletins::revise(&state, &viewer, &Tr::new(lang), parse_id(&id)?, &form.note).await?;
     Ok(done(&format!("/bulletins/{}", b.id), "bulletin_revised"))
 }
 

@@ -125,7 +125,7 @@ pub async fn upload(
         Ok(s) => s,
         Err(errors) => return list_page(&state, &viewer, lang, None, errors, reason).await,
     };
-    match schemes::import_version(&state, &viewer, &scheme, &reason).await {
+    match schemes::import_version(&state, &viewer, &tr, &scheme, &reason).await {
         Ok(version) => Ok(done(&format!("/schemes/{}?version={version}", scheme.year), "scheme_imported")),
         Err(AppError::Invalid { message, .. }) => list_page(&state, &viewer, lang, None, vec![message], reason).await,
         Err(e) => Err(e.into()),

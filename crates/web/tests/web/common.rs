@@ -232,6 +232,27 @@ macro_rules! backend_tests {
 }
 pub(crate) use backend_tests;
 
+/// The CAPTCHA of a public form page: (token, answer), the answer read from the
+/// database as only a test can (the page and the server never tell it).
+pub async fn captcha_of(app: &TestApp, html: &str) -> (String, String) {
+    let marker = "name=\"captcha_token\" value=\"";
+    let i = html.find(marker).unwrap_or_else(|| panic!("no CAPTCHA on the page: {html}")) + marker.len();
+    let token = html[i..i + html[i..].find('"').unwrap()].to_string();
+    let answer: String = sqlx::query_scalar("SELECT answer FROM captcha_challenges WHERE token_hash = $1")
+        .bind(hex_sha256(&token))
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    (token, answer)
+}
+
+/// A new CAPTCHA of the public request form, solved: (token, answer).
+pub async fn solved_captcha(app: &TestApp) -> (String, String) {
+    let page = app.get(None, "/service").await;
+    assert_eq!(page.status(), 200);
+    captcha_of(app, &page.text().await.unwrap()).await
+}
+
 /// A query-string value, percent-encoded.
 pub fn encode(s: &str) -> String {
     s.bytes()

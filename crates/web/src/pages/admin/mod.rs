@@ -9,10 +9,11 @@ pub mod settings;
 pub mod tokens;
 pub mod users;
 
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 
 /// After a successful form: back to `path` with a flash message (`flash.<key>`).
+/// Paths are built from the request's ids, so they go through the safe-redirect rule.
 pub fn done(path: &str, flash: &str) -> Response {
     let sep = if path.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{path}{sep}flash={flash}")).into_response()
+    crate::view::redirect_to(&format!("{path}{sep}flash={flash}")).into_response()
 }

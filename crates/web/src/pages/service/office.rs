@@ -64,7 +64,7 @@ pub async fn outbox(
     Query(q): Query<OutboxQuery>,
 ) -> Result<Response, WebError> {
     let chrome = Chrome::new(&state, Some(&viewer), lang, "/service/outbox", "service.outbox_title", vec![], q.flash.as_deref()).await;
-    let status = q.status.filter(|s| matches!(s.as_str(), "pending" | "sent" | "failed" | "recorded")).unwrap_or_default();
+    let status = q.status.filter(|s| matches!(s.as_str(), "pending" | "sent" | "failed" | "recorded" | "over_limit")).unwrap_or_default();
     let (messages, total) = state.store.outbox(None, Some(&status).filter(|s| !s.is_empty()).map(String::as_str), 200, 0).await?;
     let rows = messages
         .into_iter()

@@ -3,7 +3,16 @@
 //! The form posts as `multipart/form-data` (it may carry a photo), so its CSRF token
 //! travels in the query string (`?_csrf=`), checked against the `jx_csrf` cookie
 //! (double submit) like the login form. A refused form is shown again with every
-//! problem named and everything typed kept (except the photo). The query page is
+//! problem named and everything typed kept (except the photo and the CAPTCHA).
+//!
+//! Against floods (each request sends an SMS to the phone it names), a citizen's form
+//! carries a CAPTCHA (`app::captcha`: a picture drawn on the server, single use,
+//! ten minutes), and this process counts per client address the forms shown
+//! (`captchas_per_minute`) and submitted (`service_requests_per_hour`), and per phone
+//! number the requests filed (`service_requests_per_phone_per_hour`); over a limit the
+//! form comes back with 429 and says which. The daily SMS cap per number holds behind
+//! all of these, in the database (`app::service::sms`). An operator of the office
+//! signed in, taking a call, is asked none of this. The query page is
 //! rate-limited per client address; an unknown case number and a wrong password
 //! get the same answer after the same work, and the page shows only the public
 //! history of that one request: states, times, the reply — never staff names or
@@ -25,6 +34,7 @@ use crate::pages::login::anonymous_csrf;
 use crate::pages::render;
 use crate::security::ClientIp;
 use crate::view::Chrome;
+use jixiao_app::captcha;
 use jixiao_app::service::{intake, requests};
 use jixiao_app::{Lang, Tr};
 
@@ -41,6 +51,8 @@ struct FormPage {
     categories: Vec<CategoryRow>,
     form: FormValues,
     errors: Vec<(String, String)>,
+    /// The CAPTCHA of a citizen's form (none for an operator).
+    captcha: Option<captcha::Challenge>,
 }
 
 /// What the citizen typed, kept when the form is refused.
@@ -65,24 +77,42 @@ struct TakenPage {
     password: String,
 }
 
+/// The purpose a CAPTCHA of this form is bound to.
+const CAPTCHA_PURPOSE: &str = "service";
+
+/// Who is filling the form in, and from where.
+struct Filer<'a> {
+    viewer: Option<&'a crate::auth::Viewer>,
+    ip: ClientIp,
+    lang: Lang,
+}
+
 async fn form_page(
     state: &AppState,
     headers: &HeaderMap,
     jar: CookieJar,
-    viewer: Option<&crate::auth::Viewer>,
-    lang: Lang,
+    who: &Filer<'_>,
     form: FormValues,
     errors: Vec<(String, String)>,
+    status: StatusCode,
 ) -> Result<Response, WebError> {
+    let viewer = who.viewer;
+    let operator = viewer.is_some_and(is_operator);
+    // Each citizen's form shown draws a picture and stores a challenge: bounded per address.
+    let captcha = if operator {
+        None
+    } else if state.captcha_limiter.attempt(who.ip.0) {
+        Some(captcha::challenge(state, CAPTCHA_PURPOSE).await?)
+    } else {
+        return Err(WebError::TooManyRequests);
+    };
     let (jar, token) = anonymous_csrf(state, headers, jar);
-    let mut chrome = Chrome::new(state, viewer, lang, "/service", "service.title", vec![], None).await;
+    let mut chrome = Chrome::new(state, viewer, who.lang, "/service", "service.title", vec![], None).await;
     if viewer.is_none() {
         chrome = chrome.with_csrf(token);
     }
     let categories = category_rows(&state.store.service_categories(false).await?);
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-    let operator = viewer.is_some_and(is_operator);
-    Ok((status, jar, render(FormPage { chrome, operator, categories, form, errors })?).into_response())
+    Ok((status, jar, render(FormPage { chrome, operator, categories, form, errors, captcha })?).into_response())
 }
 
 /// Whether the viewer takes requests for citizens (the office's call centre 呼叫中心
@@ -97,9 +127,17 @@ pub async fn form(
     headers: HeaderMap,
     jar: CookieJar,
     viewer: Option<crate::auth::Viewer>,
+    ip: ClientIp,
     Language(lang): Language,
 ) -> Result<Response, WebError> {
-    form_page(&state, &headers, jar, viewer.as_ref(), lang, FormValues::default(), Vec::new()).await
+    let who = Filer { viewer: viewer.as_ref(), ip, lang };
+    form_page(&state, &headers, jar, &who, FormValues::default(), Vec::new(), StatusCode::OK).await
+}
+
+/// The key the phone limit counts a number under (its digits, so spacing does not
+/// make another number).
+fn phone_key(phone: &str) -> String {
+    jixiao_store::phone_key(phone).unwrap_or_default()
 }
 
 /// `POST /service`: files a request (multipart, optional photo).
@@ -108,10 +146,27 @@ pub async fn submit(
     headers: HeaderMap,
     jar: CookieJar,
     viewer: Option<crate::auth::Viewer>,
+    ip: ClientIp,
     Language(lang): Language,
     mut multipart: axum::extract::Multipart,
 ) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
+    let who = Filer { viewer: viewer.as_ref(), ip, lang };
+    let operator = viewer.as_ref().is_some_and(is_operator);
+    if !operator && !state.service_limiter.attempt(ip.0) {
+        let message = tr.f("service.error.too_many_address", &[&state.service_limiter.allowed]);
+        return form_page(
+            &state,
+            &headers,
+            jar,
+            &who,
+            FormValues::default(),
+            vec![(String::new(), message)],
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+        .await;
+    }
+    let (mut captcha_token, mut captcha_answer) = (String::new(), String::new());
     let mut v = FormValues::default();
     let mut photo: Option<(String, Vec<u8>)> = None;
     let mut problems: Vec<(String, String)> = Vec::new();
@@ -135,6 +190,8 @@ pub async fn submit(
             "phone" => v.phone = text,
             "name" => v.name = text,
             "channel" => v.channel = text,
+            "captcha_token" => captcha_token = text,
+            "captcha" => captcha_answer = text,
             _ => {}
         }
     }
@@ -145,7 +202,9 @@ pub async fn submit(
             Err(message) => problems.push(("photo".into(), message)),
         }
     }
-    let operator = viewer.as_ref().is_some_and(is_operator);
+    if !operator && !captcha::solved(&state, CAPTCHA_PURPOSE, &captcha_token, &captcha_answer).await? {
+        problems.push(("captcha".into(), tr.t("service.error.captcha").to_string()));
+    }
     let channel = match (operator, v.channel.as_str()) {
         (true, "phone") => "phone",
         (true, "community") => "community",
@@ -168,12 +227,17 @@ pub async fn submit(
     let checked = intake::check(&state, &input).await?;
     let new = match checked {
         Ok((_, new)) if problems.is_empty() => new,
-        Ok(_) => return form_page(&state, &headers, jar, viewer.as_ref(), lang, v, problems).await,
+        Ok(_) => return form_page(&state, &headers, jar, &who, v, problems, StatusCode::BAD_REQUEST).await,
         Err(p) => {
             problems.extend(p.into_iter().map(|(field, key)| (field.to_string(), tr.t(key).to_string())));
-            return form_page(&state, &headers, jar, viewer.as_ref(), lang, v, problems).await;
+            return form_page(&state, &headers, jar, &who, v, problems, StatusCode::BAD_REQUEST).await;
         }
     };
+    // Counted once the form is otherwise good: a number flooded through many addresses.
+    if !operator && !state.phone_limiter.attempt(phone_key(&new.phone)) {
+        let message = tr.f("service.error.too_many_phone", &[&state.phone_limiter.allowed]);
+        return form_page(&state, &headers, jar, &who, v, vec![("phone".into(), message)], StatusCode::TOO_MANY_REQUESTS).await;
+    }
     let actor = match (&viewer, operator) {
         (Some(v), true) => v.name.clone(),
         _ => "citizen".to_string(),
