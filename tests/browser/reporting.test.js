@@ -232,9 +232,9 @@ step('the office returns what an earlier run left in the workflow', async (t) =>
   await page.goto(`${BASE}${FORM}`);
   const left = Object.entries(await states(page)).filter(([, s]) => RETURNABLE.includes(s));
   for (const [id] of left) {
-    await page.selectOption('#return-indicator', id);
-    await page.fill('#return-reason', '重新运行浏览器测试');
-    await post(page, '#return', 'report_return');
+    await page.click(`#return-${id} summary`);
+    await page.fill(`#return-reason-${id}`, '重新运行浏览器测试');
+    await post(page, `#return-button-${id}`, 'report_return');
     assert.equal((await states(page))[id], STATE.returned);
   }
   // On a fresh demo nothing is left, and the unit's latest total does not count December yet.
@@ -317,11 +317,12 @@ step('the office returns one indicator with a reason', async (t) => {
   await page.goto(`${BASE}${FORM}`);
   await assertStates(page, STATE.approved);
   assert.ok(await page.isVisible('#accept'), 'the office may accept the form');
-  const options = await page.locator('#return-indicator option').evaluateAll((os) => os.map((o) => o.value));
-  assert.deepEqual(options, found.indicators, 'every reported indicator can be returned');
-  await page.selectOption('#return-indicator', RETURNED);
-  await page.fill('#return-reason', '12月新签约项目的到位资金未计入，请核实后重新填报。');
-  await post(page, '#return', 'report_return');
+  const returnable = await page.locator('details.return-entry').evaluateAll((ds) => ds.map((d) => d.dataset.indicator));
+  assert.deepEqual(returnable, found.indicators, 'every reported indicator has its own return control');
+  await page.click(`#return-${RETURNED} summary`);
+  await page.fill(`#return-reason-${RETURNED}`, '12月新签约项目的到位资金未计入，请核实后重新填报。');
+  await shot(page, 'report-return-control');
+  await post(page, `#return-button-${RETURNED}`, 'report_return');
   assert.equal(await page.textContent('#flash'), '已退回并通知填报人。');
   await assertStates(page, STATE.approved, { [RETURNED]: STATE.returned });
   await shot(page, 'report-returned');
@@ -414,7 +415,7 @@ step('the office accepts the month on the status page; the scores count December
   for (const id of found.indicators) {
     assert.ok(isScore(await page.textContent(`#score-${id}`)), `${id} has a score`);
   }
-  assert.equal(await page.locator('#return-indicator option').count(), found.indicators.length, 'accepted data can still be returned');
+  assert.equal(await page.locator('details.return-entry').count(), found.indicators.length, 'accepted data can still be returned');
   // In a window narrower than the table, the table scrolls inside its wrapper and the page does not.
   await page.setViewportSize({ width: 800, height: 800 });
   const wrap = await page.locator('.table-wrap', { has: page.locator('#report-table') }).evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));

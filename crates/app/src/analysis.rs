@@ -356,13 +356,24 @@ pub fn words(tr: &Tr, scheme: &Scheme, a: &Analysis) -> Report {
         table: Table { name: t("analysis.red_title"), header: header.map(t).to_vec(), rows: rows.collect() },
     });
 
-    // Late and missing reports.
+    // Late and missing reports, and months not complete before their deadline: "all on
+    // time" only when every unit has handed in every due month.
     let mut sentences = Vec::new();
+    let faults: Vec<_> = a.reporting.iter().filter(|g| !(g.late.is_empty() && g.missing.is_empty())).collect();
+    let open: Vec<_> = a.reporting.iter().filter(|g| !g.open.is_empty()).collect();
     if a.reporting.is_empty() {
         sentences.push(fill(tr, "analysis.all_on_time", &[]));
+    } else if faults.is_empty() {
+        sentences.push(fill(tr, "analysis.none_late", &[]));
     }
     let months = |ms: &[jixiao_core::period::Month]| ms.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(tr.t("analysis.sep"));
-    for g in &a.reporting {
+    if !open.is_empty() {
+        let mut open_months: Vec<_> = open.iter().flat_map(|g| g.open.iter().copied()).collect();
+        open_months.sort();
+        open_months.dedup();
+        sentences.push(fill(tr, "analysis.open_units", &[text(open.len().to_string()), text(months(&open_months))]));
+    }
+    for g in faults {
         let mut parts = Vec::new();
         if !g.missing.is_empty() {
             parts.push(vec![text(tr.f("analysis.missing_months", &[&months(&g.missing)]))]);
@@ -372,9 +383,10 @@ pub fn words(tr: &Tr, scheme: &Scheme, a: &Analysis) -> Report {
         }
         sentences.push(fill_list(tr, "analysis.reporting", &[unit(g.unit)], join(tr, parts)));
     }
-    let rows =
-        a.reporting.iter().map(|g| vec![unit_id(g.unit), unit_name(g.unit), Cell::Text(months(&g.missing)), Cell::Text(months(&g.late))]);
-    let header = ["analysis.col_unit_id", "analysis.col_unit", "analysis.col_missing", "analysis.col_late"];
+    let rows = a.reporting.iter().map(|g| {
+        vec![unit_id(g.unit), unit_name(g.unit), Cell::Text(months(&g.missing)), Cell::Text(months(&g.late)), Cell::Text(months(&g.open))]
+    });
+    let header = ["analysis.col_unit_id", "analysis.col_unit", "analysis.col_missing", "analysis.col_late", "analysis.col_open"];
     sections.push(Section {
         id: "reporting",
         title: t("analysis.reporting_title"),
@@ -542,7 +554,7 @@ pub async fn build(app: &App, actor: &Actor, tr: &Tr, period: Period) -> Result<
     for m in first..=last {
         let month = Month { year: period.year(), month: m };
         for (unit, t) in collection::timeliness_by_unit(app, &scheme, month).await? {
-            if matches!(t, Timeliness::Late | Timeliness::Missing) {
+            if t != Timeliness::OnTime {
                 reporting.push((unit, month, t));
             }
         }

@@ -163,6 +163,31 @@ pub struct Revision {
     pub current: bool,
 }
 
+/// The section headings, numbered in the order they are shown.
+pub struct Headings {
+    pub ranking: String,
+    pub detail: String,
+    /// Empty when the ledger is not shown.
+    pub ledger: String,
+    pub formulas: String,
+}
+
+impl Headings {
+    fn new(tr: &Tr, with_ledger: bool) -> Headings {
+        let numerals: Vec<String> = tr.t("bulletin.numerals").split(',').map(str::to_string).collect();
+        let mut shown = 0;
+        let mut heading = |key: &str| {
+            let numeral = numerals.get(shown).cloned().unwrap_or_else(|| (shown + 1).to_string());
+            shown += 1;
+            tr.f("bulletin.section", &[&numeral, &tr.t(key)])
+        };
+        let ranking = heading("bulletin.ranking");
+        let detail = heading("bulletin.detail");
+        let ledger = if with_ledger { heading("bulletin.ledger") } else { String::new() };
+        Headings { ranking, detail, ledger, formulas: heading("bulletin.formulas") }
+    }
+}
+
 /// What every view of a bulletin shows (page, print, workbook).
 pub struct View {
     /// `2027-03`: the period its numbers drill down into (`/scores/{period}/…`).
@@ -174,7 +199,10 @@ pub struct View {
     pub state: &'static str,
     pub note: String,
     pub scheme: String,
+    /// The issuing body (setting `bulletin.issuer`), which also signs it.
     pub issuer: String,
+    /// When it was published, signed by the issuing body (who pressed the button is
+    /// in the audit log).
     pub published: String,
     pub computed_at: String,
     /// The top-level nodes: (id, name).
@@ -183,6 +211,7 @@ pub struct View {
     pub tables: Vec<DetailTable>,
     pub ledger: Vec<LedgerLine>,
     pub formulas: Vec<FormulaLine>,
+    pub headings: Headings,
     /// The viewer sees every unit's detail.
     pub detail_all: bool,
     pub detail_none: bool,
@@ -313,16 +342,14 @@ impl View {
             note: b.note.clone(),
             scheme: format!("{} (v{})", c.scheme_name, c.scheme_version),
             issuer: c.issuer.clone(),
-            published: match (&b.published_at, &b.published_by) {
-                (Some(at), Some(by)) => format!("{} · {by}", clock.short(at)),
-                _ => String::new(),
-            },
+            published: b.published_at.as_ref().map(|at| format!("{} · {}", clock.short(at), c.issuer)).unwrap_or_default(),
             computed_at: clock.short(&c.computed_at),
             top,
             groups,
             tables,
             ledger,
             formulas,
+            headings: Headings::new(tr, !detail.is_empty()),
             detail_all: detail.len() == c.units.len(),
             detail_none: detail.is_empty(),
         }

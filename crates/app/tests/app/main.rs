@@ -1,6 +1,7 @@
 //! Use-case tests of jixiao-app: no HTTP, a fixed clock, a fresh SQLite and a fresh
 //! PostgreSQL database per test (`jixiao_app::testing`).
 
+mod analysis;
 mod imports;
 mod jobs;
 

@@ -112,12 +112,15 @@ pub struct RedUnit {
     pub red_indicators: Vec<usize>,
 }
 
-/// A unit's late and missing months.
+/// A unit's late and missing months, and those not yet complete before their deadline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportingGap {
     pub unit: usize,
     pub late: Vec<Month>,
     pub missing: Vec<Month>,
+    /// Not all in yet, the deadline still ahead (`Timeliness::Open`): not a fault, but
+    /// the report must not call such a month reported.
+    pub open: Vec<Month>,
 }
 
 /// A unit's bonus (or deduction) category score and its records.
@@ -267,20 +270,22 @@ pub fn analyse(input: &Input<'_>) -> Analysis {
         let i = match reporting.iter().position(|g| g.unit == u) {
             Some(i) => i,
             None => {
-                reporting.push(ReportingGap { unit: u, late: Vec::new(), missing: Vec::new() });
+                reporting.push(ReportingGap { unit: u, late: Vec::new(), missing: Vec::new(), open: Vec::new() });
                 reporting.len() - 1
             }
         };
         match t {
             Timeliness::Late => reporting[i].late.push(*month),
             Timeliness::Missing => reporting[i].missing.push(*month),
-            _ => {}
+            Timeliness::Open => reporting[i].open.push(*month),
+            Timeliness::OnTime => {}
         }
     }
-    reporting.retain(|g| !(g.late.is_empty() && g.missing.is_empty()));
+    reporting.retain(|g| !(g.late.is_empty() && g.missing.is_empty() && g.open.is_empty()));
     for g in &mut reporting {
         g.late.sort();
         g.missing.sort();
+        g.open.sort();
     }
     reporting.sort_by_key(|g| (std::cmp::Reverse(g.missing.len()), std::cmp::Reverse(g.late.len()), g.unit));
 

@@ -82,7 +82,6 @@ struct ReportPage {
     can_save: bool,
     can_approve: bool,
     can_accept: bool,
-    can_return: bool,
     error: Option<String>,
     months: Vec<String>,
     /// The office has closed the month: changes go through correction requests.
@@ -151,7 +150,7 @@ async fn page(
     let owners: Vec<String> = data.due.iter().map(|&n| format!("{}/{unit_id}/{}/{month}", month.year, data.scheme.nodes[n].id)).collect();
     let evidence = state.store.attachments("entry", &owners).await?;
     let mut indicators: Vec<IndicatorView> = Vec::new();
-    let (mut can_save, mut can_approve, mut can_accept, mut can_return) = (false, false, false, false);
+    let (mut can_save, mut can_approve, mut can_accept) = (false, false, false);
     for &n in &data.due {
         let node = &data.scheme.nodes[n];
         let Some(ind) = &node.indicator else { continue };
@@ -166,7 +165,6 @@ async fn page(
         can_approve |= may(Step::Approve);
         can_accept |= may(Step::Accept);
         let returnable = may(Step::Return);
-        can_return |= returnable;
         let returned_because = match (st, entry) {
             (Some(EntryState::Returned), Some(_)) => collection::last_return_reason(state, month, unit_id, &node.id).await?,
             _ => None,
@@ -259,6 +257,7 @@ async fn page(
     if closed {
         for i in &mut indicators {
             i.editable = false;
+            i.returnable = false;
         }
     }
     let status = if errors.is_empty() && error.is_none() { axum::http::StatusCode::OK } else { axum::http::StatusCode::BAD_REQUEST };
@@ -272,7 +271,6 @@ async fn page(
         can_save: can_save && !closed,
         can_approve: can_approve && !closed,
         can_accept: can_accept && !closed,
-        can_return: can_return && !closed,
         error,
         months,
         closed,
@@ -379,7 +377,12 @@ pub async fn submit(
             let summary = tr.t(if conflict { "report.conflict" } else { "form.has_errors" }).to_string();
             // A conflict shows the values as they are now; other errors keep what was typed.
             let typed = (!conflict).then_some(&form);
-            page(&state, &viewer, lang, &unit_id, month, None, typed, &errors, Some(summary)).await
+            let mut response = page(&state, &viewer, lang, &unit_id, month, None, typed, &errors, Some(summary)).await?;
+            // A version conflict is 409 for pages as for the API (docs/decisions.md).
+            if conflict {
+                *response.status_mut() = axum::http::StatusCode::CONFLICT;
+            }
+            Ok(response)
         }
     }
 }

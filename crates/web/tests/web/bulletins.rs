@@ -189,6 +189,9 @@ async fn bulletin_scope_drafts_details_and_public(app: TestApp) {
     assert!(home.contains(&format!("href=\"/bulletins/{published}\"")) && home.contains("〔2027〕第1号"));
     let body = app.get(None, &format!("/bulletins/{published}")).await.text().await.unwrap();
     assert!(body.contains("id=\"total-u01\"") && !body.contains("id=\"s-u01-") && body.contains("id=\"detail-hidden\""));
+    let headings: Vec<&str> = body.split("<h2>").skip(1).map(|h| &h[..h.find("</h2>").unwrap()]).collect();
+    assert_eq!(headings, ["一、总分、排名与等次", "二、各项指标得分", "三、指标体系与计分方法"], "numbered as shown, no ledger");
+    assert!(!body.contains("· office"), "signed by the issuing body, not the account");
     assert_eq!(app.get(None, &format!("/bulletins/{published}/print")).await.status(), StatusCode::OK);
     let r = app.post(Some(&office), &format!("/bulletins/{published}/public"), &[("public", "0")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);

@@ -259,3 +259,13 @@ pub fn encode(s: &str) -> String {
         .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
         .collect()
 }
+
+/// An oversized body refused: the server answers 413 and may close the connection
+/// before the client has written the whole body, which the client then sees as a
+/// broken pipe. Either is a refusal; the caller checks that nothing was stored.
+pub fn assert_too_large(sent: reqwest::Result<reqwest::Response>) {
+    match sent {
+        Ok(r) => assert_eq!(r.status(), reqwest::StatusCode::PAYLOAD_TOO_LARGE),
+        Err(e) => assert!(e.is_request() || e.is_body(), "neither 413 nor a closed connection: {e}"),
+    }
+}

@@ -245,8 +245,8 @@ async fn listing_and_fetching(app: TestApp) {
     assert_eq!(list("?status=closed").await, [ids[1].clone()]);
     assert_eq!(list("?status=open&service_code=road").await, [ids[2].clone(), ids[0].clone()]);
     assert_eq!(list(&format!("?service_request_id={},{}&service_code=water", ids[0], ids[2])).await.len(), 2, "ids override other filters");
-    let now = chrono::Local::now();
-    let fmt = |t: chrono::DateTime<chrono::Local>| crate::common::encode(&t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false));
+    let now = app.app.clock.local(app.app.clock.now());
+    let fmt = |t: chrono::DateTime<_>| crate::common::encode(&t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false));
     assert_eq!(
         list(&format!("?start_date={}&end_date={}", fmt(now - chrono::Duration::days(1)), fmt(now + chrono::Duration::days(1))))
             .await

@@ -11,6 +11,7 @@ backend_tests!(
     language_switch,
     public_home_lists_units,
     admin_creates_unit_and_audit_shows_it,
+    times_are_shown_in_the_site_zone,
     form_errors_keep_input,
     lists_sort_filter_and_page
 );
@@ -99,6 +100,7 @@ async fn public_home_lists_units(app: TestApp) {
     assert_eq!(body.matches("class=\"unit\"").count(), 3);
     assert!(body.contains("<strong id=\"unit-count\">3</strong>"));
     assert!(body.contains("城关街道"));
+    assert!(body.contains("href=\"/service\"") && body.contains("href=\"/service/query\""), "the way to the service platform");
 }
 
 async fn admin_creates_unit_and_audit_shows_it(app: TestApp) {
@@ -117,6 +119,18 @@ async fn admin_creates_unit_and_audit_shows_it(app: TestApp) {
     assert!(!app.get(None, "/").await.text().await.unwrap().contains("汉水街道"), "a disabled unit leaves the public list");
     let report = app.store.verify_audit().await.unwrap();
     assert!(report.is_intact());
+}
+
+/// Every time shown is in the site's zone (default Asia/Shanghai), whatever the
+/// server's own zone: an act at 02:00 UTC reads 10:00.
+async fn times_are_shown_in_the_site_zone(app: TestApp) {
+    app.app.clock.set("2027-03-10T02:00:00Z".parse().unwrap());
+    let s = app.session("admin").await;
+    let r = app.post(Some(&s), "/admin/units", &[("id", "s02"), ("name", "汉水街道"), ("group", "street"), ("sort_order", "9")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let audit = app.get(Some(&s), "/audit?action=unit").await.text().await.unwrap();
+    assert!(audit.contains("2027-03-10 10:00"), "shown in Beijing time: {audit}");
+    assert!(!audit.contains("2027-03-10 02:00"), "never in UTC");
 }
 
 async fn form_errors_keep_input(app: TestApp) {
@@ -159,7 +173,7 @@ async fn lists_sort_filter_and_page(app: TestApp) {
 /// scheme's assignments and the entries, and move when an entry arrives.
 async fn dashboard_counts_due_reports(app: TestApp) {
     use chrono::Datelike;
-    let today = chrono::Local::now().date_naive();
+    let today = app.app.clock.today();
     let (year, month) = if today.month() == 1 { (today.year() - 1, 12) } else { (today.year(), today.month() - 1) };
     let scheme: jixiao_core::scheme::SchemeFile = serde_json::from_value(serde_json::json!({
         "year": year, "name": "测试方案",

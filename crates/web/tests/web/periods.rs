@@ -100,7 +100,7 @@ async fn calendar_moves_deadlines(app: TestApp) {
 /// submitting now (late), one never (missing); a month still open.
 async fn timeliness_on_the_status_page(app: TestApp) {
     use chrono::Datelike;
-    let today = chrono::Local::now().date_naive();
+    let today = app.app.clock.today();
     // Two months back: its deadline (the 15th of last month) has passed.
     let back = today.checked_sub_months(chrono::Months::new(2)).unwrap();
     let (year, m) = (back.year(), back.month());

@@ -88,6 +88,10 @@ async fn workflow_end_to_end(app: TestApp) {
     assert_eq!(entry_state(&app).await.unwrap().0, "accepted");
     assert_eq!(total(&app).await, Some(4.0), "accepted data is scored at once");
 
+    // The accepted entry has its own return control, naming it.
+    let body = app.get(Some(&office), FORM).await.text().await.unwrap();
+    let control = &body[body.find("id=\"return-form-A1\"").expect("a return control for A1")..];
+    assert!(control[..control.find("</form>").unwrap()].contains("name=\"indicator\" value=\"A1\""), "{control}");
     // A return needs a reason; then the reporter fixes it and it goes round again.
     let r = app.post(Some(&office), FORM, &[("action", "return"), ("indicator", "A1"), ("reason", " ")]).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
@@ -98,7 +102,7 @@ async fn workflow_end_to_end(app: TestApp) {
     let body = app.get(Some(&reporter), FORM).await.text().await.unwrap();
     assert!(body.contains("退回原因：口径有误，请按实际到位资金填报"), "the reporter sees why");
     let body = app.get(Some(&office), FORM).await.text().await.unwrap();
-    assert!(!body.contains("<option value=\"A1\">"), "a returned entry is not offered for another return");
+    assert!(!body.contains("return-form-A1"), "a returned entry is not offered for another return");
     let v = shown_version(&app, &reporter).await;
     let r = app
         .post(Some(&reporter), FORM, &[("action", "submit"), ("v.A1.actual", "55"), ("ver.A1", &v), ("why.A1", "按实际到位资金更正")])
@@ -169,7 +173,7 @@ async fn second_writer_gets_a_conflict(app: TestApp) {
     let r = app.post(Some(&a), FORM, &[("action", "save"), ("v.A1.actual", "11"), ("ver.A1", &seen)]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let r = app.post(Some(&b), FORM, &[("action", "save"), ("v.A1.actual", "12"), ("ver.A1", &seen)]).await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.status(), StatusCode::CONFLICT, "a version conflict is 409, as in the API");
     let body = r.text().await.unwrap();
     assert!(body.contains("已被 reporter") && body.contains("11"), "says who changed it and what it is now");
     assert_eq!(entry_state(&app).await.unwrap().1, json!({"actual": 11.0}), "nothing overwritten");
@@ -322,6 +326,17 @@ async fn upload_evidence(
     name: &str,
     bytes: Vec<u8>,
 ) -> reqwest::Response {
+    send_evidence(app, s, unit, indicator, name, bytes).await.unwrap()
+}
+
+async fn send_evidence(
+    app: &TestApp,
+    s: &crate::common::Session,
+    unit: &str,
+    indicator: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> reqwest::Result<reqwest::Response> {
     let form = reqwest::multipart::Form::new()
         .text("indicator", indicator.to_string())
         .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
@@ -331,7 +346,6 @@ async fn upload_evidence(
         .multipart(form)
         .send()
         .await
-        .unwrap()
 }
 
 async fn evidence_files(app: TestApp) {
@@ -373,8 +387,7 @@ async fn evidence_files(app: TestApp) {
     }
     let mut big = b"%PDF-1.4\n".to_vec();
     big.resize(11 * 1024 * 1024, b' ');
-    let r = upload_evidence(&app, &reporter, "u01", "A1", "big.pdf", big).await;
-    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    crate::common::assert_too_large(send_evidence(&app, &reporter, "u01", "A1", "big.pdf", big).await);
     assert_eq!(upload_evidence(&app, &reporter, "u02", "A1", "x.pdf", pdf.clone()).await.status(), StatusCode::FORBIDDEN);
     assert_eq!(upload_evidence(&app, &reporter, "u01", "ZZ", "x.pdf", pdf).await.status(), StatusCode::BAD_REQUEST, "not due");
     assert_eq!(app.store.attachments("entry", &owners).await.unwrap().len(), 1, "nothing else stored");

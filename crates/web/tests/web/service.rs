@@ -158,7 +158,7 @@ async fn citizen_files_with_errors_kept_and_escaped(app: TestApp) {
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
     let (case, password) = (between(&html, "case-no").to_string(), between(&html, "query-password").to_string());
-    assert_eq!(case, format!("QK-{}-000001", chrono::Datelike::year(&chrono::Local::now())));
+    assert_eq!(case, format!("QK-{}-000001", chrono::Datelike::year(&app.app.clock.today())));
     assert_eq!(password.len(), 8);
     let (messages, _) = app.store.outbox(Some("service.received"), None, 10, 0).await.unwrap();
     assert_eq!(messages.len(), 1);
@@ -397,7 +397,7 @@ async fn two_senders_send_each_message_once(app: TestApp) {
 
 async fn ratings_move_the_department_score(app: TestApp) {
     seed_categories(&app.store).await;
-    let year = chrono::Datelike::year(&chrono::Local::now());
+    let year = chrono::Datelike::year(&app.app.clock.today());
     let scheme: jixiao_core::scheme::SchemeFile = serde_json::from_value(json!({
         "year": year, "name": "诉求考核", "normalize_to": null,
         "groups": [{"id": "dept", "name": "区直部门"}],
@@ -431,7 +431,7 @@ async fn ratings_move_the_department_score(app: TestApp) {
         assert_eq!(query(&app, &[("case", &case), ("password", &password), ("rating", rating)]).await.status(), 200);
         cases.push(case);
     }
-    let month = chrono::Local::now().format("%Y-%m").to_string();
+    let month = app.app.clock.today().format("%Y-%m").to_string();
     let entry = app.store.entry(year, "u01", "S1", &month).await.unwrap().expect("a system-filled entry");
     assert_eq!((entry.state.as_str(), entry.updated_by.as_str()), ("accepted", "system:service"));
     assert_eq!(entry.row.values["satisfaction_rate"], json!(0.5));

@@ -64,7 +64,7 @@ fn metrics_row(html: &str, month: &str) -> Option<(String, String, String, Strin
 async fn department_sees_its_service_metrics(app: TestApp) {
     seed_categories(&app.store).await;
     // This year's scheme with an indicator filled from the metrics.
-    let year = chrono::Datelike::year(&chrono::Local::now());
+    let year = chrono::Datelike::year(&app.app.clock.today());
     let scheme: jixiao_core::scheme::SchemeFile = serde_json::from_value(json!({
         "year": year, "name": "诉求考核", "normalize_to": null,
         "groups": [{"id": "dept", "name": "区直部门"}],
@@ -81,7 +81,7 @@ async fn department_sees_its_service_metrics(app: TestApp) {
     app.store.import_scheme(&mut tx, &scheme, "test").await.unwrap();
     tx.audit("test.scheme", "scheme", "x", None, None).await.unwrap();
     tx.commit().await.unwrap();
-    let month = chrono::Local::now().format("%Y-%m").to_string();
+    let month = app.app.clock.today().format("%Y-%m").to_string();
     let office = app.session("office").await;
     let reporter = app.session("reporter").await;
 
@@ -133,6 +133,17 @@ fn pdf(size: usize) -> Vec<u8> {
 }
 
 async fn upload(app: &TestApp, who: &Session, id: i64, csrf: &str, name: &str, bytes: Option<Vec<u8>>) -> reqwest::Response {
+    send_upload(app, who, id, csrf, name, bytes).await.unwrap()
+}
+
+async fn send_upload(
+    app: &TestApp,
+    who: &Session,
+    id: i64,
+    csrf: &str,
+    name: &str,
+    bytes: Option<Vec<u8>>,
+) -> reqwest::Result<reqwest::Response> {
     let mut form = reqwest::multipart::Form::new();
     if let Some(b) = bytes {
         form = form.part("file", reqwest::multipart::Part::bytes(b).file_name(name.to_string()));
@@ -147,7 +158,6 @@ async fn upload(app: &TestApp, who: &Session, id: i64, csrf: &str, name: &str, b
         .multipart(form)
         .send()
         .await
-        .unwrap()
 }
 
 async fn department_attaches_evidence(app: TestApp) {
@@ -173,7 +183,8 @@ async fn department_attaches_evidence(app: TestApp) {
     // Bad uploads change nothing.
     assert_eq!(upload(&app, &reporter, id, &reporter.csrf, "tool.pdf", Some(b"MZ\x90\x00".to_vec())).await.status(), 400, "not a PDF");
     assert_eq!(upload(&app, &reporter, id, &reporter.csrf, "a.pdf", None).await.status(), 400, "no file");
-    assert_eq!(upload(&app, &reporter, id, &reporter.csrf, "big.pdf", Some(pdf(11 * 1024 * 1024))).await.status(), 413, "over 10 MB");
+    // Over 10 MB.
+    crate::common::assert_too_large(send_upload(&app, &reporter, id, &reporter.csrf, "big.pdf", Some(pdf(11 * 1024 * 1024))).await);
     assert_eq!(upload(&app, &reporter, id, "forged", "a.pdf", Some(pdf(100))).await.status(), 403, "CSRF");
     assert_eq!(upload(&app, &victim, id, &victim.csrf, "a.pdf", Some(pdf(100))).await.status(), 404, "another department's request");
     assert_eq!(upload(&app, &office, id, &office.csrf, "a.pdf", Some(pdf(100))).await.status(), 403, "the office may see, not handle");
