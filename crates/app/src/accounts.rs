@@ -82,6 +82,10 @@ fn locked_until(locked_until: Option<&str>, now: DateTime<Utc>) -> Option<DateTi
 /// Signs `username` in with `password`, from `source` (the client's address, for the
 /// audit log); `replacing` is the cookie secret of a session this browser still has,
 /// which ends. Every attempt is audited.
+///
+/// The attempt is claimed in the database before the (slow) password check
+/// (`Store::claim_login_attempt`): the count moves and the lock is decided in one
+/// statement, so parallel guesses cannot all be checked before the account locks.
 pub async fn login(app: &App, username: &str, password: &str, source: &str, replacing: Option<&str>) -> Result<Login> {
     let username = username.trim();
     if username.is_empty() || password.is_empty() {
@@ -89,58 +93,61 @@ pub async fn login(app: &App, username: &str, password: &str, source: &str, repl
     }
     let policy = app.policy().await;
     let now = app.clock.now();
-    let known = app.store.user_by_username(username).await?;
-    if let Some(user) = &known
-        && let Some(until) = locked_until(user.locked_until.as_deref(), now)
-    {
-        let mut tx = app.store.begin(username).await?;
-        tx.audit("auth.login_refused", "user", username, None, Some(json!({"reason": "locked", "ip": source}))).await?;
+    let Some(user) = app.store.user_by_username(username).await? else {
+        // The same work as a wrong password, so usernames are not revealed.
+        app.store.verify_password(username, password).await?;
+        let mut tx = app.store.begin("anonymous").await?;
+        tx.audit("auth.login_failed", "user", username, None, Some(json!({"reason": "unknown user", "ip": source}))).await?;
         tx.commit().await?;
-        return Ok(Login::Refused(Refusal::Locked { until }));
+        return Ok(Login::Refused(Refusal::Wrong));
+    };
+    let until = now + chrono::Duration::minutes(policy.lockout_minutes);
+    let claim = app.store.claim_login_attempt(user.id, policy.lockout_threshold, &timestamp(now), &timestamp(until)).await?;
+    let lock = claim.locked_until.as_deref().and_then(|t| locked_until(Some(t), now));
+    if !claim.may_check {
+        let mut tx = app.store.begin(username).await?;
+        tx.audit(
+            "auth.login_refused",
+            "user",
+            username,
+            None,
+            Some(json!({"reason": "locked", "attempt": claim.attempt, "locked_until": claim.locked_until, "ip": source})),
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(Login::Refused(Refusal::Locked { until: lock.unwrap_or(until) }));
     }
-    let verified = app.store.verify_password(username, password).await?;
-    match (known, verified) {
-        (Some(user), Some(_)) if !user.disabled => {
-            let mut tx = app.store.begin(username).await?;
-            if let Some(old) = replacing {
-                app.store.delete_session(&mut tx, &secret_hash(old)).await?;
-            }
-            let secret = start_session(app, &mut tx, &user, &policy).await?;
-            app.store.set_login_failures(&mut tx, user.id, 0, None).await?;
-            tx.audit("auth.login", "user", username, None, Some(json!({"ip": source}))).await?;
-            tx.commit().await?;
-            Ok(Login::Started { secret, user: Box::new(user) })
+    let verified = app.store.verify_password(username, password).await?.is_some();
+    if verified && !user.disabled {
+        let mut tx = app.store.begin(username).await?;
+        if let Some(old) = replacing {
+            app.store.delete_session(&mut tx, &secret_hash(old)).await?;
         }
-        (Some(user), Some(_)) => {
-            let mut tx = app.store.begin(username).await?;
-            tx.audit("auth.login_refused", "user", &user.username, None, Some(json!({"reason": "disabled", "ip": source}))).await?;
-            tx.commit().await?;
-            Ok(Login::Refused(Refusal::Disabled))
-        }
-        (Some(user), None) => {
-            let failures = user.failed_logins + 1;
-            let until = now + chrono::Duration::minutes(policy.lockout_minutes);
-            let lock = (failures >= policy.lockout_threshold).then(|| timestamp(until));
-            let mut tx = app.store.begin(username).await?;
-            app.store.set_login_failures(&mut tx, user.id, if lock.is_some() { 0 } else { failures }, lock.as_deref()).await?;
-            tx.audit(
-                "auth.login_failed",
-                "user",
-                &user.username,
-                None,
-                Some(json!({"failures": failures, "locked_until": lock, "ip": source})),
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(Login::Refused(if lock.is_some() { Refusal::Locked { until } } else { Refusal::Wrong }))
-        }
-        (None, _) => {
-            let mut tx = app.store.begin("anonymous").await?;
-            tx.audit("auth.login_failed", "user", username, None, Some(json!({"reason": "unknown user", "ip": source}))).await?;
-            tx.commit().await?;
-            Ok(Login::Refused(Refusal::Wrong))
-        }
+        let secret = start_session(app, &mut tx, &user, &policy).await?;
+        app.store.clear_login_failures(&mut tx, user.id).await?;
+        tx.audit("auth.login", "user", username, None, Some(json!({"ip": source}))).await?;
+        tx.commit().await?;
+        return Ok(Login::Started { secret, user: Box::new(user) });
     }
+    let mut tx = app.store.begin(username).await?;
+    if verified {
+        tx.audit("auth.login_refused", "user", &user.username, None, Some(json!({"reason": "disabled", "ip": source}))).await?;
+        tx.commit().await?;
+        return Ok(Login::Refused(Refusal::Disabled));
+    }
+    tx.audit(
+        "auth.login_failed",
+        "user",
+        &user.username,
+        None,
+        Some(json!({"failures": claim.attempt, "locked_until": lock.map(timestamp), "ip": source})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Login::Refused(match lock {
+        Some(until) => Refusal::Locked { until },
+        None => Refusal::Wrong,
+    }))
 }
 
 /// Starts a session for `user` in `tx` and returns the cookie secret. The caller

@@ -7,6 +7,8 @@ use crate::common::{PASSWORD, TestApp, backend_tests};
 
 backend_tests!(
     lockout_after_failures,
+    parallel_guesses_lock_the_account,
+    parallel_guesses_from_five_addresses_lock_the_account,
     unknown_and_wrong_look_the_same,
     csrf_is_required,
     cross_origin_post_is_refused,
@@ -41,6 +43,68 @@ async fn lockout_after_failures(app: TestApp) {
     let filter = jixiao_store::AuditFilter { action: Some("auth.login_failed".into()), ..Default::default() };
     let (_, n) = app.store.search_audit(&filter, 0, 100).await.unwrap();
     assert_eq!(n, 5);
+}
+
+/// Sends `n` wrong passwords for `username` at once, spread over the loopback
+/// addresses `127.0.0.11` … `127.0.0.<10 + addresses>`, each from its own client (the
+/// test's own client, on 127.0.0.1, keeps its rate limit for the logins after).
+async fn guess_in_parallel(app: &TestApp, username: &str, n: usize, addresses: u8) {
+    let page = app.http.get(app.url("/login")).send().await.unwrap();
+    let anon = crate::common::set_cookie(&page, "jx_csrf").unwrap();
+    let token = crate::common::hidden_csrf(&page.text().await.unwrap()).unwrap();
+    let clients: Vec<reqwest::Client> = (1..=addresses)
+        .map(|i| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .local_address(std::net::IpAddr::from([127, 0, 0, 10 + i]))
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let request = clients[i % clients.len()].post(app.url("/login")).header("cookie", format!("jx_csrf={anon}")).form(&[
+            ("username", username),
+            ("password", &format!("Wrong-guess-{i}")),
+            ("_csrf", &token),
+        ]);
+        set.spawn(async move { request.send().await.unwrap() });
+    }
+    for r in set.join_all().await {
+        assert_eq!(r.status(), StatusCode::OK, "a refused login is the form again");
+        assert!(crate::common::set_cookie(&r, "jx_session").is_none());
+    }
+}
+
+/// Issue 15, item 2: 20 simultaneous wrong passwords for one account were all
+/// checked and left the counter at 1.
+async fn parallel_guesses_lock_the_account(app: TestApp) {
+    guess_in_parallel(&app, "reporter", 20, 1).await;
+    let user = app.store.user_by_username("reporter").await.unwrap().unwrap();
+    assert_eq!(user.failed_logins, 20, "every attempt counted");
+    assert!(user.locked_until.is_some(), "locked");
+    // Only the first 5 were checked; the others were refused under the lock.
+    let failed = jixiao_store::AuditFilter { action: Some("auth.login_failed".into()), ..Default::default() };
+    let refused = jixiao_store::AuditFilter { action: Some("auth.login_refused".into()), ..Default::default() };
+    assert_eq!(app.store.search_audit(&failed, 0, 100).await.unwrap().1, 5);
+    assert_eq!(app.store.search_audit(&refused, 0, 100).await.unwrap().1, 15);
+    let (r, session) = app.login("reporter", PASSWORD).await;
+    assert!(session.is_none(), "the right password does not open the locked account");
+    assert!(r.text().await.unwrap().contains("已锁定"));
+    assert_eq!(app.store.user_by_username("reporter").await.unwrap().unwrap().failed_logins, 21);
+}
+
+/// Issue 15, item 2: 100 guesses from 5 loopback addresses (within each address's
+/// rate limit of 20 a minute).
+async fn parallel_guesses_from_five_addresses_lock_the_account(app: TestApp) {
+    guess_in_parallel(&app, "head", 100, 5).await;
+    let user = app.store.user_by_username("head").await.unwrap().unwrap();
+    assert_eq!(user.failed_logins, 100, "every attempt counted");
+    assert!(user.locked_until.is_some(), "locked");
+    let failed = jixiao_store::AuditFilter { action: Some("auth.login_failed".into()), ..Default::default() };
+    assert_eq!(app.store.search_audit(&failed, 0, 200).await.unwrap().1, 5, "5 passwords checked, 95 refused unchecked");
+    let (_, session) = app.login("head", PASSWORD).await;
+    assert!(session.is_none(), "the right password does not open the locked account");
 }
 
 async fn unknown_and_wrong_look_the_same(app: TestApp) {
