@@ -165,6 +165,11 @@ pub fn session_is_live(session: &Session, policy: &Policy, now: DateTime<Utc>) -
     absolute_ok && seconds_since(&session.last_seen_at, now) < policy.session_idle_minutes * 60
 }
 
+/// Whether the account's password is older than the policy allows.
+pub fn password_expired(user: &User, policy: &Policy, now: DateTime<Utc>) -> bool {
+    seconds_since(&user.password_changed_at, now) >= policy.password_max_age_days * 86_400
+}
+
 /// The actor behind a session cookie, with its session; `None` when the session is
 /// unknown, over, or its account disabled.
 pub async fn session_actor(app: &App, cookie_secret: &str) -> Result<Option<(Actor, Session)>> {
@@ -174,9 +179,13 @@ pub async fn session_actor(app: &App, cookie_secret: &str) -> Result<Option<(Act
     if !session_is_live(&session, &app.policy().await, now) {
         return Ok(None);
     }
-    let user = app.store.user(session.user_id).await?;
+    let mut user = app.store.user(session.user_id).await?;
     if user.disabled {
         return Ok(None);
+    }
+    // An expired password is changed first, like one an administrator reset.
+    if password_expired(&user, &app.policy().await, now) {
+        user.must_change_password = true;
     }
     if seconds_since(&session.last_seen_at, now) >= TOUCH_EVERY_SECONDS {
         app.store.touch_session(&id, &timestamp(now)).await?;
@@ -267,6 +276,8 @@ pub async fn change_password(
         errors.insert("new".into(), tr.t(problem.key()).into());
     } else if new == current {
         errors.insert("new".into(), tr.t("account.same_password").into());
+    } else if app.store.password_in_history(user.id, new).await? {
+        errors.insert("new".into(), tr.f("identity.password_reused", &[&jixiao_core::org::PASSWORD_HISTORY]));
     }
     if new != repeat {
         errors.insert("repeat".into(), tr.t("account.repeat_differs").into());
@@ -411,7 +422,7 @@ pub async fn create_user(app: &App, actor: &Actor, tr: &Tr, input: &AccountInput
     };
     let id = app.store.add_user(&mut tx, &new).await?;
     app.store.set_roles(&mut tx, id, &grants).await?;
-    app.store.set_password(&mut tx, id, &input.password, true).await?;
+    app.store.require_password_change(&mut tx, id).await?;
     tx.audit(
         "user.add",
         "user",

@@ -218,9 +218,24 @@ pub fn units_in_scope<'a>(grants: &[Grant], action: Action, candidates: impl Int
     candidates.into_iter().filter(|u| allows(grants, action, Target::Unit(u))).collect()
 }
 
+/// Common passwords refused whatever their complexity (`data/common_passwords.txt`,
+/// lower case, one a line; `#` starts a comment line).
+const COMMON_PASSWORDS: &str = include_str!("../data/common_passwords.txt");
+
+/// Whether `password` is on the list of common passwords (case does not matter).
+pub fn is_common_password(password: &str) -> bool {
+    let lower = password.to_lowercase();
+    COMMON_PASSWORDS.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).any(|l| l == lower)
+}
+
+/// How many of an account's last passwords (the current one included) a new one
+/// may not repeat.
+pub const PASSWORD_HISTORY: usize = 5;
+
 /// The password policy (等保 2.0 asks for complexity): at least 8 characters, with
 /// at least three of lower case, upper case, digits and other characters; not the
-/// username.
+/// username; not a common password. (The history and the expiry need the account's
+/// past, and are the app's.)
 pub fn check_password(username: &str, password: &str) -> Result<(), PasswordProblem> {
     if password.chars().count() < 8 {
         return Err(PasswordProblem::TooShort);
@@ -237,6 +252,9 @@ pub fn check_password(username: &str, password: &str) -> Result<(), PasswordProb
     if !username.is_empty() && password.to_lowercase().contains(&username.to_lowercase()) {
         return Err(PasswordProblem::ContainsUsername);
     }
+    if is_common_password(password) {
+        return Err(PasswordProblem::Common);
+    }
     Ok(())
 }
 
@@ -249,6 +267,8 @@ pub enum PasswordProblem {
     TooSimple,
     #[error("the password may not contain the username")]
     ContainsUsername,
+    #[error("the password is one of the most common passwords")]
+    Common,
 }
 
 impl PasswordProblem {
@@ -258,6 +278,7 @@ impl PasswordProblem {
             PasswordProblem::TooShort => "password.too_short",
             PasswordProblem::TooSimple => "password.too_simple",
             PasswordProblem::ContainsUsername => "password.contains_username",
+            PasswordProblem::Common => "identity.password_common",
         }
     }
 }
@@ -329,9 +350,22 @@ mod tests {
         assert_eq!(check_password("li", "Ab1!"), Err(PasswordProblem::TooShort));
         assert_eq!(check_password("li", "abcdefgh1"), Err(PasswordProblem::TooSimple));
         assert_eq!(check_password("wangwu", "Wangwu2027!"), Err(PasswordProblem::ContainsUsername));
-        assert_eq!(check_password("li", "Jixiao2027"), Ok(()));
+        assert_eq!(check_password("li", "Jixiao-2027"), Ok(()));
         assert_eq!(check_password("li", "jixiao-2027"), Ok(()));
         assert_eq!(check_password("li", "绩效考核2027ab"), Err(PasswordProblem::TooSimple), "CJK letters are letters, not symbols");
         assert_eq!(check_password("li", "绩效考核2027ab!"), Ok(()));
+    }
+
+    #[test]
+    fn common_passwords_are_refused_whatever_their_complexity() {
+        // Each passes length and classes; each is among the first guesses.
+        for common in ["Password1", "Aa123456", "P@ssw0rd", "Admin@123", "1qaz@WSX", "Jixiao2027", "aA123456"] {
+            assert_eq!(check_password("li", common), Err(PasswordProblem::Common), "{common}");
+        }
+        assert!(!is_common_password("Test-2027-pass"));
+        assert!(
+            !is_common_password("# Common passwords refused whatever their complexity (compared without regard to"),
+            "comments are no entries"
+        );
     }
 }

@@ -16,6 +16,8 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use jixiao_core::org::PASSWORD_HISTORY;
+
 use crate::error::{Result, StoreError};
 use crate::{Store, WriteTx, flag};
 
@@ -159,6 +161,7 @@ impl Store {
         .bind(&at)
         .fetch_one(tx.conn())
         .await?;
+        self.remember_password(tx, id).await?;
         Ok(id)
     }
 
@@ -180,7 +183,53 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found(format!("user {user_id}")));
         }
+        self.remember_password(tx, user_id).await
+    }
+
+    /// Makes the user choose a new password at the next login (a new account, whose
+    /// first password someone else set).
+    pub async fn require_password_change(&self, tx: &mut WriteTx, user_id: i64) -> Result<()> {
+        sqlx::query("UPDATE users SET must_change_password = 1 WHERE id = $1").bind(user_id).execute(tx.conn()).await?;
         Ok(())
+    }
+
+    /// Keeps the account's current password hash in its history and prunes the
+    /// history to the last `PASSWORD_HISTORY`.
+    async fn remember_password(&self, tx: &mut WriteTx, user_id: i64) -> Result<()> {
+        sqlx::query("INSERT INTO password_history (user_id, password_hash, set_at) SELECT id, password_hash, $2 FROM users WHERE id = $1")
+            .bind(user_id)
+            .bind(self.now())
+            .execute(tx.conn())
+            .await?;
+        let keep: Vec<String> =
+            sqlx::query_scalar("SELECT password_hash FROM password_history WHERE user_id = $1 ORDER BY set_at DESC LIMIT $2")
+                .bind(user_id)
+                .bind(PASSWORD_HISTORY as i64)
+                .fetch_all(tx.conn())
+                .await?;
+        let all: Vec<String> =
+            sqlx::query_scalar("SELECT password_hash FROM password_history WHERE user_id = $1").bind(user_id).fetch_all(tx.conn()).await?;
+        for old in all.iter().filter(|h| !keep.contains(h)) {
+            sqlx::query("DELETE FROM password_history WHERE user_id = $1 AND password_hash = $2")
+                .bind(user_id)
+                .bind(old)
+                .execute(tx.conn())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Whether `password` is one of the account's last `PASSWORD_HISTORY` passwords
+    /// (the current one included), checked against each kept hash on a blocking thread.
+    pub async fn password_in_history(&self, user_id: i64, password: &str) -> Result<bool> {
+        let hashes: Vec<String> =
+            sqlx::query_scalar("SELECT password_hash FROM password_history WHERE user_id = $1 ORDER BY set_at DESC LIMIT $2")
+                .bind(user_id)
+                .bind(PASSWORD_HISTORY as i64)
+                .fetch_all(self.pool())
+                .await?;
+        let password = password.to_string();
+        blocking(move || hashes.iter().any(|phc| password_matches(&password, phc))).await
     }
 
     /// Disables (or re-enables) an account. Accounts are never deleted.

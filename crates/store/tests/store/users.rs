@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::common::{TestDb, backend_tests, store_with_scheme};
 
-backend_tests!(accounts_and_passwords, roles_replace, parallel_login_claims_lock_atomically);
+backend_tests!(accounts_and_passwords, roles_replace, parallel_login_claims_lock_atomically, password_history_keeps_the_last_five);
 
 fn new_user(username: &str, password: &str, unit: Option<&str>) -> NewUser {
     NewUser {
@@ -149,4 +149,28 @@ async fn parallel_login_claims_lock_atomically(db: TestDb) {
     assert_eq!((c.attempt, c.may_check), (11, false));
     assert_eq!(c.locked_until.as_deref(), Some("2027-03-01T08:30:00.000001Z"), "the lock in force stays as it was");
     assert!(matches!(store.claim_login_attempt(999, 5, now, until).await.unwrap_err(), StoreError::NotFound { .. }));
+}
+
+async fn password_history_keeps_the_last_five(db: TestDb) {
+    let store = db.store().await;
+    let mut tx = store.begin("admin").await.unwrap();
+    let id = store.add_user(&mut tx, &new_user("zhao", "First-2027-pw", None)).await.unwrap();
+    tx.audit("user.add", "user", "zhao", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(store.password_in_history(id, "First-2027-pw").await.unwrap(), "the first password is in the history");
+    for n in 2..=6 {
+        let mut tx = store.begin("zhao").await.unwrap();
+        store.set_password(&mut tx, id, &format!("Number-{n}-2027"), false).await.unwrap();
+        tx.audit("user.password_change", "user", "zhao", None, None).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    // Passwords 2…6 are the last five; the first is forgotten.
+    assert!(!store.password_in_history(id, "First-2027-pw").await.unwrap());
+    for n in 2..=6 {
+        assert!(store.password_in_history(id, &format!("Number-{n}-2027")).await.unwrap(), "password {n}");
+    }
+    assert!(!store.password_in_history(id, "Never-used-2027").await.unwrap());
+    let kept: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM password_history WHERE user_id = $1").bind(id).fetch_one(store.pool()).await.unwrap();
+    assert_eq!(kept, 5, "older hashes are pruned");
 }
