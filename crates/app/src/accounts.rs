@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use jixiao_core::org::{Action, Grant, Role, Scope, Target, check_password};
+use jixiao_core::org::{Action, Grant, Role, RolesProblem, Scope, Target, check_password, check_roles};
 use jixiao_store::{ApiToken, NewUser, RoleGrant, Session, User, WriteTx, timestamp};
 use serde_json::json;
 use sha2::Digest;
@@ -341,8 +341,20 @@ pub fn scope_text(scope: &Scope) -> String {
     }
 }
 
-/// The grants an input asks for, or the errors by field.
-fn parse_grants(tr: &Tr, input: &AccountInput, known_units: &BTreeSet<String>, errors: &mut FieldErrors) -> Vec<RoleGrant> {
+/// The grants an input asks for, or the errors by field. Who may give which role
+/// (三权分立): an administrative role only alone and only from the command line; a
+/// business role by whoever manages accounts.
+fn parse_grants(actor: &Actor, tr: &Tr, input: &AccountInput, known_units: &BTreeSet<String>, errors: &mut FieldErrors) -> Vec<RoleGrant> {
+    let roles: Vec<Role> = input.roles.iter().map(|(r, _)| *r).collect();
+    if let Err(RolesProblem::AdministrativeNotAlone(role)) = check_roles(&roles) {
+        errors.insert("roles".into(), tr.f("identity.roles_exclusive", &[&tr.role(role.code())]));
+    }
+    if let Some(role) = roles.iter().find(|r| r.is_administrative())
+        && !actor.is_command_line()
+    {
+        let message = tr.f("identity.role_command_line", &[&tr.role(role.code())]);
+        errors.entry("roles".into()).and_modify(|m| *m = format!("{m} {message}")).or_insert(message);
+    }
     let unit = input.unit();
     let mut grants = Vec::new();
     for (role, text) in &input.roles {
@@ -407,7 +419,7 @@ pub async fn create_user(app: &App, actor: &Actor, tr: &Tr, input: &AccountInput
     if let Err(p) = check_password(&username, &input.password) {
         errors.insert("password".into(), tr.t(p.key()).into());
     }
-    let grants = parse_grants(tr, input, &known, &mut errors);
+    let grants = parse_grants(actor, tr, input, &known, &mut errors);
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
@@ -442,7 +454,14 @@ pub async fn update_user(app: &App, actor: &Actor, tr: &Tr, id: i64, input: &Acc
     let mut errors = FieldErrors::new();
     let known: BTreeSet<String> = app.store.units().await?.into_iter().map(|u| u.id).collect();
     check_profile(tr, input, &known, &mut errors);
-    let grants = parse_grants(tr, input, &known, &mut errors);
+    let grants = parse_grants(actor, tr, input, &known, &mut errors);
+    let held = grants_of(app.store.roles(id).await?);
+    let asked = grants_of(grants.clone());
+    // Nobody changes their own roles, and an administrative account is changed only
+    // from the command line.
+    if !actor.is_command_line() && (held.iter().any(|g| g.role.is_administrative()) || actor.user_id() == Some(id) && held != asked) {
+        errors.insert("roles".into(), tr.t("identity.roles_not_yours").into());
+    }
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
@@ -531,6 +550,22 @@ pub async fn create_token(
         && unit.is_none()
     {
         errors.insert("unit".into(), tr.f("users.role_needs_unit", &[&tr.role(r.code())]));
+    }
+    // A token acts at most as its maker: in a role the maker holds, over data the
+    // maker's grant of that role covers (the command line may make any).
+    if let Ok(r) = role
+        && !actor.is_command_line()
+    {
+        let covers = actor.grants.iter().any(|g| {
+            g.role == r
+                && match unit {
+                    Some(u) => jixiao_core::org::allows(std::slice::from_ref(g), Action::ViewUnit, Target::Unit(u)),
+                    None => g.scope == Scope::All,
+                }
+        });
+        if !covers {
+            errors.insert("role".into(), tr.f("identity.token_above_own", &[&tr.role(r.code())]));
+        }
     }
     let (Ok(role), true) = (role, errors.is_empty()) else { return Ok(Err(errors)) };
     let secret = format!("jx_{}", random_secret());

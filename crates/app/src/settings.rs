@@ -2,9 +2,9 @@
 //! site shares them: the account security policy (lockout, session expiry), the
 //! working calendar (the due day, days off, working weekend days 调休), the public
 //! address SMS link to, and the site's time zone. Each key is read and checked here
-//! only; the administrator changes them on the settings page, the office the
-//! calendar on the periods page — one `save` each, one transaction with an audit
-//! entry per changed key.
+//! only; the security administrator changes the policy (`save_policy`), the system
+//! administrator the site's settings (`save`), the office the calendar on the
+//! periods page — one transaction each, with an audit entry per changed key.
 //!
 //! Process settings (bind address, cookies, upload sizes, the SMS gateway) are in
 //! the config file instead (`AppConfig`, the web's `WebConfig`).
@@ -240,8 +240,6 @@ pub fn parse_base_url(tr: &Tr, text: &str) -> std::result::Result<String, String
 /// The administrator's settings as the form shows them (text as typed).
 #[derive(Debug, Clone, Default)]
 pub struct SiteSettings {
-    /// (key, value) of each `POLICY_KEYS` entry, in that order.
-    pub policy: Vec<(&'static str, String)>,
     /// Working weekend days, one per line.
     pub workdays: String,
     pub base_url: String,
@@ -254,10 +252,8 @@ pub type SettingErrors = std::collections::BTreeMap<String, Vec<String>>;
 
 impl SiteSettings {
     pub async fn load(app: &App) -> Result<SiteSettings> {
-        let policy = Policy::load(&app.store).await?;
         let workdays = app.store.setting(WORKDAYS).await?.unwrap_or_default();
         Ok(SiteSettings {
-            policy: POLICY_KEYS.iter().map(|&(k, ..)| (k, policy.get(k).unwrap_or_default().to_string())).collect(),
             workdays: stored_dates(&workdays).iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
             base_url: app.store.setting(PUBLIC_BASE_URL).await?.unwrap_or_default(),
             time_zone: app.clock.zone().name().to_string(),
@@ -265,8 +261,62 @@ impl SiteSettings {
     }
 }
 
-/// Checks and saves the administrator's settings: all or nothing. `Err(Ok(errors))`
-/// when the form is refused (nothing saved), `Err(Err(_))` when the system failed.
+/// The security policy as its form shows it: (key, value) of each `POLICY_KEYS`
+/// entry, in that order.
+pub async fn policy_form(app: &App) -> Result<Vec<(&'static str, String)>> {
+    let policy = Policy::load(&app.store).await?;
+    Ok(POLICY_KEYS.iter().map(|&(k, ..)| (k, policy.get(k).unwrap_or_default().to_string())).collect())
+}
+
+/// Writes checked values in one transaction, an audit entry per changed key and one
+/// for the save itself (`what`: `site` or `security`).
+async fn store_values(app: &App, actor: &Actor, what: &str, values: &[(&str, String)]) -> Result<()> {
+    let mut tx = app.store.begin(&actor.name).await?;
+    for (key, value) in values {
+        let before = app.store.set_setting(&mut tx, key, value).await?;
+        if before.as_deref().unwrap_or("") != value.as_str() {
+            tx.audit("setting.set", "setting", key, before.map(|b| json!(b)), Some(json!(value))).await?;
+        }
+    }
+    // Saving unchanged values still leaves a trace of who confirmed them.
+    tx.audit("settings.save", "settings", what, None, None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Checks and saves the security policy (the security administrator's, 三权分立):
+/// all or nothing, each value within its compliant range (`POLICY_KEYS`).
+/// `Err(Ok(errors))` when the form is refused (nothing saved), `Err(Err(_))` when the
+/// system failed.
+pub async fn save_policy(
+    app: &App,
+    actor: &Actor,
+    tr: &Tr,
+    form: &[(&str, String)],
+) -> std::result::Result<(), std::result::Result<SettingErrors, AppError>> {
+    actor.require(Action::ManageSecurityPolicy, Target::Nothing).map_err(Err)?;
+    let mut errors = SettingErrors::new();
+    let mut values: Vec<(&str, String)> = Vec::new();
+    for &(key, min, max) in &POLICY_KEYS {
+        let text = form.iter().find(|(k, _)| *k == key).map(|(_, v)| v.trim()).unwrap_or("");
+        match text.parse::<i64>() {
+            Ok(v) if (min..=max).contains(&v) => values.push((key, v.to_string())),
+            _ => {
+                errors.insert(key.to_string(), vec![tr.f("identity.out_of_range", &[&tr.t(key), &min, &max])]);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Ok(errors));
+    }
+    store_values(app, actor, "security", &values).await.map_err(Err)?;
+    app.policy.invalidate().await;
+    Ok(())
+}
+
+/// Checks and saves the administrator's site settings: all or nothing.
+/// `Err(Ok(errors))` when the form is refused (nothing saved), `Err(Err(_))` when the
+/// system failed.
 pub async fn save(
     app: &App,
     actor: &Actor,
@@ -276,15 +326,6 @@ pub async fn save(
     actor.require(Action::ManageSettings, Target::Nothing).map_err(Err)?;
     let mut errors = SettingErrors::new();
     let mut values: Vec<(&str, String)> = Vec::new();
-    for &(key, min, max) in &POLICY_KEYS {
-        let text = form.policy.iter().find(|(k, _)| *k == key).map(|(_, v)| v.trim()).unwrap_or("");
-        match text.parse::<i64>() {
-            Ok(v) if (min..=max).contains(&v) => values.push((key, v.to_string())),
-            _ => {
-                errors.insert(key.to_string(), vec![tr.f("identity.out_of_range", &[&tr.t(key), &min, &max])]);
-            }
-        }
-    }
     match parse_workdays(tr, &form.workdays) {
         Ok(days) => values.push((WORKDAYS, days.iter().map(ToString::to_string).collect::<Vec<_>>().join(","))),
         Err(e) => {
@@ -308,21 +349,7 @@ pub async fn save(
     if !errors.is_empty() {
         return Err(Ok(errors));
     }
-    let save = async {
-        let mut tx = app.store.begin(&actor.name).await?;
-        for (key, value) in &values {
-            let before = app.store.set_setting(&mut tx, key, value).await?;
-            if before.as_deref().unwrap_or("") != value.as_str() {
-                tx.audit("setting.set", "setting", key, before.map(|b| json!(b)), Some(json!(value))).await?;
-            }
-        }
-        // Saving unchanged values still leaves a trace of who confirmed them.
-        tx.audit("settings.save", "settings", "security", None, None).await?;
-        tx.commit().await?;
-        Ok::<(), AppError>(())
-    };
-    save.await.map_err(Err)?;
-    app.policy.invalidate().await;
+    store_values(app, actor, "site", &values).await.map_err(Err)?;
     if let Ok(z) = zone {
         app.clock.set_zone(z);
     }

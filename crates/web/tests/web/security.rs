@@ -16,7 +16,8 @@ backend_tests!(
     xss_in_admin_fields_comes_back_escaped,
     oversized_body_is_refused,
     not_found_is_a_friendly_page,
-    login_redirect_stays_on_site
+    login_redirect_stays_on_site,
+    separation_of_duties
 );
 
 async fn lockout_after_failures(app: TestApp) {
@@ -218,7 +219,7 @@ async fn xss_in_admin_fields_comes_back_escaped(app: TestApp) {
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
-    let r = app.post(Some(&s), "/admin/tokens", &[("name", XSS), ("role", "office")]).await;
+    let r = app.post(Some(&s), "/admin/tokens", &[("name", XSS), ("role", "admin")]).await;
     assert_eq!(r.status(), StatusCode::OK);
     // Fields that come back in error forms keep what was typed, escaped.
     let r = app.post(Some(&s), "/admin/units", &[("id", XSS), ("name", XSS), ("group", "nope")]).await;
@@ -233,7 +234,6 @@ async fn xss_in_admin_fields_comes_back_escaped(app: TestApp) {
         "/admin/users",
         &format!("/admin/users/{uid}"),
         "/admin/tokens",
-        "/audit",
         "/units",
         "/",
         "/units/ux",
@@ -242,6 +242,9 @@ async fn xss_in_admin_fields_comes_back_escaped(app: TestApp) {
         assert_eq!(r.status(), StatusCode::OK, "{path}");
         pages.push(r.text().await.unwrap());
     }
+    // The audit log is the auditor's (三权分立).
+    let auditor = app.session("auditor").await;
+    pages.push(app.get(Some(&auditor), "/audit").await.text().await.unwrap());
     pages.push(app.get(None, "/").await.text().await.unwrap());
     for (i, body) in pages.iter().enumerate() {
         assert!(!body.contains("<script>alert"), "page {i} shows the payload unescaped");
@@ -292,4 +295,82 @@ async fn login_redirect_stays_on_site(app: TestApp) {
     let r = app.get(None, "/admin/users?q=a").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/login?next=%2Fadmin%2Fusers%3Fq%3Da");
+}
+
+/// 三权分立: three administrators, each alone in its role; administrative roles only
+/// from the command line; nobody changes their own roles; the audit log is read
+/// only by those who may, and no route deletes or edits it.
+async fn separation_of_duties(app: TestApp) {
+    let admin = app.session("admin").await;
+    let form = |roles: &[&'static str]| {
+        let mut f = vec![("username", "newbie"), ("display_name", "新人"), ("unit", "u01"), ("password", "Fresh-2027-pw!")];
+        f.extend(roles.iter().map(|r| (*r, "on")));
+        f
+    };
+    for (roles, message) in [
+        (&["role_admin"][..], "只能在服务器命令行授予"),
+        (&["role_auditor"][..], "只能在服务器命令行授予"),
+        (&["role_security", "role_office"][..], "不能与其他角色同时授予"),
+    ] {
+        let r = app.post(Some(&admin), "/admin/users", &form(roles)).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{roles:?}");
+        assert!(r.text().await.unwrap().contains(message), "{roles:?}: {message}");
+        assert!(app.store.user_by_username("newbie").await.unwrap().is_none(), "nothing created");
+    }
+    // Business roles are the administrator's to give, to others.
+    let r = app.post(Some(&admin), "/admin/users", &form(&["role_reporter", "role_staff"])).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // But not to itself: the administrator cannot make itself the office.
+    let me = app.user_id("admin").await;
+    let r = app.post(Some(&admin), &format!("/admin/users/{me}"), &[("display_name", "王磊"), ("role_office", "on")]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("不能修改自己的角色"));
+    let roles: Vec<String> = app.store.roles(me).await.unwrap().into_iter().map(|g| g.role).collect();
+    assert_eq!(roles, ["admin"]);
+    // The command line gives administrative roles, each alone.
+    let cli = jixiao_app::Actor::system("cli", jixiao_core::org::Role::Admin);
+    let tr = jixiao_app::Tr::default();
+    let input = |username: &str, roles: Vec<jixiao_core::org::Role>| jixiao_app::accounts::AccountInput {
+        username: username.into(),
+        display_name: username.into(),
+        password: "Second-2027-pw".into(),
+        roles: roles.into_iter().map(|r| (r, String::new())).collect(),
+        ..Default::default()
+    };
+    use jixiao_core::org::Role;
+    let both = jixiao_app::accounts::create_user(&app.app, &cli, &tr, &input("sec2", vec![Role::Security, Role::Leader])).await.unwrap();
+    assert!(both.unwrap_err()["roles"].contains("不能与其他角色同时授予"));
+    let alone = jixiao_app::accounts::create_user(&app.app, &cli, &tr, &input("aud2", vec![Role::Auditor])).await.unwrap();
+    assert!(alone.is_ok());
+
+    // The auditor reads the audit log and nothing else; the administrator and the
+    // security administrator do not read it.
+    let auditor = app.session("auditor").await;
+    let security = app.session("security").await;
+    assert_eq!(app.get(Some(&auditor), "/audit").await.status(), StatusCode::OK);
+    assert_eq!(app.get(Some(&auditor), "/api/v1/audit").await.status(), StatusCode::OK);
+    for path in ["/units", "/scores", "/admin/users", "/admin/security", "/admin/settings", "/service/dispatch", "/api/v1/units"] {
+        assert_eq!(app.get(Some(&auditor), path).await.status(), StatusCode::FORBIDDEN, "auditor {path}");
+    }
+    for (who, s) in [("admin", &admin), ("security", &security)] {
+        assert_eq!(app.get(Some(s), "/audit").await.status(), StatusCode::FORBIDDEN, "{who}");
+        assert_eq!(app.get(Some(s), "/api/v1/audit").await.status(), StatusCode::FORBIDDEN, "{who}");
+    }
+    assert_eq!(app.get(Some(&security), "/admin/security").await.status(), StatusCode::OK);
+    assert_eq!(app.get(Some(&security), "/admin/users").await.status(), StatusCode::FORBIDDEN);
+    // No route changes the audit log: every route under it only reads.
+    for route in jixiao_web::ROUTES.iter().filter(|r| r.path.contains("audit")) {
+        assert_eq!(route.method, "GET", "{}", route.path);
+    }
+    for method in [reqwest::Method::DELETE, reqwest::Method::PUT, reqwest::Method::POST, reqwest::Method::PATCH] {
+        let r = app
+            .http
+            .request(method.clone(), app.url("/audit"))
+            .header("cookie", &auditor.cookie)
+            .header("x-csrf-token", &auditor.csrf)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status() == StatusCode::METHOD_NOT_ALLOWED || r.status() == StatusCode::FORBIDDEN, "{method} /audit: {}", r.status());
+    }
 }

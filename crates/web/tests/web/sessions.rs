@@ -71,7 +71,7 @@ async fn idle_and_absolute_expiry(app: TestApp) {
     assert!(r.headers()["location"].to_str().unwrap().starts_with("/login"));
     assert!(!signed_in(&app, &absolute).await, "past the absolute expiry");
     assert!(signed_in(&app, &fresh).await);
-    // The policy is the administrator's: a shorter idle time ends a session idle
+    // The policy is the security administrator's: a shorter idle time ends a session idle
     // for 20 minutes, which the default 30 keeps.
     let quiet = app.session("leader").await;
     let twenty_ago = jixiao_store::timestamp(chrono::Utc::now() - chrono::Duration::minutes(20));
@@ -81,11 +81,11 @@ async fn idle_and_absolute_expiry(app: TestApp) {
         .execute(app.store.pool())
         .await
         .unwrap();
-    let admin = app.session("admin").await;
+    let security = app.session("security").await;
     let r = app
         .post(
-            Some(&admin),
-            "/admin/settings",
+            Some(&security),
+            "/admin/security",
             &[
                 ("security.lockout_threshold", "5"),
                 ("security.lockout_minutes", "15"),
@@ -215,7 +215,7 @@ async fn common_reused_and_expired_passwords(app: TestApp) {
 /// 身份鉴别: the policy cannot be set out of compliant ranges (100 tries, a day
 /// idle); the refusal names the field and saves nothing.
 async fn security_settings_stay_in_compliant_ranges(app: TestApp) {
-    let admin = app.session("admin").await;
+    let admin = app.session("security").await;
     let good = [
         ("security.lockout_threshold", "5"),
         ("security.lockout_minutes", "15"),
@@ -234,11 +234,14 @@ async fn security_settings_stay_in_compliant_ranges(app: TestApp) {
     ];
     for (key, value, message) in cases {
         let form: Vec<(&str, &str)> = good.iter().map(|&(k, v)| if k == key { (k, value) } else { (k, v) }).collect();
-        let r = app.post(Some(&admin), "/admin/settings", &form).await;
+        let r = app.post(Some(&admin), "/admin/security", &form).await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{key}={value}");
         assert!(r.text().await.unwrap().contains(message), "{key}={value}: {message}");
         assert!(app.store.setting(key).await.unwrap().is_none(), "nothing saved");
     }
-    assert_eq!(app.post(Some(&admin), "/admin/settings", &good).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.post(Some(&admin), "/admin/security", &good).await.status(), StatusCode::SEE_OTHER);
+    // 三权分立: the system administrator cannot change the policy.
+    let system = app.session("admin").await;
+    assert_eq!(app.post(Some(&system), "/admin/security", &good).await.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.store.setting("identity.password_max_age_days").await.unwrap().as_deref(), Some("90"));
 }
