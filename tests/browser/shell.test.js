@@ -12,7 +12,9 @@ import { BASE, login, logout, menu, open, shot, useBrowser } from './helpers.js'
 useBrowser();
 
 // The demo accounts of crates/core/src/generate/users.rs, and the menu each may see.
-const MENU_ALL = ['首页', '单位', '考核结果', '考核方案', '考核通报', '审计日志', '用户管理', '组织机构', '接口令牌', '系统设置', '个人设置'];
+const MENU_ALL = ['首页', '单位', '考核结果', '考核方案', '考核通报', '用户管理', '组织机构', '接口令牌', '系统设置', '个人设置'];
+const MENU_SECURITY = ['首页', '考核通报', '安全策略', '个人设置'];
+const MENU_AUDITOR = ['首页', '考核通报', '审计日志', '个人设置'];
 const MENU_AUDIT = ['首页', '单位', '考核结果', '考核方案', '考核通报', '审计日志', '个人设置'];
 const MENU_OFFICE = ['首页', '单位', '考核结果', '考核方案', '数据填报', '考核通报', '考核期', '诉求派单', '诉求类别', '短信记录', '接口密钥', '审计日志', '个人设置'];
 const MENU_REPORTING = ['首页', '单位', '考核结果', '考核方案', '数据填报', '考核通报', '个人设置'];
@@ -20,6 +22,8 @@ const MENU_UNIT = ['首页', '单位', '考核结果', '考核方案', '数据�
 const MENU_PLAIN = ['首页', '单位', '考核结果', '考核方案', '考核通报', '本单位诉求', '个人设置'];
 const ROLES = [
   ['admin', MENU_ALL],
+  ['security', MENU_SECURITY],
+  ['auditor', MENU_AUDITOR],
   ['office', MENU_OFFICE],
   ['assessor', MENU_REPORTING],
   ['reporter', MENU_UNIT],
@@ -140,15 +144,21 @@ test('admin creates a unit and finds it in the list and the audit log', async (t
   assert.match(await rows.first().textContent(), new RegExp(name));
   await shot(page, 'units-list');
 
-  await page.goto(`${BASE}/audit?action=unit`);
-  const entries = page.locator('#audit-table tr', { hasText: id });
+  // The audit log is the auditor's to read (三权分立), not the administrator's.
+  const denied = await page.goto(`${BASE}/audit`);
+  assert.equal(denied.status(), 403);
+  clean(/status of 403/);
+  const auditor = await open(t);
+  await login(auditor.page, 'auditor');
+  await auditor.page.goto(`${BASE}/audit?action=unit`);
+  const entries = auditor.page.locator('#audit-table tr', { hasText: id });
   assert.equal(await entries.count(), 1, 'one audit entry names the new unit');
   const entry = await entries.first().textContent();
   assert.match(entry, /unit\.add/);
   assert.match(entry, new RegExp(name));
   assert.match(entry, /admin|王磊/, 'the entry names who did it');
-  await shot(page, 'audit-unit');
-  clean();
+  await shot(auditor.page, 'audit-unit');
+  auditor.clean();
 });
 
 test('a reporter opening /admin/users gets the friendly 403 page', async (t) => {
@@ -164,4 +174,20 @@ test('a reporter opening /admin/users gets the friendly 403 page', async (t) => 
   assert.deepEqual(await menu(page), MENU_UNIT, 'the menu is still the reporter\'s');
   await shot(page, 'forbidden');
   clean(/status of 403/);
+});
+
+test('the security administrator keeps the policy within compliant ranges', async (t) => {
+  const { page, clean } = await open(t);
+  await login(page, 'security');
+  await page.goto(`${BASE}/admin/security`);
+  assert.deepEqual(await menu(page), MENU_SECURITY);
+  await shot(page, 'security-policy');
+  // The browser's own range check would stop the form: ask the server.
+  await page.evaluate(() => document.querySelector('#security-form').setAttribute('novalidate', ''));
+  await page.fill('[id="security.lockout_threshold"]', '100');
+  await page.click('#security-save');
+  await page.waitForLoadState('load');
+  assert.match(await page.textContent('[data-field="security.lockout_threshold"]'), /连续登录失败锁定次数：请输入 3 到 10 之间的整数/);
+  await shot(page, 'security-policy-error');
+  clean(/status of 400/);
 });

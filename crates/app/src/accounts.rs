@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use jixiao_core::org::{Action, Grant, Role, Scope, Target, check_password};
+use jixiao_core::org::{Action, Grant, Role, RolesProblem, Scope, Target, check_password, check_roles};
 use jixiao_store::{ApiToken, NewUser, RoleGrant, Session, User, WriteTx, timestamp};
 use serde_json::json;
 use sha2::Digest;
@@ -82,6 +82,10 @@ fn locked_until(locked_until: Option<&str>, now: DateTime<Utc>) -> Option<DateTi
 /// Signs `username` in with `password`, from `source` (the client's address, for the
 /// audit log); `replacing` is the cookie secret of a session this browser still has,
 /// which ends. Every attempt is audited.
+///
+/// The attempt is claimed in the database before the (slow) password check
+/// (`Store::claim_login_attempt`): the count moves and the lock is decided in one
+/// statement, so parallel guesses cannot all be checked before the account locks.
 pub async fn login(app: &App, username: &str, password: &str, source: &str, replacing: Option<&str>) -> Result<Login> {
     let username = username.trim();
     if username.is_empty() || password.is_empty() {
@@ -89,58 +93,61 @@ pub async fn login(app: &App, username: &str, password: &str, source: &str, repl
     }
     let policy = app.policy().await;
     let now = app.clock.now();
-    let known = app.store.user_by_username(username).await?;
-    if let Some(user) = &known
-        && let Some(until) = locked_until(user.locked_until.as_deref(), now)
-    {
-        let mut tx = app.store.begin(username).await?;
-        tx.audit("auth.login_refused", "user", username, None, Some(json!({"reason": "locked", "ip": source}))).await?;
+    let Some(user) = app.store.user_by_username(username).await? else {
+        // The same work as a wrong password, so usernames are not revealed.
+        app.store.verify_password(username, password).await?;
+        let mut tx = app.store.begin("anonymous").await?;
+        tx.audit("auth.login_failed", "user", username, None, Some(json!({"reason": "unknown user", "ip": source}))).await?;
         tx.commit().await?;
-        return Ok(Login::Refused(Refusal::Locked { until }));
+        return Ok(Login::Refused(Refusal::Wrong));
+    };
+    let until = now + chrono::Duration::minutes(policy.lockout_minutes);
+    let claim = app.store.claim_login_attempt(user.id, policy.lockout_threshold, &timestamp(now), &timestamp(until)).await?;
+    let lock = claim.locked_until.as_deref().and_then(|t| locked_until(Some(t), now));
+    if !claim.may_check {
+        let mut tx = app.store.begin(username).await?;
+        tx.audit(
+            "auth.login_refused",
+            "user",
+            username,
+            None,
+            Some(json!({"reason": "locked", "attempt": claim.attempt, "locked_until": claim.locked_until, "ip": source})),
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(Login::Refused(Refusal::Locked { until: lock.unwrap_or(until) }));
     }
-    let verified = app.store.verify_password(username, password).await?;
-    match (known, verified) {
-        (Some(user), Some(_)) if !user.disabled => {
-            let mut tx = app.store.begin(username).await?;
-            if let Some(old) = replacing {
-                app.store.delete_session(&mut tx, &secret_hash(old)).await?;
-            }
-            let secret = start_session(app, &mut tx, &user, &policy).await?;
-            app.store.set_login_failures(&mut tx, user.id, 0, None).await?;
-            tx.audit("auth.login", "user", username, None, Some(json!({"ip": source}))).await?;
-            tx.commit().await?;
-            Ok(Login::Started { secret, user: Box::new(user) })
+    let verified = app.store.verify_password(username, password).await?.is_some();
+    if verified && !user.disabled {
+        let mut tx = app.store.begin(username).await?;
+        if let Some(old) = replacing {
+            app.store.delete_session(&mut tx, &secret_hash(old)).await?;
         }
-        (Some(user), Some(_)) => {
-            let mut tx = app.store.begin(username).await?;
-            tx.audit("auth.login_refused", "user", &user.username, None, Some(json!({"reason": "disabled", "ip": source}))).await?;
-            tx.commit().await?;
-            Ok(Login::Refused(Refusal::Disabled))
-        }
-        (Some(user), None) => {
-            let failures = user.failed_logins + 1;
-            let until = now + chrono::Duration::minutes(policy.lockout_minutes);
-            let lock = (failures >= policy.lockout_threshold).then(|| timestamp(until));
-            let mut tx = app.store.begin(username).await?;
-            app.store.set_login_failures(&mut tx, user.id, if lock.is_some() { 0 } else { failures }, lock.as_deref()).await?;
-            tx.audit(
-                "auth.login_failed",
-                "user",
-                &user.username,
-                None,
-                Some(json!({"failures": failures, "locked_until": lock, "ip": source})),
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(Login::Refused(if lock.is_some() { Refusal::Locked { until } } else { Refusal::Wrong }))
-        }
-        (None, _) => {
-            let mut tx = app.store.begin("anonymous").await?;
-            tx.audit("auth.login_failed", "user", username, None, Some(json!({"reason": "unknown user", "ip": source}))).await?;
-            tx.commit().await?;
-            Ok(Login::Refused(Refusal::Wrong))
-        }
+        let secret = start_session(app, &mut tx, &user, &policy).await?;
+        app.store.clear_login_failures(&mut tx, user.id).await?;
+        tx.audit("auth.login", "user", username, None, Some(json!({"ip": source}))).await?;
+        tx.commit().await?;
+        return Ok(Login::Started { secret, user: Box::new(user) });
     }
+    let mut tx = app.store.begin(username).await?;
+    if verified {
+        tx.audit("auth.login_refused", "user", &user.username, None, Some(json!({"reason": "disabled", "ip": source}))).await?;
+        tx.commit().await?;
+        return Ok(Login::Refused(Refusal::Disabled));
+    }
+    tx.audit(
+        "auth.login_failed",
+        "user",
+        &user.username,
+        None,
+        Some(json!({"failures": claim.attempt, "locked_until": lock.map(timestamp), "ip": source})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Login::Refused(match lock {
+        Some(until) => Refusal::Locked { until },
+        None => Refusal::Wrong,
+    }))
 }
 
 /// Starts a session for `user` in `tx` and returns the cookie secret. The caller
@@ -158,6 +165,11 @@ pub fn session_is_live(session: &Session, policy: &Policy, now: DateTime<Utc>) -
     absolute_ok && seconds_since(&session.last_seen_at, now) < policy.session_idle_minutes * 60
 }
 
+/// Whether the account's password is older than the policy allows.
+pub fn password_expired(user: &User, policy: &Policy, now: DateTime<Utc>) -> bool {
+    seconds_since(&user.password_changed_at, now) >= policy.password_max_age_days * 86_400
+}
+
 /// The actor behind a session cookie, with its session; `None` when the session is
 /// unknown, over, or its account disabled.
 pub async fn session_actor(app: &App, cookie_secret: &str) -> Result<Option<(Actor, Session)>> {
@@ -167,9 +179,13 @@ pub async fn session_actor(app: &App, cookie_secret: &str) -> Result<Option<(Act
     if !session_is_live(&session, &app.policy().await, now) {
         return Ok(None);
     }
-    let user = app.store.user(session.user_id).await?;
+    let mut user = app.store.user(session.user_id).await?;
     if user.disabled {
         return Ok(None);
+    }
+    // An expired password is changed first, like one an administrator reset.
+    if password_expired(&user, &app.policy().await, now) {
+        user.must_change_password = true;
     }
     if seconds_since(&session.last_seen_at, now) >= TOUCH_EVERY_SECONDS {
         app.store.touch_session(&id, &timestamp(now)).await?;
@@ -260,6 +276,8 @@ pub async fn change_password(
         errors.insert("new".into(), tr.t(problem.key()).into());
     } else if new == current {
         errors.insert("new".into(), tr.t("account.same_password").into());
+    } else if app.store.password_in_history(user.id, new).await? {
+        errors.insert("new".into(), tr.f("identity.password_reused", &[&jixiao_core::org::PASSWORD_HISTORY]));
     }
     if new != repeat {
         errors.insert("repeat".into(), tr.t("account.repeat_differs").into());
@@ -323,8 +341,20 @@ pub fn scope_text(scope: &Scope) -> String {
     }
 }
 
-/// The grants an input asks for, or the errors by field.
-fn parse_grants(tr: &Tr, input: &AccountInput, known_units: &BTreeSet<String>, errors: &mut FieldErrors) -> Vec<RoleGrant> {
+/// The grants an input asks for, or the errors by field. Who may give which role
+/// (三权分立): an administrative role only alone and only from the command line; a
+/// business role by whoever manages accounts.
+fn parse_grants(actor: &Actor, tr: &Tr, input: &AccountInput, known_units: &BTreeSet<String>, errors: &mut FieldErrors) -> Vec<RoleGrant> {
+    let roles: Vec<Role> = input.roles.iter().map(|(r, _)| *r).collect();
+    if let Err(RolesProblem::AdministrativeNotAlone(role)) = check_roles(&roles) {
+        errors.insert("roles".into(), tr.f("identity.roles_exclusive", &[&tr.role(role.code())]));
+    }
+    if let Some(role) = roles.iter().find(|r| r.is_administrative())
+        && !actor.is_command_line()
+    {
+        let message = tr.f("identity.role_command_line", &[&tr.role(role.code())]);
+        errors.entry("roles".into()).and_modify(|m| *m = format!("{m} {message}")).or_insert(message);
+    }
     let unit = input.unit();
     let mut grants = Vec::new();
     for (role, text) in &input.roles {
@@ -389,7 +419,7 @@ pub async fn create_user(app: &App, actor: &Actor, tr: &Tr, input: &AccountInput
     if let Err(p) = check_password(&username, &input.password) {
         errors.insert("password".into(), tr.t(p.key()).into());
     }
-    let grants = parse_grants(tr, input, &known, &mut errors);
+    let grants = parse_grants(actor, tr, input, &known, &mut errors);
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
@@ -404,7 +434,7 @@ pub async fn create_user(app: &App, actor: &Actor, tr: &Tr, input: &AccountInput
     };
     let id = app.store.add_user(&mut tx, &new).await?;
     app.store.set_roles(&mut tx, id, &grants).await?;
-    app.store.set_password(&mut tx, id, &input.password, true).await?;
+    app.store.require_password_change(&mut tx, id).await?;
     tx.audit(
         "user.add",
         "user",
@@ -424,7 +454,14 @@ pub async fn update_user(app: &App, actor: &Actor, tr: &Tr, id: i64, input: &Acc
     let mut errors = FieldErrors::new();
     let known: BTreeSet<String> = app.store.units().await?.into_iter().map(|u| u.id).collect();
     check_profile(tr, input, &known, &mut errors);
-    let grants = parse_grants(tr, input, &known, &mut errors);
+    let grants = parse_grants(actor, tr, input, &known, &mut errors);
+    let held = grants_of(app.store.roles(id).await?);
+    let asked = grants_of(grants.clone());
+    // Nobody changes their own roles, and an administrative account is changed only
+    // from the command line.
+    if !actor.is_command_line() && (held.iter().any(|g| g.role.is_administrative()) || actor.user_id() == Some(id) && held != asked) {
+        errors.insert("roles".into(), tr.t("identity.roles_not_yours").into());
+    }
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
@@ -513,6 +550,22 @@ pub async fn create_token(
         && unit.is_none()
     {
         errors.insert("unit".into(), tr.f("users.role_needs_unit", &[&tr.role(r.code())]));
+    }
+    // A token acts at most as its maker: in a role the maker holds, over data the
+    // maker's grant of that role covers (the command line may make any).
+    if let Ok(r) = role
+        && !actor.is_command_line()
+    {
+        let covers = actor.grants.iter().any(|g| {
+            g.role == r
+                && match unit {
+                    Some(u) => jixiao_core::org::allows(std::slice::from_ref(g), Action::ViewUnit, Target::Unit(u)),
+                    None => g.scope == Scope::All,
+                }
+        });
+        if !covers {
+            errors.insert("role".into(), tr.f("identity.token_above_own", &[&tr.role(r.code())]));
+        }
     }
     let (Ok(role), true) = (role, errors.is_empty()) else { return Ok(Err(errors)) };
     let secret = format!("jx_{}", random_secret());

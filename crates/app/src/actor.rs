@@ -44,6 +44,12 @@ impl Actor {
         roles
     }
 
+    /// The command line or a job: no account, no token. Only the command line gives
+    /// administrative roles (三权分立: whoever runs it already holds the server).
+    pub fn is_command_line(&self) -> bool {
+        self.user.is_none() && self.token_id.is_none()
+    }
+
     pub fn must_change_password(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.must_change_password)
     }

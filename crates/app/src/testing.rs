@@ -25,6 +25,8 @@ pub fn role_users() -> Vec<(&'static str, Role, Option<&'static str>, Scope)> {
     let units = |ids: &[&str]| Scope::Units(ids.iter().map(|s| s.to_string()).collect());
     vec![
         ("admin", Role::Admin, None, Scope::All),
+        ("security", Role::Security, None, Scope::All),
+        ("auditor", Role::Auditor, None, Scope::All),
         ("office", Role::Office, None, Scope::All),
         ("leader", Role::Leader, None, Scope::All),
         ("assessor", Role::Assessor, Some(OTHER_UNIT), Scope::Indicators(["A1".to_string()].into())),

@@ -19,8 +19,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
-    /// 系统管理员: users, roles, organisation, settings.
+    /// 系统管理员: accounts and their business roles, organisation, site settings,
+    /// API tokens. Not the audit log, not the security policy (三权分立).
     Admin,
+    /// 安全管理员: the security policy (lockout, sessions, passwords).
+    Security,
+    /// 审计管理员: reads the audit log, and nothing else.
+    Auditor,
     /// 考核办: the assessment office.
     Office,
     /// 考核责任部门: a unit that enters data for indicators it leads, for other units.
@@ -36,11 +41,14 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [Role::Admin, Role::Office, Role::Assessor, Role::Reporter, Role::Head, Role::Leader, Role::Staff];
+    pub const ALL: [Role; 9] =
+        [Role::Admin, Role::Security, Role::Auditor, Role::Office, Role::Assessor, Role::Reporter, Role::Head, Role::Leader, Role::Staff];
 
     pub fn code(self) -> &'static str {
         match self {
             Role::Admin => "admin",
+            Role::Security => "security",
+            Role::Auditor => "auditor",
             Role::Office => "office",
             Role::Assessor => "assessor",
             Role::Reporter => "reporter",
@@ -48,6 +56,13 @@ impl Role {
             Role::Leader => "leader",
             Role::Staff => "staff",
         }
+    }
+
+    /// The three administrative roles (三员: 系统管理员, 安全管理员, 审计管理员). Each
+    /// is held alone — by an account with no other role — and is given only from the
+    /// command line (see `check_roles`).
+    pub fn is_administrative(self) -> bool {
+        matches!(self, Role::Admin | Role::Security | Role::Auditor)
     }
 
     /// Whether a user in this role belongs to a unit (and is scoped to it by default).
@@ -63,7 +78,7 @@ impl Role {
             (Role::Assessor, _) => Scope::Indicators(BTreeSet::new()),
             (Role::Reporter | Role::Head | Role::Staff, Some(u)) => Scope::Units(BTreeSet::from([u.to_string()])),
             (Role::Reporter | Role::Head | Role::Staff, None) => Scope::Units(BTreeSet::new()),
-            (Role::Admin | Role::Office | Role::Leader, _) => Scope::All,
+            (Role::Admin | Role::Security | Role::Auditor | Role::Office | Role::Leader, _) => Scope::All,
         }
     }
 }
@@ -146,8 +161,11 @@ pub enum Action {
     ManageUsers,
     /// Create and revoke API tokens.
     ManageTokens,
-    /// Change run-time settings.
+    /// Change the site's settings (calendar of service time limits, public address,
+    /// time zone).
     ManageSettings,
+    /// Change the security policy (lockout, sessions, passwords).
+    ManageSecurityPolicy,
     /// Read the audit log (处处留迹).
     ViewAudit,
     /// Upload and publish scheme versions (the assessment office's work).
@@ -175,7 +193,10 @@ pub fn roles_for(action: Action) -> &'static [Role] {
         Action::ViewOrganisation => &[Admin, Office, Assessor, Reporter, Head, Leader, Staff],
         Action::ViewUnit => &[Admin, Office, Assessor, Reporter, Head, Leader, Staff],
         Action::ManageOrganisation | Action::ManageUsers | Action::ManageTokens | Action::ManageSettings => &[Admin],
-        Action::ViewAudit => &[Admin, Office, Leader],
+        Action::ManageSecurityPolicy => &[Security],
+        // The office and leaders read the business trace (处处留迹); the system
+        // administrator, who could cover its own tracks, does not (三权分立).
+        Action::ViewAudit => &[Auditor, Office, Leader],
         Action::HandleEntries => &[Office, Assessor, Reporter, Head],
         Action::ManageSchemes => &[Office],
         Action::ViewServiceRequests => &[Office, Leader, Reporter, Head, Staff],
@@ -218,9 +239,43 @@ pub fn units_in_scope<'a>(grants: &[Grant], action: Action, candidates: impl Int
     candidates.into_iter().filter(|u| allows(grants, action, Target::Unit(u))).collect()
 }
 
+/// Why a set of roles cannot be held together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RolesProblem {
+    /// An administrative role with any other role (三权分立).
+    AdministrativeNotAlone(Role),
+}
+
+/// Whether one account may hold these roles together: an administrative role only
+/// alone (not with another administrative role, nor with a business role).
+pub fn check_roles(roles: &[Role]) -> Result<(), RolesProblem> {
+    let mut distinct: Vec<Role> = roles.to_vec();
+    distinct.sort();
+    distinct.dedup();
+    match distinct.iter().find(|r| r.is_administrative()) {
+        Some(&r) if distinct.len() > 1 => Err(RolesProblem::AdministrativeNotAlone(r)),
+        _ => Ok(()),
+    }
+}
+
+/// Common passwords refused whatever their complexity (`data/common_passwords.txt`,
+/// lower case, one a line; `#` starts a comment line).
+const COMMON_PASSWORDS: &str = include_str!("../data/common_passwords.txt");
+
+/// Whether `password` is on the list of common passwords (case does not matter).
+pub fn is_common_password(password: &str) -> bool {
+    let lower = password.to_lowercase();
+    COMMON_PASSWORDS.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).any(|l| l == lower)
+}
+
+/// How many of an account's last passwords (the current one included) a new one
+/// may not repeat.
+pub const PASSWORD_HISTORY: usize = 5;
+
 /// The password policy (等保 2.0 asks for complexity): at least 8 characters, with
 /// at least three of lower case, upper case, digits and other characters; not the
-/// username.
+/// username; not a common password. (The history and the expiry need the account's
+/// past, and are the app's.)
 pub fn check_password(username: &str, password: &str) -> Result<(), PasswordProblem> {
     if password.chars().count() < 8 {
         return Err(PasswordProblem::TooShort);
@@ -237,6 +292,9 @@ pub fn check_password(username: &str, password: &str) -> Result<(), PasswordProb
     if !username.is_empty() && password.to_lowercase().contains(&username.to_lowercase()) {
         return Err(PasswordProblem::ContainsUsername);
     }
+    if is_common_password(password) {
+        return Err(PasswordProblem::Common);
+    }
     Ok(())
 }
 
@@ -249,6 +307,8 @@ pub enum PasswordProblem {
     TooSimple,
     #[error("the password may not contain the username")]
     ContainsUsername,
+    #[error("the password is one of the most common passwords")]
+    Common,
 }
 
 impl PasswordProblem {
@@ -258,6 +318,7 @@ impl PasswordProblem {
             PasswordProblem::TooShort => "password.too_short",
             PasswordProblem::TooSimple => "password.too_simple",
             PasswordProblem::ContainsUsername => "password.contains_username",
+            PasswordProblem::Common => "identity.password_common",
         }
     }
 }
@@ -317,11 +378,48 @@ mod tests {
     }
 
     #[test]
+    fn three_administrators_are_separate() {
+        let one = |role| [Grant { role, scope: Scope::All }];
+        let (admin, security, auditor) = (one(Role::Admin), one(Role::Security), one(Role::Auditor));
+        assert!(allows(&admin, Action::ManageUsers, Target::Nothing));
+        assert!(!allows(&admin, Action::ViewAudit, Target::Nothing), "the administrator does not read the audit log");
+        assert!(!allows(&admin, Action::ManageSecurityPolicy, Target::Nothing));
+        assert!(allows(&security, Action::ManageSecurityPolicy, Target::Nothing));
+        assert!(allows(&auditor, Action::ViewAudit, Target::Nothing));
+        // The auditor and the security administrator do nothing else.
+        let others = [
+            Action::ViewOrganisation,
+            Action::ViewUnit,
+            Action::ManageOrganisation,
+            Action::ManageUsers,
+            Action::ManageTokens,
+            Action::ManageSettings,
+            Action::ManageSchemes,
+            Action::HandleEntries,
+            Action::ViewServiceRequests,
+            Action::DispatchServiceRequests,
+            Action::HandleServiceRequests,
+            Action::EscalateServiceRequests,
+        ];
+        for action in others {
+            assert!(!allows(&auditor, action, Target::Nothing), "{action:?}");
+            assert!(!allows(&security, action, Target::Nothing), "{action:?}");
+        }
+        assert!(!allows(&auditor, Action::ManageSecurityPolicy, Target::Nothing));
+        assert!(!allows(&security, Action::ViewAudit, Target::Nothing));
+        assert_eq!(check_roles(&[Role::Admin]), Ok(()));
+        assert_eq!(check_roles(&[Role::Office, Role::Leader]), Ok(()));
+        assert_eq!(check_roles(&[Role::Admin, Role::Office]), Err(RolesProblem::AdministrativeNotAlone(Role::Admin)));
+        assert_eq!(check_roles(&[Role::Security, Role::Auditor]), Err(RolesProblem::AdministrativeNotAlone(Role::Security)));
+        assert_eq!(check_roles(&[Role::Leader, Role::Auditor]), Err(RolesProblem::AdministrativeNotAlone(Role::Auditor)));
+    }
+
+    #[test]
     fn role_codes_round_trip() {
         for r in Role::ALL {
             assert_eq!(r.code().parse::<Role>().unwrap(), r);
         }
-        assert!("root".parse::<Role>().unwrap_err().contains("admin, office"));
+        assert!("root".parse::<Role>().unwrap_err().contains("admin, security, auditor, office"));
     }
 
     #[test]
@@ -329,9 +427,22 @@ mod tests {
         assert_eq!(check_password("li", "Ab1!"), Err(PasswordProblem::TooShort));
         assert_eq!(check_password("li", "abcdefgh1"), Err(PasswordProblem::TooSimple));
         assert_eq!(check_password("wangwu", "Wangwu2027!"), Err(PasswordProblem::ContainsUsername));
-        assert_eq!(check_password("li", "Jixiao2027"), Ok(()));
+        assert_eq!(check_password("li", "Jixiao-2027"), Ok(()));
         assert_eq!(check_password("li", "jixiao-2027"), Ok(()));
         assert_eq!(check_password("li", "绩效考核2027ab"), Err(PasswordProblem::TooSimple), "CJK letters are letters, not symbols");
         assert_eq!(check_password("li", "绩效考核2027ab!"), Ok(()));
+    }
+
+    #[test]
+    fn common_passwords_are_refused_whatever_their_complexity() {
+        // Each passes length and classes; each is among the first guesses.
+        for common in ["Password1", "Aa123456", "P@ssw0rd", "Admin@123", "1qaz@WSX", "Jixiao2027", "aA123456"] {
+            assert_eq!(check_password("li", common), Err(PasswordProblem::Common), "{common}");
+        }
+        assert!(!is_common_password("Test-2027-pass"));
+        assert!(
+            !is_common_password("# Common passwords refused whatever their complexity (compared without regard to"),
+            "comments are no entries"
+        );
     }
 }

@@ -315,7 +315,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 6 * 5 * 7);
+        assert_eq!(checked, 6 * 5 * 9);
     }
 
     #[test]

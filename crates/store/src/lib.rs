@@ -75,7 +75,7 @@ pub use service::{
 };
 pub use sessions::{ApiToken, Session};
 pub use tx::{Receipt, WriteTx};
-pub use users::{NewUser, RoleGrant, User, check_secret, hash_password};
+pub use users::{LoginClaim, NewUser, RoleGrant, User, check_secret, hash_password};
 
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

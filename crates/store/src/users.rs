@@ -3,8 +3,9 @@
 //! Passwords are stored only as argon2id PHC strings (`$argon2id$v=19$m=…$salt$hash`),
 //! which carry their own salt and parameters, so parameters can be raised later
 //! without invalidating old hashes. Hashing runs on a blocking thread: it is meant to
-//! be slow. Login policy (lockout after failures, expiry) lives in the web layer, which
-//! reads `failed_logins` and `locked_until` from here.
+//! be slow. Login policy (lockout after failures, expiry) lives in the app's `accounts`;
+//! the count of failures and the lock are decided here, in one statement per attempt
+//! (`claim_login_attempt`).
 
 use std::sync::OnceLock;
 
@@ -14,6 +15,8 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
+
+use jixiao_core::org::PASSWORD_HISTORY;
 
 use crate::error::{Result, StoreError};
 use crate::{Store, WriteTx, flag};
@@ -45,6 +48,20 @@ pub struct User {
     pub password_changed_at: String,
     /// Set by an administrator's reset: the user must choose a new password first.
     pub must_change_password: bool,
+}
+
+/// What `claim_login_attempt` decided about one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginClaim {
+    /// The attempts counted since the last success or the end of the last lock,
+    /// this one included.
+    pub attempt: i64,
+    /// Whether the password may be checked: the attempt is within the threshold (the
+    /// attempt that reaches it is checked, and locks the account if it fails). An
+    /// attempt under a lock is refused unchecked, whatever its password.
+    pub may_check: bool,
+    /// The lock now in force, if any.
+    pub locked_until: Option<String>,
 }
 
 /// A role and the data it covers, e.g. `reporter` with `{"units": ["u01"]}`.
@@ -144,6 +161,7 @@ impl Store {
         .bind(&at)
         .fetch_one(tx.conn())
         .await?;
+        self.remember_password(tx, id).await?;
         Ok(id)
     }
 
@@ -165,7 +183,53 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found(format!("user {user_id}")));
         }
+        self.remember_password(tx, user_id).await
+    }
+
+    /// Makes the user choose a new password at the next login (a new account, whose
+    /// first password someone else set).
+    pub async fn require_password_change(&self, tx: &mut WriteTx, user_id: i64) -> Result<()> {
+        sqlx::query("UPDATE users SET must_change_password = 1 WHERE id = $1").bind(user_id).execute(tx.conn()).await?;
         Ok(())
+    }
+
+    /// Keeps the account's current password hash in its history and prunes the
+    /// history to the last `PASSWORD_HISTORY`.
+    async fn remember_password(&self, tx: &mut WriteTx, user_id: i64) -> Result<()> {
+        sqlx::query("INSERT INTO password_history (user_id, password_hash, set_at) SELECT id, password_hash, $2 FROM users WHERE id = $1")
+            .bind(user_id)
+            .bind(self.now())
+            .execute(tx.conn())
+            .await?;
+        let keep: Vec<String> =
+            sqlx::query_scalar("SELECT password_hash FROM password_history WHERE user_id = $1 ORDER BY set_at DESC LIMIT $2")
+                .bind(user_id)
+                .bind(PASSWORD_HISTORY as i64)
+                .fetch_all(tx.conn())
+                .await?;
+        let all: Vec<String> =
+            sqlx::query_scalar("SELECT password_hash FROM password_history WHERE user_id = $1").bind(user_id).fetch_all(tx.conn()).await?;
+        for old in all.iter().filter(|h| !keep.contains(h)) {
+            sqlx::query("DELETE FROM password_history WHERE user_id = $1 AND password_hash = $2")
+                .bind(user_id)
+                .bind(old)
+                .execute(tx.conn())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Whether `password` is one of the account's last `PASSWORD_HISTORY` passwords
+    /// (the current one included), checked against each kept hash on a blocking thread.
+    pub async fn password_in_history(&self, user_id: i64, password: &str) -> Result<bool> {
+        let hashes: Vec<String> =
+            sqlx::query_scalar("SELECT password_hash FROM password_history WHERE user_id = $1 ORDER BY set_at DESC LIMIT $2")
+                .bind(user_id)
+                .bind(PASSWORD_HISTORY as i64)
+                .fetch_all(self.pool())
+                .await?;
+        let password = password.to_string();
+        blocking(move || hashes.iter().any(|phc| password_matches(&password, phc))).await
     }
 
     /// Disables (or re-enables) an account. Accounts are never deleted.
@@ -212,15 +276,45 @@ impl Store {
         Ok(())
     }
 
-    /// Records the outcome of a login attempt: the count of failures in a row and,
-    /// once too many, until when the account is locked. A success passes 0 and `None`.
-    pub async fn set_login_failures(&self, tx: &mut WriteTx, user_id: i64, failed_logins: i64, locked_until: Option<&str>) -> Result<()> {
-        sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
-            .bind(failed_logins)
-            .bind(locked_until)
-            .bind(user_id)
-            .execute(tx.conn())
-            .await?;
+    /// Claims one login attempt of `user_id` before its password is checked, and
+    /// decides the lock in the same statement, so parallel guesses cannot all pass
+    /// the check before the counter moves: the statement counts the attempt
+    /// (`failed_logins + 1`) and, when that reaches `threshold`, locks the account
+    /// until `lock_until`. A lock in force at `now` stays and still counts the
+    /// attempt, with the count kept above the threshold (so an attempt under a lock
+    /// is always told apart, even after the threshold changed); a lock that is over
+    /// starts a new count. A success clears the count afterwards
+    /// (`clear_login_failures`). It is a single atomic statement, like `touch_session`
+    /// bookkeeping without an audit entry of its own: the attempt's outcome is audited.
+    pub async fn claim_login_attempt(&self, user_id: i64, threshold: i64, now: &str, lock_until: &str) -> Result<LoginClaim> {
+        let row = sqlx::query(
+            "UPDATE users SET \
+               failed_logins = CASE \
+                 WHEN locked_until IS NOT NULL AND locked_until > $2 THEN \
+                   (CASE WHEN failed_logins >= $3 THEN failed_logins + 1 ELSE $3 + 1 END) \
+                 WHEN locked_until IS NOT NULL THEN 1 \
+                 ELSE failed_logins + 1 END, \
+               locked_until = CASE \
+                 WHEN locked_until IS NOT NULL AND locked_until > $2 THEN locked_until \
+                 WHEN (CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_logins + 1 END) >= $3 THEN $4 \
+                 ELSE NULL END \
+             WHERE id = $1 RETURNING failed_logins, locked_until",
+        )
+        .bind(user_id)
+        .bind(now)
+        .bind(threshold)
+        .bind(lock_until)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| StoreError::not_found(format!("user {user_id}")))?;
+        let attempt: i64 = row.try_get("failed_logins")?;
+        let locked_until: Option<String> = row.try_get("locked_until")?;
+        Ok(LoginClaim { attempt, may_check: attempt <= threshold, locked_until })
+    }
+
+    /// Clears the count of failed logins and any lock (a successful login).
+    pub async fn clear_login_failures(&self, tx: &mut WriteTx, user_id: i64) -> Result<()> {
+        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1").bind(user_id).execute(tx.conn()).await?;
         Ok(())
     }
 

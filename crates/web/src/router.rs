@@ -114,6 +114,8 @@ fn handler(route: Route) -> MethodRouter<AppState> {
         Route::AdminTokensRevoke => post(admin::tokens::revoke),
         Route::AdminSettingsPage => get(admin::settings::page),
         Route::AdminSettingsSave => post(admin::settings::save),
+        Route::AdminSecurityPage => get(admin::settings::security_page),
+        Route::AdminSecuritySave => post(admin::settings::security_save),
         Route::ServicePublicForm => get(service::public::form),
         Route::ServicePublicSubmit => post(service::public::submit).layer(DefaultBodyLimit::max(service::public::MAX_FORM_BYTES)),
         Route::ServicePublicQueryForm => get(service::public::query_form),

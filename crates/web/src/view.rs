@@ -48,7 +48,7 @@ pub struct NavItem {
 
 /// The menu: (path, catalogue key). An entry shows only when the viewer passes the
 /// access rule of its route in the route table.
-const MENU: [(&str, &str); 18] = [
+const MENU: [(&str, &str); 19] = [
     ("/", "nav.home"),
     ("/units", "nav.units"),
     ("/scores", "nav.scores"),
@@ -66,6 +66,7 @@ const MENU: [(&str, &str); 18] = [
     ("/admin/units", "nav.org"),
     ("/admin/tokens", "nav.tokens"),
     ("/admin/settings", "nav.settings"),
+    ("/admin/security", "identity.security_policy"),
     ("/account", "nav.account"),
 ];
 

@@ -10,8 +10,9 @@ use jixiao_core::org::Role;
 
 use super::db::DbArgs;
 
-/// The role codes of DESIGN §1 (`core::org::Role`).
-const ROLES: [&str; 7] = ["admin", "office", "assessor", "reporter", "head", "leader", "staff"];
+/// The role codes of DESIGN §1 (`core::org::Role`); the administrative roles
+/// (`admin`, `security`, `auditor`, 三权分立) are given only here, each alone.
+const ROLES: [&str; 9] = ["admin", "security", "auditor", "office", "assessor", "reporter", "head", "leader", "staff"];
 
 #[derive(clap::Subcommand)]
 pub enum UserCommand {

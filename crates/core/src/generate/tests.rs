@@ -359,7 +359,7 @@ fn demo_users_cover_every_role() {
     let (file, _) = demo_district(2027, 1, 0);
     let users = demo_users();
     let roles: BTreeSet<&str> = users.iter().map(|u| u.role).collect();
-    let expected: BTreeSet<&str> = ["admin", "office", "assessor", "reporter", "head", "leader", "staff"].into();
+    let expected: BTreeSet<&str> = ["admin", "security", "auditor", "office", "assessor", "reporter", "head", "leader", "staff"].into();
     assert_eq!(roles, expected);
     assert_eq!(users.len(), expected.len() + 1, "one account per role, and one of a department with service requests");
     let departments: BTreeSet<String> = super::demo_categories().into_iter().map(|c| c.unit_id).collect();

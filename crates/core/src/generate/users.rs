@@ -10,7 +10,8 @@ pub struct DemoUser {
     pub username: &'static str,
     /// The person's name as shown in the pages.
     pub display_name: &'static str,
-    /// The role code: `admin` (系统管理员), `office` (考核办), `assessor` (考核责任部门),
+    /// The role code: `admin` (系统管理员), `security` (安全管理员), `auditor`
+    /// (审计管理员), `office` (考核办), `assessor` (考核责任部门),
     /// `reporter` (单位填报员), `head` (单位负责人), `leader` (区领导), `staff` (工作人员).
     pub role: &'static str,
     /// What the role is for, in Chinese.
@@ -37,6 +38,8 @@ pub fn demo_users() -> Vec<DemoUser> {
     };
     vec![
         user("admin", "王磊", "admin", "系统管理员", None, "Demo!2027admin"),
+        user("security", "郑怡", "security", "安全管理员", None, "Demo!2027security"),
+        user("auditor", "钱文", "auditor", "审计管理员", None, "Demo!2027auditor"),
         user("office", "李静", "office", "考核办", None, "Demo!2027office"),
         user("assessor", "陈晓明", "assessor", "考核责任部门", Some("区统计局"), "Demo!2027assessor"),
         user("reporter", "刘洋", "reporter", "单位填报员", Some("区发改局"), "Demo!2027reporter"),

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::common::{TestDb, backend_tests, store_with_scheme};
 
-backend_tests!(accounts_and_passwords, roles_replace);
+backend_tests!(accounts_and_passwords, roles_replace, parallel_login_claims_lock_atomically, password_history_keeps_the_last_five);
 
 fn new_user(username: &str, password: &str, unit: Option<&str>) -> NewUser {
     NewUser {
@@ -94,4 +94,83 @@ async fn roles_replace(db: TestDb) {
     tx.audit("user.roles", "user", &id.to_string(), None, None).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.roles(id).await.unwrap(), vec![RoleGrant { role: "staff".into(), scope: json!({}) }]);
+}
+
+/// The attack of issue 15: many wrong passwords at once. Every attempt is claimed
+/// in one statement, so the count reflects each of them and only the first
+/// `threshold` may have their password checked.
+async fn parallel_login_claims_lock_atomically(db: TestDb) {
+    let store = db.store().await;
+    let mut tx = store.begin("admin").await.unwrap();
+    let id = store.add_user(&mut tx, &new_user("target", "Jx#2027-secret", None)).await.unwrap();
+    let other = store.add_user(&mut tx, &new_user("bystander", "Jx#2027-secret", None)).await.unwrap();
+    tx.audit("user.add", "user", "target", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    let (now, until) = ("2027-03-01T08:00:00.000000Z", "2027-03-01T08:15:00.000000Z");
+    for round in [20usize, 100] {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..round {
+            let store = store.clone();
+            set.spawn(async move { store.claim_login_attempt(id, 5, now, until).await.unwrap() });
+        }
+        let claims = set.join_all().await;
+        let mut attempts: Vec<i64> = claims.iter().map(|c| c.attempt).collect();
+        attempts.sort();
+        if round == 20 {
+            assert_eq!(attempts, (1..=20).collect::<Vec<i64>>(), "each attempt counted once, none lost");
+            assert_eq!(claims.iter().filter(|c| c.may_check).count(), 5, "only the first 5 are checked");
+        } else {
+            // Still locked from the first round: every attempt counts, none is checked.
+            assert_eq!(attempts, (21..=120).collect::<Vec<i64>>());
+            assert_eq!(claims.iter().filter(|c| c.may_check).count(), 0);
+        }
+        let user = store.user(id).await.unwrap();
+        assert_eq!(user.locked_until.as_deref(), Some(until), "locked until the 5th attempt's end of lock");
+    }
+    assert_eq!(store.user(id).await.unwrap().failed_logins, 120);
+    assert_eq!(store.user(other).await.unwrap().failed_logins, 0, "another account is untouched");
+
+    // After the lock: a new count, a new lock at the fifth failure.
+    let later = "2027-03-01T08:15:00.000001Z";
+    let c = store.claim_login_attempt(id, 5, later, "2027-03-01T08:30:00.000001Z").await.unwrap();
+    assert_eq!((c.attempt, c.may_check, c.locked_until), (1, true, None));
+    // A success clears the count; a threshold lowered under the count locks at once.
+    let mut tx = store.begin("target").await.unwrap();
+    store.clear_login_failures(&mut tx, id).await.unwrap();
+    tx.audit("auth.login", "user", "target", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.user(id).await.unwrap().failed_logins, 0);
+    for n in 1..=3 {
+        let c = store.claim_login_attempt(id, 3, later, "2027-03-01T08:30:00.000001Z").await.unwrap();
+        assert_eq!((c.attempt, c.may_check, c.locked_until.is_some()), (n, true, n == 3), "attempt {n}");
+    }
+    // Under the lock, a threshold raised later does not reopen the account.
+    let c = store.claim_login_attempt(id, 10, later, "2027-03-01T08:45:00.000001Z").await.unwrap();
+    assert_eq!((c.attempt, c.may_check), (11, false));
+    assert_eq!(c.locked_until.as_deref(), Some("2027-03-01T08:30:00.000001Z"), "the lock in force stays as it was");
+    assert!(matches!(store.claim_login_attempt(999, 5, now, until).await.unwrap_err(), StoreError::NotFound { .. }));
+}
+
+async fn password_history_keeps_the_last_five(db: TestDb) {
+    let store = db.store().await;
+    let mut tx = store.begin("admin").await.unwrap();
+    let id = store.add_user(&mut tx, &new_user("zhao", "First-2027-pw", None)).await.unwrap();
+    tx.audit("user.add", "user", "zhao", None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(store.password_in_history(id, "First-2027-pw").await.unwrap(), "the first password is in the history");
+    for n in 2..=6 {
+        let mut tx = store.begin("zhao").await.unwrap();
+        store.set_password(&mut tx, id, &format!("Number-{n}-2027"), false).await.unwrap();
+        tx.audit("user.password_change", "user", "zhao", None, None).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    // Passwords 2…6 are the last five; the first is forgotten.
+    assert!(!store.password_in_history(id, "First-2027-pw").await.unwrap());
+    for n in 2..=6 {
+        assert!(store.password_in_history(id, &format!("Number-{n}-2027")).await.unwrap(), "password {n}");
+    }
+    assert!(!store.password_in_history(id, "Never-used-2027").await.unwrap());
+    let kept: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM password_history WHERE user_id = $1").bind(id).fetch_one(store.pool()).await.unwrap();
+    assert_eq!(kept, 5, "older hashes are pruned");
 }

@@ -26,6 +26,10 @@ struct AccountPage {
     language: String,
     sessions: i64,
     must_change: bool,
+    /// Why the password must change: the key of the message.
+    must_change_why: &'static str,
+    /// The policy beyond complexity: history and expiry.
+    policy_more: String,
     /// (name, label key, autocomplete, error) of the password form's fields.
     fields: Vec<(&'static str, &'static str, &'static str, Option<String>)>,
 }
@@ -40,6 +44,10 @@ async fn show(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<&str>
         Some(id) => state.store.session_count(id).await?,
         None => 0,
     };
+    let policy = state.policy().await;
+    let expired = viewer.user.as_ref().is_some_and(|u| accounts::password_expired(u, &policy, state.clock.now()));
+    let must_change_why = if expired { "identity.password_expired" } else { "account.must_change" };
+    let policy_more = chrome.tr.f("identity.policy_more", &[&jixiao_core::org::PASSWORD_HISTORY, &policy.password_max_age_days]);
     let status = if errors.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::BAD_REQUEST };
     let fields = [
         ("current", "account.current_password", "current-password"),
@@ -49,7 +57,8 @@ async fn show(state: &AppState, viewer: &Viewer, lang: Lang, flash: Option<&str>
     .into_iter()
     .map(|(name, label, auto)| (name, label, auto, errors.get(name).cloned()))
     .collect();
-    Ok((status, render(AccountPage { chrome, username, language, sessions, must_change, fields })?).into_response())
+    Ok((status, render(AccountPage { chrome, username, language, sessions, must_change, must_change_why, policy_more, fields })?)
+        .into_response())
 }
 
 /// `GET /account`.

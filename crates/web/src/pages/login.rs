@@ -122,7 +122,8 @@ pub async fn submit(
     match accounts::login(&state, &username, &form.password, &ip.to_string(), replacing.as_deref()).await? {
         Login::Started { secret, user } => {
             let jar = jar.add(cookie(SESSION_COOKIE, secret, secure_cookies(&state, &headers)));
-            let target = if user.must_change_password { "/account?flash=must_change_password".to_string() } else { next };
+            let expired = accounts::password_expired(&user, &state.policy().await, state.clock.now());
+            let target = if user.must_change_password || expired { "/account?flash=must_change_password".to_string() } else { next };
             Ok((jar, Redirect::to(&target)).into_response())
         }
         Login::Refused(Refusal::Missing) => refuse(tr.t("login.missing").to_string(), jar).await,

@@ -34,11 +34,20 @@ async fn errors_are_json(app: TestApp) {
 
 async fn token_lifecycle(app: TestApp) {
     let admin = app.session("admin").await;
-    let r = app.post(Some(&admin), "/admin/tokens", &[("name", "统计推送"), ("role", "reporter"), ("unit", "u01")]).await;
+    // 三权分立: a token acts at most as its maker — the administrator cannot make a
+    // reporter's (or the office's) token, only one in its own role; the command line
+    // makes any.
+    for (role, unit) in [("reporter", "u01"), ("office", "")] {
+        let r = app.post(Some(&admin), "/admin/tokens", &[("name", "越权"), ("role", role), ("unit", unit)]).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{role}");
+        assert!(r.text().await.unwrap().contains("不能创建比自己权限更高的令牌"), "{role}");
+    }
+    let r = app.post(Some(&admin), "/admin/tokens", &[("name", "管理推送"), ("role", "admin")]).await;
     assert_eq!(r.status(), StatusCode::OK);
     let body = r.text().await.unwrap();
     let start = body.find("id=\"token-secret\">").unwrap() + "id=\"token-secret\">".len();
-    let secret = body[start..start + body[start..].find('<').unwrap()].to_string();
+    assert!(body[start..].starts_with("jx_"), "shown once on the page");
+    let secret = cli_token(&app, "统计推送", "reporter", "u01").await;
     assert!(secret.starts_with("jx_"));
     let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_all(app.store.pool()).await.unwrap();
     assert!(!stored.contains(&secret), "only the hash is stored");
@@ -54,7 +63,7 @@ async fn token_lifecycle(app: TestApp) {
     assert_eq!(call("/api/v1/units/u01").await.status(), StatusCode::OK);
     assert_eq!(call("/api/v1/units/u02").await.status(), StatusCode::FORBIDDEN, "scoped to its unit");
     assert_eq!(call("/api/v1/users").await.status(), StatusCode::FORBIDDEN, "and to its role");
-    let token = app.store.tokens().await.unwrap().into_iter().next().unwrap();
+    let token = app.store.tokens().await.unwrap().into_iter().find(|t| t.name == "统计推送").unwrap();
     assert!(token.last_used_at.is_some(), "last use recorded");
     // A token needs no CSRF token: it is not a cookie.
     let r = app.http.post(app.url("/logout")).header("authorization", format!("Bearer {secret}")).send().await.unwrap();
@@ -120,11 +129,7 @@ async fn audit_api_filters(app: TestApp) {
 /// versions hold as in the form, errors are JSON with details.
 async fn entries_api(app: TestApp) {
     crate::report::seed(&app).await;
-    let admin = app.session("admin").await;
-    let body =
-        app.post(Some(&admin), "/admin/tokens", &[("name", "推送"), ("role", "reporter"), ("unit", "u01")]).await.text().await.unwrap();
-    let start = body.find("id=\"token-secret\">").unwrap() + "id=\"token-secret\">".len();
-    let token = body[start..start + body[start..].find('<').unwrap()].to_string();
+    let token = cli_token(&app, "推送", "reporter", "u01").await;
     let send = |path: &str, json: serde_json::Value| {
         app.http.post(app.url(path)).header("authorization", format!("Bearer {token}")).json(&json).send()
     };
@@ -181,4 +186,11 @@ async fn entries_api(app: TestApp) {
     let r = app.http.post(app.url(url)).header("cookie", &s.cookie).json(&serde_json::json!({"step": "submit"})).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "csrf");
+}
+
+/// A token made from the command line (which may make one in any role).
+async fn cli_token(app: &TestApp, name: &str, role: &str, unit: &str) -> String {
+    let cli = jixiao_app::Actor::system("cli", jixiao_core::org::Role::Admin);
+    let made = jixiao_app::accounts::create_token(&app.app, &cli, &jixiao_app::Tr::default(), name, role, unit).await.unwrap();
+    made.unwrap().1
 }

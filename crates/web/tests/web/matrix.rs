@@ -26,9 +26,14 @@ enum Who {
     UnitScopedRoles(&'static [&'static str]),
 }
 
-const ALL_ROLES: [&str; 7] = ["admin", "office", "leader", "assessor", "reporter", "head", "staff"];
+const ALL_ROLES: [&str; 9] = ["admin", "security", "auditor", "office", "leader", "assessor", "reporter", "head", "staff"];
 const ADMIN: &[&str] = &["admin"];
-const AUDIT: &[&str] = &["admin", "office", "leader"];
+/// 三权分立: the auditor reads the audit log (with the office and leaders, who read
+/// the business trace); the system administrator does not.
+const AUDIT: &[&str] = &["auditor", "office", "leader"];
+const SECURITY: &[&str] = &["security"];
+/// The roles that see every unit (the analysis report covers them all).
+const ALL_UNITS: &[&str] = &["admin", "office", "leader"];
 const OFFICE: &[&str] = &["office"];
 const HANDLERS: &[&str] = &["office", "assessor", "reporter", "head"];
 const DEPARTMENT: &[&str] = &["reporter", "head", "staff"];
@@ -52,9 +57,9 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("GET", "/units/{unit}"), UnitScoped),
         (("GET", "/scores"), Roles(ORG)),
         (("GET", "/scores/{period}/units/{unit}"), UnitScoped),
-        (("GET", "/scores/{period}/analysis"), Roles(AUDIT)),
-        (("GET", "/scores/{period}/analysis/print"), Roles(AUDIT)),
-        (("GET", "/scores/{period}/analysis.xlsx"), Roles(AUDIT)),
+        (("GET", "/scores/{period}/analysis"), Roles(ALL_UNITS)),
+        (("GET", "/scores/{period}/analysis/print"), Roles(ALL_UNITS)),
+        (("GET", "/scores/{period}/analysis.xlsx"), Roles(ALL_UNITS)),
         (("GET", "/scores/{period}/units/{unit}/indicators/{indicator}"), UnitScoped),
         (("GET", "/schemes"), Roles(ORG)),
         (("POST", "/schemes"), Roles(OFFICE)),
@@ -128,6 +133,8 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("POST", "/admin/tokens/{id}/revoke"), Roles(ADMIN)),
         (("GET", "/admin/settings"), Roles(ADMIN)),
         (("POST", "/admin/settings"), Roles(ADMIN)),
+        (("GET", "/admin/security"), Roles(SECURITY)),
+        (("POST", "/admin/security"), Roles(SECURITY)),
         (("GET", "/service"), Anyone),
         (("POST", "/service"), Anyone),
         (("GET", "/service/query"), Anyone),
@@ -176,9 +183,16 @@ fn allowed(who: Who, role: Option<&str>, own: bool) -> bool {
         (_, None) => false,
         (Who::SignedIn, Some(_)) => true,
         (Who::Roles(roles), Some(r)) => roles.contains(&r),
-        (Who::UnitScoped, Some(r)) => matches!(r, "admin" | "office" | "leader" | "assessor") || own,
-        (Who::UnitScopedRoles(roles), Some(r)) => roles.contains(&r) && (matches!(r, "admin" | "office" | "leader" | "assessor") || own),
+        (Who::UnitScoped, Some(r)) => matches!(r, "admin" | "office" | "leader" | "assessor") || own && unit_role(r),
+        (Who::UnitScopedRoles(roles), Some(r)) => {
+            roles.contains(&r) && (matches!(r, "admin" | "office" | "leader" | "assessor") || own && unit_role(r))
+        }
     }
+}
+
+/// The roles scoped to their own unit.
+fn unit_role(role: &str) -> bool {
+    matches!(role, "reporter" | "head" | "staff")
 }
 
 /// Whether a response says "refused": 401/403, or the redirect to the login page.
@@ -241,5 +255,5 @@ async fn every_route_every_role(app: TestApp) {
         }
     }
     assert!(failures.is_empty(), "{} of {checked} checks failed:\n{}", failures.len(), failures.join("\n"));
-    assert_eq!(checked, table.len() * 8 * 2);
+    assert_eq!(checked, table.len() * (1 + ALL_ROLES.len()) * 2);
 }

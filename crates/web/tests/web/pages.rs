@@ -23,7 +23,7 @@ fn menu(html: &str) -> Vec<String> {
 }
 
 async fn menus_show_what_the_role_may_do(app: TestApp) {
-    let cases: [(&str, &[&str]); 4] = [
+    let cases: [(&str, &[&str]); 6] = [
         (
             "admin",
             &[
@@ -32,7 +32,6 @@ async fn menus_show_what_the_role_may_do(app: TestApp) {
                 "/scores",
                 "/schemes",
                 "/bulletins",
-                "/audit",
                 "/admin/users",
                 "/admin/units",
                 "/admin/tokens",
@@ -59,6 +58,8 @@ async fn menus_show_what_the_role_may_do(app: TestApp) {
             ],
         ),
         ("leader", &["/", "/units", "/scores", "/schemes", "/bulletins", "/audit", "/account"]),
+        ("security", &["/", "/bulletins", "/admin/security", "/account"]),
+        ("auditor", &["/", "/bulletins", "/audit", "/account"]),
         ("reporter", &["/", "/units", "/scores", "/schemes", "/reports", "/bulletins", "/service/queue", "/account"]),
     ];
     for (role, expected) in cases {
@@ -110,7 +111,9 @@ async fn admin_creates_unit_and_audit_shows_it(app: TestApp) {
     assert_eq!(r.headers()["location"], "/admin/units?flash=unit_created");
     let unit = app.store.unit("s02").await.unwrap();
     assert_eq!((unit.name.as_str(), unit.group_id.as_str(), unit.sort_order), ("汉水街道", "street", 9));
-    let audit = app.get(Some(&s), "/audit?action=unit").await.text().await.unwrap();
+    assert_eq!(app.get(Some(&s), "/audit").await.status(), StatusCode::FORBIDDEN, "not the administrator's to read");
+    let auditor = app.session("auditor").await;
+    let audit = app.get(Some(&auditor), "/audit?action=unit").await.text().await.unwrap();
     assert!(audit.contains("unit.add") && audit.contains("汉水街道"), "the audit log shows the change");
     // Disable, never delete.
     let r = app.post(Some(&s), "/admin/units/s02/disable", &[]).await;
@@ -128,7 +131,8 @@ async fn times_are_shown_in_the_site_zone(app: TestApp) {
     let s = app.session("admin").await;
     let r = app.post(Some(&s), "/admin/units", &[("id", "s02"), ("name", "汉水街道"), ("group", "street"), ("sort_order", "9")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let audit = app.get(Some(&s), "/audit?action=unit").await.text().await.unwrap();
+    let auditor = app.session("auditor").await;
+    let audit = app.get(Some(&auditor), "/audit?action=unit").await.text().await.unwrap();
     assert!(audit.contains("2027-03-10 10:00"), "shown in Beijing time: {audit}");
     assert!(!audit.contains("2027-03-10 02:00"), "never in UTC");
 }
@@ -149,7 +153,8 @@ async fn form_errors_keep_input(app: TestApp) {
     for message in ["不能包含空格", "此项必填", "至少需要 8 个字符", "请至少选择一个角色"] {
         assert!(body.contains(message), "{message}");
     }
-    let r = app.post(Some(&s), "/admin/settings", &[("security.lockout_threshold", "0")]).await;
+    let security = app.session("security").await;
+    let r = app.post(Some(&security), "/admin/security", &[("security.lockout_threshold", "0")]).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(app.store.setting("security.lockout_threshold").await.unwrap().is_none(), "nothing saved");
 }
@@ -163,9 +168,10 @@ async fn lists_sort_filter_and_page(app: TestApp) {
     assert!(body.contains("城关街道") && !body.contains("区发改局"));
     let body = app.get(Some(&s), "/units?q=nothing-matches").await.text().await.unwrap();
     assert!(body.contains("暂无数据"), "an empty state");
-    let body = app.get(Some(&s), "/audit").await.text().await.unwrap();
+    let auditor = app.session("auditor").await;
+    let body = app.get(Some(&auditor), "/audit").await.text().await.unwrap();
     assert!(body.contains("共 ") && body.contains("条"), "a pager");
-    let body = app.get(Some(&s), "/audit?from=2027-13-01").await.text().await.unwrap();
+    let body = app.get(Some(&auditor), "/audit?from=2027-13-01").await.text().await.unwrap();
     assert!(body.contains("不是日期") && body.contains("2027-13-01"), "a bad filter is named");
 }
 

@@ -7,6 +7,8 @@ use crate::common::{PASSWORD, TestApp, backend_tests};
 
 backend_tests!(
     lockout_after_failures,
+    parallel_guesses_lock_the_account,
+    parallel_guesses_from_five_addresses_lock_the_account,
     unknown_and_wrong_look_the_same,
     csrf_is_required,
     cross_origin_post_is_refused,
@@ -14,7 +16,8 @@ backend_tests!(
     xss_in_admin_fields_comes_back_escaped,
     oversized_body_is_refused,
     not_found_is_a_friendly_page,
-    login_redirect_stays_on_site
+    login_redirect_stays_on_site,
+    separation_of_duties
 );
 
 async fn lockout_after_failures(app: TestApp) {
@@ -41,6 +44,68 @@ async fn lockout_after_failures(app: TestApp) {
     let filter = jixiao_store::AuditFilter { action: Some("auth.login_failed".into()), ..Default::default() };
     let (_, n) = app.store.search_audit(&filter, 0, 100).await.unwrap();
     assert_eq!(n, 5);
+}
+
+/// Sends `n` wrong passwords for `username` at once, spread over the loopback
+/// addresses `127.0.0.11` … `127.0.0.<10 + addresses>`, each from its own client (the
+/// test's own client, on 127.0.0.1, keeps its rate limit for the logins after).
+async fn guess_in_parallel(app: &TestApp, username: &str, n: usize, addresses: u8) {
+    let page = app.http.get(app.url("/login")).send().await.unwrap();
+    let anon = crate::common::set_cookie(&page, "jx_csrf").unwrap();
+    let token = crate::common::hidden_csrf(&page.text().await.unwrap()).unwrap();
+    let clients: Vec<reqwest::Client> = (1..=addresses)
+        .map(|i| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .local_address(std::net::IpAddr::from([127, 0, 0, 10 + i]))
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let request = clients[i % clients.len()].post(app.url("/login")).header("cookie", format!("jx_csrf={anon}")).form(&[
+            ("username", username),
+            ("password", &format!("Wrong-guess-{i}")),
+            ("_csrf", &token),
+        ]);
+        set.spawn(async move { request.send().await.unwrap() });
+    }
+    for r in set.join_all().await {
+        assert_eq!(r.status(), StatusCode::OK, "a refused login is the form again");
+        assert!(crate::common::set_cookie(&r, "jx_session").is_none());
+    }
+}
+
+/// Issue 15, item 2: 20 simultaneous wrong passwords for one account were all
+/// checked and left the counter at 1.
+async fn parallel_guesses_lock_the_account(app: TestApp) {
+    guess_in_parallel(&app, "reporter", 20, 1).await;
+    let user = app.store.user_by_username("reporter").await.unwrap().unwrap();
+    assert_eq!(user.failed_logins, 20, "every attempt counted");
+    assert!(user.locked_until.is_some(), "locked");
+    // Only the first 5 were checked; the others were refused under the lock.
+    let failed = jixiao_store::AuditFilter { action: Some("auth.login_failed".into()), ..Default::default() };
+    let refused = jixiao_store::AuditFilter { action: Some("auth.login_refused".into()), ..Default::default() };
+    assert_eq!(app.store.search_audit(&failed, 0, 100).await.unwrap().1, 5);
+    assert_eq!(app.store.search_audit(&refused, 0, 100).await.unwrap().1, 15);
+    let (r, session) = app.login("reporter", PASSWORD).await;
+    assert!(session.is_none(), "the right password does not open the locked account");
+    assert!(r.text().await.unwrap().contains("已锁定"));
+    assert_eq!(app.store.user_by_username("reporter").await.unwrap().unwrap().failed_logins, 21);
+}
+
+/// Issue 15, item 2: 100 guesses from 5 loopback addresses (within each address's
+/// rate limit of 20 a minute).
+async fn parallel_guesses_from_five_addresses_lock_the_account(app: TestApp) {
+    guess_in_parallel(&app, "head", 100, 5).await;
+    let user = app.store.user_by_username("head").await.unwrap().unwrap();
+    assert_eq!(user.failed_logins, 100, "every attempt counted");
+    assert!(user.locked_until.is_some(), "locked");
+    let failed = jixiao_store::AuditFilter { action: Some("auth.login_failed".into()), ..Default::default() };
+    assert_eq!(app.store.search_audit(&failed, 0, 200).await.unwrap().1, 5, "5 passwords checked, 95 refused unchecked");
+    let (_, session) = app.login("head", PASSWORD).await;
+    assert!(session.is_none(), "the right password does not open the locked account");
 }
 
 async fn unknown_and_wrong_look_the_same(app: TestApp) {
@@ -154,7 +219,7 @@ async fn xss_in_admin_fields_comes_back_escaped(app: TestApp) {
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
-    let r = app.post(Some(&s), "/admin/tokens", &[("name", XSS), ("role", "office")]).await;
+    let r = app.post(Some(&s), "/admin/tokens", &[("name", XSS), ("role", "admin")]).await;
     assert_eq!(r.status(), StatusCode::OK);
     // Fields that come back in error forms keep what was typed, escaped.
     let r = app.post(Some(&s), "/admin/units", &[("id", XSS), ("name", XSS), ("group", "nope")]).await;
@@ -169,7 +234,6 @@ async fn xss_in_admin_fields_comes_back_escaped(app: TestApp) {
         "/admin/users",
         &format!("/admin/users/{uid}"),
         "/admin/tokens",
-        "/audit",
         "/units",
         "/",
         "/units/ux",
@@ -178,6 +242,9 @@ async fn xss_in_admin_fields_comes_back_escaped(app: TestApp) {
         assert_eq!(r.status(), StatusCode::OK, "{path}");
         pages.push(r.text().await.unwrap());
     }
+    // The audit log is the auditor's (三权分立).
+    let auditor = app.session("auditor").await;
+    pages.push(app.get(Some(&auditor), "/audit").await.text().await.unwrap());
     pages.push(app.get(None, "/").await.text().await.unwrap());
     for (i, body) in pages.iter().enumerate() {
         assert!(!body.contains("<script>alert"), "page {i} shows the payload unescaped");
@@ -228,4 +295,82 @@ async fn login_redirect_stays_on_site(app: TestApp) {
     let r = app.get(None, "/admin/users?q=a").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/login?next=%2Fadmin%2Fusers%3Fq%3Da");
+}
+
+/// 三权分立: three administrators, each alone in its role; administrative roles only
+/// from the command line; nobody changes their own roles; the audit log is read
+/// only by those who may, and no route deletes or edits it.
+async fn separation_of_duties(app: TestApp) {
+    let admin = app.session("admin").await;
+    let form = |roles: &[&'static str]| {
+        let mut f = vec![("username", "newbie"), ("display_name", "新人"), ("unit", "u01"), ("password", "Fresh-2027-pw!")];
+        f.extend(roles.iter().map(|r| (*r, "on")));
+        f
+    };
+    for (roles, message) in [
+        (&["role_admin"][..], "只能在服务器命令行授予"),
+        (&["role_auditor"][..], "只能在服务器命令行授予"),
+        (&["role_security", "role_office"][..], "不能与其他角色同时授予"),
+    ] {
+        let r = app.post(Some(&admin), "/admin/users", &form(roles)).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{roles:?}");
+        assert!(r.text().await.unwrap().contains(message), "{roles:?}: {message}");
+        assert!(app.store.user_by_username("newbie").await.unwrap().is_none(), "nothing created");
+    }
+    // Business roles are the administrator's to give, to others.
+    let r = app.post(Some(&admin), "/admin/users", &form(&["role_reporter", "role_staff"])).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // But not to itself: the administrator cannot make itself the office.
+    let me = app.user_id("admin").await;
+    let r = app.post(Some(&admin), &format!("/admin/users/{me}"), &[("display_name", "王磊"), ("role_office", "on")]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("不能修改自己的角色"));
+    let roles: Vec<String> = app.store.roles(me).await.unwrap().into_iter().map(|g| g.role).collect();
+    assert_eq!(roles, ["admin"]);
+    // The command line gives administrative roles, each alone.
+    let cli = jixiao_app::Actor::system("cli", jixiao_core::org::Role::Admin);
+    let tr = jixiao_app::Tr::default();
+    let input = |username: &str, roles: Vec<jixiao_core::org::Role>| jixiao_app::accounts::AccountInput {
+        username: username.into(),
+        display_name: username.into(),
+        password: "Second-2027-pw".into(),
+        roles: roles.into_iter().map(|r| (r, String::new())).collect(),
+        ..Default::default()
+    };
+    use jixiao_core::org::Role;
+    let both = jixiao_app::accounts::create_user(&app.app, &cli, &tr, &input("sec2", vec![Role::Security, Role::Leader])).await.unwrap();
+    assert!(both.unwrap_err()["roles"].contains("不能与其他角色同时授予"));
+    let alone = jixiao_app::accounts::create_user(&app.app, &cli, &tr, &input("aud2", vec![Role::Auditor])).await.unwrap();
+    assert!(alone.is_ok());
+
+    // The auditor reads the audit log and nothing else; the administrator and the
+    // security administrator do not read it.
+    let auditor = app.session("auditor").await;
+    let security = app.session("security").await;
+    assert_eq!(app.get(Some(&auditor), "/audit").await.status(), StatusCode::OK);
+    assert_eq!(app.get(Some(&auditor), "/api/v1/audit").await.status(), StatusCode::OK);
+    for path in ["/units", "/scores", "/admin/users", "/admin/security", "/admin/settings", "/service/dispatch", "/api/v1/units"] {
+        assert_eq!(app.get(Some(&auditor), path).await.status(), StatusCode::FORBIDDEN, "auditor {path}");
+    }
+    for (who, s) in [("admin", &admin), ("security", &security)] {
+        assert_eq!(app.get(Some(s), "/audit").await.status(), StatusCode::FORBIDDEN, "{who}");
+        assert_eq!(app.get(Some(s), "/api/v1/audit").await.status(), StatusCode::FORBIDDEN, "{who}");
+    }
+    assert_eq!(app.get(Some(&security), "/admin/security").await.status(), StatusCode::OK);
+    assert_eq!(app.get(Some(&security), "/admin/users").await.status(), StatusCode::FORBIDDEN);
+    // No route changes the audit log: every route under it only reads.
+    for route in jixiao_web::ROUTES.iter().filter(|r| r.path.contains("audit")) {
+        assert_eq!(route.method, "GET", "{}", route.path);
+    }
+    for method in [reqwest::Method::DELETE, reqwest::Method::PUT, reqwest::Method::POST, reqwest::Method::PATCH] {
+        let r = app
+            .http
+            .request(method.clone(), app.url("/audit"))
+            .header("cookie", &auditor.cookie)
+            .header("x-csrf-token", &auditor.csrf)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status() == StatusCode::METHOD_NOT_ALLOWED || r.status() == StatusCode::FORBIDDEN, "{method} /audit: {}", r.status());
+    }
 }

@@ -64,7 +64,9 @@ async fn page(
     let chrome = Chrome::new(state, Some(viewer), lang, "/admin/tokens", "nav.tokens", vec![], flash).await;
     let tr = chrome.tr;
     let rows = state.store.tokens().await?.into_iter().map(|t| row(&tr, &state.clock, t)).collect();
-    let roles = Role::ALL.into_iter().map(|r| (r.code(), tr.role(r.code()).to_string())).collect();
+    // A token acts at most as its maker: only the maker's own roles are offered.
+    let held = viewer.roles();
+    let roles = Role::ALL.into_iter().filter(|r| held.contains(r)).map(|r| (r.code(), tr.role(r.code()).to_string())).collect();
     let units = state.store.units().await?.into_iter().filter(|u| !u.disabled).map(|u| (u.id, u.name)).collect();
     let status = if errors.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::BAD_REQUEST };
     Ok((status, render(TokensPage { chrome, rows, roles, units, secret, errors })?).into_response())

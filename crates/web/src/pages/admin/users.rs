@@ -149,9 +149,12 @@ impl UserInput {
     }
 }
 
+/// The roles the form offers: the business roles (administrative roles are given
+/// only from the command line, 三权分立).
 fn role_lines(tr: &Tr, grants: &[(Role, String)]) -> Vec<RoleLine> {
     Role::ALL
         .into_iter()
+        .filter(|r| !r.is_administrative())
         .map(|r| {
             let found = grants.iter().find(|(g, _)| *g == r);
             RoleLine {
