@@ -55,7 +55,7 @@ const MENU: [(&str, &str); 19] = [
     ("/schemes", "nav.schemes"),
     ("/reports", "nav.reports"),
     ("/bulletins", "nav.bulletins"),
-    ("/records", "records.title"),
+    ("/records", "records.nav"),
     ("/periods", "nav.periods"),
     ("/service/dispatch", "nav.service_dispatch"),
     ("/service/queue", "nav.service_queue"),

@@ -94,6 +94,13 @@ pub struct ListQuery {
     flash: Option<String>,
 }
 
+/// The latest date a form of `year` offers: today, or the year's last day for a past
+/// year (a record is dated in its scheme's year, never after today).
+fn last_day(state: &AppState, year: i32) -> String {
+    let today = state.clock.today();
+    chrono::NaiveDate::from_ymd_opt(year, 12, 31).map_or(today, |end| end.min(today)).to_string()
+}
+
 async fn year_of(state: &AppState, q: Option<i32>) -> Result<i32, WebError> {
     Ok(match q {
         Some(y) => y,
@@ -147,7 +154,7 @@ pub async fn list(
             .collect(),
         None => Vec::new(),
     };
-    let today = state.clock.today().to_string();
+    let today = last_day(&state, year);
     Ok(render(ListPage { chrome, year, unit: unit.unwrap_or_default(), units, rows, indicators, topics: topics(&tr, false), today })?
         .into_response())
 }
@@ -239,6 +246,9 @@ pub async fn show(
     let mut chrome =
         Chrome::new(&state, Some(&viewer), lang, &format!("/records/{}", r.id), "records.title", crumbs, q.flash.as_deref()).await;
     chrome.title = tr.f("records.record_link", &[&r.id]);
+    if let Some(last) = chrome.crumbs.last_mut() {
+        last.0 = format!("#{}", r.id);
+    }
     let names = unit_names(&state).await?;
     let row = row_of(&tr, &state.clock, &names, &r);
     let can_change = records::may_change(&state, &viewer, &r).await?;
@@ -381,7 +391,7 @@ pub async fn applications(
             .collect(),
         None => Vec::new(),
     };
-    let today = state.clock.today().to_string();
+    let today = last_day(&state, year);
     Ok(render(ApplicationsPage { chrome, year, rows, apply_unit, indicators, categories: topics(&tr, true), today })?.into_response())
 }
 
@@ -465,6 +475,9 @@ pub async fn application(
     )
     .await;
     chrome.title = format!("{} #{}", tr.t("records.applications_title"), a.id);
+    if let Some(last) = chrome.crumbs.last_mut() {
+        last.0 = format!("#{}", a.id);
+    }
     let names = unit_names(&state).await?;
     let row = application_row(&tr, &names, &a);
     let submitted = a.state == "submitted";
