@@ -12,14 +12,14 @@ import { BASE, login, logout, menu, open, shot, useBrowser } from './helpers.js'
 useBrowser();
 
 // The demo accounts of crates/core/src/generate/users.rs, and the menu each may see.
-const MENU_ALL = ['首页', '单位', '考核结果', '考核方案', '考核通报', '用户管理', '组织机构', '接口令牌', '系统设置', '个人设置'];
+const MENU_ALL = ['首页', '单位', '考核结果', '考核方案', '考核通报', '加减分记录', '用户管理', '组织机构', '接口令牌', '系统设置', '个人设置'];
 const MENU_SECURITY = ['首页', '考核通报', '安全策略', '个人设置'];
 const MENU_AUDITOR = ['首页', '考核通报', '审计日志', '个人设置'];
-const MENU_AUDIT = ['首页', '单位', '考核结果', '考核方案', '考核通报', '审计日志', '个人设置'];
-const MENU_OFFICE = ['首页', '单位', '考核结果', '考核方案', '数据填报', '考核通报', '考核期', '诉求派单', '诉求类别', '短信记录', '接口密钥', '审计日志', '个人设置'];
-const MENU_REPORTING = ['首页', '单位', '考核结果', '考核方案', '数据填报', '考核通报', '个人设置'];
-const MENU_UNIT = ['首页', '单位', '考核结果', '考核方案', '数据填报', '考核通报', '本单位诉求', '个人设置'];
-const MENU_PLAIN = ['首页', '单位', '考核结果', '考核方案', '考核通报', '本单位诉求', '个人设置'];
+const MENU_AUDIT = ['首页', '单位', '考核结果', '考核方案', '考核通报', '加减分记录', '审计日志', '个人设置'];
+const MENU_OFFICE = ['首页', '单位', '考核结果', '考核方案', '数据填报', '考核通报', '加减分记录', '考核期', '诉求派单', '诉求类别', '短信记录', '接口密钥', '审计日志', '个人设置'];
+const MENU_REPORTING = ['首页', '单位', '考核结果', '考核方案', '数据填报', '考核通报', '加减分记录', '个人设置'];
+const MENU_UNIT = ['首页', '单位', '考核结果', '考核方案', '数据填报', '考核通报', '加减分记录', '本单位诉求', '个人设置'];
+const MENU_PLAIN = ['首页', '单位', '考核结果', '考核方案', '考核通报', '加减分记录', '本单位诉求', '个人设置'];
 const ROLES = [
   ['admin', MENU_ALL],
   ['security', MENU_SECURITY],
@@ -88,7 +88,7 @@ test('the language switch turns the pages into English and back', async (t) => {
   await page.selectOption('#lang-switch', 'en');
   await page.waitForFunction(() => document.documentElement.lang === 'en');
   assert.equal(new URL(page.url()).pathname, '/', 'back on the page it was switched on');
-  assert.deepEqual(await menu(page), ['Home', 'Units', 'Scores', 'Schemes', 'Bulletins', 'Audit log', 'My account']);
+  assert.deepEqual(await menu(page), ['Home', 'Units', 'Scores', 'Schemes', 'Bulletins', 'Records', 'Audit log', 'My account']);
   assert.match(await page.textContent('main h1'), /^Welcome, /);
   await shot(page, 'language-en');
   // The choice is the user's: it holds on another page.

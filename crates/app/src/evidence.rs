@@ -1,6 +1,7 @@
 //! Evidence files (佐证材料) of a unit's monthly entries — attached by someone who may
 //! report the entry — and the download of any evidence file (of an entry, or of a
-//! service request's department) for those who may see what it belongs to. What a
+//! service request's department, of a registered record or a bonus application) for
+//! those who may see what it belongs to. What a
 //! file may be is `files`' rule.
 
 use jixiao_core::org::{Action, Target};
@@ -13,7 +14,7 @@ use crate::actor::Actor;
 use crate::error::{AppError, Result};
 use crate::files::{MAX_BYTES, kind_of};
 use crate::i18n::Tr;
-use crate::{App, collection, service};
+use crate::{App, collection, records, service};
 
 /// The owner id of an entry's evidence: `year/unit/indicator/month`.
 pub fn entry_owner(unit: &str, indicator: &str, month: Month) -> String {
@@ -72,6 +73,9 @@ pub async fn download(app: &App, actor: &Actor, id: i64) -> Result<(Attachment, 
             actor.require(Action::ViewUnit, Target::Indicator { unit, indicator })?;
         }
         service::requests::EVIDENCE_OWNER => service::requests::check_case_visible(app, actor, &meta.owner_id).await?,
+        records::RECORD_EVIDENCE | records::APPLICATION_EVIDENCE => {
+            records::check_evidence_visible(app, actor, &meta.owner_type, &meta.owner_id).await?;
+        }
         // A citizen's photo has its own route; nothing else is served here.
         _ => return Err(AppError::NotFound),
     }

@@ -18,6 +18,8 @@
 //!   `bulletins` — who sees which bulletin, and its steps;
 //! - `service` — public service requests: intake, steps, metrics, SMS; `captcha` — the
 //!   public forms' CAPTCHA;
+//! - `records` — bonus and deduction records registered in the browser, bonus
+//!   applications, the topic reports;
 //! - `reminders` — deadline reminders; `accounts` — users, sessions, API tokens,
 //!   Open311 keys; `files` — what an uploaded file may be; `evidence` — evidence of
 //!   entries, and downloads;
@@ -44,6 +46,7 @@ pub mod input;
 pub mod jobs;
 pub mod org;
 pub mod periods;
+pub mod records;
 pub mod reminders;
 pub mod schemes;
 pub mod scores;

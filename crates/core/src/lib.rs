@@ -14,6 +14,8 @@ pub mod generate;
 pub mod lights;
 pub mod org;
 pub mod period;
+pub mod plans;
+pub mod records;
 pub mod round;
 pub mod scheme;
 pub mod score;

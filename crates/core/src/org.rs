@@ -184,6 +184,14 @@ pub enum Action {
     HandleServiceRequests,
     /// Record the escalation of an overdue service request to a supervision task.
     EscalateServiceRequests,
+    /// Register, edit and cancel bonus and deduction records (加减分记录): the office
+    /// for every unit, a functional department for the indicators it enters or leads
+    /// (`records::may_register`).
+    RegisterRecords,
+    /// Apply for a bonus (加分申报) for one's unit.
+    ApplyForBonus,
+    /// Approve or reject bonus applications.
+    DecideApplications,
 }
 
 /// The roles that may take `action` (their scope still applies to unit targets).
@@ -203,6 +211,9 @@ pub fn roles_for(action: Action) -> &'static [Role] {
         Action::DispatchServiceRequests => &[Office],
         Action::HandleServiceRequests => &[Reporter, Head, Staff],
         Action::EscalateServiceRequests => &[Office, Leader],
+        Action::RegisterRecords => &[Office, Assessor],
+        Action::ApplyForBonus => &[Reporter, Head],
+        Action::DecideApplications => &[Office],
     }
 }
 

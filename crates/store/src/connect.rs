@@ -35,6 +35,7 @@ pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "job_runs", include_str!("../migrations/sqlite/0011_job_runs.sql")),
     (12, "public_limits", include_str!("../migrations/sqlite/0012_public_limits.sql")),
     (13, "identity", include_str!("../migrations/sqlite/0013_identity.sql")),
+    (15, "plans_records", include_str!("../migrations/sqlite/0015_plans_records.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -52,10 +53,11 @@ pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "job_runs", include_str!("../migrations/postgres/0011_job_runs.sql")),
     (12, "public_limits", include_str!("../migrations/postgres/0012_public_limits.sql")),
     (13, "identity", include_str!("../migrations/postgres/0013_identity.sql")),
+    (15, "plans_records", include_str!("../migrations/postgres/0015_plans_records.sql")),
 ];
 
 /// The schema version this binary is built for.
-pub const SCHEMA_VERSION: i64 = 13;
+pub const SCHEMA_VERSION: i64 = 15;
 
 /// The migration that gives records their keys (finished in Rust: `fill_record_keys`).
 const RECORD_KEYS: i64 = 10;

@@ -38,6 +38,7 @@ mod maintenance;
 mod org;
 mod outbox;
 mod refresh;
+mod register;
 mod schemes;
 mod scores;
 mod service;
@@ -68,6 +69,7 @@ pub use drafts::SchemeDraft;
 pub use error::{Result, StoreError};
 pub use org::{Group, Unit};
 pub use outbox::{Message, NewMessage, SmsCap, phone_key};
+pub use register::{BonusApplication, NewApplication, RecordFields, RegisteredRecord, registered_key};
 pub use schemes::{PeriodRow, PeriodState, SchemeVersion, SchemeVersionInfo};
 pub use scores::ScoreRow;
 pub use service::{

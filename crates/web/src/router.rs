@@ -23,7 +23,8 @@ use crate::{AppState, api, assets, auth, edge, errors, open311, pages, security}
 /// The handler of a route.
 fn handler(route: Route) -> MethodRouter<AppState> {
     use pages::{
-        account, admin, analysis, assess, audit, bulletins, home, login, periods, report, scheme_draft, schemes, scores, service, units,
+        account, admin, analysis, assess, audit, bulletins, home, login, periods, records, report, scheme_draft, schemes, scores, service,
+        units,
     };
     match route {
         Route::Home => get(home::home),
@@ -155,6 +156,28 @@ fn handler(route: Route) -> MethodRouter<AppState> {
         Route::ApiAuditList => get(api::audit::list),
         Route::ApiBulletinsList => get(api::bulletins::list),
         Route::ApiBulletinsShow => get(api::bulletins::show),
+        Route::RecordsList => get(records::list),
+        Route::RecordsCreate => post(records::create),
+        Route::RecordsShow => get(records::show),
+        Route::RecordsUpdate => post(records::update),
+        Route::RecordsCancel => post(records::cancel),
+        Route::RecordsEvidence => post(records::record_evidence),
+        Route::RecordsTopics => get(records::topics_page),
+        Route::RecordsTopicsXlsx => get(records::topics_xlsx),
+        Route::RecordsApplications => get(records::applications),
+        Route::RecordsApply => post(records::apply),
+        Route::RecordsApplication => get(records::application),
+        Route::RecordsDecide => post(records::decide),
+        Route::RecordsApplicationEvidence => post(records::application_evidence),
+        Route::ApiRecordsList => get(api::records::list),
+        Route::ApiRecordsCreate => post(api::records::create),
+        Route::ApiRecordsShow => get(api::records::show),
+        Route::ApiRecordsUpdate => post(api::records::update),
+        Route::ApiRecordsCancel => post(api::records::cancel),
+        Route::ApiApplicationsList => get(api::records::applications),
+        Route::ApiApplicationsCreate => post(api::records::apply),
+        Route::ApiApplicationsShow => get(api::records::application),
+        Route::ApiApplicationsDecide => post(api::records::decide),
     }
 }
 

@@ -48,13 +48,14 @@ pub struct NavItem {
 
 /// The menu: (path, catalogue key). An entry shows only when the viewer passes the
 /// access rule of its route in the route table.
-const MENU: [(&str, &str); 19] = [
+const MENU: [(&str, &str); 20] = [
     ("/", "nav.home"),
     ("/units", "nav.units"),
     ("/scores", "nav.scores"),
     ("/schemes", "nav.schemes"),
     ("/reports", "nav.reports"),
     ("/bulletins", "nav.bulletins"),
+    ("/records", "records.nav"),
     ("/periods", "nav.periods"),
     ("/service/dispatch", "nav.service_dispatch"),
     ("/service/queue", "nav.service_queue"),
@@ -163,7 +164,8 @@ fn menu_entry_of(here: &str) -> &'static str {
 /// under `flash.` are shown, so a link cannot put arbitrary text on a page.
 fn flash_text(lang: Lang, key: Option<&str>) -> Option<String> {
     let key = key?;
-    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    // A dot reaches a subsystem's own section (`flash.records.registered`).
+    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
         return None;
     }
     Tr::new(lang).get(&format!("flash.{key}")).map(str::to_string)

@@ -7,6 +7,7 @@
 //! - `scheme` — a scheme version, both ways;
 //! - `bulletin` — a bulletin's rankings, scores, ledger and formulas;
 //! - `targets` — per-unit targets of one parameter, both ways;
+//! - `topics` — the topic reports of registered records (专题统计);
 //! - the analysis report's workbook is written by `analysis`.
 //!
 //! Reading is strict: the file comes from outside, so a missing sheet, a changed
@@ -19,6 +20,7 @@ pub mod month;
 pub mod scheme;
 pub mod sheet;
 pub mod targets;
+pub mod topics;
 
 pub use sheet::CellError;
 

@@ -4,6 +4,7 @@
 mod analysis;
 mod imports;
 mod jobs;
+mod records;
 
 /// A SQLite and a PostgreSQL variant of each `async fn name(backend: Backend)`.
 macro_rules! backend_tests {

@@ -126,6 +126,8 @@ pub async fn run(db: &DbArgs, args: DemoArgs) -> anyhow::Result<()> {
         tx.commit().await?;
         bar.set_message("service requests");
         let requests = super::demo_service::load(&app, year, through).await?;
+        bar.set_message("records");
+        let (registered, applications) = super::demo_records::load(&app, year, through).await?;
         bar.set_message("scoring");
         jixiao_app::service::metrics::write_entries(&app, &scheme, year).await?;
         store.refresh_scores(year).await?;
@@ -142,6 +144,7 @@ pub async fn run(db: &DbArgs, args: DemoArgs) -> anyhow::Result<()> {
             year
         );
         println!("{requests} public service requests (query password {} for every demo request)", super::demo_service::DEMO_PASSWORD);
+        println!("{registered} records registered in the browser, {applications} bonus applications (one approved, one waiting)");
         println!("\ndemo accounts (shown once; change them before real use):");
         let mut rows = vec![["用户名 username", "密码 password", "角色 role", "姓名", "单位 unit"].map(String::from).to_vec()];
         rows.extend(demo_users().into_iter().map(|u| {

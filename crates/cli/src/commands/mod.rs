@@ -8,6 +8,7 @@ mod bench;
 mod data;
 mod db;
 mod demo;
+mod demo_records;
 mod demo_service;
 mod open311;
 mod scheme;

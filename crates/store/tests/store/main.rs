@@ -10,6 +10,7 @@ mod entries;
 mod misc;
 mod record_keys;
 mod refresh;
+mod register;
 mod schemes;
 mod service;
 mod stamps;

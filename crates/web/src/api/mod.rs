@@ -18,6 +18,7 @@ pub mod bulletins;
 pub mod entries;
 pub mod formula;
 pub mod org;
+pub mod records;
 pub mod scores;
 pub mod users;
 
@@ -146,12 +147,14 @@ fn response_description(status: &str) -> &'static str {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "jixiao API", description = "jixiao (绩效) performance management: organisation, monthly entries, scores, bulletins, accounts, audit log."),
-    paths(org::me, org::groups, org::units, org::unit, entries::list, entries::change, formula::check, scores::period, scores::explanation, users::list, users::show, audit::list, bulletins::list, bulletins::show),
+    info(title = "jixiao API", description = "jixiao (绩效) performance management: organisation, monthly entries, scores, bulletins, bonus and deduction records and applications, accounts, audit log."),
+    paths(org::me, org::groups, org::units, org::unit, entries::list, entries::change, formula::check, scores::period, scores::explanation, users::list, users::show, audit::list, bulletins::list, bulletins::show,
+          records::list, records::create, records::show, records::update, records::cancel, records::applications, records::apply,
+          records::application, records::decide),
     components(schemas(ErrorBody, ErrorDetail, scores::PeriodScores, scores::UnitScores)),
     modifiers(&BearerAuth, &Conformance),
     security(("bearer" = [])),
-    tags((name = "organisation"), (name = "entries"), (name = "formula"), (name = "scores"), (name = "users"), (name = "audit"), (name = "bulletins"))
+    tags((name = "organisation"), (name = "entries"), (name = "formula"), (name = "scores"), (name = "users"), (name = "audit"), (name = "bulletins"), (name = "records"))
 )]
 pub struct ApiDoc;
 

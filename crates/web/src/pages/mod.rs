@@ -12,6 +12,7 @@ pub mod bulletins;
 pub mod home;
 pub mod login;
 pub mod periods;
+pub mod records;
 pub mod report;
 pub mod scheme_draft;
 pub mod schemes;

@@ -12,6 +12,7 @@ mod open311;
 mod pages;
 mod periods;
 mod public_limits;
+mod records;
 mod reminders;
 mod report;
 mod scheme_draft;

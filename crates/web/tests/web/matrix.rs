@@ -38,6 +38,8 @@ const OFFICE: &[&str] = &["office"];
 const HANDLERS: &[&str] = &["office", "assessor", "reporter", "head"];
 const DEPARTMENT: &[&str] = &["reporter", "head", "staff"];
 const SERVICE_VIEW: &[&str] = &["office", "leader", "reporter", "head", "staff"];
+const REGISTRARS: &[&str] = &["office", "assessor"];
+const APPLICANTS: &[&str] = &["reporter", "head"];
 const ORG: &[&str] = &["admin", "office", "leader", "assessor", "reporter", "head", "staff"];
 
 fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
@@ -174,6 +176,30 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("GET", "/api/v1/audit"), Roles(AUDIT)),
         (("GET", "/api/v1/bulletins"), SignedIn),
         (("GET", "/api/v1/bulletins/{id}"), SignedIn),
+        // Records and applications: lists are filtered by scope and ids checked by the
+        // use case (tests/web/records.rs), so every viewing role reaches the pages.
+        (("GET", "/records"), Roles(ORG)),
+        (("POST", "/records"), Roles(REGISTRARS)),
+        (("GET", "/records/topics"), Roles(ORG)),
+        (("GET", "/records/topics.xlsx"), Roles(ORG)),
+        (("GET", "/records/applications"), Roles(ORG)),
+        (("POST", "/records/applications"), Roles(APPLICANTS)),
+        (("GET", "/records/applications/{id}"), Roles(ORG)),
+        (("POST", "/records/applications/{id}/decision"), Roles(OFFICE)),
+        (("POST", "/records/applications/{id}/evidence"), Roles(APPLICANTS)),
+        (("GET", "/records/{id}"), Roles(ORG)),
+        (("POST", "/records/{id}"), Roles(REGISTRARS)),
+        (("POST", "/records/{id}/cancel"), Roles(REGISTRARS)),
+        (("POST", "/records/{id}/evidence"), Roles(REGISTRARS)),
+        (("GET", "/api/v1/records"), Roles(ORG)),
+        (("POST", "/api/v1/records"), Roles(REGISTRARS)),
+        (("GET", "/api/v1/records/{id}"), Roles(ORG)),
+        (("POST", "/api/v1/records/{id}"), Roles(REGISTRARS)),
+        (("POST", "/api/v1/records/{id}/cancel"), Roles(REGISTRARS)),
+        (("GET", "/api/v1/applications"), Roles(ORG)),
+        (("POST", "/api/v1/applications"), Roles(APPLICANTS)),
+        (("GET", "/api/v1/applications/{id}"), Roles(ORG)),
+        (("POST", "/api/v1/applications/{id}/decision"), Roles(OFFICE)),
     ])
 }
 

@@ -32,6 +32,7 @@ async fn menus_show_what_the_role_may_do(app: TestApp) {
                 "/scores",
                 "/schemes",
                 "/bulletins",
+                "/records",
                 "/admin/users",
                 "/admin/units",
                 "/admin/tokens",
@@ -48,6 +49,7 @@ async fn menus_show_what_the_role_may_do(app: TestApp) {
                 "/schemes",
                 "/reports",
                 "/bulletins",
+                "/records",
                 "/periods",
                 "/service/dispatch",
                 "/service/categories",
@@ -57,10 +59,10 @@ async fn menus_show_what_the_role_may_do(app: TestApp) {
                 "/account",
             ],
         ),
-        ("leader", &["/", "/units", "/scores", "/schemes", "/bulletins", "/audit", "/account"]),
+        ("leader", &["/", "/units", "/scores", "/schemes", "/bulletins", "/records", "/audit", "/account"]),
         ("security", &["/", "/bulletins", "/admin/security", "/account"]),
         ("auditor", &["/", "/bulletins", "/audit", "/account"]),
-        ("reporter", &["/", "/units", "/scores", "/schemes", "/reports", "/bulletins", "/service/queue", "/account"]),
+        ("reporter", &["/", "/units", "/scores", "/schemes", "/reports", "/bulletins", "/records", "/service/queue", "/account"]),
     ];
     for (role, expected) in cases {
         let s = app.session(role).await;
