@@ -1,6 +1,7 @@
 //! Evidence files (佐证材料) of a unit's monthly entries — attached by someone who may
 //! report the entry — and the download of any evidence file (of an entry, or of a
-//! service request's department) for those who may see what it belongs to. What a
+//! service request's department, or of a supervision task) for those who may see
+//! what it belongs to. What a
 //! file may be is `files`' rule.
 
 use jixiao_core::org::{Action, Target};
@@ -72,6 +73,7 @@ pub async fn download(app: &App, actor: &Actor, id: i64) -> Result<(Attachment, 
             actor.require(Action::ViewUnit, Target::Indicator { unit, indicator })?;
         }
         service::requests::EVIDENCE_OWNER => service::requests::check_case_visible(app, actor, &meta.owner_id).await?,
+        crate::supervision::tasks::EVIDENCE_OWNER => crate::supervision::tasks::check_code_visible(app, actor, &meta.owner_id).await?,
         // A citizen's photo has its own route; nothing else is served here.
         _ => return Err(AppError::NotFound),
     }

@@ -18,6 +18,8 @@
 //!   `bulletins` — who sees which bulletin, and its steps;
 //! - `service` — public service requests: intake, steps, metrics, SMS; `captcha` — the
 //!   public forms' CAPTCHA;
+//! - `supervision` — supervision tasks (督办事项): assigning, steps, ledger, metrics,
+//!   the overdue pass and the leader's dashboard;
 //! - `reminders` — deadline reminders; `accounts` — users, sessions, API tokens,
 //!   Open311 keys; `files` — what an uploaded file may be; `evidence` — evidence of
 //!   entries, and downloads;
@@ -49,6 +51,7 @@ pub mod schemes;
 pub mod scores;
 pub mod service;
 pub mod settings;
+pub mod supervision;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;

@@ -166,6 +166,16 @@ pub enum Action {
     HandleServiceRequests,
     /// Record the escalation of an overdue service request to a supervision task.
     EscalateServiceRequests,
+    /// See supervision tasks (督办事项): all for the office, the tasks of the units a
+    /// leader oversees (分管), a unit's own and shared tasks for its people.
+    ViewSupervision,
+    /// Assign supervision tasks to units in scope, decide their extension requests
+    /// and evaluate them (the office; leaders for the units they oversee).
+    AssignSupervision,
+    /// Verify a claimed task or return it (the office).
+    VerifySupervision,
+    /// Sign for, report on, ask to extend and claim done the tasks of one's unit.
+    HandleSupervision,
 }
 
 /// The roles that may take `action` (their scope still applies to unit targets).
@@ -182,6 +192,10 @@ pub fn roles_for(action: Action) -> &'static [Role] {
         Action::DispatchServiceRequests => &[Office],
         Action::HandleServiceRequests => &[Reporter, Head, Staff],
         Action::EscalateServiceRequests => &[Office, Leader],
+        Action::ViewSupervision => &[Office, Leader, Reporter, Head, Staff],
+        Action::AssignSupervision => &[Office, Leader],
+        Action::VerifySupervision => &[Office],
+        Action::HandleSupervision => &[Reporter, Head, Staff],
     }
 }
 

@@ -34,6 +34,7 @@ pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "record_keys", include_str!("../migrations/sqlite/0010_record_keys.sql")),
     (11, "job_runs", include_str!("../migrations/sqlite/0011_job_runs.sql")),
     (12, "public_limits", include_str!("../migrations/sqlite/0012_public_limits.sql")),
+    (14, "supervision", include_str!("../migrations/sqlite/0014_supervision.sql")),
 ];
 
 /// (version, description, SQL) of every PostgreSQL migration, in order.
@@ -50,10 +51,11 @@ pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "record_keys", include_str!("../migrations/postgres/0010_record_keys.sql")),
     (11, "job_runs", include_str!("../migrations/postgres/0011_job_runs.sql")),
     (12, "public_limits", include_str!("../migrations/postgres/0012_public_limits.sql")),
+    (14, "supervision", include_str!("../migrations/postgres/0014_supervision.sql")),
 ];
 
 /// The schema version this binary is built for.
-pub const SCHEMA_VERSION: i64 = 12;
+pub const SCHEMA_VERSION: i64 = 14;
 
 /// The migration that gives records their keys (finished in Rust: `fill_record_keys`).
 const RECORD_KEYS: i64 = 10;

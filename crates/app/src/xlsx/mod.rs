@@ -7,6 +7,7 @@
 //! - `scheme` — a scheme version, both ways;
 //! - `bulletin` — a bulletin's rankings, scores, ledger and formulas;
 //! - `targets` — per-unit targets of one parameter, both ways;
+//! - `supervision` — the supervision ledger (督办台账);
 //! - the analysis report's workbook is written by `analysis`.
 //!
 //! Reading is strict: the file comes from outside, so a missing sheet, a changed
@@ -18,6 +19,7 @@ pub mod form;
 pub mod month;
 pub mod scheme;
 pub mod sheet;
+pub mod supervision;
 pub mod targets;
 
 pub use sheet::CellError;

@@ -3,6 +3,7 @@
 
 mod imports;
 mod jobs;
+mod supervision;
 
 /// A SQLite and a PostgreSQL variant of each `async fn name(backend: Backend)`.
 macro_rules! backend_tests {

@@ -13,5 +13,6 @@ mod refresh;
 mod schemes;
 mod service;
 mod stamps;
+mod supervision;
 mod tx;
 mod users;
