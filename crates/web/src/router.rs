@@ -23,7 +23,8 @@ use crate::{AppState, api, assets, auth, edge, errors, open311, pages, security}
 /// The handler of a route.
 fn handler(route: Route) -> MethodRouter<AppState> {
     use pages::{
-        account, admin, analysis, assess, audit, bulletins, home, login, periods, report, scheme_draft, schemes, scores, service, units,
+        account, admin, analysis, assess, audit, bulletins, home, login, periods, report, scheme_draft, schemes, scores, service,
+        supervision, units,
     };
     match route {
         Route::Home => get(home::home),
@@ -114,6 +115,15 @@ fn handler(route: Route) -> MethodRouter<AppState> {
         Route::AdminTokensRevoke => post(admin::tokens::revoke),
         Route::AdminSettingsPage => get(admin::settings::page),
         Route::AdminSettingsSave => post(admin::settings::save),
+        Route::SupervisionList => get(supervision::list),
+        Route::SupervisionExport => get(supervision::export),
+        Route::SupervisionRunOverdue => post(supervision::run_overdue),
+        Route::SupervisionNewForm => get(supervision::new_form),
+        Route::SupervisionCreate => post(supervision::create),
+        Route::SupervisionShow => get(supervision::show),
+        Route::SupervisionStep => post(supervision::step),
+        Route::SupervisionUploadEvidence => post(supervision::upload_evidence).layer(evidence_limit()),
+        Route::SupervisionDashboard => get(supervision::dashboard_page),
         Route::ServicePublicForm => get(service::public::form),
         Route::ServicePublicSubmit => post(service::public::submit).layer(DefaultBodyLimit::max(service::public::MAX_FORM_BYTES)),
         Route::ServicePublicQueryForm => get(service::public::query_form),
@@ -153,6 +163,10 @@ fn handler(route: Route) -> MethodRouter<AppState> {
         Route::ApiAuditList => get(api::audit::list),
         Route::ApiBulletinsList => get(api::bulletins::list),
         Route::ApiBulletinsShow => get(api::bulletins::show),
+        Route::ApiSupervisionList => get(api::supervision::list),
+        Route::ApiSupervisionCreate => post(api::supervision::create),
+        Route::ApiSupervisionShow => get(api::supervision::show),
+        Route::ApiSupervisionStep => post(api::supervision::step),
     }
 }
 
@@ -168,7 +182,7 @@ fn evidence_limit() -> DefaultBodyLimit {
 /// The routes whose bodies may be larger than axum's default, and their limits.
 fn body_limit(route: Route) -> Option<usize> {
     match route {
-        Route::ReportUploadEvidence | Route::ServiceHandlingUploadEvidence => Some(EVIDENCE_BYTES),
+        Route::ReportUploadEvidence | Route::ServiceHandlingUploadEvidence | Route::SupervisionUploadEvidence => Some(EVIDENCE_BYTES),
         Route::ServicePublicSubmit => Some(service::public::MAX_FORM_BYTES),
         _ => None,
     }

@@ -48,7 +48,7 @@ pub struct NavItem {
 
 /// The menu: (path, catalogue key). An entry shows only when the viewer passes the
 /// access rule of its route in the route table.
-const MENU: [(&str, &str); 18] = [
+const MENU: [(&str, &str); 20] = [
     ("/", "nav.home"),
     ("/units", "nav.units"),
     ("/scores", "nav.scores"),
@@ -56,6 +56,8 @@ const MENU: [(&str, &str); 18] = [
     ("/reports", "nav.reports"),
     ("/bulletins", "nav.bulletins"),
     ("/periods", "nav.periods"),
+    ("/supervision/dashboard", "supervision.nav_dashboard"),
+    ("/supervision", "supervision.nav"),
     ("/service/dispatch", "nav.service_dispatch"),
     ("/service/queue", "nav.service_queue"),
     ("/service/categories", "nav.service_categories"),

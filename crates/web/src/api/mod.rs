@@ -19,6 +19,7 @@ pub mod entries;
 pub mod formula;
 pub mod org;
 pub mod scores;
+pub mod supervision;
 pub mod users;
 
 use axum::Json;
@@ -91,12 +92,12 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "jixiao API", description = "jixiao (绩效) performance management: organisation, monthly entries, scores, bulletins, accounts, audit log."),
-    paths(org::me, org::groups, org::units, org::unit, entries::list, entries::change, formula::check, scores::period, scores::explanation, users::list, users::show, audit::list, bulletins::list, bulletins::show),
+    info(title = "jixiao API", description = "jixiao (绩效) performance management: organisation, monthly entries, scores, bulletins, accounts, audit log, supervision tasks."),
+    paths(org::me, org::groups, org::units, org::unit, entries::list, entries::change, formula::check, scores::period, scores::explanation, users::list, users::show, audit::list, bulletins::list, bulletins::show, supervision::list, supervision::create, supervision::show, supervision::step),
     components(schemas(ErrorBody, ErrorDetail, scores::PeriodScores, scores::UnitScores)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "organisation"), (name = "entries"), (name = "formula"), (name = "scores"), (name = "users"), (name = "audit"), (name = "bulletins"))
+    tags((name = "organisation"), (name = "entries"), (name = "formula"), (name = "scores"), (name = "users"), (name = "audit"), (name = "bulletins"), (name = "supervision"))
 )]
 pub struct ApiDoc;
 

@@ -33,6 +33,8 @@ const OFFICE: &[&str] = &["office"];
 const HANDLERS: &[&str] = &["office", "assessor", "reporter", "head"];
 const DEPARTMENT: &[&str] = &["reporter", "head", "staff"];
 const SERVICE_VIEW: &[&str] = &["office", "leader", "reporter", "head", "staff"];
+const SUPERVISION_VIEW: &[&str] = &["office", "leader", "reporter", "head", "staff"];
+const SUPERVISION_ASSIGN: &[&str] = &["office", "leader"];
 const ORG: &[&str] = &["admin", "office", "leader", "assessor", "reporter", "head", "staff"];
 
 fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
@@ -147,6 +149,16 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("GET", "/service/keys"), Roles(OFFICE)),
         (("POST", "/service/keys"), Roles(OFFICE)),
         (("POST", "/service/keys/{id}/revoke"), Roles(OFFICE)),
+        // Tasks of another unit are 404 by the use case (tests/web/supervision.rs).
+        (("GET", "/supervision"), Roles(SUPERVISION_VIEW)),
+        (("GET", "/supervision/ledger.xlsx"), Roles(SUPERVISION_VIEW)),
+        (("POST", "/supervision/overdue"), Roles(OFFICE)),
+        (("GET", "/supervision/new"), Roles(SUPERVISION_ASSIGN)),
+        (("POST", "/supervision"), Roles(SUPERVISION_ASSIGN)),
+        (("GET", "/supervision/tasks/{id}"), Roles(SUPERVISION_VIEW)),
+        (("POST", "/supervision/tasks/{id}"), Roles(SUPERVISION_VIEW)),
+        (("POST", "/supervision/tasks/{id}/evidence"), Roles(SUPERVISION_VIEW)),
+        (("GET", "/supervision/dashboard"), Roles(SUPERVISION_ASSIGN)),
         (("GET", "/open311/v2/{file}"), Anyone),
         (("POST", "/open311/v2/{file}"), Anyone),
         (("GET", "/open311/v2/services/{file}"), Anyone),
@@ -167,6 +179,10 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("GET", "/api/v1/audit"), Roles(AUDIT)),
         (("GET", "/api/v1/bulletins"), SignedIn),
         (("GET", "/api/v1/bulletins/{id}"), SignedIn),
+        (("GET", "/api/v1/supervision/tasks"), Roles(SUPERVISION_VIEW)),
+        (("POST", "/api/v1/supervision/tasks"), Roles(SUPERVISION_ASSIGN)),
+        (("GET", "/api/v1/supervision/tasks/{id}"), Roles(SUPERVISION_VIEW)),
+        (("POST", "/api/v1/supervision/tasks/{id}"), Roles(SUPERVISION_VIEW)),
     ])
 }
 
