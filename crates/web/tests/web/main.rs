@@ -21,3 +21,4 @@ mod security;
 mod service;
 mod service_office;
 mod sessions;
+mod supervision;
