@@ -84,7 +84,7 @@ async fn a_task_through_the_pages(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let file = app.store.attachments("supervision_evidence", &[t.code.clone()]).await.unwrap().remove(0);
+    let file = app.store.attachments("supervision_evidence", std::slice::from_ref(&t.code)).await.unwrap().remove(0);
     assert_eq!(app.get(Some(&office), &format!("/evidence/{}", file.id)).await.status(), 200);
     let other = app.session("staff").await;
     assert_eq!(app.get(Some(&other), &format!("/evidence/{}", file.id)).await.status(), 200, "staff of the lead unit");
