@@ -9,6 +9,7 @@ mod data;
 mod db;
 mod demo;
 mod demo_service;
+mod demo_supervision;
 mod open311;
 mod scheme;
 mod score;
