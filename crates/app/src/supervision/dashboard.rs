@@ -50,7 +50,23 @@ pub struct Dashboard {
 /// supervision scope, red units first.
 pub async fn build(app: &App, actor: &Actor, tr: &Tr) -> Result<Dashboard> {
     actor.require(Action::AssignSupervision, Target::Nothing)?;
-    let month = due_month(app);
+    // The month last reported: the month due, or the latest before it that units
+    // reported anything in (a month nobody has reported yet is all red for missing
+    // data; the system's own entries do not count).
+    let mut month = due_month(app);
+    for _ in 0..11 {
+        let reported =
+            match app.latest_scheme(month.year).await? {
+                Some((_, scheme)) => app.store.reported_in_month(month.year, &month.to_string()).await?.iter().any(|(_, indicator)| {
+                    scheme.node_index(indicator).and_then(|n| scheme.indicator(n)).is_some_and(|i| !i.system_filled())
+                }),
+                None => false,
+            };
+        if reported {
+            break;
+        }
+        month = previous(month);
+    }
     let units: Vec<_> =
         app.store.units().await?.into_iter().filter(|u| !u.disabled && actor.can(Action::AssignSupervision, Target::Unit(&u.id))).collect();
     let now = crate::scores::load(app, Period::Month(month)).await;

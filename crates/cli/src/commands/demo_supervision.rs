@@ -1,8 +1,9 @@
 //! The demo district's supervision tasks (督办事项): six tasks of the demo year in
 //! every state — finished and evaluated, awaiting the leader's evaluation, claimed and
 //! awaiting the office's check, asking for an extension, overdue, and just assigned
-//! from a red light — and the bonus indicator `W1` 督办落实 that reads their figures
-//! (`filled_by: "supervision"`), with the scheme's rule that an overdue task costs its
+//! from a red light — and the bonus `W` 督办落实 whose indicators read their figures
+//! (`filled_by: "supervision"`: `W1` tasks finished on time less overdue ones, `W2`
+//! the average evaluation), with the scheme's rule that an overdue task costs its
 //! lead unit 0.5 on `Y1` 督办事项逾期.
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
@@ -11,17 +12,22 @@ use jixiao_core::scheme::{NodeDef, SchemeFile, SupervisionRule};
 use jixiao_store::{NewSupervisionTask, NewTaskEvent, TaskUnitRow};
 use serde_json::json;
 
-/// Adds the supervision bonus `W` / `W1` and the overdue rule to the demo scheme.
+/// Adds the supervision bonus `W` (`W1`, `W2`) and the overdue rule to the demo scheme.
 pub fn add_indicator(file: &mut SchemeFile) -> anyhow::Result<()> {
     let node: NodeDef = serde_json::from_value(json!({
         "id": "W", "name": "督办落实", "kind": "bonus", "cap": 2,
         "children": [{
-            "id": "W1", "name": "督办事项办理质效", "filled_by": "supervision",
+            "id": "W1", "name": "督办事项按期办结", "filled_by": "supervision",
             "fields": [
-                {"key": "overdue", "name": "逾期数", "type": "integer", "agg": "sum", "min": 0},
-                {"key": "evaluation", "name": "平均评价", "agg": "avg", "min": 0, "max": 100}
+                {"key": "on_time", "name": "按期办结数", "type": "integer", "agg": "sum", "min": 0},
+                {"key": "overdue", "name": "逾期数", "type": "integer", "agg": "sum", "min": 0}
             ],
-            "formula": "max(0, min(2, evaluation / 50 - overdue * 0.5))",
+            "formula": "max(0, min(1.5, on_time * 0.5) - overdue * 0.5)",
+            "assign": [{"group": "dept"}]
+        }, {
+            "id": "W2", "name": "督办事项办理评价", "filled_by": "supervision",
+            "fields": [{"key": "evaluation", "name": "平均评价", "agg": "avg", "min": 0, "max": 100}],
+            "formula": "max(0, evaluation - 60) / 80",
             "assign": [{"group": "dept"}]
         }]
     }))?;
@@ -93,13 +99,13 @@ pub async fn load(app: &App, file: &SchemeFile, year: i32) -> anyhow::Result<usi
             ],
         },
         Demo {
-            title: "外资企业走访服务",
-            lead: "区商务局",
+            title: "重大项目前期手续办理",
+            lead: "区发改局",
             co: &[],
             source: ("manual", String::new()),
             assigned_ago: 20,
             due: Due::AfterAssigned(18),
-            steps: vec![("sign", 1, Some("区商务局"), ""), ("claim", 15, Some("区商务局"), "走访企业 35 家，形成问题清单")],
+            steps: vec![("sign", 1, Some("区发改局"), ""), ("claim", 15, Some("区发改局"), "8 个项目完成立项和用地预审")],
         },
         Demo {
             title: "财政资金绩效自评",
