@@ -39,7 +39,7 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Start the web server (with the background jobs, unless --no-jobs).
     Serve(serve::ServeArgs),
-    /// Run the background jobs: SMS, deadline reminders, auto-close, session purge, score checks.
+    /// Run the background jobs: SMS, deadline reminders, auto-close, session purge, score checks, supervision overdue reminders.
     Worker(serve::WorkerArgs),
     /// Manage accounts.
     #[command(subcommand)]
