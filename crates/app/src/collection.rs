@@ -121,7 +121,7 @@ pub fn due_indicators(scheme: &Scheme, unit: usize, month: u8) -> Vec<usize> {
             scheme.nodes[n]
                 .indicator
                 .as_ref()
-                .is_some_and(|i| i.is_assigned(unit) && i.is_due(month) && i.source == Source::Fields && !i.service_filled)
+                .is_some_and(|i| i.is_assigned(unit) && i.is_due(month) && i.source == Source::Fields && !i.system_filled())
         })
         .collect()
 }
@@ -295,7 +295,7 @@ pub async fn check(
         }
         // Values the system fills (service metrics…) come only from the system, never
         // from a form, a workbook, the assessor's page or the API.
-        if data.scheme.node_index(&indicator).and_then(|n| data.scheme.indicator(n)).is_some_and(|i| i.service_filled) {
+        if data.scheme.node_index(&indicator).and_then(|n| data.scheme.indicator(n)).is_some_and(|i| i.system_filled()) {
             problems.push(Problem::Entry { indicator: indicator.clone(), message: tr.f("report.system_filled", &[&indicator]) });
             continue;
         }

@@ -1,7 +1,7 @@
 //! Evidence files (佐证材料) of a unit's monthly entries — attached by someone who may
 //! report the entry — and the download of any evidence file (of an entry, or of a
-//! service request's department, of a registered record or a bonus application) for
-//! those who may see what it belongs to. What a
+//! service request's department, of a registered record or a bonus application, or
+//! of a supervision task) for those who may see what it belongs to. What a
 //! file may be is `files`' rule.
 
 use jixiao_core::org::{Action, Target};
@@ -76,6 +76,7 @@ pub async fn download(app: &App, actor: &Actor, id: i64) -> Result<(Attachment, 
         records::RECORD_EVIDENCE | records::APPLICATION_EVIDENCE => {
             records::check_evidence_visible(app, actor, &meta.owner_type, &meta.owner_id).await?;
         }
+        crate::supervision::tasks::EVIDENCE_OWNER => crate::supervision::tasks::check_code_visible(app, actor, &meta.owner_id).await?,
         // A citizen's photo has its own route; nothing else is served here.
         _ => return Err(AppError::NotFound),
     }

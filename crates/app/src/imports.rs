@@ -71,7 +71,7 @@ pub async fn import(app: &App, actor: &Actor, tr: &Tr, year: i32, keyed: &KeyedD
         if closed.contains(&e.month) {
             refused.push(format!("{at} — {}", tr.f("report.closed", &[&e.month])));
         }
-        if scheme.node_index(&e.indicator).and_then(|n| scheme.indicator(n)).is_some_and(|ind| ind.service_filled) {
+        if scheme.node_index(&e.indicator).and_then(|n| scheme.indicator(n)).is_some_and(|ind| ind.system_filled()) {
             refused.push(format!("{at} — {}", tr.f("report.system_filled", &[&e.indicator])));
         }
     }

@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `sms` | every few seconds (`[sms] poll_seconds`) | sends the due SMS of the outbox (`service::sms`) |
 //! | `reminders` | once a day, from 09:00 site time | queues the deadline reminders of the month due (`reminders`) |
+//! | `supervision` | once a day, from 09:00 site time | reminds units of supervision tasks due soon or overdue, adds the overdue deductions, refreshes the supervision metrics (`supervision::overdue`) |
 //! | `auto_close` | every 10 minutes | closes verified service requests the citizen did not rate in time |
 //! | `sessions` | every hour | removes sessions past their absolute expiry, expired CAPTCHA challenges and the SMS counts of past days |
 //! | `scores` | every hour (and every process at its start: `check_scores_at_start`) | checks the stored scores against the data they were computed from and repairs stale ones |
@@ -32,10 +33,11 @@ pub enum Job {
     AutoClose,
     Sessions,
     Scores,
+    Supervision,
 }
 
 impl Job {
-    pub const ALL: [Job; 5] = [Job::Sms, Job::Reminders, Job::AutoClose, Job::Sessions, Job::Scores];
+    pub const ALL: [Job; 6] = [Job::Sms, Job::Reminders, Job::AutoClose, Job::Sessions, Job::Scores, Job::Supervision];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -44,6 +46,7 @@ impl Job {
             Job::AutoClose => "auto_close",
             Job::Sessions => "sessions",
             Job::Scores => "scores",
+            Job::Supervision => "supervision",
         }
     }
 
@@ -51,7 +54,7 @@ impl Job {
     fn every(self) -> Option<chrono::Duration> {
         match self {
             Job::Sms => None,
-            Job::Reminders => Some(chrono::Duration::days(1)),
+            Job::Reminders | Job::Supervision => Some(chrono::Duration::days(1)),
             Job::AutoClose => Some(chrono::Duration::minutes(10)),
             Job::Sessions | Job::Scores => Some(chrono::Duration::hours(1)),
         }
@@ -60,7 +63,7 @@ impl Job {
     /// The site-zone time of day before which a daily job does not run.
     fn not_before(self) -> Option<NaiveTime> {
         match self {
-            Job::Reminders => NaiveTime::from_hms_opt(9, 0, 0),
+            Job::Reminders | Job::Supervision => NaiveTime::from_hms_opt(9, 0, 0),
             _ => None,
         }
     }
@@ -96,6 +99,10 @@ pub async fn run_once(app: &App, job: Job) -> Result<String> {
             // A day's count matters until the day is over everywhere: keep yesterday's.
             let counts = app.store.purge_sms_counts(&(app.clock.today() - chrono::Duration::days(1)).to_string()).await?;
             Ok(format!("removed {sessions} expired session(s), {challenges} CAPTCHA challenge(s), {counts} SMS count(s) of past days"))
+        }
+        Job::Supervision => {
+            let pass = crate::supervision::overdue::run(app, &actor(job)).await?;
+            Ok(format!("{} reminder(s), {} deduction(s), {} metric entr(ies)", pass.reminders, pass.deductions, pass.entries))
         }
         Job::Scores => {
             let repaired = app.store.repair_stale_scores().await?;

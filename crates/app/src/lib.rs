@@ -20,6 +20,8 @@
 //!   public forms' CAPTCHA;
 //! - `records` — bonus and deduction records registered in the browser, bonus
 //!   applications, the topic reports;
+//! - `supervision` — supervision tasks (督办事项): assigning, steps, ledger, metrics,
+//!   the overdue pass and the leader's dashboard;
 //! - `reminders` — deadline reminders; `accounts` — users, sessions, API tokens,
 //!   Open311 keys; `files` — what an uploaded file may be; `evidence` — evidence of
 //!   entries, and downloads;
@@ -52,6 +54,7 @@ pub mod schemes;
 pub mod scores;
 pub mod service;
 pub mod settings;
+pub mod supervision;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;

@@ -129,3 +129,25 @@ where
         None => eprintln!("skipped: JIXIAO_TEST_POSTGRES=off"),
     }
 }
+
+/// `scheme_2027` with supervision: the bonus `W` / `W1` 督办落实 (filled by the system
+/// from supervision tasks: `max(0, min(2, evaluation / 50 - overdue * 0.5))`, for the
+/// department group) and the deduction `Y` / `Y1` 督办事项逾期 (records, 0.5 each),
+/// named by the scheme's `supervision` rule.
+pub fn scheme_2027_supervision() -> jixiao_core::scheme::SchemeFile {
+    let mut file = scheme_2027();
+    let extra: Vec<jixiao_core::scheme::NodeDef> = serde_json::from_value(json!([
+        {"id": "W", "name": "督办落实", "kind": "bonus", "cap": 2, "children": [
+            {"id": "W1", "name": "督办事项办理", "filled_by": "supervision",
+             "fields": [{"key": "overdue", "name": "逾期数", "type": "integer", "agg": "sum"},
+                        {"key": "evaluation", "name": "平均评价", "agg": "avg", "min": 0, "max": 100}],
+             "formula": "max(0, min(2, evaluation / 50 - overdue * 0.5))", "assign": [{"group": "dept"}]}]},
+        {"id": "Y", "name": "违规失职减分", "kind": "deduction", "cap": 10, "children": [
+            {"id": "Y1", "name": "督办事项逾期", "source": "records", "points": 3, "formula": "record_points",
+             "assign": [{"group": "dept"}]}]}
+    ]))
+    .expect("the supervision nodes");
+    file.tree.extend(extra);
+    file.supervision = Some(jixiao_core::scheme::SupervisionRule { deduction: "Y1".into(), overdue_points: 0.5 });
+    file
+}

@@ -171,7 +171,7 @@ fn changed(scheme: &Scheme, base: &Value, rng: &mut ChaCha8Rng, entries: usize, 
         .iter()
         .filter(|e| {
             let indicator = scheme.indicator(scheme.node_index(e["indicator"].as_str().unwrap()).unwrap()).unwrap();
-            !indicator.service_filled
+            !indicator.system_filled()
         })
         .collect();
     let mut file = json!({"entries": [], "records": []});

@@ -20,4 +20,5 @@ pub mod round;
 pub mod scheme;
 pub mod score;
 pub mod service;
+pub mod supervision;
 pub mod workflow;

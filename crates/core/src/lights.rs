@@ -12,7 +12,9 @@
 //! - red: its computation failed (error), its data is missing, or pace < `red`;
 //! - yellow: pace < `yellow`, or the month was reported late; a deduction indicator
 //!   with a deduction;
-//! - none (grey): not due in the period (pending), or a bonus indicator.
+//! - none (grey): not due in the period (pending), or a bonus indicator; also a bonus
+//!   or deduction indicator the system fills (`filled_by`) while it has nothing to
+//!   count (missing).
 //!
 //! A unit, over its regular indicators: red when its overall pace (sum of scores ÷
 //! sum of points of the indicators due) is below `red`, or at least `red_count` of
@@ -197,7 +199,15 @@ pub fn of_unit(
             points: node.points,
             late,
         };
-        results.push((n, r, indicator_light(&rule, r, errors.get(&node.id).and_then(|v| v.as_str()))));
+        // A bonus or deduction the system fills (`filled_by`) is missing when there was
+        // nothing to count (no requests, no supervision tasks): nothing to warn about.
+        let nothing_to_count = st == "missing" && node.kind != Kind::Regular && node.indicator.as_ref().is_some_and(|i| i.system_filled());
+        let lit = if nothing_to_count {
+            Lit { light: Light::None, why: Why::NoPoints }
+        } else {
+            indicator_light(&rule, r, errors.get(&node.id).and_then(|v| v.as_str()))
+        };
+        results.push((n, r, lit));
     }
     let pairs: Vec<_> = results.iter().map(|(_, r, l)| (*r, l)).collect();
     let unit = unit_light(&rule, &pairs);
@@ -278,5 +288,32 @@ mod tests {
         assert!(LightRule { red_count: 0, ..LightRule::default() }.check().is_err());
         let parsed: LightRule = serde_json::from_str(r#"{"yellow": 0.9}"#).unwrap();
         assert_eq!(parsed, LightRule { yellow: 0.9, red: 0.6, red_count: 3 });
+    }
+
+    #[test]
+    fn a_system_filled_bonus_with_nothing_to_count_is_not_lit() {
+        let scheme = crate::scheme::Scheme::from_file(
+            serde_json::from_value(serde_json::json!({
+                "year": 2027, "name": "t", "groups": [{"id": "g", "name": "g"}], "units": [{"id": "u", "name": "u", "group": "g"}],
+                "tree": [
+                    {"id": "A", "name": "a", "points": 10, "children": [
+                        {"id": "A1", "name": "a1", "points": 10, "fields": [{"key": "x"}], "formula": "x", "assign": [{"group": "g"}]}]},
+                    {"id": "W", "name": "w", "kind": "bonus", "children": [
+                        {"id": "W1", "name": "w1", "filled_by": "supervision", "fields": [{"key": "evaluation"}],
+                         "formula": "evaluation / 100", "assign": [{"group": "g"}]},
+                        {"id": "W2", "name": "w2", "fields": [{"key": "y"}], "formula": "y", "assign": [{"group": "g"}]}]}
+                ]
+            }))
+            .unwrap(),
+        )
+        .unwrap();
+        let map = |v: serde_json::Value| v.as_object().unwrap().clone();
+        let status = map(serde_json::json!({"A1": "missing", "W1": "missing", "W2": "missing"}));
+        let scores = map(serde_json::json!({"A1": 0, "W1": 0, "W2": 0}));
+        let (lights, _) = of_unit(&scheme, &scores, &status, &serde_json::Map::new(), false);
+        let light = |id: &str| lights.iter().find(|(n, _)| scheme.nodes[*n].id == id).unwrap().1.light;
+        assert_eq!(light("A1"), Light::Red, "a unit's own report missing");
+        assert_eq!(light("W1"), Light::None, "no supervision task to count");
+        assert_eq!(light("W2"), Light::Red, "a bonus people report, missing");
     }
 }

@@ -192,6 +192,16 @@ pub enum Action {
     ApplyForBonus,
     /// Approve or reject bonus applications.
     DecideApplications,
+    /// See supervision tasks (督办事项): all for the office, the tasks of the units a
+    /// leader oversees (分管), a unit's own and shared tasks for its people.
+    ViewSupervision,
+    /// Assign supervision tasks to units in scope, decide their extension requests
+    /// and evaluate them (the office; leaders for the units they oversee).
+    AssignSupervision,
+    /// Verify a claimed task or return it (the office).
+    VerifySupervision,
+    /// Sign for, report on, ask to extend and claim done the tasks of one's unit.
+    HandleSupervision,
 }
 
 /// The roles that may take `action` (their scope still applies to unit targets).
@@ -214,6 +224,10 @@ pub fn roles_for(action: Action) -> &'static [Role] {
         Action::RegisterRecords => &[Office, Assessor],
         Action::ApplyForBonus => &[Reporter, Head],
         Action::DecideApplications => &[Office],
+        Action::ViewSupervision => &[Office, Leader, Reporter, Head, Staff],
+        Action::AssignSupervision => &[Office, Leader],
+        Action::VerifySupervision => &[Office],
+        Action::HandleSupervision => &[Reporter, Head, Staff],
     }
 }
 

@@ -35,6 +35,7 @@ pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "job_runs", include_str!("../migrations/sqlite/0011_job_runs.sql")),
     (12, "public_limits", include_str!("../migrations/sqlite/0012_public_limits.sql")),
     (13, "identity", include_str!("../migrations/sqlite/0013_identity.sql")),
+    (14, "supervision", include_str!("../migrations/sqlite/0014_supervision.sql")),
     (15, "plans_records", include_str!("../migrations/sqlite/0015_plans_records.sql")),
 ];
 
@@ -53,6 +54,7 @@ pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "job_runs", include_str!("../migrations/postgres/0011_job_runs.sql")),
     (12, "public_limits", include_str!("../migrations/postgres/0012_public_limits.sql")),
     (13, "identity", include_str!("../migrations/postgres/0013_identity.sql")),
+    (14, "supervision", include_str!("../migrations/postgres/0014_supervision.sql")),
     (15, "plans_records", include_str!("../migrations/postgres/0015_plans_records.sql")),
 ];
 

@@ -11,8 +11,8 @@
 //! - `refresh`, `stamp` — stored scores kept equal to a recompute of the committed data,
 //!   with the stamp of the data they reflect, and their repair;
 //! - `audit` — the hash-chained audit log and its verification;
-//! - `org`, `users`, `sessions`, `schemes`, `data`, `scores`, `bulletins`, `settings`, `outbox`, `service`, `jobs`, `captchas`
-//!   (public service requests and Open311 keys) — repositories: reads are
+//! - `org`, `users`, `sessions`, `schemes`, `data`, `scores`, `bulletins`, `settings`, `outbox`, `service`, `jobs`, `captchas`,
+//!   `supervision` (service: public service requests and Open311 keys; supervision: 督办事项) — repositories: reads are
 //!   `async fn`s on `Store`, writes take `&mut WriteTx`;
 //! - `maintenance` — backups.
 //!
@@ -45,6 +45,7 @@ mod service;
 mod sessions;
 mod settings;
 mod stamp;
+mod supervision;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tx;
@@ -76,6 +77,7 @@ pub use service::{
     NewServiceEvent, NewServiceRequest, Open311Key, RequestFilter, ServiceAttribute, ServiceCategory, ServiceEvent, ServiceRequest,
 };
 pub use sessions::{ApiToken, Session};
+pub use supervision::{NewSupervisionTask, NewTaskEvent, SupervisionTask, TaskEvent, TaskUnitRow};
 pub use tx::{Receipt, WriteTx};
 pub use users::{LoginClaim, NewUser, RoleGrant, User, check_secret, hash_password};
 

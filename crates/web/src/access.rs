@@ -156,6 +156,15 @@ pub enum Route {
     ServiceOfficeKeys,
     ServiceOfficeCreateKey,
     ServiceOfficeRevokeKey,
+    SupervisionList,
+    SupervisionExport,
+    SupervisionRunOverdue,
+    SupervisionNewForm,
+    SupervisionCreate,
+    SupervisionShow,
+    SupervisionStep,
+    SupervisionUploadEvidence,
+    SupervisionDashboard,
     Open311GetRoot,
     Open311PostRoot,
     Open311Definition,
@@ -198,6 +207,10 @@ pub enum Route {
     ApiApplicationsCreate,
     ApiApplicationsShow,
     ApiApplicationsDecide,
+    ApiSupervisionList,
+    ApiSupervisionCreate,
+    ApiSupervisionShow,
+    ApiSupervisionStep,
 }
 
 use Access::*;
@@ -373,6 +386,22 @@ pub static ROUTES: &[RouteInfo] = &[
         path: "/service/keys/{id}/revoke",
         access: Can(DispatchServiceRequests),
     },
+    // Tasks are filtered and checked per unit by `app::supervision` (another unit's
+    // task is 404); the routes only gate the roles.
+    RouteInfo { route: Route::SupervisionList, method: "GET", path: "/supervision", access: Can(ViewSupervision) },
+    RouteInfo { route: Route::SupervisionExport, method: "GET", path: "/supervision/ledger.xlsx", access: Can(ViewSupervision) },
+    RouteInfo { route: Route::SupervisionRunOverdue, method: "POST", path: "/supervision/overdue", access: Can(VerifySupervision) },
+    RouteInfo { route: Route::SupervisionNewForm, method: "GET", path: "/supervision/new", access: Can(AssignSupervision) },
+    RouteInfo { route: Route::SupervisionCreate, method: "POST", path: "/supervision", access: Can(AssignSupervision) },
+    RouteInfo { route: Route::SupervisionShow, method: "GET", path: "/supervision/tasks/{id}", access: Can(ViewSupervision) },
+    RouteInfo { route: Route::SupervisionStep, method: "POST", path: "/supervision/tasks/{id}", access: Can(ViewSupervision) },
+    RouteInfo {
+        route: Route::SupervisionUploadEvidence,
+        method: "POST",
+        path: "/supervision/tasks/{id}/evidence",
+        access: Can(ViewSupervision),
+    },
+    RouteInfo { route: Route::SupervisionDashboard, method: "GET", path: "/supervision/dashboard", access: Can(AssignSupervision) },
     RouteInfo { route: Route::Open311GetRoot, method: "GET", path: "/open311/v2/{file}", access: Public },
     RouteInfo { route: Route::Open311PostRoot, method: "POST", path: "/open311/v2/{file}", access: Public },
     RouteInfo { route: Route::Open311Definition, method: "GET", path: "/open311/v2/services/{file}", access: Public },
@@ -437,6 +466,10 @@ pub static ROUTES: &[RouteInfo] = &[
         path: "/api/v1/applications/{id}/decision",
         access: Can(DecideApplications),
     },
+    RouteInfo { route: Route::ApiSupervisionList, method: "GET", path: "/api/v1/supervision/tasks", access: Can(ViewSupervision) },
+    RouteInfo { route: Route::ApiSupervisionCreate, method: "POST", path: "/api/v1/supervision/tasks", access: Can(AssignSupervision) },
+    RouteInfo { route: Route::ApiSupervisionShow, method: "GET", path: "/api/v1/supervision/tasks/{id}", access: Can(ViewSupervision) },
+    RouteInfo { route: Route::ApiSupervisionStep, method: "POST", path: "/api/v1/supervision/tasks/{id}", access: Can(ViewSupervision) },
 ];
 
 /// The access rule of the route at `method` and `path`.

@@ -24,7 +24,7 @@ use crate::{AppState, api, assets, auth, edge, errors, open311, pages, security}
 fn handler(route: Route) -> MethodRouter<AppState> {
     use pages::{
         account, admin, analysis, assess, audit, bulletins, home, login, periods, records, report, scheme_draft, schemes, scores, service,
-        units,
+        supervision, units,
     };
     match route {
         Route::Home => get(home::home),
@@ -117,6 +117,15 @@ fn handler(route: Route) -> MethodRouter<AppState> {
         Route::AdminSettingsSave => post(admin::settings::save),
         Route::AdminSecurityPage => get(admin::settings::security_page),
         Route::AdminSecuritySave => post(admin::settings::security_save),
+        Route::SupervisionList => get(supervision::list),
+        Route::SupervisionExport => get(supervision::export),
+        Route::SupervisionRunOverdue => post(supervision::run_overdue),
+        Route::SupervisionNewForm => get(supervision::new_form),
+        Route::SupervisionCreate => post(supervision::create),
+        Route::SupervisionShow => get(supervision::show),
+        Route::SupervisionStep => post(supervision::step),
+        Route::SupervisionUploadEvidence => post(supervision::upload_evidence).layer(evidence_limit()),
+        Route::SupervisionDashboard => get(supervision::dashboard_page),
         Route::ServicePublicForm => get(service::public::form),
         Route::ServicePublicSubmit => post(service::public::submit).layer(DefaultBodyLimit::max(service::public::MAX_FORM_BYTES)),
         Route::ServicePublicQueryForm => get(service::public::query_form),
@@ -178,6 +187,10 @@ fn handler(route: Route) -> MethodRouter<AppState> {
         Route::ApiApplicationsCreate => post(api::records::apply),
         Route::ApiApplicationsShow => get(api::records::application),
         Route::ApiApplicationsDecide => post(api::records::decide),
+        Route::ApiSupervisionList => get(api::supervision::list),
+        Route::ApiSupervisionCreate => post(api::supervision::create),
+        Route::ApiSupervisionShow => get(api::supervision::show),
+        Route::ApiSupervisionStep => post(api::supervision::step),
     }
 }
 
@@ -193,7 +206,7 @@ fn evidence_limit() -> DefaultBodyLimit {
 /// The routes whose bodies may be larger than axum's default, and their limits.
 fn body_limit(route: Route) -> Option<usize> {
     match route {
-        Route::ReportUploadEvidence | Route::ServiceHandlingUploadEvidence => Some(EVIDENCE_BYTES),
+        Route::ReportUploadEvidence | Route::ServiceHandlingUploadEvidence | Route::SupervisionUploadEvidence => Some(EVIDENCE_BYTES),
         Route::ServicePublicSubmit => Some(service::public::MAX_FORM_BYTES),
         _ => None,
     }

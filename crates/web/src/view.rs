@@ -48,7 +48,7 @@ pub struct NavItem {
 
 /// The menu: (path, catalogue key). An entry shows only when the viewer passes the
 /// access rule of its route in the route table.
-const MENU: [(&str, &str); 20] = [
+const MENU: [(&str, &str); 22] = [
     ("/", "nav.home"),
     ("/units", "nav.units"),
     ("/scores", "nav.scores"),
@@ -57,6 +57,8 @@ const MENU: [(&str, &str); 20] = [
     ("/bulletins", "nav.bulletins"),
     ("/records", "records.nav"),
     ("/periods", "nav.periods"),
+    ("/supervision/dashboard", "supervision.nav_dashboard"),
+    ("/supervision", "supervision.nav"),
     ("/service/dispatch", "nav.service_dispatch"),
     ("/service/queue", "nav.service_queue"),
     ("/service/categories", "nav.service_categories"),

@@ -55,7 +55,8 @@ pub async fn write_entries(app: &App, scheme: &jixiao_core::scheme::Scheme, year
         .iter()
         .filter_map(|&n| {
             let ind = scheme.nodes[n].indicator.as_ref()?;
-            ind.service_filled.then(|| (scheme.nodes[n].id.clone(), ind.fields.iter().map(|f| f.key.clone()).collect()))
+            (ind.filled_by == Some(jixiao_core::scheme::FilledBy::Service))
+                .then(|| (scheme.nodes[n].id.clone(), ind.fields.iter().map(|f| f.key.clone()).collect()))
         })
         .collect();
     if filled.is_empty() {

@@ -8,6 +8,7 @@
 //! - `bulletin` — a bulletin's rankings, scores, ledger and formulas;
 //! - `targets` — per-unit targets of one parameter, both ways;
 //! - `topics` — the topic reports of registered records (专题统计);
+//! - `supervision` — the supervision ledger (督办台账);
 //! - the analysis report's workbook is written by `analysis`.
 //!
 //! Reading is strict: the file comes from outside, so a missing sheet, a changed
@@ -19,6 +20,7 @@ pub mod form;
 pub mod month;
 pub mod scheme;
 pub mod sheet;
+pub mod supervision;
 pub mod targets;
 pub mod topics;
 

@@ -742,6 +742,7 @@ pub fn read(bytes: &[u8]) -> Result<Read, Vec<CellError>> {
         tree: Vec::new(),
         reporting: None,
         lights: None,
+        supervision: None,
     };
 
     if let Some(s) = &settings {

@@ -5,6 +5,7 @@ mod analysis;
 mod imports;
 mod jobs;
 mod records;
+mod supervision;
 
 /// A SQLite and a PostgreSQL variant of each `async fn name(backend: Backend)`.
 macro_rules! backend_tests {

@@ -1,6 +1,6 @@
 //! `jixiao demo`: loads the demo district (江汉新区: 76 units, the "3+2" scheme of the
 //! current year, monthly data through last month, bonus and deduction records,
-//! public service requests up to today, one account per role and one in a department
+//! public service requests up to today, supervision tasks in every state, one account per role and one in a department
 //! that handles requests) into the database, computes its scores and prints the demo
 //! accounts once. It lives in the present, so deadlines, reminders, overdue lights and
 //! Open311's default 90-day window show real things; `--year` loads another year.
@@ -74,6 +74,7 @@ pub async fn run(db: &DbArgs, args: DemoArgs) -> anyhow::Result<()> {
         let bar = super::data::progress("generating the demo district");
         let (mut scheme_file, data_file) = demo_district(year, through, args.seed);
         super::demo_service::add_indicator(&mut scheme_file)?;
+        super::demo_supervision::add_indicator(&mut scheme_file)?;
         let scheme = Scheme::from_file(scheme_file.clone())?;
         Dataset::load(&scheme, &data_file)?;
         bar.set_message("writing");
@@ -128,8 +129,13 @@ pub async fn run(db: &DbArgs, args: DemoArgs) -> anyhow::Result<()> {
         let requests = super::demo_service::load(&app, year, through).await?;
         bar.set_message("records");
         let (registered, applications) = super::demo_records::load(&app, year, through).await?;
+        bar.set_message("supervision tasks");
+        let tasks = super::demo_supervision::load(&app, &scheme_file, year).await?;
         bar.set_message("scoring");
         jixiao_app::service::metrics::write_entries(&app, &scheme, year).await?;
+        jixiao_app::supervision::metrics::write_entries(&app, &scheme, year).await?;
+        // The overdue task's deduction and reminders, as the daily job would.
+        jixiao_app::supervision::overdue::run(&app, &jixiao_app::Actor::system("demo", Role::Office)).await?;
         store.refresh_scores(year).await?;
         bar.finish_and_clear();
         println!(
@@ -145,6 +151,7 @@ pub async fn run(db: &DbArgs, args: DemoArgs) -> anyhow::Result<()> {
         );
         println!("{requests} public service requests (query password {} for every demo request)", super::demo_service::DEMO_PASSWORD);
         println!("{registered} records registered in the browser, {applications} bonus applications (one approved, one waiting)");
+        println!("{tasks} supervision tasks (督办事项) in every state");
         println!("\ndemo accounts (shown once; change them before real use):");
         let mut rows = vec![["用户名 username", "密码 password", "角色 role", "姓名", "单位 unit"].map(String::from).to_vec()];
         rows.extend(demo_users().into_iter().map(|u| {

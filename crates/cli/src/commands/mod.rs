@@ -10,6 +10,7 @@ mod db;
 mod demo;
 mod demo_records;
 mod demo_service;
+mod demo_supervision;
 mod open311;
 mod scheme;
 mod score;
@@ -39,7 +40,7 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Start the web server (with the background jobs, unless --no-jobs).
     Serve(serve::ServeArgs),
-    /// Run the background jobs: SMS, deadline reminders, auto-close, session purge, score checks.
+    /// Run the background jobs: SMS, deadline reminders, auto-close, session purge, score checks, supervision overdue reminders.
     Worker(serve::WorkerArgs),
     /// Manage accounts.
     #[command(subcommand)]

@@ -735,6 +735,7 @@ fn scheme(year: i32) -> (SchemeFile, HashMap<String, Vec<Gen>>) {
         tree: vec![a, b, c, x, y],
         reporting: None,
         lights: None,
+        supervision: None,
     };
     (file, t.gens)
 }

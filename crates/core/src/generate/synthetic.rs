@@ -203,6 +203,7 @@ pub fn synthetic(units: usize, indicators: usize, seed: u64) -> (SchemeFile, Dat
         tree: roots,
         reporting: None,
         lights: None,
+        supervision: None,
     };
     let data = data(&mut dice, &file, &tree.gens);
     (file, data)

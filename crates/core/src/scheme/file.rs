@@ -29,6 +29,22 @@ pub struct SchemeFile {
     /// (`core::lights`); absent, the defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lights: Option<crate::lights::LightRule>,
+    /// Optional (jixiao's extension): how an overdue supervision task turns into a
+    /// deduction record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supervision: Option<SupervisionRule>,
+}
+
+/// `"supervision": {"deduction": "Y1", "overdue_points": 0.5}`: a supervision task
+/// whose deadline passes without a claim (or whose claim came late) gives its lead
+/// unit one record of `overdue_points` on the deduction indicator `deduction` (a
+/// `source: records` indicator under a deduction node), dated the deadline's day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupervisionRule {
+    pub deduction: String,
+    #[serde(default)]
+    pub overdue_points: f64,
 }
 
 /// `"reporting": {"deduction": "Y2", "late_points": 0.5, "missing_points": 1}`: a

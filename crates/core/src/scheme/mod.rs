@@ -14,7 +14,7 @@ use std::fmt;
 
 pub use file::{
     Aggregation, AssignRule, FieldDef, FieldType, Frequency, GradeDef, GroupDef, Kind, NodeDef, Params, ReportingRule, SchemeFile, Source,
-    UnitDef, Window,
+    SupervisionRule, UnitDef, Window,
 };
 
 use crate::formula::Formula;
@@ -132,8 +132,45 @@ pub struct Indicator {
     pub entered_by: Option<usize>,
     /// The unit (by index) that reviews the data, if any.
     pub reviewed_by: Option<usize>,
-    /// Filled by the system from service-request metrics (`filled_by: "service"`).
-    pub service_filled: bool,
+    /// Filled by the system (`filled_by`): from service-request or supervision-task
+    /// metrics; `None` when people report it.
+    pub filled_by: Option<FilledBy>,
+}
+
+/// Which of the system's sources fills an indicator (`filled_by`, jixiao's scheme
+/// extension): its field keys are that source's metric keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FilledBy {
+    /// Public service requests (`core::service::metrics`).
+    Service,
+    /// Supervision tasks (`core::supervision::metrics`).
+    Supervision,
+}
+
+impl FilledBy {
+    pub const ALL: [FilledBy; 2] = [FilledBy::Service, FilledBy::Supervision];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            FilledBy::Service => "service",
+            FilledBy::Supervision => "supervision",
+        }
+    }
+
+    /// The field keys this source fills.
+    pub fn metric_keys(self) -> &'static [&'static str] {
+        match self {
+            FilledBy::Service => &crate::service::METRIC_KEYS,
+            FilledBy::Supervision => &crate::supervision::METRIC_KEYS,
+        }
+    }
+}
+
+impl Indicator {
+    /// Whether the system fills it (people never report it).
+    pub fn system_filled(&self) -> bool {
+        self.filled_by.is_some()
+    }
 }
 
 impl Indicator {
@@ -352,6 +389,19 @@ impl Validator {
                 if !(points.is_finite() && points >= 0.0) {
                     self.issue("reporting", format!("{name} must be a number ≥ 0"));
                 }
+            }
+        }
+
+        if let Some(rule) = &file.supervision {
+            let target = node_index.get(&rule.deduction).map(|&n| &nodes[n]);
+            match target {
+                Some(n) if n.kind == Kind::Deduction && n.indicator.as_ref().is_some_and(|i| i.source == Source::Records) => {}
+                _ => {
+                    self.issue("supervision", format!("deduction `{}` must be a records indicator under a deduction node", rule.deduction))
+                }
+            }
+            if !(rule.overdue_points.is_finite() && rule.overdue_points >= 0.0) {
+                self.issue("supervision", "overdue_points must be a number ≥ 0");
             }
         }
 
@@ -636,40 +686,42 @@ impl Validator {
         };
         let entered_by = unit_of("entered_by", &def.entered_by);
         let reviewed_by = unit_of("reviewed_by", &def.reviewed_by);
-        let service_filled = match def.filled_by.as_deref() {
-            None => false,
-            Some("service") => {
-                if source != Source::Fields {
-                    self.issue(loc, "filled_by: service needs `source: fields`");
-                    ok = false;
-                }
-                if def.entered_by.is_some() {
-                    self.issue(loc, "filled_by and entered_by cannot both be set");
-                    ok = false;
-                }
-                for f in &fields {
-                    if !crate::service::METRIC_KEYS.contains(&f.key.as_str()) {
-                        self.issue(
-                            loc,
-                            format!(
-                                "filled_by: service: field `{}` is not a service metric (one of {})",
-                                f.key,
-                                crate::service::METRIC_KEYS.join(", ")
-                            ),
-                        );
+        let filled_by = match def.filled_by.as_deref() {
+            None => None,
+            Some(code) => match FilledBy::ALL.into_iter().find(|f| f.code() == code) {
+                Some(by) => {
+                    if source != Source::Fields {
+                        self.issue(loc, format!("filled_by: {code} needs `source: fields`"));
                         ok = false;
                     }
+                    if def.entered_by.is_some() {
+                        self.issue(loc, "filled_by and entered_by cannot both be set");
+                        ok = false;
+                    }
+                    for f in &fields {
+                        if !by.metric_keys().contains(&f.key.as_str()) {
+                            self.issue(
+                                loc,
+                                format!(
+                                    "filled_by: {code}: field `{}` is not a {code} metric (one of {})",
+                                    f.key,
+                                    by.metric_keys().join(", ")
+                                ),
+                            );
+                            ok = false;
+                        }
+                    }
+                    Some(by)
                 }
-                true
-            }
-            Some(other) => {
-                self.issue(loc, format!("filled_by: unknown value `{other}` (expected `service`)"));
-                ok = false;
-                false
-            }
+                None => {
+                    self.issue(loc, format!("filled_by: unknown value `{code}` (expected `service` or `supervision`)"));
+                    ok = false;
+                    None
+                }
+            },
         };
         ok.then_some(Indicator {
-            service_filled,
+            filled_by,
             entered_by,
             reviewed_by,
             frequency: def.frequency.unwrap_or_default(),

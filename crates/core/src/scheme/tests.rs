@@ -310,3 +310,34 @@ fn reporting_rule_names_a_deduction_records_indicator() {
     v["reporting"] = json!({"deduction": "Y1", "late": 1});
     assert!(load(&v).is_err(), "unknown keys are refused");
 }
+
+#[test]
+fn supervision_rule_and_supervision_filled_indicators() {
+    let mut v = spec_example();
+    v["supervision"] = json!({"deduction": "Y1", "overdue_points": 0.5});
+    v["tree"][1]["children"].as_array_mut().unwrap().push(json!({
+        "id": "X2", "name": "督办落实", "filled_by": "supervision",
+        "fields": [{"key": "completion_rate", "name": "办结率", "type": "percent", "agg": "avg"}, {"key": "evaluation", "name": "平均评价", "agg": "avg"}],
+        "formula": "completion_rate * evaluation / 100", "assign": [{"group": "dept"}]
+    }));
+    let s = load(&v).unwrap();
+    assert_eq!(s.file.supervision.as_ref().unwrap().overdue_points, 0.5);
+    let x2 = s.node_index("X2").and_then(|n| s.indicator(n)).unwrap();
+    assert_eq!(x2.filled_by, Some(FilledBy::Supervision));
+    assert!(x2.system_filled());
+    // A supervision metric is not a service metric, and the other way round.
+    v["tree"][1]["children"][1]["filled_by"] = json!("service");
+    rejects(&v, "node X2", "field `completion_rate` is not a service metric");
+    v["tree"][1]["children"][1]["filled_by"] = json!("plans");
+    rejects(&v, "node X2", "filled_by: unknown value `plans`");
+    v["tree"][1]["children"][1]["filled_by"] = json!("supervision");
+    v["tree"][1]["children"][1]["fields"].as_array_mut().unwrap().push(json!({"key": "received", "name": "受理量"}));
+    rejects(&v, "node X2", "field `received` is not a supervision metric");
+    v["tree"][1]["children"][1]["fields"].as_array_mut().unwrap().pop();
+    for target in ["X1", "A1", "Y"] {
+        v["supervision"] = json!({"deduction": target, "overdue_points": 0.5});
+        rejects(&v, "supervision", "records indicator under a deduction node");
+    }
+    v["supervision"] = json!({"deduction": "Y1", "overdue_points": -0.5});
+    rejects(&v, "supervision", "overdue_points must be a number ≥ 0");
+}

@@ -14,5 +14,6 @@ mod register;
 mod schemes;
 mod service;
 mod stamps;
+mod supervision;
 mod tx;
 mod users;

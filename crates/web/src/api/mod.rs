@@ -20,6 +20,7 @@ pub mod formula;
 pub mod org;
 pub mod records;
 pub mod scores;
+pub mod supervision;
 pub mod users;
 
 use axum::Json;
@@ -147,14 +148,14 @@ fn response_description(status: &str) -> &'static str {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "jixiao API", description = "jixiao (绩效) performance management: organisation, monthly entries, scores, bulletins, bonus and deduction records and applications, accounts, audit log."),
+    info(title = "jixiao API", description = "jixiao (绩效) performance management: organisation, monthly entries, scores, bulletins, bonus and deduction records and applications, supervision tasks, accounts, audit log."),
     paths(org::me, org::groups, org::units, org::unit, entries::list, entries::change, formula::check, scores::period, scores::explanation, users::list, users::show, audit::list, bulletins::list, bulletins::show,
           records::list, records::create, records::show, records::update, records::cancel, records::applications, records::apply,
-          records::application, records::decide),
+          records::application, records::decide, supervision::list, supervision::create, supervision::show, supervision::step),
     components(schemas(ErrorBody, ErrorDetail, scores::PeriodScores, scores::UnitScores)),
     modifiers(&BearerAuth, &Conformance),
     security(("bearer" = [])),
-    tags((name = "organisation"), (name = "entries"), (name = "formula"), (name = "scores"), (name = "users"), (name = "audit"), (name = "bulletins"), (name = "records"))
+    tags((name = "organisation"), (name = "entries"), (name = "formula"), (name = "scores"), (name = "users"), (name = "audit"), (name = "bulletins"), (name = "records"), (name = "supervision"))
 )]
 pub struct ApiDoc;
 

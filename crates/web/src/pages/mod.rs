@@ -18,6 +18,7 @@ pub mod scheme_draft;
 pub mod schemes;
 pub mod scores;
 pub mod service;
+pub mod supervision;
 pub mod units;
 
 use askama::Template;

@@ -231,6 +231,9 @@ struct UnitPage {
     why: String,
     lines: Vec<NodeLine>,
     chart: String,
+    /// Whether the viewer may open a supervision task from a red indicator light
+    /// (a month's result of a unit in the viewer's supervision scope).
+    can_supervise: bool,
 }
 
 /// `GET /scores/{period}/units/{unit}`.
@@ -308,6 +311,8 @@ pub async fn unit(
         why: why_text(&tr, &unit_lit),
         lines,
         chart,
+        can_supervise: matches!(period, jixiao_core::period::Period::Month(_))
+            && viewer.can(jixiao_core::org::Action::AssignSupervision, jixiao_core::org::Target::Unit(&unit_id)),
     };
     Ok(render(page)?.into_response())
 }

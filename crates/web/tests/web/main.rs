@@ -22,3 +22,4 @@ mod security;
 mod service;
 mod service_office;
 mod sessions;
+mod supervision;

@@ -40,6 +40,8 @@ const DEPARTMENT: &[&str] = &["reporter", "head", "staff"];
 const SERVICE_VIEW: &[&str] = &["office", "leader", "reporter", "head", "staff"];
 const REGISTRARS: &[&str] = &["office", "assessor"];
 const APPLICANTS: &[&str] = &["reporter", "head"];
+const SUPERVISION_VIEW: &[&str] = &["office", "leader", "reporter", "head", "staff"];
+const SUPERVISION_ASSIGN: &[&str] = &["office", "leader"];
 const ORG: &[&str] = &["admin", "office", "leader", "assessor", "reporter", "head", "staff"];
 
 fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
@@ -156,6 +158,16 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("GET", "/service/keys"), Roles(OFFICE)),
         (("POST", "/service/keys"), Roles(OFFICE)),
         (("POST", "/service/keys/{id}/revoke"), Roles(OFFICE)),
+        // Tasks of another unit are 404 by the use case (tests/web/supervision.rs).
+        (("GET", "/supervision"), Roles(SUPERVISION_VIEW)),
+        (("GET", "/supervision/ledger.xlsx"), Roles(SUPERVISION_VIEW)),
+        (("POST", "/supervision/overdue"), Roles(OFFICE)),
+        (("GET", "/supervision/new"), Roles(SUPERVISION_ASSIGN)),
+        (("POST", "/supervision"), Roles(SUPERVISION_ASSIGN)),
+        (("GET", "/supervision/tasks/{id}"), Roles(SUPERVISION_VIEW)),
+        (("POST", "/supervision/tasks/{id}"), Roles(SUPERVISION_VIEW)),
+        (("POST", "/supervision/tasks/{id}/evidence"), Roles(SUPERVISION_VIEW)),
+        (("GET", "/supervision/dashboard"), Roles(SUPERVISION_ASSIGN)),
         (("GET", "/open311/v2/{file}"), Anyone),
         (("POST", "/open311/v2/{file}"), Anyone),
         (("GET", "/open311/v2/services/{file}"), Anyone),
@@ -200,6 +212,10 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("POST", "/api/v1/applications"), Roles(APPLICANTS)),
         (("GET", "/api/v1/applications/{id}"), Roles(ORG)),
         (("POST", "/api/v1/applications/{id}/decision"), Roles(OFFICE)),
+        (("GET", "/api/v1/supervision/tasks"), Roles(SUPERVISION_VIEW)),
+        (("POST", "/api/v1/supervision/tasks"), Roles(SUPERVISION_ASSIGN)),
+        (("GET", "/api/v1/supervision/tasks/{id}"), Roles(SUPERVISION_VIEW)),
+        (("POST", "/api/v1/supervision/tasks/{id}"), Roles(SUPERVISION_VIEW)),
     ])
 }
 
