@@ -49,6 +49,8 @@ async fn menus_show_what_the_role_may_do(app: TestApp) {
                 "/reports",
                 "/bulletins",
                 "/periods",
+                "/supervision/dashboard",
+                "/supervision",
                 "/service/dispatch",
                 "/service/categories",
                 "/service/outbox",
@@ -57,8 +59,8 @@ async fn menus_show_what_the_role_may_do(app: TestApp) {
                 "/account",
             ],
         ),
-        ("leader", &["/", "/units", "/scores", "/schemes", "/bulletins", "/audit", "/account"]),
-        ("reporter", &["/", "/units", "/scores", "/schemes", "/reports", "/bulletins", "/service/queue", "/account"]),
+        ("leader", &["/", "/units", "/scores", "/schemes", "/bulletins", "/supervision/dashboard", "/supervision", "/audit", "/account"]),
+        ("reporter", &["/", "/units", "/scores", "/schemes", "/reports", "/bulletins", "/supervision", "/service/queue", "/account"]),
     ];
     for (role, expected) in cases {
         let s = app.session(role).await;
