@@ -70,7 +70,7 @@ pub use drafts::SchemeDraft;
 pub use error::{Result, StoreError};
 pub use org::{Group, Unit};
 pub use outbox::{Message, NewMessage, SmsCap, phone_key};
-pub use register::{BonusApplication, NewApplication, RecordFields, RegisteredRecord, registered_key};
+pub use register::{BonusApplication, NewApplication, RecordFields, RegisteredRecord};
 pub use schemes::{PeriodRow, PeriodState, SchemeVersion, SchemeVersionInfo};
 pub use scores::ScoreRow;
 pub use service::{

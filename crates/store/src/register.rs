@@ -1,7 +1,8 @@
 //! Records registered in the browser (加减分记录) and bonus applications (加分申报).
 //!
 //! A registered record is two rows: the scored record in `records`, under the key
-//! `reg-<id>` (so scoring, exports and the data stamp see it like any other record),
+//! derived from it, as an import derives it (so scoring, exports, the data stamp and a
+//! keyless re-import see it like any other record),
 //! and its registration in `registered_records` with what scoring does not read — the
 //! topic, the reason, the person responsible, the state. An edit replaces the scored
 //! record in place (`put_record`, with its `record.replace` audit entry); a
@@ -160,11 +161,6 @@ fn application_from_row(row: &AnyRow) -> Result<BonusApplication> {
     })
 }
 
-/// The key of a registration's scored record.
-pub fn registered_key(id: i64) -> String {
-    format!("reg-{id}")
-}
-
 impl Store {
     /// Registers a record of `year`: the registration and its scored record (which
     /// rescores on commit). `application` is the application it comes from, if any.
@@ -177,15 +173,24 @@ impl Store {
     ) -> Result<RegisteredRecord> {
         let actor = tx.actor().to_string();
         let at = self.now();
-        // The key needs the id: insert with a placeholder unique to this transaction,
-        // then set it.
+        // The key derived from the record (the first occurrence not taken), as an import
+        // would derive it: a data file exported without keys and imported again finds
+        // the record instead of adding a copy.
+        let row = fields.row();
+        let taken: std::collections::HashSet<String> = sqlx::query_scalar("SELECT record_key FROM records WHERE year = $1")
+            .bind(year)
+            .fetch_all(tx.conn())
+            .await?
+            .into_iter()
+            .collect();
+        let key = (1..).map(|n| jixiao_core::data::derived_key(&row, n)).find(|k| !taken.contains(k)).unwrap_or_default();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO registered_records (year, record_key, unit_id, indicator_id, date, points, topic, reason, responsible, \
              state, application_id, version, created_by, created_at, updated_by, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, 1, $11, $12, $11, $12) RETURNING id",
         )
         .bind(year)
-        .bind(format!("pending-{at}"))
+        .bind(&key)
         .bind(&fields.unit_id)
         .bind(&fields.indicator_id)
         .bind(&fields.date)
@@ -198,8 +203,6 @@ impl Store {
         .bind(&at)
         .fetch_one(tx.conn())
         .await?;
-        let key = registered_key(id);
-        sqlx::query("UPDATE registered_records SET record_key = $1 WHERE id = $2").bind(&key).bind(id).execute(tx.conn()).await?;
         self.put_record(tx, year, Some(&key), &fields.row()).await?;
         self.registered_record_in(tx, id).await
     }

@@ -5,7 +5,7 @@
 
 -- A record registered by the office or a functional department, or made by approving
 -- an application. The scored record itself stays in `records` under the key
--- `reg-<id>`; this row holds what scoring does not read — the topic (专题), the
+-- derived from it (as an import derives it); this row holds what scoring does not read — the topic (专题), the
 -- reason, the person responsible (责任人) — and outlives a cancellation: a cancelled
 -- registration deletes its scored record and keeps `cancel_reason` here.
 -- `version` guards edits (optimistic locking, a stale form is a conflict).

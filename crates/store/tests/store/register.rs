@@ -3,7 +3,8 @@
 //! and keeps the registration; a stale version changes nothing; an application is
 //! decided once.
 
-use jixiao_store::{NewApplication, RecordFields, StoreError, registered_key};
+use jixiao_core::data::derived_key;
+use jixiao_store::{NewApplication, RecordFields, StoreError};
 
 use crate::common::{TestDb, assert_current, backend_tests, store_with_scheme};
 
@@ -27,7 +28,7 @@ async fn a_registration_is_scored_edited_and_cancelled(db: TestDb) {
     let r = store.register_record(&mut tx, 2027, &fields(2.0), None).await.unwrap();
     tx.audit("record.register", "record", &r.id.to_string(), None, None).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!((r.key.as_str(), r.version, r.state.as_str()), (registered_key(r.id).as_str(), 1, "active"));
+    assert_eq!((r.key.as_str(), r.version, r.state.as_str()), (derived_key(&fields(2.0).row(), 1).as_str(), 1, "active"));
     assert_current(&store, 2027, "registering").await;
     let scored = store.records(2027).await.unwrap();
     assert_eq!(scored.len(), 1);

@@ -32,7 +32,7 @@ pub struct YearQuery {
 pub struct RecordView {
     pub id: i64,
     pub year: i32,
-    /// The key of the scored record (`reg-<id>`), as in the data export.
+    /// The key of the scored record, as in the data export.
     pub key: String,
     pub unit: String,
     pub indicator: String,

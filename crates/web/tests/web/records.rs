@@ -8,7 +8,13 @@ use serde_json::{Value, json};
 
 use crate::common::{TestApp, backend_tests};
 
-backend_tests!(register_edit_cancel_in_the_browser, bad_input_changes_nothing, application_through_api_and_page, topics_export);
+backend_tests!(
+    register_edit_cancel_in_the_browser,
+    bad_input_changes_nothing,
+    application_through_api_and_page,
+    topics_export,
+    evidence_of_records_and_applications,
+);
 
 /// The records scheme of the app tests: bonuses X1, X2 (cap 5), deduction Y5 entered by u02.
 fn scheme() -> jixiao_core::scheme::SchemeFile {
@@ -234,4 +240,66 @@ async fn topics_export(app: TestApp) {
     assert_eq!(crate::common::text(&rows[1][0]), "u01");
     assert_eq!(crate::common::text(&rows[1][2]), "2027-03");
     assert_eq!(crate::common::text(&rows[1][4]), "2");
+}
+
+async fn upload(app: &TestApp, s: &crate::common::Session, path: &str, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
+    app.http.post(app.url(&format!("{path}?_csrf={}", s.csrf))).header("cookie", &s.cookie).multipart(form).send().await.unwrap()
+}
+
+async fn evidence_of_records_and_applications(app: TestApp) {
+    seed(&app).await;
+    let (office, reporter, victim) = (app.session("office").await, app.session("reporter").await, app.session("victim").await);
+    let pdf = b"%PDF-1.4\n% jixiao test\n".to_vec();
+    assert_eq!(app.post(Some(&office), "/records", &X1).await.status(), StatusCode::SEE_OTHER);
+    let id = app.store.registered_records(2027).await.unwrap()[0].id;
+    let path = format!("/records/{id}/evidence");
+    // The unit does not attach to a record; the office does; a file that is not what
+    // its name says is refused.
+    assert_eq!(upload(&app, &reporter, &path, "a.pdf", pdf.clone()).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(upload(&app, &office, &path, "a.png", pdf.clone()).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(upload(&app, &office, &path, "表彰文件.pdf", pdf.clone()).await.status(), StatusCode::SEE_OTHER);
+    let page = app.get(Some(&reporter), &format!("/records/{id}")).await.text().await.unwrap();
+    let at = page.find("href=\"/evidence/").expect("the file is listed") + "href=\"/evidence/".len();
+    let file = &page[at..at + page[at..].find('"').unwrap()];
+    assert!(page.contains("表彰文件.pdf"));
+    let r = app.get(Some(&reporter), &format!("/evidence/{file}")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.bytes().await.unwrap().to_vec(), pdf);
+    assert_eq!(app.get(Some(&victim), &format!("/evidence/{file}")).await.status(), StatusCode::NOT_FOUND, "another unit's evidence");
+
+    // An application's evidence: its unit attaches while it waits, not another unit.
+    let r = app
+        .post(
+            Some(&reporter),
+            "/records/applications",
+            &[
+                ("category", "research"),
+                ("indicator", "X1"),
+                ("date", "2027-04-01"),
+                ("title", "调研报告"),
+                ("basis", "区领导批示"),
+                ("points", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let a = app.store.applications(2027).await.unwrap()[0].id;
+    let path = format!("/records/applications/{a}/evidence");
+    assert_eq!(upload(&app, &victim, &path, "b.pdf", pdf.clone()).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(upload(&app, &reporter, &path, "批示.pdf", pdf.clone()).await.status(), StatusCode::SEE_OTHER);
+    let page = app.get(Some(&office), &format!("/records/applications/{a}")).await.text().await.unwrap();
+    assert!(page.contains("批示.pdf"), "the office sees the evidence it decides on");
+    let r = app
+        .post(
+            Some(&office),
+            &format!("/records/applications/{a}/decision"),
+            &[("decision", "reject"), ("note", "不属于加分范围"), ("version", "1")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(upload(&app, &reporter, &path, "c.pdf", pdf).await.status(), StatusCode::BAD_REQUEST, "decided: no more evidence");
+    let audit: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'evidence.add'").fetch_one(app.store.pool()).await.unwrap();
+    assert_eq!(audit, 2);
 }
