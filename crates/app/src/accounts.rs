@@ -135,9 +135,21 @@ pub async fn login(app: &App, username: &str, password: &str, source: &str, repl
             Ok(Login::Refused(if lock.is_some() { Refusal::Locked { until } } else { Refusal::Wrong }))
         }
         (None, _) => {
-            let mut tx = app.store.begin("anonymous").await?;
-            tx.audit("auth.login_failed", "user", username, None, Some(json!({"reason": "unknown user", "ip": source}))).await?;
-            tx.commit().await?;
+            // The typed name is cut (it is often a password typed in the wrong field),
+            // and the write bounded like every security event.
+            let name = crate::audit::cut_name(username);
+            crate::audit::security_event(
+                app,
+                crate::audit::SecurityEvent {
+                    action: "auth.login_failed",
+                    actor: "anonymous",
+                    ip: source,
+                    object: &name,
+                    result: "refused",
+                    detail: json!({"reason": "unknown user"}),
+                },
+            )
+            .await?;
             Ok(Login::Refused(Refusal::Wrong))
         }
     }

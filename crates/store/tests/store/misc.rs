@@ -85,7 +85,9 @@ async fn backup(db: TestDb) {
     tx.audit("setting.set", "setting", "k", Some(json!("v")), Some(json!("after"))).await.unwrap();
     tx.commit().await.unwrap();
 
-    let copy = Store::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    // A copy keeps the key file's keys; the original's anchor has moved on past it.
+    let options = jixiao_store::StoreOptions { keys: Some(jixiao_store::Keys::for_tests()), ..Default::default() };
+    let copy = Store::connect_with(&format!("sqlite://{}", path.display()), options).await.unwrap();
     assert_eq!(copy.setting("k").await.unwrap().as_deref(), Some("v"));
     assert_eq!(copy.units().await.unwrap(), store.units().await.unwrap());
     assert_eq!(copy.scheme(2027, None).await.unwrap(), store.scheme(2027, None).await.unwrap());

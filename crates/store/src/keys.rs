@@ -1,0 +1,156 @@
+//! The secrets kept outside the database: one key file, and the keys derived from it.
+//!
+//! The file holds 32 random bytes (the master key) as hex, and never lives in the
+//! database, so someone who can read or rewrite the database (a database
+//! administrator, a stolen backup, an SQL injection) has none of the keys. From the
+//! master key three keys are derived, each for one purpose, as
+//! `HMAC-SM3(master, label)`:
+//!
+//! - `audit` (`jixiao audit chain v1`): the MAC of every audit entry (`audit`);
+//! - `personal` (`jixiao personal data v1`, first 16 bytes): SM4 encryption of
+//!   citizens' phone numbers (`crypto`);
+//! - `lookup` (`jixiao lookup v1`): keyed hashes of query passwords and of phone
+//!   numbers used as lookup keys (`crypto`).
+//!
+//! Format: the first line `jixiao-keys v1`, the second the 64 hex digits. Written with
+//! mode 0600 where the system has modes. Losing the file loses the phone numbers and
+//! the means to check the audit chain: back it up apart from the database.
+
+use std::path::Path;
+
+use hmac::{KeyInit, Mac};
+
+use crate::error::{Result, StoreError};
+
+const HEADER: &str = "jixiao-keys v1";
+
+/// The derived keys. `Debug` shows none of them.
+#[derive(Clone)]
+pub struct Keys {
+    audit: [u8; 32],
+    personal: [u8; 16],
+    lookup: [u8; 32],
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys(…)")
+    }
+}
+
+/// HMAC-SM3 of `data` under `key`.
+pub fn hmac_sm3(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let mut mac = hmac::Hmac::<sm3::Sm3>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// HMAC-SHA256 of `data` under `key`.
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+impl Keys {
+    /// The keys derived from a master key.
+    pub fn from_master(master: &[u8; 32]) -> Keys {
+        let audit = hmac_sm3(master, b"jixiao audit chain v1");
+        let personal_full = hmac_sm3(master, b"jixiao personal data v1");
+        let lookup = hmac_sm3(master, b"jixiao lookup v1");
+        let mut personal = [0u8; 16];
+        personal.copy_from_slice(&personal_full[..16]);
+        Keys { audit, personal, lookup }
+    }
+
+    /// Fixed keys, for tests only.
+    pub fn for_tests() -> Keys {
+        Keys::from_master(&[7u8; 32])
+    }
+
+    /// The key of the audit chain's MACs.
+    pub fn audit(&self) -> &[u8; 32] {
+        &self.audit
+    }
+
+    /// The SM4 key of personal data.
+    pub fn personal(&self) -> &[u8; 16] {
+        &self.personal
+    }
+
+    /// The key of keyed lookup hashes.
+    pub fn lookup(&self) -> &[u8; 32] {
+        &self.lookup
+    }
+
+    /// Reads the key file at `path`.
+    pub fn load(path: &Path) -> Result<Keys> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| StoreError::invalid(format!("cannot read the key file {}: {e}", path.display())))?;
+        let mut lines = text.lines();
+        let bad = || StoreError::invalid(format!("the key file {} is not a jixiao key file", path.display()));
+        if lines.next().map(str::trim) != Some(HEADER) {
+            return Err(bad());
+        }
+        let bytes = hex::decode(lines.next().unwrap_or_default().trim()).map_err(|_| bad())?;
+        let master: [u8; 32] = bytes.try_into().map_err(|_| bad())?;
+        Ok(Keys::from_master(&master))
+    }
+
+    /// Writes a new key file at `path` (which must not exist) and returns its keys.
+    pub fn create(path: &Path) -> Result<Keys> {
+        let mut master = [0u8; 32];
+        getrandom::fill(&mut master).map_err(|e| StoreError::invalid(format!("no randomness for a new key: {e}")))?;
+        let text = format!("{HEADER}\n{}\n", hex::encode(master));
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::invalid(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file =
+            options.open(path).map_err(|e| StoreError::invalid(format!("cannot create the key file {}: {e}", path.display())))?;
+        std::io::Write::write_all(&mut file, text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|e| StoreError::invalid(format!("cannot write the key file {}: {e}", path.display())))?;
+        Ok(Keys::from_master(&master))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hmac_sm3_and_sha256_known_answers() {
+        // RFC 4231 test case 2 for HMAC-SHA256.
+        assert_eq!(
+            hex::encode(hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        // HMAC-SM3 of the same (GM/T 0042 construction, RFC 2104 over SM3).
+        assert_eq!(
+            hex::encode(hmac_sm3(b"Jefe", b"what do ya want for nothing?")),
+            "2e87f1d16862e6d964b50a5200bf2b10b764faa9680a296a2405f24bec39f882"
+        );
+    }
+
+    #[test]
+    fn a_key_file_round_trips_and_keys_differ_by_purpose() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k").join("jixiao.keys");
+        let made = Keys::create(&path).unwrap();
+        let read = Keys::load(&path).unwrap();
+        assert_eq!(made.audit(), read.audit());
+        assert_eq!(made.personal(), read.personal());
+        assert_ne!(made.audit(), made.lookup());
+        assert!(Keys::create(&path).is_err(), "an existing key file is never overwritten");
+        std::fs::write(&path, "nonsense").unwrap();
+        assert!(Keys::load(&path).unwrap_err().to_string().contains("not a jixiao key file"));
+        assert_eq!(format!("{made:?}"), "Keys(…)");
+    }
+}
