@@ -57,6 +57,85 @@ pub async fn search(app: &App, actor: &Actor, tr: &Tr, q: &AuditQuery, offset: i
     Ok(app.store.search_audit(&filter, offset, limit).await?)
 }
 
+/// The settings key of how long audit entries are kept, in days.
+pub const RETENTION_SETTING: &str = "audit.retention_days";
+/// The least retention accepted (等保 2.0: six months), and the default.
+pub const MIN_RETENTION_DAYS: i64 = 180;
+/// The most: ten years.
+pub const MAX_RETENTION_DAYS: i64 = 3650;
+
+/// How long audit entries are kept, in days. Nothing in jixiao deletes them: the
+/// setting is the site's promise (shown on the audit page), archives are copies.
+pub async fn retention_days(app: &App) -> Result<i64> {
+    let stored = app.store.setting(RETENTION_SETTING).await?;
+    Ok(stored
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|d| (MIN_RETENTION_DAYS..=MAX_RETENTION_DAYS).contains(d))
+        .unwrap_or(MIN_RETENTION_DAYS))
+}
+
+/// Sets the retention (administrators; audited). Less than 180 days, or more than
+/// ten years, is refused.
+pub async fn set_retention(app: &App, actor: &Actor, tr: &Tr, days: i64) -> Result<()> {
+    actor.require(Action::ManageSettings, Target::Nothing)?;
+    if !(MIN_RETENTION_DAYS..=MAX_RETENTION_DAYS).contains(&days) {
+        return Err(AppError::invalid(tr.f("audit_chain.retention_range", &[&days, &MIN_RETENTION_DAYS, &MAX_RETENTION_DAYS])));
+    }
+    let mut tx = app.store.begin(&actor.name).await?;
+    let before = app.store.set_setting(&mut tx, RETENTION_SETTING, &days.to_string()).await?;
+    tx.audit("setting.set", "setting", RETENTION_SETTING, before.map(|b| serde_json::json!(b)), Some(serde_json::json!(days.to_string())))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An archive file of the audit log (`jixiao_store::write_archive`).
+#[derive(Debug, Clone)]
+pub struct Archive {
+    pub text: String,
+    pub entries: u64,
+    pub first_seq: i64,
+    pub last_seq: i64,
+}
+
+/// The entries of the days `q` names (`from`, `until`; the other filters are not
+/// used: an archive is a consecutive piece of the chain), as an archive file that
+/// `jixiao audit check-archive` verifies offline. The export is itself audited.
+pub async fn export_archive(app: &App, actor: &Actor, q: &AuditQuery) -> Result<Archive> {
+    actor.require(Action::ViewAudit, Target::Nothing)?;
+    let keys = app.store.keys().ok_or_else(|| AppError::internal("the store was opened without the key file"))?.clone();
+    let filter = filter_of(app, &Tr::new(crate::Lang::default()), q)?;
+    let (mut entries, mut first_seq, mut last_seq) = (Vec::new(), 0, 0);
+    if let Some((first, last)) = app.store.audit_seq_range(filter.from.as_deref(), filter.until.as_deref()).await? {
+        (first_seq, last_seq) = (first, last);
+        let mut after = first - 1;
+        while after < last {
+            let page = app.store.audit_entries(after, 2000).await?;
+            let Some(end) = page.last().map(|e| e.seq) else { break };
+            entries.extend(page.into_iter().filter(|e| e.seq <= last));
+            after = end;
+        }
+    }
+    let text = jixiao_store::write_archive(&entries, &keys, &app.store.now());
+    let mut tx = app.store.begin(&actor.name).await?;
+    tx.audit(
+        "audit.export",
+        "audit",
+        &format!("{first_seq}-{last_seq}"),
+        None,
+        Some(serde_json::json!({"entries": entries.len(), "from": q.from, "until": q.until})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Archive { text, entries: entries.len() as u64, first_seq, last_seq })
+}
+
+/// Checks the whole chain and its anchor (for the audit page and the command line).
+pub async fn verify(app: &App, actor: &Actor) -> Result<jixiao_store::AuditReport> {
+    actor.require(Action::ViewAudit, Target::Nothing)?;
+    Ok(app.store.verify_audit().await?)
+}
+
 /// A security event (等保 安全审计): who, from where, what, and the result. `when` is
 /// the entry's own time. Written by `security_event`.
 #[derive(Debug, Clone)]

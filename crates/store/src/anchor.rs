@@ -18,6 +18,9 @@ use crate::error::{Result, StoreError};
 
 const HEADER: &str = "jixiao-audit-anchor v1";
 
+/// Numbers temporary files apart (several stores of one process may share a file).
+static TMP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// The anchor file of a store.
 #[derive(Debug)]
 pub struct Anchor {
@@ -68,7 +71,8 @@ impl Anchor {
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
         }
-        let tmp = self.path.with_extension(format!("tmp-{}", std::process::id()));
+        let n = TMP.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = self.path.with_extension(format!("tmp-{}-{n}", std::process::id()));
         std::fs::write(&tmp, format!("{HEADER} {seq} {mac}\n")).map_err(|e| io_error(&tmp, e))?;
         std::fs::rename(&tmp, &self.path).map_err(|e| io_error(&self.path, e))
     }

@@ -427,6 +427,25 @@ impl Store {
         Ok(AuditReport { entries, first_broken, anchor })
     }
 
+    /// How many entries carry a MAC (were written with a key).
+    pub async fn keyed_audit_entries(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE algorithm LIKE 'hmac-%'").fetch_one(self.pool()).await?)
+    }
+
+    /// The first and last seq of the entries at or after `from` and before `until`
+    /// (RFC 3339, either open), `None` when there are none.
+    pub async fn audit_seq_range(&self, from: Option<&str>, until: Option<&str>) -> Result<Option<(i64, i64)>> {
+        let row =
+            sqlx::query("SELECT MIN(seq) AS first, MAX(seq) AS last FROM audit_log WHERE ($1 = '' OR at >= $1) AND ($2 = '' OR at < $2)")
+                .bind(from.unwrap_or(""))
+                .bind(until.unwrap_or(""))
+                .fetch_one(self.pool())
+                .await?;
+        let first: Option<i64> = row.try_get("first")?;
+        let last: Option<i64> = row.try_get("last")?;
+        Ok(first.zip(last))
+    }
+
     /// The latest entry's seq and hash, to record outside the database.
     pub async fn audit_head(&self) -> Result<Option<(i64, String)>> {
         let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(self.pool()).await?;

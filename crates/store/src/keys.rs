@@ -97,7 +97,8 @@ impl Keys {
         Ok(Keys::from_master(&master))
     }
 
-    /// Writes a new key file at `path` (which must not exist) and returns its keys.
+    /// Writes a new key file at `path` and returns its keys; if one exists already, its
+    /// keys instead.
     pub fn create(path: &Path) -> Result<Keys> {
         let mut master = [0u8; 32];
         getrandom::fill(&mut master).map_err(|e| StoreError::invalid(format!("no randomness for a new key: {e}")))?;
@@ -105,18 +106,27 @@ impl Keys {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::invalid(format!("cannot create {}: {e}", dir.display())))?;
         }
+        // Written whole under a temporary name, then linked into place: the link fails
+        // if the file exists, so a key file is never overwritten or read half-written
+        // (two processes starting at once: the second uses the first one's).
+        let tmp = path.with_extension(format!("tmp-{}-{}", std::process::id(), hex::encode(&master[..4])));
+        let io = |e: std::io::Error| StoreError::invalid(format!("cannot write the key file {}: {e}", path.display()));
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
+        options.write(true).create(true).truncate(true);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let mut file =
-            options.open(path).map_err(|e| StoreError::invalid(format!("cannot create the key file {}: {e}", path.display())))?;
-        std::io::Write::write_all(&mut file, text.as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(|e| StoreError::invalid(format!("cannot write the key file {}: {e}", path.display())))?;
+        let mut file = options.open(&tmp).map_err(io)?;
+        std::io::Write::write_all(&mut file, text.as_bytes()).and_then(|()| file.sync_all()).map_err(io)?;
+        let linked = std::fs::hard_link(&tmp, path);
+        std::fs::remove_file(&tmp).ok();
+        match linked {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Keys::load(path),
+            Err(e) => return Err(io(e)),
+        }
         Ok(Keys::from_master(&master))
     }
 }
@@ -148,7 +158,8 @@ mod tests {
         assert_eq!(made.audit(), read.audit());
         assert_eq!(made.personal(), read.personal());
         assert_ne!(made.audit(), made.lookup());
-        assert!(Keys::create(&path).is_err(), "an existing key file is never overwritten");
+        let again = Keys::create(&path).unwrap();
+        assert_eq!(again.audit(), made.audit(), "an existing key file is never overwritten");
         std::fs::write(&path, "nonsense").unwrap();
         assert!(Keys::load(&path).unwrap_err().to_string().contains("not a jixiao key file"));
         assert_eq!(format!("{made:?}"), "Keys(…)");

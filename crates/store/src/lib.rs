@@ -27,6 +27,7 @@
 #![forbid(unsafe_code)]
 
 mod anchor;
+mod archive;
 mod attachments;
 mod audit;
 mod bulletins;
@@ -58,6 +59,7 @@ use std::fmt;
 use sqlx::AnyPool;
 
 pub use anchor::Anchor;
+pub use archive::{check_archive, write_archive};
 pub use attachments::Attachment;
 pub use audit::{
     AuditEntry, AuditFilter, AuditReport, BrokenLink, BrokenReason, EntryCheck, EntryFields, GENESIS_HASH, HashAlgorithm,
@@ -195,6 +197,12 @@ impl Store {
             boards: Default::default(),
             now: std::sync::Arc::new(chrono::Utc::now),
         }
+    }
+
+    /// The same store with the key file's keys (opened before the keys were read).
+    pub fn with_keys(mut self, keys: keys::Keys) -> Store {
+        self.keys = Some(std::sync::Arc::new(keys));
+        self
     }
 
     /// The keys of the key file, if the store was opened with them.

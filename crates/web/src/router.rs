@@ -93,6 +93,7 @@ fn handler(route: Route) -> MethodRouter<AppState> {
         Route::BulletinsRevise => post(bulletins::revise),
         Route::BulletinsSetPublic => post(bulletins::set_public),
         Route::AuditList => get(audit::list),
+        Route::AuditArchive => get(audit::archive),
         Route::AdminUsersList => get(admin::users::list),
         Route::AdminUsersNewForm => get(admin::users::new_form),
         Route::AdminUsersCreate => post(admin::users::create),

@@ -25,6 +25,7 @@ backend_tests!(
     a_log_cut_and_continued_is_found,
     plain_entries_of_old_databases_are_a_prefix,
     keyed_entries_need_the_key,
+    archives_check_offline,
 );
 
 /// The audit key of test stores (`TestDb::options`).
@@ -416,4 +417,30 @@ async fn keyed_entries_need_the_key(db: TestDb) {
     let other = Store::connect_with(&db.url, StoreOptions { keys: Some(Keys::from_master(&[1; 32])), ..db.options() }).await.unwrap();
     let broken = other.verify_audit().await.unwrap().first_broken.unwrap();
     assert_eq!((broken.seq, broken.reason), (1, BrokenReason::HashMismatch), "another key file");
+}
+
+/// An archive of a range checks out with the key file alone; a changed entry, a
+/// removed last entry, an edited header or another key file are each found.
+async fn archives_check_offline(db: TestDb) {
+    let store = db.store().await;
+    fill(&store, 10).await; // 19 entries
+    let keys = Keys::for_tests();
+    let entries = store.audit_entries(4, 10).await.unwrap(); // 5–14
+    let text = jixiao_store::write_archive(&entries, &keys, "2027-05-01T00:00:00.000000Z");
+    assert_eq!(jixiao_store::check_archive(&text, &keys), Ok(10));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 11);
+
+    let changed = text.replacen("\"actor\":\"user", "\"actor\":\"mallory", 1);
+    assert_ne!(changed, text);
+    assert_eq!(jixiao_store::check_archive(&changed, &keys), Err("line 2: entry 5 does not match its MAC".to_string()));
+    let shorter = lines[..10].join("\n");
+    let err = jixiao_store::check_archive(&shorter, &keys).unwrap_err();
+    assert!(err.contains("holds 9 entries, its header says 10"), "{err}");
+    let relabelled = text.replacen("\"entries\":10", "\"entries\":9", 1);
+    assert!(jixiao_store::check_archive(&relabelled, &keys).unwrap_err().contains("header does not match its MAC"));
+    let other = Keys::from_master(&[9; 32]);
+    assert!(jixiao_store::check_archive(&text, &other).unwrap_err().contains("header does not match its MAC"));
+    let empty = jixiao_store::write_archive(&[], &keys, "2027-05-01T00:00:00.000000Z");
+    assert_eq!(jixiao_store::check_archive(&empty, &keys), Ok(0));
 }

@@ -3,6 +3,7 @@
 
 mod api;
 mod assess;
+mod audit_chain;
 mod audit_events;
 mod bulletins;
 mod common;
