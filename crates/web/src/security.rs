@@ -236,8 +236,17 @@ pub(crate) async fn client(State(state): State<AppState>, mut request: Request, 
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
     let client = client_of(&state.config.trusted_proxies, peer, request.headers());
     request.extensions_mut().insert(client);
-    next.run(request).await
+    let mut response = next.run(request).await;
+    // Served over TLS (a trusted proxy says so, or the site is configured for it):
+    // browsers are told to use nothing else for a year (HSTS).
+    if client.scheme == "https" || state.config.secure_cookies {
+        response.headers_mut().insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
+    response
 }
+
+/// `Strict-Transport-Security` over TLS: a year, subdomains included.
+pub const HSTS: &str = "max-age=31536000; includeSubDomains";
 
 /// Middleware: records refusals as security events (`app::audit::security_event`):
 /// a 403 of the access rule or of a use case (`security.forbidden`), a CSRF or origin

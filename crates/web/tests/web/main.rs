@@ -23,3 +23,4 @@ mod security;
 mod service;
 mod service_office;
 mod sessions;
+mod tls;
