@@ -186,6 +186,7 @@ impl Store {
     pub async fn migrate(&self) -> Result<i64> {
         migrator(self.backend()).run(self.pool()).await?;
         self.fill_record_keys().await?;
+        self.redact_outbox_passwords().await?;
         Ok(SCHEMA_VERSION)
     }
 
