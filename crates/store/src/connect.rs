@@ -187,6 +187,7 @@ impl Store {
         migrator(self.backend()).run(self.pool()).await?;
         self.fill_record_keys().await?;
         self.redact_outbox_passwords().await?;
+        self.encrypt_phones().await?;
         Ok(SCHEMA_VERSION)
     }
 

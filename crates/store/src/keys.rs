@@ -131,6 +131,57 @@ impl Keys {
     }
 }
 
+/// Prefix of a phone number encrypted at rest.
+const SEALED: &str = "sm4:";
+
+impl Keys {
+    /// `text` encrypted for storage: SM4 (GB/T 32907) in CTR mode under the personal
+    /// key with a random 16-byte IV, then a 16-byte tag (HMAC-SM3 under the lookup key
+    /// over IV and ciphertext), as `sm4:` + hex. Empty stays empty.
+    pub fn seal(&self, text: &str) -> String {
+        use ctr::cipher::{KeyIvInit, StreamCipher};
+        if text.is_empty() {
+            return String::new();
+        }
+        let mut iv = [0u8; 16];
+        getrandom::fill(&mut iv).expect("the operating system's random number generator");
+        let mut data = text.as_bytes().to_vec();
+        ctr::Ctr128BE::<sm4::Sm4>::new(&self.personal.into(), &iv.into()).apply_keystream(&mut data);
+        let mut sealed = iv.to_vec();
+        sealed.extend_from_slice(&data);
+        let tag = hmac_sm3(&self.lookup, &[b"jixiao sealed v1\n".as_slice(), &sealed].concat());
+        sealed.extend_from_slice(&tag[..16]);
+        format!("{SEALED}{}", hex::encode(sealed))
+    }
+
+    /// The text of a stored value: decrypted if sealed (its tag checked), as it is
+    /// otherwise (stored before encryption).
+    pub fn open(&self, stored: &str) -> Result<String> {
+        use ctr::cipher::{KeyIvInit, StreamCipher};
+        let Some(hex_text) = stored.strip_prefix(SEALED) else { return Ok(stored.to_string()) };
+        let bad = || StoreError::invalid("an encrypted value is damaged or was made with another key file");
+        let bytes = hex::decode(hex_text).map_err(|_| bad())?;
+        if bytes.len() < 32 {
+            return Err(bad());
+        }
+        let (sealed, tag) = bytes.split_at(bytes.len() - 16);
+        let expected = hmac_sm3(&self.lookup, &[b"jixiao sealed v1\n".as_slice(), sealed].concat());
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..16], tag)) {
+            return Err(bad());
+        }
+        let (iv, data) = sealed.split_at(16);
+        let mut data = data.to_vec();
+        let iv: [u8; 16] = iv.try_into().map_err(|_| bad())?;
+        ctr::Ctr128BE::<sm4::Sm4>::new(&self.personal.into(), &iv.into()).apply_keystream(&mut data);
+        String::from_utf8(data).map_err(|_| bad())
+    }
+}
+
+/// Whether a stored value is encrypted (`Keys::seal`).
+pub fn is_sealed(stored: &str) -> bool {
+    stored.starts_with(SEALED)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,5 +214,28 @@ mod tests {
         std::fs::write(&path, "nonsense").unwrap();
         assert!(Keys::load(&path).unwrap_err().to_string().contains("not a jixiao key file"));
         assert_eq!(format!("{made:?}"), "Keys(…)");
+    }
+
+    #[test]
+    fn sealed_values_open_only_with_their_key_and_unchanged() {
+        let keys = Keys::for_tests();
+        let sealed = keys.seal("13800138000");
+        assert!(is_sealed(&sealed) && !sealed.contains("13800138000"));
+        assert_ne!(keys.seal("13800138000"), sealed, "a fresh IV each time");
+        assert_eq!(keys.open(&sealed).unwrap(), "13800138000");
+        assert_eq!(keys.open("13800138000").unwrap(), "13800138000", "a value from before encryption");
+        assert_eq!(keys.seal(""), "");
+        let other = Keys::from_master(&[3; 32]);
+        assert!(other.open(&sealed).is_err());
+        let mut flipped = sealed.clone().into_bytes();
+        let last = flipped.len() - 40;
+        flipped[last] = if flipped[last] == b'0' { b'1' } else { b'0' };
+        assert!(keys.open(&String::from_utf8(flipped).unwrap()).is_err(), "a changed ciphertext is refused");
+        // SM4 itself: the GB/T 32907 example (key = plaintext = 0123456789abcdeffedcba9876543210).
+        use sm4::cipher::{BlockEncrypt, KeyInit};
+        let k = hex::decode("0123456789abcdeffedcba9876543210").unwrap();
+        let mut block: [u8; 16] = k.clone().try_into().unwrap();
+        sm4::Sm4::new_from_slice(&k).unwrap().encrypt_block((&mut block).into());
+        assert_eq!(hex::encode(block), "681edf34d206965e86b3e94f536e4246");
     }
 }

@@ -73,7 +73,7 @@ pub use corrections::Correction;
 pub use data::{ImportSummary, RecordWrite, StoredEntry, StoredRecord};
 pub use drafts::SchemeDraft;
 pub use error::{Result, StoreError};
-pub use keys::{Keys, hmac_sha256, hmac_sm3};
+pub use keys::{Keys, hmac_sha256, hmac_sm3, is_sealed};
 pub use org::{Group, Unit};
 pub use outbox::{Message, NewMessage, SmsCap, phone_key};
 pub use schemes::{PeriodRow, PeriodState, SchemeVersion, SchemeVersionInfo};
