@@ -96,9 +96,21 @@ pub async fn login(app: &App, username: &str, password: &str, source: &str, repl
     let Some(user) = app.store.user_by_username(username).await? else {
         // The same work as a wrong password, so usernames are not revealed.
         app.store.verify_password(username, password).await?;
-        let mut tx = app.store.begin("anonymous").await?;
-        tx.audit("auth.login_failed", "user", username, None, Some(json!({"reason": "unknown user", "ip": source}))).await?;
-        tx.commit().await?;
+        // The typed name is cut (it is often a password typed in the wrong field),
+        // and the write bounded like every security event.
+        let name = crate::audit::cut_name(username);
+        crate::audit::security_event(
+            app,
+            crate::audit::SecurityEvent {
+                action: "auth.login_failed",
+                actor: "anonymous",
+                ip: source,
+                object: &name,
+                result: "refused",
+                detail: json!({"reason": "unknown user"}),
+            },
+        )
+        .await?;
         return Ok(Login::Refused(Refusal::Wrong));
     };
     let until = now + chrono::Duration::minutes(policy.lockout_minutes);

@@ -80,6 +80,8 @@ pub struct App {
     policy: Arc<settings::PolicyCache>,
     pub(crate) schemes: Arc<caches::SchemeCache>,
     pub(crate) reported: Arc<caches::ReportedCache>,
+    /// The bound on security events written (`audit::security_event`).
+    pub(crate) events: Arc<audit::EventGate>,
 }
 
 impl App {
@@ -87,7 +89,15 @@ impl App {
     /// store writes. Reads the site's time zone from the settings.
     pub async fn new(store: Store, config: AppConfig, clock: Clock) -> Result<App> {
         let store = store.with_clock(clock.source());
-        let app = App { store, clock, config: Arc::new(config), policy: Arc::default(), schemes: Arc::default(), reported: Arc::default() };
+        let app = App {
+            store,
+            clock,
+            config: Arc::new(config),
+            policy: Arc::default(),
+            schemes: Arc::default(),
+            reported: Arc::default(),
+            events: Arc::default(),
+        };
         settings::load_zone(&app).await?;
         Ok(app)
     }

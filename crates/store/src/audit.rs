@@ -23,13 +23,29 @@
 //! between entries. Hashes are stored as 64 lowercase hex digits; the first entry's
 //! `prev_hash` is 64 zeros and its `seq` is 1.
 //!
-//! # What the chain does and does not prove
+//! # The key, and what the chain proves
 //!
-//! Without a secret key anyone with write access to the database can recompute a
-//! whole new chain, and removing entries from the end leaves a valid shorter chain.
-//! The triggers in the schema stop accidental edits; `Store::audit_head` gives the
-//! latest seq and hash to record elsewhere (a bulletin, a printed report, another
-//! system) so truncation or a rewritten chain can be shown later.
+//! Entries are MACs, not plain hashes: `HMAC-H(key, encoding)`, with the audit key of
+//! the key file (`keys`), which is never in the database; `algorithm` is then
+//! `hmac-sm3` (the default, GB/T 32905 under RFC 2104 as in GM/T 0042) or
+//! `hmac-sha256`. Without the key nobody can compute a valid entry, so changing,
+//! forging, inserting, removing or reordering entries is found, even by someone who
+//! can write the database and recompute plain hashes. Entries written before the key
+//! existed (`sha256`, `sm3`: plain hashes) still verify as a prefix of the chain; a
+//! plain entry after a keyed one is refused (`BrokenReason::Unkeyed`), so a tamperer
+//! cannot fall back to plain hashes.
+//!
+//! Removing the newest entries (or all of them) leaves a valid shorter chain; the
+//! anchor (`anchor`), a file outside the database holding the newest seq and MAC, is
+//! what finds that (`BrokenReason::Truncated`, `BrokenReason::AnchorMismatch`). The
+//! triggers in the schema stop accidental edits.
+//!
+//! Threat model: this protects the log against whoever can change the database but
+//! neither read the key file nor rewrite the anchor file (a database administrator, a
+//! stolen or restored backup, SQL injection). Whoever controls the application host
+//! (its files and its memory) holds the key and can rewrite both; against that, export
+//! archives (`jixiao audit export`) and the head (`Store::audit_head`) to another
+//! system regularly.
 
 use std::fmt;
 use std::str::FromStr;
@@ -53,6 +69,28 @@ pub enum HashAlgorithm {
     Sha256,
     /// SM3 (GB/T 32905-2016), the Chinese national standard hash.
     Sm3,
+}
+
+/// How an entry is to be checked, by its `algorithm` column.
+fn parse_stored(name: &str) -> Option<(HashAlgorithm, bool)> {
+    match name.strip_prefix("hmac-") {
+        Some(base) => base.parse().ok().map(|a| (a, true)),
+        None => name.parse().ok().map(|a| (a, false)),
+    }
+}
+
+/// The `algorithm` column of an entry written with `algorithm`, keyed or not.
+pub fn stored_name(algorithm: HashAlgorithm, keyed: bool) -> String {
+    if keyed { format!("hmac-{algorithm}") } else { algorithm.to_string() }
+}
+
+/// The MAC of an entry: `HMAC-H(key, canonical_encoding)` as lowercase hex.
+pub fn entry_mac(algorithm: HashAlgorithm, key: &[u8], e: &EntryFields<'_>) -> String {
+    let bytes = canonical_encoding(e);
+    hex::encode(match algorithm {
+        HashAlgorithm::Sha256 => crate::keys::hmac_sha256(key, &bytes),
+        HashAlgorithm::Sm3 => crate::keys::hmac_sm3(key, &bytes),
+    })
 }
 
 impl HashAlgorithm {
@@ -107,25 +145,53 @@ pub struct AuditEntry {
     pub algorithm: String,
 }
 
+/// What checking one entry's own MAC or hash found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryCheck {
+    /// It matches its content.
+    Valid,
+    /// It does not: the entry was changed or forged.
+    Mismatch,
+    /// The `algorithm` column names nothing this binary knows.
+    UnknownAlgorithm,
+    /// A keyed entry, and no key to check it with.
+    NoKey,
+}
+
 impl AuditEntry {
-    /// The hash this entry should have, by its own `algorithm`
-    /// (`None` if the algorithm is unknown).
-    pub fn expected_hash(&self) -> Option<String> {
-        let algorithm: HashAlgorithm = self.algorithm.parse().ok()?;
-        Some(entry_hash(
-            algorithm,
-            &EntryFields {
-                seq: self.seq,
-                at: &self.at,
-                actor: &self.actor,
-                action: &self.action,
-                object_type: &self.object_type,
-                object_id: &self.object_id,
-                before_json: self.before_json.as_deref(),
-                after_json: self.after_json.as_deref(),
-                prev_hash: &self.prev_hash,
-            },
-        ))
+    fn fields(&self) -> EntryFields<'_> {
+        EntryFields {
+            seq: self.seq,
+            at: &self.at,
+            actor: &self.actor,
+            action: &self.action,
+            object_type: &self.object_type,
+            object_id: &self.object_id,
+            before_json: self.before_json.as_deref(),
+            after_json: self.after_json.as_deref(),
+            prev_hash: &self.prev_hash,
+        }
+    }
+
+    /// Whether this entry was written with a key (`hmac-…`).
+    pub fn is_keyed(&self) -> bool {
+        self.algorithm.starts_with("hmac-")
+    }
+
+    /// Checks the entry's own MAC (or, for an entry from before keys, its hash) with
+    /// the audit key `key`; compared in constant time.
+    pub fn check(&self, key: Option<&[u8]>) -> EntryCheck {
+        let Some((algorithm, keyed)) = parse_stored(&self.algorithm) else { return EntryCheck::UnknownAlgorithm };
+        let expected = match (keyed, key) {
+            (true, Some(key)) => entry_mac(algorithm, key, &self.fields()),
+            (true, None) => return EntryCheck::NoKey,
+            (false, _) => entry_hash(algorithm, &self.fields()),
+        };
+        if subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), self.hash.as_bytes()).into() {
+            EntryCheck::Valid
+        } else {
+            EntryCheck::Mismatch
+        }
     }
 }
 
@@ -197,6 +263,9 @@ pub struct AuditReport {
     pub entries: u64,
     /// The first entry that does not check out, if any.
     pub first_broken: Option<BrokenLink>,
+    /// What the anchor file recorded (seq, MAC): `None` when the store has no anchor
+    /// file or it does not exist yet.
+    pub anchor: Option<(i64, String)>,
 }
 
 impl AuditReport {
@@ -208,7 +277,7 @@ impl AuditReport {
 /// Where the chain breaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrokenLink {
-    /// `seq` of the first entry that fails.
+    /// `seq` of the first entry that fails (for `Truncated`, the first one missing).
     pub seq: i64,
     /// Its position in `seq` order, from 0.
     pub position: u64,
@@ -221,14 +290,23 @@ pub enum BrokenReason {
     /// The entry is not numbered `expected`: entries before it were deleted, or an
     /// entry was inserted with a number of its own.
     SeqGap { expected: i64 },
-    /// The entry's content does not hash to its `hash`: it was changed (or forged, or
-    /// swapped with another entry's content).
+    /// The entry's content does not match its MAC (or hash): it was changed (or
+    /// forged, or swapped with another entry's content).
     HashMismatch,
     /// The entry is intact but does not follow the one before it: the one before was
     /// removed, replaced or moved.
     PrevHashMismatch,
     /// The entry names a hash algorithm this binary does not know.
     UnknownAlgorithm(String),
+    /// A plain-hash entry after a keyed one: written by someone without the key.
+    Unkeyed,
+    /// A keyed entry, and the store was opened without the key.
+    NoKey,
+    /// The anchor records entries up to `anchor_seq`, and the log ends before: the
+    /// newest entries (or all) were removed.
+    Truncated { anchor_seq: i64 },
+    /// The entry the anchor records has another MAC: the log was rewritten.
+    AnchorMismatch,
 }
 
 impl fmt::Display for BrokenLink {
@@ -238,11 +316,17 @@ impl fmt::Display for BrokenLink {
             BrokenReason::SeqGap { expected } => {
                 write!(f, "entry {seq} should be numbered {expected}: entries were deleted or inserted")
             }
-            BrokenReason::HashMismatch => write!(f, "entry {seq} was changed: its content does not match its hash"),
+            BrokenReason::HashMismatch => write!(f, "entry {seq} was changed: its content does not match its MAC"),
             BrokenReason::PrevHashMismatch => {
                 write!(f, "entry {seq} does not follow the entry before it: an entry was removed, replaced or moved")
             }
             BrokenReason::UnknownAlgorithm(a) => write!(f, "entry {seq} uses an unknown hash algorithm `{a}`"),
+            BrokenReason::Unkeyed => write!(f, "entry {seq} has no MAC although entries before it do: it was written without the key"),
+            BrokenReason::NoKey => write!(f, "entry {seq} has a MAC and no audit key was given to check it"),
+            BrokenReason::Truncated { anchor_seq } => {
+                write!(f, "entries from {seq} on are missing: the anchor records entries up to {anchor_seq}")
+            }
+            BrokenReason::AnchorMismatch => write!(f, "entry {seq} differs from the one the anchor records: the log was rewritten"),
         }
     }
 }
@@ -269,18 +353,28 @@ fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<AuditEntry> {
 const PAGE: i64 = 2000;
 
 impl Store {
-    /// Checks every entry: numbering from 1 without gaps, each hash over the entry's
-    /// content, each `prev_hash` equal to the hash before. Reports the first failure.
+    /// Checks every entry: numbering from 1 without gaps, each MAC (or, before keys,
+    /// hash) over the entry's content, each `prev_hash` equal to the MAC before, no
+    /// plain entry after a keyed one; then the anchor: the log reaches the seq it
+    /// records and that entry has its MAC. Reports the first failure.
     pub async fn verify_audit(&self) -> Result<AuditReport> {
+        let anchor = match &self.anchor {
+            Some(a) => a.read()?,
+            None => None,
+        };
+        let key = self.keys.as_ref().map(|k| k.audit().as_slice());
         let mut entries = 0u64;
         let mut first_broken = None;
         let mut prev_hash = GENESIS_HASH.to_string();
-        let mut last_seq = i64::MIN;
+        let mut last_seq = 0i64;
+        let mut keyed_seen = false;
+        let mut anchored: Option<String> = None;
         loop {
             // Keyset pages in seq order; no transaction needed, since entries are only
             // ever appended after the ones already read.
+            let after = if entries == 0 { i64::MIN } else { last_seq };
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2")))
-                .bind(last_seq)
+                .bind(after)
                 .bind(PAGE)
                 .fetch_all(self.pool())
                 .await?;
@@ -290,6 +384,9 @@ impl Store {
                 let position = entries;
                 entries += 1;
                 last_seq = entry.seq;
+                if anchor.as_ref().is_some_and(|(s, _)| *s == entry.seq) {
+                    anchored = Some(entry.hash.clone());
+                }
                 if first_broken.is_some() {
                     continue;
                 }
@@ -297,23 +394,56 @@ impl Store {
                 let reason = if entry.seq != expected_seq {
                     Some(BrokenReason::SeqGap { expected: expected_seq })
                 } else {
-                    match entry.expected_hash() {
-                        None => Some(BrokenReason::UnknownAlgorithm(entry.algorithm.clone())),
-                        Some(h) if h != entry.hash => Some(BrokenReason::HashMismatch),
-                        Some(_) if entry.prev_hash != prev_hash => Some(BrokenReason::PrevHashMismatch),
-                        Some(_) => None,
+                    match entry.check(key) {
+                        EntryCheck::UnknownAlgorithm => Some(BrokenReason::UnknownAlgorithm(entry.algorithm.clone())),
+                        _ if keyed_seen && !entry.is_keyed() => Some(BrokenReason::Unkeyed),
+                        EntryCheck::NoKey => Some(BrokenReason::NoKey),
+                        EntryCheck::Mismatch => Some(BrokenReason::HashMismatch),
+                        EntryCheck::Valid if entry.prev_hash != prev_hash => Some(BrokenReason::PrevHashMismatch),
+                        EntryCheck::Valid => None,
                     }
                 };
                 if let Some(reason) = reason {
                     first_broken = Some(BrokenLink { seq: entry.seq, position, reason });
                 }
+                keyed_seen |= entry.is_keyed();
                 prev_hash = entry.hash;
             }
             if n < PAGE as usize {
                 break;
             }
         }
-        Ok(AuditReport { entries, first_broken })
+        if first_broken.is_none()
+            && let Some((anchor_seq, mac)) = &anchor
+        {
+            if last_seq < *anchor_seq {
+                first_broken =
+                    Some(BrokenLink { seq: last_seq + 1, position: entries, reason: BrokenReason::Truncated { anchor_seq: *anchor_seq } });
+            } else if anchored.as_deref() != Some(mac.as_str()) {
+                let position = u64::try_from(*anchor_seq - 1).unwrap_or(0);
+                first_broken = Some(BrokenLink { seq: *anchor_seq, position, reason: BrokenReason::AnchorMismatch });
+            }
+        }
+        Ok(AuditReport { entries, first_broken, anchor })
+    }
+
+    /// How many entries carry a MAC (were written with a key).
+    pub async fn keyed_audit_entries(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE algorithm LIKE 'hmac-%'").fetch_one(self.pool()).await?)
+    }
+
+    /// The first and last seq of the entries at or after `from` and before `until`
+    /// (RFC 3339, either open), `None` when there are none.
+    pub async fn audit_seq_range(&self, from: Option<&str>, until: Option<&str>) -> Result<Option<(i64, i64)>> {
+        let row =
+            sqlx::query("SELECT MIN(seq) AS first, MAX(seq) AS last FROM audit_log WHERE ($1 = '' OR at >= $1) AND ($2 = '' OR at < $2)")
+                .bind(from.unwrap_or(""))
+                .bind(until.unwrap_or(""))
+                .fetch_one(self.pool())
+                .await?;
+        let first: Option<i64> = row.try_get("first")?;
+        let last: Option<i64> = row.try_get("last")?;
+        Ok(first.zip(last))
     }
 
     /// The latest entry's seq and hash, to record outside the database.
@@ -424,15 +554,43 @@ impl Store {
     }
 }
 
+/// Whether the log, now ending at `head` in this transaction, still holds the entry
+/// the anchor records: only then may the anchor move on to `head`. A log cut below
+/// the anchor (or rewritten) never carries the anchor past the break, so verification
+/// keeps finding it.
+pub(crate) async fn extends_anchor(conn: &mut sqlx::AnyConnection, anchor: &crate::anchor::Anchor, head: i64) -> bool {
+    let (seq, mac) = match anchor.read() {
+        Ok(Some(recorded)) => recorded,
+        Ok(None) => return true,
+        Err(e) => {
+            tracing::error!(error = %e, "the audit anchor cannot be read");
+            return false;
+        }
+    };
+    if seq > head {
+        tracing::error!(anchor = seq, head, "the audit log ends before its anchor: entries were removed");
+        return false;
+    }
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1").bind(seq).fetch_optional(&mut *conn).await.ok().flatten();
+    if stored.as_deref() != Some(mac.as_str()) {
+        tracing::error!(anchor = seq, "the audit log no longer holds the entry its anchor records");
+        return false;
+    }
+    true
+}
+
 /// Appends entries after the current head. Called by `WriteTx::commit` inside its
 /// transaction, after the caller's writes and with appends serialised (see `tx`).
 pub(crate) async fn append(
     conn: &mut sqlx::AnyConnection,
     algorithm: HashAlgorithm,
+    key: Option<&[u8]>,
     pending: &[crate::tx::PendingAudit],
     actor: &str,
     at: &str,
-) -> Result<std::ops::RangeInclusive<i64>> {
+) -> Result<(std::ops::RangeInclusive<i64>, String)> {
+    let name = stored_name(algorithm, key.is_some());
     let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *conn).await?;
     let (mut seq, mut prev_hash) = match head {
         Some(row) => (row.try_get::<i64, _>("seq")?, row.try_get::<String, _>("hash")?),
@@ -453,7 +611,10 @@ pub(crate) async fn append(
             after_json: p.after_json.as_deref(),
             prev_hash: &prev_hash,
         };
-        let hash = entry_hash(algorithm, &fields);
+        let hash = match key {
+            Some(key) => entry_mac(algorithm, key, &fields),
+            None => entry_hash(algorithm, &fields),
+        };
         sqlx::query(
             "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, before_json, after_json, \
              prev_hash, hash, algorithm) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -468,12 +629,12 @@ pub(crate) async fn append(
         .bind(p.after_json.as_deref())
         .bind(&prev_hash)
         .bind(&hash)
-        .bind(algorithm.as_str())
+        .bind(&name)
         .execute(&mut *conn)
         .await?;
         prev_hash = hash;
     }
-    Ok(first..=seq)
+    Ok((first..=seq, prev_hash))
 }
 
 #[cfg(test)]

@@ -67,8 +67,14 @@ const RECORD_KEYS: i64 = 10;
 /// How to open a store.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
-    /// Hash function for new audit entries; old entries keep theirs.
+    /// Hash function for new audit entries (their MAC's, with a key); old entries
+    /// keep theirs.
     pub hash_algorithm: HashAlgorithm,
+    /// The keys of the key file: the audit chain's MAC key, the personal data key.
+    /// Without them new audit entries are plain hashes (tests of old databases only).
+    pub keys: Option<crate::keys::Keys>,
+    /// The audit chain's anchor file (`anchor`), outside the database.
+    pub anchor: Option<std::path::PathBuf>,
     /// Pool size. SQLite serialises writers anyway; readers run in parallel (WAL).
     pub max_connections: u32,
     /// How long to wait for a pooled connection, and for the first connection.
@@ -80,7 +86,9 @@ pub struct StoreOptions {
 impl Default for StoreOptions {
     fn default() -> StoreOptions {
         StoreOptions {
-            hash_algorithm: HashAlgorithm::Sha256,
+            hash_algorithm: HashAlgorithm::Sm3,
+            keys: None,
+            anchor: None,
             max_connections: 10,
             acquire_timeout: Duration::from_secs(30),
             busy_timeout: Duration::from_secs(30),
@@ -163,7 +171,7 @@ impl Store {
             pool_options = pool_options.min_connections(1).idle_timeout(None).max_lifetime(None);
         }
         let pool = pool_options.connect_with(connect_options).await.map_err(unreachable)?;
-        Ok(Store::from_parts(pool, backend, options.hash_algorithm, redacted))
+        Ok(Store::from_parts(pool, backend, &options, redacted))
     }
 
     /// Applies the embedded migrations up to `version` only: for tests of upgrading a
@@ -184,6 +192,8 @@ impl Store {
     pub async fn migrate(&self) -> Result<i64> {
         migrator(self.backend()).run(self.pool()).await?;
         self.fill_record_keys().await?;
+        self.redact_outbox_passwords().await?;
+        self.encrypt_phones().await?;
         Ok(SCHEMA_VERSION)
     }
 

@@ -10,7 +10,9 @@
 //!   rescores what the change reaches before it commits;
 //! - `refresh`, `stamp` — stored scores kept equal to a recompute of the committed data,
 //!   with the stamp of the data they reflect, and their repair;
-//! - `audit` — the hash-chained audit log and its verification;
+//! - `audit` — the MAC-chained audit log and its verification; `anchor` — the chain's
+//!   head kept in a file outside the database; `keys` — the key file and the keys
+//!   derived from it (never in the database);
 //! - `org`, `users`, `sessions`, `schemes`, `data`, `scores`, `bulletins`, `settings`, `outbox`, `service`, `jobs`, `captchas`,
 //!   `supervision` (service: public service requests and Open311 keys; supervision: 督办事项) — repositories: reads are
 //!   `async fn`s on `Store`, writes take `&mut WriteTx`;
@@ -24,6 +26,8 @@
 
 #![forbid(unsafe_code)]
 
+mod anchor;
+mod archive;
 mod attachments;
 mod audit;
 mod bulletins;
@@ -34,6 +38,7 @@ mod data;
 mod drafts;
 mod error;
 mod jobs;
+mod keys;
 mod maintenance;
 mod org;
 mod outbox;
@@ -55,10 +60,12 @@ use std::fmt;
 
 use sqlx::AnyPool;
 
+pub use anchor::Anchor;
+pub use archive::{check_archive, write_archive};
 pub use attachments::Attachment;
 pub use audit::{
-    AuditEntry, AuditFilter, AuditReport, BrokenLink, BrokenReason, EntryFields, GENESIS_HASH, HashAlgorithm, canonical_encoding,
-    entry_hash,
+    AuditEntry, AuditFilter, AuditReport, BrokenLink, BrokenReason, EntryCheck, EntryFields, GENESIS_HASH, HashAlgorithm,
+    canonical_encoding, entry_hash, entry_mac, stored_name,
 };
 pub use bulletins::{
     Bulletin, BulletinContent, BulletinState, ContentGroup, ContentNode, ContentUnit, ISSUER_SETTING, LedgerRow, UnitResult, parse_period,
@@ -68,6 +75,7 @@ pub use corrections::Correction;
 pub use data::{ImportSummary, RecordWrite, StoredEntry, StoredRecord};
 pub use drafts::SchemeDraft;
 pub use error::{Result, StoreError};
+pub use keys::{Keys, hmac_sha256, hmac_sm3, is_sealed};
 pub use org::{Group, Unit};
 pub use outbox::{Message, NewMessage, SmsCap, phone_key};
 pub use register::{BonusApplication, NewApplication, RecordFields, RegisteredRecord};
@@ -159,6 +167,10 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     algorithm: HashAlgorithm,
+    /// The keys from the key file (`keys`); `None` only for stores opened without one.
+    keys: Option<std::sync::Arc<keys::Keys>>,
+    /// Where the audit chain's head is recorded (`anchor`).
+    anchor: Option<std::sync::Arc<anchor::Anchor>>,
     /// The URL without password, for messages.
     url: String,
     /// Each year's scores kept current in memory (`refresh`).
@@ -178,8 +190,33 @@ impl fmt::Debug for Store {
 }
 
 impl Store {
-    fn from_parts(pool: AnyPool, backend: Backend, algorithm: HashAlgorithm, url: String) -> Store {
-        Store { pool, backend, algorithm, url, boards: Default::default(), now: std::sync::Arc::new(chrono::Utc::now) }
+    fn from_parts(pool: AnyPool, backend: Backend, options: &StoreOptions, url: String) -> Store {
+        Store {
+            pool,
+            backend,
+            algorithm: options.hash_algorithm,
+            keys: options.keys.clone().map(std::sync::Arc::new),
+            anchor: options.anchor.clone().map(|p| std::sync::Arc::new(anchor::Anchor::new(p))),
+            url,
+            boards: Default::default(),
+            now: std::sync::Arc::new(chrono::Utc::now),
+        }
+    }
+
+    /// The same store with the key file's keys (opened before the keys were read).
+    pub fn with_keys(mut self, keys: keys::Keys) -> Store {
+        self.keys = Some(std::sync::Arc::new(keys));
+        self
+    }
+
+    /// The keys of the key file, if the store was opened with them.
+    pub fn keys(&self) -> Option<&keys::Keys> {
+        self.keys.as_deref()
+    }
+
+    /// The anchor file of the audit chain, if any.
+    pub fn anchor(&self) -> Option<&anchor::Anchor> {
+        self.anchor.as_deref()
     }
 
     /// The same store, taking "now" from `now` for every timestamp it writes.

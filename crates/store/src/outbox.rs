@@ -109,7 +109,62 @@ pub fn phone_key(recipient: &str) -> Option<String> {
     Some(hex::encode(sha2::Sha256::digest(format!("phone:{}", national.unwrap_or(&digits)).as_bytes())))
 }
 
+/// The mark of a query password in the SMS of a new request, before the password.
+const PASSWORD_MARK: &str = "查询密码";
+
+/// `body` with the 8 characters after each `查询密码` replaced by `********`, unless they
+/// are the placeholder the sender fills in; `None` if nothing changes.
+pub fn redacted(body: &str) -> Option<String> {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    let mut changed = false;
+    while let Some(i) = rest.find(PASSWORD_MARK) {
+        let (head, tail) = rest.split_at(i + PASSWORD_MARK.len());
+        out.push_str(head);
+        if tail.starts_with("{password}") || tail.starts_with("********") {
+            rest = tail;
+            continue;
+        }
+        let cut: usize = tail.chars().take(8).map(char::len_utf8).sum();
+        out.push_str("********");
+        rest = &tail[cut..];
+        changed = true;
+    }
+    out.push_str(rest);
+    changed.then_some(out)
+}
+
 impl Store {
+    /// Removes the query passwords that SMS of new requests carried in their stored
+    /// text before passwords were filled in at send time: every such message already
+    /// sent (or given up) gets `********` instead, in one audited transaction. A
+    /// message still pending keeps its text until it is sent; the next `migrate`
+    /// redacts it. Run by `migrate`; idempotent.
+    pub async fn redact_outbox_passwords(&self) -> Result<u64> {
+        let rows = sqlx::query("SELECT id, body FROM outbox WHERE purpose = 'service.received' AND status <> 'pending' AND body LIKE $1")
+            .bind(format!("%{PASSWORD_MARK}%"))
+            .fetch_all(self.pool())
+            .await?;
+        let mut changes = Vec::new();
+        for row in rows {
+            let (id, body): (i64, String) = (row.try_get("id")?, row.try_get("body")?);
+            if let Some(new) = redacted(&body) {
+                changes.push((id, new));
+            }
+        }
+        if changes.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.begin("system:migrate").await?;
+        for (id, body) in &changes {
+            sqlx::query("UPDATE outbox SET body = $1 WHERE id = $2").bind(body).bind(id).execute(tx.conn()).await?;
+        }
+        let ids: Vec<i64> = changes.iter().map(|(id, _)| *id).collect();
+        tx.audit("outbox.redact", "outbox", "service.received", None, Some(serde_json::json!({"messages": ids}))).await?;
+        tx.commit().await?;
+        Ok(changes.len() as u64)
+    }
+
     /// Queues a message to send now; `None` if one with its dedupe key is queued. An
     /// SMS to a phone number counts against `cap` for its number and `cap.day`; over
     /// the cap it is kept as `over_limit` and never sent.
@@ -277,5 +332,22 @@ impl Store {
             return Err(StoreError::not_found(format!("pending message {id} held by this sender")));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_passwords_are_cut_out_of_texts() {
+        let sent = "【绩效办】您的诉求已受理，编号QK-2027-000001，查询密码AB3K9XQ2。可在政务服务网站查看。";
+        assert_eq!(
+            redacted(sent).as_deref(),
+            Some("【绩效办】您的诉求已受理，编号QK-2027-000001，查询密码********。可在政务服务网站查看。")
+        );
+        assert_eq!(redacted("查询密码{password}。"), None);
+        assert_eq!(redacted("查询密码********。"), None);
+        assert_eq!(redacted("no password here"), None);
     }
 }

@@ -191,7 +191,13 @@ fn attribute(row: &AnyRow) -> Result<ServiceAttribute> {
     })
 }
 
-fn request(row: &AnyRow) -> Result<ServiceRequest> {
+fn request(row: &AnyRow, keys: Option<&crate::keys::Keys>) -> Result<ServiceRequest> {
+    let phone: String = row.try_get("phone")?;
+    // Encrypted at rest (`Keys::seal`); opened here, so callers see the number.
+    let phone = match keys {
+        Some(k) => k.open(&phone)?,
+        None => phone,
+    };
     let attributes: String = row.try_get("attributes_json")?;
     let attributes = serde_json::from_str(&attributes).map_err(|e| StoreError::invalid(format!("request attributes: {e}")))?;
     Ok(ServiceRequest {
@@ -206,7 +212,7 @@ fn request(row: &AnyRow) -> Result<ServiceRequest> {
         address: row.try_get("address")?,
         lat: row.try_get("lat")?,
         lon: row.try_get("lon")?,
-        phone: row.try_get("phone")?,
+        phone,
         contact_name: row.try_get("contact_name")?,
         attributes,
         password_hash: row.try_get("password_hash")?,
@@ -257,6 +263,35 @@ fn placeholders(first: usize, count: usize) -> String {
 }
 
 impl Store {
+    /// A phone number as stored: encrypted when the store has the key file's keys.
+    fn sealed(&self, phone: &str) -> String {
+        match self.keys() {
+            Some(k) => k.seal(phone),
+            None => phone.to_string(),
+        }
+    }
+
+    /// Encrypts the phone numbers stored in plain text (before encryption at rest), in
+    /// one audited transaction. Run by `migrate` when the store has its keys;
+    /// idempotent. The number of requests changed.
+    pub async fn encrypt_phones(&self) -> Result<u64> {
+        let Some(keys) = self.keys() else { return Ok(0) };
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, phone FROM service_requests WHERE phone <> '' AND phone NOT LIKE 'sm4:%'")
+                .fetch_all(self.pool())
+                .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.begin("system:migrate").await?;
+        for (id, phone) in &rows {
+            sqlx::query("UPDATE service_requests SET phone = $1 WHERE id = $2").bind(keys.seal(phone)).bind(id).execute(tx.conn()).await?;
+        }
+        tx.audit("service.encrypt_phones", "service_request", "*", None, Some(serde_json::json!({"requests": rows.len()}))).await?;
+        tx.commit().await?;
+        Ok(rows.len() as u64)
+    }
+
     /// Creates or replaces a category (its attributes are set separately).
     pub async fn upsert_service_category(&self, tx: &mut WriteTx, c: &ServiceCategory) -> Result<()> {
         if c.code.trim().is_empty() || c.name.trim().is_empty() {
@@ -360,7 +395,7 @@ impl Store {
         .bind(&r.address)
         .bind(r.lat)
         .bind(r.lon)
-        .bind(&r.phone)
+        .bind(self.sealed(&r.phone))
         .bind(&r.contact_name)
         .bind(serde_json::Value::Object(r.attributes.clone()).to_string())
         .bind(&r.password_hash)
@@ -410,7 +445,7 @@ impl Store {
         .bind(&r.address)
         .bind(r.lat)
         .bind(r.lon)
-        .bind(&r.phone)
+        .bind(self.sealed(&r.phone))
         .bind(&r.contact_name)
         .bind(serde_json::Value::Object(r.attributes.clone()).to_string())
         .bind(&r.password_hash)
@@ -444,7 +479,7 @@ impl Store {
             .bind(id)
             .fetch_one(tx.conn())
             .await?;
-        request(&row)
+        request(&row, self.keys())
     }
 
     /// Writes a request's changed columns, refusing if it changed since `r.version`
@@ -526,7 +561,7 @@ impl Store {
             Key::Text(t) => q.bind(t),
         };
         let row = q.fetch_optional(self.pool()).await?;
-        row.as_ref().map(request).transpose()
+        row.as_ref().map(|r| request(r, self.keys())).transpose()
     }
 
     /// A request's history, oldest first.
@@ -589,14 +624,14 @@ impl Store {
             q = q.bind(b.clone());
         }
         let rows = q.bind(f.limit.max(0)).bind(f.offset.max(0)).fetch_all(self.pool()).await?;
-        Ok((rows.iter().map(request).collect::<Result<_>>()?, total))
+        Ok((rows.iter().map(|r| request(r, self.keys())).collect::<Result<_>>()?, total))
     }
 
     /// Requests of `year` that were ever dispatched (what the department metrics read).
     pub async fn dispatched_service_requests(&self, year: i32) -> Result<Vec<ServiceRequest>> {
         let sql = format!("SELECT {REQUEST_COLUMNS} FROM service_requests WHERE year = $1 AND first_dispatched_at IS NOT NULL ORDER BY id");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(year).fetch_all(self.pool()).await?;
-        rows.iter().map(request).collect()
+        rows.iter().map(|r| request(r, self.keys())).collect()
     }
 
     /// Requests last dispatched to `unit` that were first dispatched or closed at or
@@ -608,7 +643,7 @@ impl Store {
              AND (first_dispatched_at >= $2 OR closed_at >= $2) ORDER BY id"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(unit).bind(since).fetch_all(self.pool()).await?;
-        rows.iter().map(request).collect()
+        rows.iter().map(|r| request(r, self.keys())).collect()
     }
 
     /// Verified requests verified at or before `before`: candidates to close unrated.
@@ -617,7 +652,7 @@ impl Store {
             "SELECT {REQUEST_COLUMNS} FROM service_requests WHERE state = 'verified' AND verified_at <= $1 ORDER BY verified_at LIMIT $2"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(before).bind(limit).fetch_all(self.pool()).await?;
-        rows.iter().map(request).collect()
+        rows.iter().map(|r| request(r, self.keys())).collect()
     }
 
     /// Stores a new Open311 key by the SHA-256 of its secret; returns its id.

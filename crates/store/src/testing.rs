@@ -14,7 +14,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::{Backend, Store, StoreOptions};
+use crate::{Backend, Keys, Store, StoreOptions};
 use sqlx::Connection;
 
 pub const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -29,6 +29,8 @@ pub struct TestDb {
     pub dir: Option<tempfile::TempDir>,
     /// (admin URL, database name) of a PostgreSQL database to drop.
     pg: Option<(String, String)>,
+    /// Outside the database, as in production: the audit chain's anchor file.
+    pub outside: tempfile::TempDir,
 }
 
 fn admin_url() -> Option<String> {
@@ -60,7 +62,7 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temporary directory");
                 let url = format!("sqlite://{}", dir.path().join("jixiao.db").display());
-                Some(TestDb { backend, url, dir: Some(dir), pg: None })
+                Some(TestDb { backend, url, dir: Some(dir), pg: None, outside: tempfile::tempdir().expect("temporary directory") })
             }
             Backend::Postgres => {
                 let admin = admin_url()?;
@@ -75,14 +77,33 @@ impl TestDb {
                     .expect("create test database");
                 conn.close().await.ok();
                 let url = with_database(&admin, &name);
-                Some(TestDb { backend, url, dir: None, pg: Some((admin, name)) })
+                Some(TestDb {
+                    backend,
+                    url,
+                    dir: None,
+                    pg: Some((admin, name)),
+                    outside: tempfile::tempdir().expect("temporary directory"),
+                })
             }
         }
     }
 
-    pub fn options() -> StoreOptions {
+    /// Options of a test store: the fixed test keys (`Keys::for_tests`) and this
+    /// database's anchor file.
+    pub fn options(&self) -> StoreOptions {
         // Small pools: many tests run at once against one PostgreSQL server.
-        StoreOptions { max_connections: 5, acquire_timeout: Duration::from_secs(60), ..StoreOptions::default() }
+        StoreOptions {
+            max_connections: 5,
+            acquire_timeout: Duration::from_secs(60),
+            keys: Some(Keys::for_tests()),
+            anchor: Some(self.anchor_path()),
+            ..StoreOptions::default()
+        }
+    }
+
+    /// Where this database's audit anchor is kept.
+    pub fn anchor_path(&self) -> std::path::PathBuf {
+        self.outside.path().join("audit.anchor")
     }
 
     /// A store on the database, migrated.
@@ -90,12 +111,12 @@ impl TestDb {
         let store = self.unchecked().await;
         store.migrate().await.expect("migrate");
         store.close().await;
-        Store::connect_with(&self.url, Self::options()).await.expect("connect after migrate")
+        Store::connect_with(&self.url, self.options()).await.expect("connect after migrate")
     }
 
     /// A store on the database without any schema check.
     pub async fn unchecked(&self) -> Store {
-        Store::connect_unchecked(&self.url, Self::options()).await.expect("connect")
+        Store::connect_unchecked(&self.url, self.options()).await.expect("connect")
     }
 
     /// Runs raw SQL directly (for tampering), bypassing the store.

@@ -201,8 +201,22 @@ impl WriteTx {
         if self.backend == Backend::Postgres {
             sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE").execute(&mut *self.tx).await?;
         }
-        let seqs = audit::append(&mut self.tx, self.algorithm, &self.pending, &self.actor, &self.store.now()).await?;
+        let key = self.store.keys().map(|k| k.audit().to_vec());
+        let (seqs, head) =
+            audit::append(&mut self.tx, self.algorithm, key.as_deref(), &self.pending, &self.actor, &self.store.now()).await?;
+        let advance = match self.store.anchor() {
+            Some(anchor) => audit::extends_anchor(&mut self.tx, anchor, *seqs.end()).await,
+            None => false,
+        };
         self.tx.commit().await?;
+        // Committed: the anchor may now record the new head (see `anchor`). Failing to
+        // write it leaves the anchor behind, which verification tolerates; say so.
+        if advance
+            && let Some(anchor) = self.store.anchor()
+            && let Err(e) = anchor.advance(*seqs.end(), &head)
+        {
+            tracing::error!(error = %e, "the audit anchor could not be advanced");
+        }
         for (year, board) in std::mem::take(&mut self.boards) {
             self.store.keep_board(year, board);
         }

@@ -94,6 +94,7 @@ fn handler(route: Route) -> MethodRouter<AppState> {
         Route::BulletinsRevise => post(bulletins::revise),
         Route::BulletinsSetPublic => post(bulletins::set_public),
         Route::AuditList => get(audit::list),
+        Route::AuditArchive => get(audit::archive),
         Route::AdminUsersList => get(admin::users::list),
         Route::AdminUsersNewForm => get(admin::users::new_form),
         Route::AdminUsersCreate => post(admin::users::create),
@@ -266,7 +267,7 @@ pub(crate) fn build(state: AppState) -> Router {
     }
     let limit = state.config.max_body_bytes;
     // Layers run outside in, from the last added: trace → headers → errors →
-    // client → identify → panic → body limit → CSRF → edge check → route guard → handler. Everything that
+    // client → identify → security events → panic → body limit → CSRF → edge check → route guard → handler. Everything that
     // can fail sits inside `render_errors`, so every error is rendered the same way.
     router
         .fallback(|| async { WebError::NotFound })
@@ -276,6 +277,7 @@ pub(crate) fn build(state: AppState) -> Router {
             tracing::error!("a handler panicked");
             WebError::Internal("panic".into()).into_response()
         }))
+        .layer(middleware::from_fn_with_state(state.clone(), security::events))
         .layer(middleware::from_fn_with_state(state.clone(), auth::identify))
         .layer(middleware::from_fn_with_state(state.clone(), security::client))
         .layer(middleware::from_fn(errors::render_errors))

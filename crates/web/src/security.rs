@@ -236,7 +236,51 @@ pub(crate) async fn client(State(state): State<AppState>, mut request: Request, 
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
     let client = client_of(&state.config.trusted_proxies, peer, request.headers());
     request.extensions_mut().insert(client);
-    next.run(request).await
+    let mut response = next.run(request).await;
+    // Served over TLS (a trusted proxy says so, or the site is configured for it):
+    // browsers are told to use nothing else for a year (HSTS).
+    if client.scheme == "https" || state.config.secure_cookies {
+        response.headers_mut().insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
+    response
+}
+
+/// `Strict-Transport-Security` over TLS: a year, subdomains included.
+pub const HSTS: &str = "max-age=31536000; includeSubDomains";
+
+/// Middleware: records refusals as security events (`app::audit::security_event`):
+/// a 403 of the access rule or of a use case (`security.forbidden`), a CSRF or origin
+/// refusal (`security.csrf`), and any 429 of a rate limit (`security.rate_limited`),
+/// with who, the client's address and the path. Runs inside `identify` and `client`,
+/// so it sees both; bounded by the app's event gate.
+pub(crate) async fn events(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let ip = request.extensions().get::<Client>().map(|c| c.ip);
+    let actor = request.extensions().get::<Viewer>().map(|v| v.name.clone());
+    let path = request.uri().path().to_string();
+    let method = request.method().to_string();
+    let response = next.run(request).await;
+    let code = response.extensions().get::<crate::error::ErrorInfo>().map(|i| i.code);
+    let action = match (response.status().as_u16(), code) {
+        (403, Some("password_change_required")) => None,
+        (403, Some("csrf")) => Some("security.csrf"),
+        (403, _) => Some("security.forbidden"),
+        (429, _) => Some("security.rate_limited"),
+        _ => None,
+    };
+    if let Some(action) = action {
+        let ip = ip.map(|ip| ip.to_string()).unwrap_or_default();
+        let event = jixiao_app::audit::SecurityEvent {
+            action,
+            actor: actor.as_deref().unwrap_or("anonymous"),
+            ip: &ip,
+            object: &path,
+            result: "refused",
+            detail: serde_json::json!({"method": method}),
+        };
+        // Already logged when it fails; the refusal is answered either way.
+        let _ = jixiao_app::audit::security_event(&state, event).await;
+    }
+    response
 }
 
 /// The client's address (see `Client`), as an extractor.

@@ -4,7 +4,6 @@
 //! query password and Open311 token in one transaction with its audit entry, and an
 //! SMS with the case number and password is queued for the citizen's phone.
 
-use jixiao_core::service::query_password;
 use jixiao_store::{NewMessage, NewServiceRequest, ServiceAttribute, ServiceCategory, ServiceRequest};
 use serde_json::{Map, Value, json};
 
@@ -172,11 +171,10 @@ pub async fn take(
     mut new: NewServiceRequest,
     photo: Option<(String, &'static str, Vec<u8>)>,
 ) -> Result<Taken, AppError> {
-    let password = query_password(random::<8>());
-    let secret = password.clone();
-    new.password_hash = tokio::task::spawn_blocking(move || jixiao_store::hash_password(&secret))
-        .await
-        .map_err(|e| AppError::Internal(format!("hashing: {e}")))??;
+    // Derived from the request's token with the key file's key, kept only as a keyed
+    // hash, filled into the SMS when it is sent (`privacy`).
+    let password = super::privacy::query_password(app, &new.token)?;
+    new.password_hash = super::privacy::password_hash(app, &password)?;
     let mut tx = app.store.begin(actor).await?;
     let request = app.store.create_service_request(&mut tx, &new).await?;
     if let Some((name, content_type, bytes)) = photo {
@@ -186,8 +184,8 @@ pub async fn take(
         // Messages to citizens are written in the site's default language.
         let tr = Tr::default();
         let body = match super::query_link(&app.store, &request.case_no).await? {
-            Some(link) => tr.f("sms.service_received_link", &[&tr.t("sms.sender"), &request.case_no, &password, &link]),
-            None => tr.f("sms.service_received", &[&tr.t("sms.sender"), &request.case_no, &password]),
+            Some(link) => tr.f("sms.service_received_link", &[&tr.t("sms.sender"), &request.case_no, &super::privacy::PLACEHOLDER, &link]),
+            None => tr.f("sms.service_received", &[&tr.t("sms.sender"), &request.case_no, &super::privacy::PLACEHOLDER]),
         };
         let m = NewMessage {
             channel: "sms".into(),

@@ -1,6 +1,8 @@
 //! Public service requests (公共服务诉求): intake from every channel (`intake`), the
 //! steps of handling (`flow`), the department metrics written as system-filled
-//! entries (`metrics`), and the SMS sender (`sms`). The pages, Open311 and the jobs
+//! entries (`metrics`), the SMS sender (`sms`), and the citizens' query passwords
+//! (`privacy`: derived with a key, stored only as a keyed hash, filled into the SMS
+//! at send time). The pages, Open311 and the jobs
 //! call these, so the form, the queues and the API apply the same rules.
 //!
 //! Times of requests are stored in UTC; the time limits and overdue lights of
@@ -11,6 +13,7 @@ pub mod categories;
 pub mod flow;
 pub mod intake;
 pub mod metrics;
+pub mod privacy;
 pub mod requests;
 pub mod sms;
 

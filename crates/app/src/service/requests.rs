@@ -159,7 +159,7 @@ pub async fn unlock(app: &App, case_no: &str, password: &str) -> Result<Option<S
         Ok(c) => app.store.service_request_by_case(&c.to_string()).await?,
         Err(_) => None,
     };
-    let ok = jixiao_store::check_secret(password.trim(), request.as_ref().map(|r| r.password_hash.as_str())).await?;
+    let ok = super::privacy::password_matches(app, request.as_ref(), password.trim()).await?;
     Ok(request.filter(|_| ok))
 }
 

@@ -144,9 +144,11 @@ pub async fn deliver_due(app: &App) -> jixiao_store::Result<Delivery> {
             report.recorded += 1;
             ("recorded", None, None)
         } else {
-            let outcome = match &client {
-                Some(c) => send(c, config, &m).await,
-                None => Err("no HTTP client".to_string()),
+            // The text as sent: the query password filled in now, never stored.
+            let outcome = match (&client, super::privacy::text_of(app, &m).await) {
+                (Some(c), Ok(body)) => send(c, config, &Message { body, ..m.clone() }).await,
+                (None, _) => Err("no HTTP client".to_string()),
+                (_, Err(e)) => Err(e.to_string()),
             };
             match outcome {
                 Ok(()) => {

@@ -1,8 +1,8 @@
-//! The audit chain: appending, verifying, and detecting tampering done with plain SQL.
+//! The audit chain: appending, verifying, and detecting tampering done with plain SQL —
+//! by someone who can write the database but has neither the key file nor the anchor.
 
-use jixiao_store::{BrokenReason, EntryFields, GENESIS_HASH, HashAlgorithm, Store, entry_hash};
+use jixiao_store::{BrokenReason, EntryFields, GENESIS_HASH, HashAlgorithm, Keys, Store, StoreOptions, entry_hash, entry_mac};
 use serde_json::json;
-use sha2::Digest;
 
 use crate::common::{TestDb, backend_tests};
 
@@ -19,7 +19,19 @@ backend_tests!(
     sm3_and_switching_algorithms,
     concurrent_writers_keep_one_chain,
     trail_of_an_object,
+    entries_without_the_key_are_found,
+    deleting_the_last_entries_is_found,
+    deleting_every_entry_is_found,
+    a_log_cut_and_continued_is_found,
+    plain_entries_of_old_databases_are_a_prefix,
+    keyed_entries_need_the_key,
+    archives_check_offline,
 );
+
+/// The audit key of test stores (`TestDb::options`).
+fn key() -> Vec<u8> {
+    Keys::for_tests().audit().to_vec()
+}
 
 /// Writes `n` transactions; transaction `i` appends `i % 3 + 1` entries. Returns the
 /// number of entries.
@@ -50,15 +62,15 @@ async fn many_entries_verify(db: TestDb) {
         assert_eq!(e.seq, i as i64 + 1);
         let prev = if i == 0 { GENESIS_HASH } else { entries[i - 1].hash.as_str() };
         assert_eq!(e.prev_hash, prev);
-        assert_eq!(e.algorithm, "sha256");
+        assert_eq!(e.algorithm, "hmac-sm3");
         assert!(e.at.ends_with('Z'), "{}", e.at);
     }
     assert_eq!(store.audit_head().await.unwrap(), Some((79, entries[78].hash.clone())));
     assert_eq!(store.audit_entries(77, 10).await.unwrap().iter().map(|e| e.seq).collect::<Vec<_>>(), vec![78, 79]);
 }
 
-/// The stored hash is SHA-256 over the encoding the module documents, built here by
-/// hand rather than with the library's encoder.
+/// The stored MAC is HMAC-SM3 under the audit key over the encoding the module
+/// documents, built here by hand rather than with the library's encoder.
 async fn hash_is_the_documented_encoding(db: TestDb) {
     let store = db.store().await;
     let mut tx = store.begin("张三").await.unwrap();
@@ -78,7 +90,8 @@ async fn hash_is_the_documented_encoding(db: TestDb) {
     bytes.extend_from_slice(&[0xff; 8]); // after_json is NULL
     bytes.extend_from_slice(&64u64.to_be_bytes());
     bytes.extend_from_slice(&[b'0'; 64]);
-    assert_eq!(e.hash, hex::encode(sha2::Sha256::digest(&bytes)));
+    assert_eq!(e.algorithm, "hmac-sm3");
+    assert_eq!(e.hash, hex::encode(jixiao_store::hmac_sm3(&key(), &bytes)));
 }
 
 async fn plain_sql_cannot_change_the_log(db: TestDb) {
@@ -127,7 +140,7 @@ async fn forged_entry_at_the_end_is_found(db: TestDb) {
         &format!(
             "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, before_json, after_json, prev_hash, \
              hash, algorithm) VALUES (20, '2027-01-01T00:00:00.000000Z', 'mallory', 'entry.update', 'entry', 'x', \
-             NULL, NULL, '{}', '{}', 'sha256')",
+             NULL, NULL, '{}', '{}', 'hmac-sm3')",
             entries[18].hash,
             "ab".repeat(32)
         ),
@@ -137,8 +150,8 @@ async fn forged_entry_at_the_end_is_found(db: TestDb) {
     assert_eq!((broken.seq, broken.reason), (20, BrokenReason::HashMismatch));
 }
 
-/// An entry removed and replaced by one with a correct hash of its own: the next entry
-/// no longer follows it.
+/// An entry removed and replaced by one with a correct MAC of its own (made with the
+/// key): the next entry no longer follows it.
 async fn replaced_entry_is_found(db: TestDb) {
     let store = db.store().await;
     fill(&store, 10).await;
@@ -156,13 +169,13 @@ async fn replaced_entry_is_found(db: TestDb) {
         after_json: Some("{\"actual\":1}"),
         prev_hash: &entries[6].hash,
     };
-    let hash = entry_hash(HashAlgorithm::Sha256, &forged);
+    let hash = entry_mac(HashAlgorithm::Sm3, &key(), &forged);
     db.raw(
         &store,
         &format!(
             "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, before_json, after_json, prev_hash, \
              hash, algorithm) VALUES (8, '{}', 'mallory', 'entry.update', 'entry', '2027/u01/A1/2027-03', NULL, \
-             '{{\"actual\":1}}', '{}', '{hash}', 'sha256')",
+             '{{\"actual\":1}}', '{}', '{hash}', 'hmac-sm3')",
             entries[7].at, entries[6].hash
         ),
     )
@@ -239,12 +252,13 @@ async fn sm3_and_switching_algorithms(db: TestDb) {
     fill(&store, 2).await; // 3 more in SHA-256
     let entries = store.audit_entries(0, 100).await.unwrap();
     let algorithms: Vec<&str> = entries.iter().map(|e| e.algorithm.as_str()).collect();
-    assert_eq!(algorithms, ["sm3", "sm3", "sm3", "sm3", "sm3", "sm3", "sha256", "sha256", "sha256"]);
+    let (sm3, sha256) = ("hmac-sm3", "hmac-sha256");
+    assert_eq!(algorithms, [sm3, sm3, sm3, sm3, sm3, sm3, sha256, sha256, sha256]);
     assert!(store.verify_audit().await.unwrap().is_intact());
 
     // An SM3 entry relabelled as SHA-256 no longer checks out.
     db.drop_audit_triggers(&store).await;
-    db.raw(&store, "UPDATE audit_log SET algorithm = 'sha256' WHERE seq = 4").await;
+    db.raw(&store, "UPDATE audit_log SET algorithm = 'hmac-sha256' WHERE seq = 4").await;
     let broken = store.verify_audit().await.unwrap().first_broken.unwrap();
     assert_eq!((broken.seq, broken.reason), (4, BrokenReason::HashMismatch));
     db.raw(&store, "UPDATE audit_log SET algorithm = 'md5' WHERE seq = 4").await;
@@ -293,4 +307,140 @@ async fn trail_of_an_object(db: TestDb) {
     assert_eq!(trail.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![8, 9]);
     assert_eq!(trail[0].actor, "user0");
     assert_eq!(trail[1].before_json.as_deref(), Some(r#"{"value":1,"note":"前"}"#));
+}
+
+/// Someone who can write the database but has no key: a plain-hash chain continued
+/// after keyed entries, and an entry with a MAC under another key, are both found.
+async fn entries_without_the_key_are_found(db: TestDb) {
+    let store = db.store().await;
+    fill(&store, 5).await; // 9 entries
+    let entries = store.audit_entries(0, 100).await.unwrap();
+    let insert = |seq: i64, prev: String, hash: String, algorithm: &str| {
+        format!(
+            "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, before_json, after_json, prev_hash, \
+             hash, algorithm) VALUES ({seq}, '2027-01-01T00:00:00.000000Z', 'mallory', 'x', 'x', 'x', NULL, NULL, '{prev}', \
+             '{hash}', '{algorithm}')"
+        )
+    };
+    let forged = |prev: &'static str| EntryFields {
+        seq: 10,
+        at: "2027-01-01T00:00:00.000000Z",
+        actor: "mallory",
+        action: "x",
+        object_type: "x",
+        object_id: "x",
+        before_json: None,
+        after_json: None,
+        prev_hash: prev,
+    };
+    let prev: &'static str = Box::leak(entries[8].hash.clone().into_boxed_str());
+    // A plain SHA-256 entry, correctly chained.
+    db.raw(&store, &insert(10, prev.into(), entry_hash(HashAlgorithm::Sha256, &forged(prev)), "sha256")).await;
+    let broken = store.verify_audit().await.unwrap().first_broken.unwrap();
+    assert_eq!((broken.seq, broken.reason.clone()), (10, BrokenReason::Unkeyed));
+    assert!(broken.to_string().contains("without the key"), "{broken}");
+    // A MAC under a guessed key.
+    db.drop_audit_triggers(&store).await;
+    db.raw(&store, "DELETE FROM audit_log WHERE seq = 10").await;
+    db.raw(&store, &insert(10, prev.into(), entry_mac(HashAlgorithm::Sm3, b"guessed", &forged(prev)), "hmac-sm3")).await;
+    let broken = store.verify_audit().await.unwrap().first_broken.unwrap();
+    assert_eq!((broken.seq, broken.reason), (10, BrokenReason::HashMismatch));
+}
+
+async fn deleting_the_last_entries_is_found(db: TestDb) {
+    let store = db.store().await;
+    fill(&store, 10).await; // 19 entries
+    let head = store.audit_head().await.unwrap().unwrap();
+    assert_eq!(store.anchor().unwrap().read().unwrap(), Some(head.clone()), "the anchor records the head");
+    assert_eq!(store.verify_audit().await.unwrap().anchor, Some(head));
+    db.drop_audit_triggers(&store).await;
+    db.raw(&store, "DELETE FROM audit_log WHERE seq > 16").await;
+    let report = store.verify_audit().await.unwrap();
+    assert_eq!(report.entries, 16);
+    let broken = report.first_broken.unwrap();
+    assert_eq!((broken.seq, broken.position, broken.reason.clone()), (17, 16, BrokenReason::Truncated { anchor_seq: 19 }));
+    assert!(broken.to_string().contains("entries from 17 on are missing"), "{broken}");
+    // The last one alone, too.
+    db.raw(&store, "DELETE FROM audit_log WHERE seq > 15").await;
+    let broken = store.verify_audit().await.unwrap().first_broken.unwrap();
+    assert_eq!((broken.seq, broken.reason), (16, BrokenReason::Truncated { anchor_seq: 19 }));
+}
+
+async fn deleting_every_entry_is_found(db: TestDb) {
+    let store = db.store().await;
+    fill(&store, 3).await; // 6 entries
+    db.drop_audit_triggers(&store).await;
+    db.raw(&store, "DELETE FROM audit_log").await;
+    let report = store.verify_audit().await.unwrap();
+    assert_eq!(report.entries, 0);
+    let broken = report.first_broken.unwrap();
+    assert_eq!((broken.seq, broken.position, broken.reason), (1, 0, BrokenReason::Truncated { anchor_seq: 6 }));
+}
+
+/// The newest entries removed and the log continued by the application (a restored
+/// backup, say): the entry the anchor records is no longer the one in the log.
+async fn a_log_cut_and_continued_is_found(db: TestDb) {
+    let store = db.store().await;
+    fill(&store, 4).await; // 1 + 2 + 3 + 1 = 7 entries
+    db.drop_audit_triggers(&store).await;
+    db.raw(&store, "DELETE FROM audit_log WHERE seq > 4").await;
+    fill(&store, 3).await; // 6 more: 10 entries, 5–7 different ones
+    let report = store.verify_audit().await.unwrap();
+    assert_eq!(report.entries, 10);
+    let broken = report.first_broken.unwrap();
+    assert_eq!((broken.seq, broken.reason), (7, BrokenReason::AnchorMismatch));
+}
+
+/// A store opened without keys writes plain hashes (a database from before keys);
+/// once keyed entries follow, the plain ones are a checked prefix, and a plain entry
+/// after them is refused.
+async fn plain_entries_of_old_databases_are_a_prefix(db: TestDb) {
+    let store = db.store().await;
+    let old = Store::connect_with(&db.url, StoreOptions { keys: None, anchor: None, ..db.options() }).await.unwrap();
+    fill(&old, 2).await; // 3 plain entries
+    fill(&store, 2).await; // 3 keyed
+    let entries = store.audit_entries(0, 100).await.unwrap();
+    let algorithms: Vec<&str> = entries.iter().map(|e| e.algorithm.as_str()).collect();
+    assert_eq!(algorithms, ["sm3", "sm3", "sm3", "hmac-sm3", "hmac-sm3", "hmac-sm3"]);
+    assert!(store.verify_audit().await.unwrap().is_intact());
+    fill(&old, 1).await;
+    let broken = store.verify_audit().await.unwrap().first_broken.unwrap();
+    assert_eq!((broken.seq, broken.reason), (7, BrokenReason::Unkeyed));
+}
+
+async fn keyed_entries_need_the_key(db: TestDb) {
+    let store = db.store().await;
+    fill(&store, 2).await;
+    let keyless = Store::connect_with(&db.url, StoreOptions { keys: None, ..db.options() }).await.unwrap();
+    let broken = keyless.verify_audit().await.unwrap().first_broken.unwrap();
+    assert_eq!((broken.seq, broken.reason), (1, BrokenReason::NoKey));
+    let other = Store::connect_with(&db.url, StoreOptions { keys: Some(Keys::from_master(&[1; 32])), ..db.options() }).await.unwrap();
+    let broken = other.verify_audit().await.unwrap().first_broken.unwrap();
+    assert_eq!((broken.seq, broken.reason), (1, BrokenReason::HashMismatch), "another key file");
+}
+
+/// An archive of a range checks out with the key file alone; a changed entry, a
+/// removed last entry, an edited header or another key file are each found.
+async fn archives_check_offline(db: TestDb) {
+    let store = db.store().await;
+    fill(&store, 10).await; // 19 entries
+    let keys = Keys::for_tests();
+    let entries = store.audit_entries(4, 10).await.unwrap(); // 5–14
+    let text = jixiao_store::write_archive(&entries, &keys, "2027-05-01T00:00:00.000000Z");
+    assert_eq!(jixiao_store::check_archive(&text, &keys), Ok(10));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 11);
+
+    let changed = text.replacen("\"actor\":\"user", "\"actor\":\"mallory", 1);
+    assert_ne!(changed, text);
+    assert_eq!(jixiao_store::check_archive(&changed, &keys), Err("line 2: entry 5 does not match its MAC".to_string()));
+    let shorter = lines[..10].join("\n");
+    let err = jixiao_store::check_archive(&shorter, &keys).unwrap_err();
+    assert!(err.contains("holds 9 entries, its header says 10"), "{err}");
+    let relabelled = text.replacen("\"entries\":10", "\"entries\":9", 1);
+    assert!(jixiao_store::check_archive(&relabelled, &keys).unwrap_err().contains("header does not match its MAC"));
+    let other = Keys::from_master(&[9; 32]);
+    assert!(jixiao_store::check_archive(&text, &other).unwrap_err().contains("header does not match its MAC"));
+    let empty = jixiao_store::write_archive(&[], &keys, "2027-05-01T00:00:00.000000Z");
+    assert_eq!(jixiao_store::check_archive(&empty, &keys), Ok(0));
 }

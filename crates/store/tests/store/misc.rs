@@ -85,7 +85,9 @@ async fn backup(db: TestDb) {
     tx.audit("setting.set", "setting", "k", Some(json!("v")), Some(json!("after"))).await.unwrap();
     tx.commit().await.unwrap();
 
-    let copy = Store::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    // A copy keeps the key file's keys; the original's anchor has moved on past it.
+    let options = jixiao_store::StoreOptions { keys: Some(jixiao_store::Keys::for_tests()), ..Default::default() };
+    let copy = Store::connect_with(&format!("sqlite://{}", path.display()), options).await.unwrap();
     assert_eq!(copy.setting("k").await.unwrap().as_deref(), Some("v"));
     assert_eq!(copy.units().await.unwrap(), store.units().await.unwrap());
     assert_eq!(copy.scheme(2027, None).await.unwrap(), store.scheme(2027, None).await.unwrap());
@@ -99,7 +101,35 @@ mod outbox {
 
     use crate::common::{TestDb, backend_tests};
 
-    backend_tests!(messages_wait_until_delivered, two_senders_never_claim_the_same_message);
+    backend_tests!(messages_wait_until_delivered, two_senders_never_claim_the_same_message, migrate_removes_stored_query_passwords);
+
+    /// SMS of new requests stored with their query password (before passwords were
+    /// filled in at send time): `migrate` replaces the password of every message no
+    /// longer pending, audited; a pending one keeps it until sent.
+    async fn migrate_removes_stored_query_passwords(db: TestDb) {
+        let store = db.store().await;
+        for (id, status) in [(1, "sent"), (2, "recorded"), (3, "pending")] {
+            db.raw(
+                &store,
+                &format!(
+                    "INSERT INTO outbox (id, channel, recipient, body, purpose, dedupe_key, status, attempts, next_attempt_at, created_at) \
+                     VALUES ({id}, 'sms', '13800000000', '【绩效办】您的诉求已受理，编号QK-2027-00000{id}，查询密码K7Q2M9X{id}。', \
+                     'service.received', 'service:QK-2027-00000{id}:received', '{status}', 0, '2027-01-01T00:00:00Z', '2027-01-01T00:00:00Z')"
+                ),
+            )
+            .await;
+        }
+        store.migrate().await.unwrap();
+        let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM outbox ORDER BY id").fetch_all(store.pool()).await.unwrap();
+        assert!(bodies[0].ends_with("查询密码********。") && bodies[1].ends_with("查询密码********。"), "{bodies:?}");
+        assert!(bodies[2].contains("K7Q2M9X3"), "pending: kept until sent");
+        let trail = store.audit_trail("outbox", "service.received").await.unwrap();
+        assert_eq!(
+            (trail.len(), trail[0].action.as_str(), trail[0].after_json.as_deref()),
+            (1, "outbox.redact", Some(r#"{"messages":[1,2]}"#))
+        );
+        assert_eq!(store.redact_outbox_passwords().await.unwrap(), 0, "idempotent");
+    }
 
     fn cap() -> SmsCap {
         SmsCap { day: "2027-04-12".into(), per_day: 10 }

@@ -222,10 +222,10 @@ async fn migration_gives_stored_records_their_derived_keys(db: TestDb) {
     // leaves placeholders: such a database is refused until `migrate` finishes.
     store.migrate_to(10).await.unwrap();
     db.raw(&store, "UPDATE records SET record_key = 'legacy:' || CAST(id AS TEXT)").await;
-    let err = Store::connect_with(&db.url, TestDb::options()).await.unwrap_err();
+    let err = Store::connect_with(&db.url, db.options()).await.unwrap_err();
     assert!(matches!(err, StoreError::NeedsMigration { .. }), "{err:?}");
     assert_eq!(store.migrate().await.unwrap(), jixiao_store::SCHEMA_VERSION);
-    let store = Store::connect_with(&db.url, TestDb::options()).await.unwrap();
+    let store = Store::connect_with(&db.url, db.options()).await.unwrap();
     let records = store.records(2027).await.unwrap();
     assert_eq!(records.iter().map(|r| r.row.clone()).collect::<Vec<_>>(), old.to_vec(), "all kept, in order");
     assert_eq!(

@@ -6,7 +6,52 @@ use serde_json::json;
 
 use crate::common::{TestDb, backend_tests};
 
-backend_tests!(requests_get_case_numbers_and_history, versions_and_filters, categories_attributes_and_keys);
+backend_tests!(
+    requests_get_case_numbers_and_history,
+    versions_and_filters,
+    categories_attributes_and_keys,
+    phone_numbers_are_encrypted_at_rest
+);
+
+/// The table holds no phone number in plain text: SM4 under the key file's personal
+/// key; the store hands the number back. Numbers stored before (by a store without
+/// keys) are encrypted by `migrate`, audited.
+async fn phone_numbers_are_encrypted_at_rest(db: TestDb) {
+    let store = seeded(&db).await;
+    let keyless = Store::connect_with(&db.url, jixiao_store::StoreOptions { keys: None, anchor: None, ..db.options() }).await.unwrap();
+    let mut tx = keyless.begin("citizen").await.unwrap();
+    let old = keyless.create_service_request(&mut tx, &new_request("road", "t1")).await.unwrap();
+    tx.audit("service.create", "service_request", &old.case_no, None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin("citizen").await.unwrap();
+    let new = store.create_service_request(&mut tx, &new_request("water", "t2")).await.unwrap();
+    tx.audit("service.create", "service_request", &new.case_no, None, None).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(new.phone, "13800000000", "handed back as typed");
+    let raw = || async {
+        sqlx::query_scalar::<_, String>("SELECT phone FROM service_requests ORDER BY id").fetch_all(store.pool()).await.unwrap()
+    };
+    let stored = raw().await;
+    assert_eq!(stored[0], "13800000000", "written by a store without keys");
+    assert!(jixiao_store::is_sealed(&stored[1]) && !stored[1].contains("13800000000"), "{}", stored[1]);
+
+    store.migrate().await.unwrap();
+    let stored = raw().await;
+    assert!(stored.iter().all(|p| jixiao_store::is_sealed(p) && !p.contains("138")), "{stored:?}");
+    assert_eq!(store.service_request_by_case(&old.case_no).await.unwrap().unwrap().phone, "13800000000");
+    assert_eq!(store.service_request_by_case(&new.case_no).await.unwrap().unwrap().phone, "13800000000");
+    let trail = store.audit_trail("service_request", "*").await.unwrap();
+    assert_eq!((trail.len(), trail[0].action.as_str()), (1, "service.encrypt_phones"));
+    assert_eq!(store.encrypt_phones().await.unwrap(), 0, "idempotent");
+    // Another key file opens nothing.
+    let other = Store::connect_with(
+        &db.url,
+        jixiao_store::StoreOptions { keys: Some(jixiao_store::Keys::from_master(&[5; 32])), anchor: None, ..db.options() },
+    )
+    .await
+    .unwrap();
+    assert!(other.service_request_by_case(&new.case_no).await.is_err());
+}
 
 async fn seeded(db: &TestDb) -> Store {
     let store = db.store().await;

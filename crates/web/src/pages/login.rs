@@ -116,6 +116,15 @@ pub async fn submit(
         async move { page(&state, &headers, jar, lang, username, next, Some(message), None).await }
     };
     if !state.limiter.attempt(ip) {
+        let event = jixiao_app::audit::SecurityEvent {
+            action: "security.rate_limited",
+            actor: "anonymous",
+            ip: &ip.to_string(),
+            object: "/login",
+            result: "refused",
+            detail: serde_json::json!({"name": jixiao_app::audit::cut_name(&username)}),
+        };
+        jixiao_app::audit::security_event(&state, event).await?;
         return refuse(tr.t("login.rate_limited").to_string(), jar).await;
     }
     let replacing = jar.get(SESSION_COOKIE).map(|c| c.value().to_string());

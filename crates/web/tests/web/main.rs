@@ -3,6 +3,8 @@
 
 mod api;
 mod assess;
+mod audit_chain;
+mod audit_events;
 mod bulletins;
 mod common;
 mod edge;
@@ -23,3 +25,4 @@ mod service;
 mod service_office;
 mod sessions;
 mod supervision;
+mod tls;

@@ -116,6 +116,7 @@ fn expected() -> BTreeMap<(&'static str, &'static str), Who> {
         (("POST", "/bulletins/{id}/revise"), Roles(OFFICE)),
         (("POST", "/bulletins/{id}/public"), Roles(OFFICE)),
         (("GET", "/audit"), Roles(AUDIT)),
+        (("GET", "/audit/archive"), Roles(AUDIT)),
         (("GET", "/admin/users"), Roles(ADMIN)),
         (("GET", "/admin/users/new"), Roles(ADMIN)),
         (("POST", "/admin/users"), Roles(ADMIN)),

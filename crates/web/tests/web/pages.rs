@@ -61,10 +61,27 @@ async fn menus_show_what_the_role_may_do(app: TestApp) {
                 "/account",
             ],
         ),
-        ("leader", &["/", "/units", "/scores", "/schemes", "/bulletins", "/records", "/supervision/dashboard", "/supervision", "/audit", "/account"]),
+        (
+            "leader",
+            &[
+                "/",
+                "/units",
+                "/scores",
+                "/schemes",
+                "/bulletins",
+                "/records",
+                "/supervision/dashboard",
+                "/supervision",
+                "/audit",
+                "/account",
+            ],
+        ),
         ("security", &["/", "/bulletins", "/admin/security", "/account"]),
         ("auditor", &["/", "/bulletins", "/audit", "/account"]),
-        ("reporter", &["/", "/units", "/scores", "/schemes", "/reports", "/bulletins", "/records", "/supervision", "/service/queue", "/account"]),
+        (
+            "reporter",
+            &["/", "/units", "/scores", "/schemes", "/reports", "/bulletins", "/records", "/supervision", "/service/queue", "/account"],
+        ),
     ];
     for (role, expected) in cases {
         let s = app.session(role).await;

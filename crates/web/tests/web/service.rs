@@ -162,10 +162,19 @@ async fn citizen_files_with_errors_kept_and_escaped(app: TestApp) {
     assert_eq!(password.len(), 8);
     let (messages, _) = app.store.outbox(Some("service.received"), None, 10, 0).await.unwrap();
     assert_eq!(messages.len(), 1);
-    assert!(messages[0].body.contains(&case) && messages[0].body.contains(&password) && messages[0].recipient == "13800000000");
+    // The outbox never holds the password: the text is completed when it is sent.
+    assert!(messages[0].body.contains(&case) && !messages[0].body.contains(&password) && messages[0].recipient == "13800000000");
+    assert!(messages[0].body.contains("查询密码{password}"), "{}", messages[0].body);
+    let sent = jixiao_app::service::privacy::text_of(&app.app, &messages[0]).await.unwrap();
+    assert!(sent.contains(&format!("查询密码{password}")), "{sent}");
     let stored = app.store.service_request_by_case(&case).await.unwrap().unwrap();
     assert_eq!(stored.description, xss, "stored as typed");
-    assert!(!stored.password_hash.contains(&password), "only the hash is kept");
+    // Only a keyed hash is kept: HMAC-SM3 under the lookup key of the key file.
+    let keyed =
+        jixiao_store::hmac_sm3(jixiao_store::Keys::for_tests().lookup(), format!("jixiao query password hash v1\n{password}").as_bytes());
+    assert_eq!(stored.password_hash, format!("hmac-sm3:{}", hex::encode(keyed)));
+    let rows: Vec<String> = sqlx::query_scalar("SELECT body FROM outbox").fetch_all(app.store.pool()).await.unwrap();
+    assert!(rows.iter().all(|b| !b.contains(&password)), "no row of the outbox holds the password");
 
     // The query page: a wrong password and an unknown case get the same answer.
     for (c, p) in [(case.as_str(), "WRONGPWD"), ("QK-2027-999999", password.as_str()), ("garbage", "x")] {
@@ -291,7 +300,7 @@ async fn sms_survive_a_failing_gateway(app: TestApp) {
     // Default: no gateway, only recorded.
     let report = jixiao_app::service::sms::deliver_due(&app.with_sms(jixiao_app::service::sms::SmsConfig::default()).await).await.unwrap();
     assert_eq!(report.recorded, 1);
-    let (_, _) = filed(&app, "water").await;
+    let (_, water_password) = filed(&app, "water").await;
 
     // A fake gateway that fails the first time, then accepts.
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -332,6 +341,10 @@ async fn sms_survive_a_failing_gateway(app: TestApp) {
     let seen: Vec<String> = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 2);
     assert!(seen[1].contains("to=13800000000") && seen[1].contains("p=s3cret%26%3D"), "{}", seen[1]);
+    // The text the gateway got has the query password, filled in at send time; the
+    // stored text has only its placeholder.
+    assert!(seen[1].contains(&water_password) && !seen[1].contains("%7Bpassword%7D"), "{}", seen[1]);
+    assert!(all.iter().all(|m| !m.body.contains(&water_password)));
     assert!(!case.is_empty());
     // An unreachable gateway: retried, then failed after max_attempts, still kept.
     let (_, _) = filed(&app, "road").await;

@@ -336,7 +336,19 @@ async fn unlock(state: &AppState, ip: ClientIp, lang: Lang, q: &QueryForm) -> Re
     if !state.query_limiter.attempt(ip.0) {
         return Err(WebError::TooManyRequests);
     }
-    Ok(requests::unlock(state, &q.case, &q.password).await?.ok_or_else(|| tr.t("service.query_wrong").to_string()))
+    let found = requests::unlock(state, &q.case, &q.password).await?;
+    if found.is_none() {
+        let event = jixiao_app::audit::SecurityEvent {
+            action: "service.query_failed",
+            actor: "anonymous",
+            ip: &ip.0.to_string(),
+            object: &q.case.chars().take(40).collect::<String>(),
+            result: "refused",
+            detail: serde_json::Value::Null,
+        };
+        jixiao_app::audit::security_event(state, event).await?;
+    }
+    Ok(found.ok_or_else(|| tr.t("service.query_wrong").to_string()))
 }
 
 async fn found(state: &AppState, tr: &Tr, r: &ServiceRequest) -> Result<Found, WebError> {
