@@ -21,9 +21,12 @@ async fn closed_month_refused_like_the_web(backend: Backend) {
         std::fs::write(&path, data.to_string()).unwrap();
         path.display().to_string()
     };
+    // The test database's keys and anchor, outside it as in production.
+    let (keys, anchor) = (w.db.key_file(), w.db.anchor_path());
     let import = |file: String| {
         Command::new(env!("CARGO_BIN_EXE_jixiao"))
             .args(["--database", &w.db.url, "data", "import", &file, "--year", "2027"])
+            .args(["--key-file", keys.to_str().unwrap(), "--audit-anchor", anchor.to_str().unwrap()])
             .output()
             .expect("jixiao runs")
     };

@@ -24,6 +24,15 @@ use crate::error::{Result, StoreError};
 
 const HEADER: &str = "jixiao-keys v1";
 
+/// The master key of `Keys::for_tests`.
+const TEST_MASTER: [u8; 32] = [7u8; 32];
+
+/// A key file holding the test keys, for the binary run on a test database.
+#[cfg(feature = "testing")]
+pub(crate) fn test_key_file_text() -> String {
+    format!("{HEADER}\n{}\n", hex::encode(TEST_MASTER))
+}
+
 /// The derived keys. `Debug` shows none of them.
 #[derive(Clone)]
 pub struct Keys {
@@ -65,7 +74,7 @@ impl Keys {
 
     /// Fixed keys, for tests only.
     pub fn for_tests() -> Keys {
-        Keys::from_master(&[7u8; 32])
+        Keys::from_master(&TEST_MASTER)
     }
 
     /// The key of the audit chain's MACs.

@@ -101,6 +101,14 @@ impl TestDb {
         }
     }
 
+    /// The test keys as a key file beside the anchor, for the binary run on this
+    /// database (`--key-file`, with `--audit-anchor` = `anchor_path`).
+    pub fn key_file(&self) -> std::path::PathBuf {
+        let path = self.outside.path().join("jixiao.keys");
+        std::fs::write(&path, crate::keys::test_key_file_text()).expect("the test key file");
+        path
+    }
+
     /// Where this database's audit anchor is kept.
     pub fn anchor_path(&self) -> std::path::PathBuf {
         self.outside.path().join("audit.anchor")

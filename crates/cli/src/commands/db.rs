@@ -225,7 +225,7 @@ pub async fn audit(db: &DbArgs, command: AuditCommand) -> anyhow::Result<()> {
             let app = db.app(jixiao_app::AppConfig::default()).await?;
             let query = jixiao_app::audit::AuditQuery { from: args.from, until: args.until, ..Default::default() };
             let archive =
-                jixiao_app::audit::export_archive(&app, &jixiao_app::Actor::system("cli", jixiao_core::org::Role::Admin), &query).await?;
+                jixiao_app::audit::export_archive(&app, &jixiao_app::Actor::system("cli", jixiao_core::org::Role::Auditor), &query).await?;
             std::fs::write(&args.output, &archive.text).with_context(|| format!("cannot write {}", args.output.display()))?;
             println!("{} entries ({}–{}) written to {}", archive.entries, archive.first_seq, archive.last_seq, args.output.display());
             Ok(())

@@ -90,18 +90,19 @@ async fn every_security_event_is_recorded(app: TestApp) {
     let update = entries(&app, "user.update").await;
     assert_eq!((update.len(), update[0].actor.as_str(), update[0].object_id.as_str()), (1, "admin", "victim"));
     assert!(update[0].before_json.as_deref().unwrap().contains("reporter") && after(&update[0])["roles"][0]["role"] == "leader");
+    // The security policy is the security administrator's (三权分立).
     let policy = [
         ("security.lockout_threshold", "4"),
         ("security.lockout_minutes", "15"),
         ("security.session_idle_minutes", "30"),
         ("security.session_absolute_hours", "12"),
-        ("workdays", ""),
-        ("base_url", ""),
+        ("identity.password_max_age_days", "90"),
     ];
-    assert_eq!(app.post(Some(&admin), "/admin/settings", &policy).await.status(), StatusCode::SEE_OTHER);
+    let security = app.session("security").await;
+    assert_eq!(app.post(Some(&security), "/admin/security", &policy).await.status(), StatusCode::SEE_OTHER);
     let set = entries(&app, "setting.set").await;
     let lockout = set.iter().find(|e| e.object_id == "security.lockout_threshold").expect("the setting's entry");
-    assert_eq!((lockout.actor.as_str(), lockout.after_json.as_deref()), ("admin", Some("\"4\"")));
+    assert_eq!((lockout.actor.as_str(), lockout.after_json.as_deref()), ("security", Some("\"4\"")));
 
     // Rate limits: the login's (answered with the form) and any 429.
     let Some(small) = TestApp::start(

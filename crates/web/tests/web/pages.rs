@@ -149,6 +149,8 @@ async fn admin_creates_unit_and_audit_shows_it(app: TestApp) {
 /// server's own zone: an act at 02:00 UTC reads 10:00.
 async fn times_are_shown_in_the_site_zone(app: TestApp) {
     app.app.clock.set("2027-03-10T02:00:00Z".parse().unwrap());
+    // Passwords set on that day, so that none has expired on the moved clock.
+    sqlx::query("UPDATE users SET password_changed_at = $1").bind("2027-03-10T02:00:00Z").execute(app.store.pool()).await.unwrap();
     let s = app.session("admin").await;
     let r = app.post(Some(&s), "/admin/units", &[("id", "s02"), ("name", "汉水街道"), ("group", "street"), ("sort_order", "9")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);

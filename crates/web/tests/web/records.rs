@@ -42,9 +42,15 @@ fn scheme() -> jixiao_core::scheme::SchemeFile {
     .unwrap()
 }
 
-/// The scheme loaded and the clock in April 2027.
+/// The scheme loaded and the clock in April 2027 (the accounts' passwords set then, so
+/// that they have not expired on the moved clock).
 async fn seed(app: &TestApp) {
     app.app.clock.set(chrono::DateTime::parse_from_rfc3339("2027-04-12T02:00:00Z").unwrap().to_utc());
+    sqlx::query("UPDATE users SET password_changed_at = $1")
+        .bind(jixiao_store::timestamp(app.app.clock.now()))
+        .execute(app.store.pool())
+        .await
+        .unwrap();
     let mut tx = app.store.begin("test").await.unwrap();
     app.store.import_scheme(&mut tx, &scheme(), "test").await.unwrap();
     tx.audit("scheme.import", "scheme", "2027", None, None).await.unwrap();
