@@ -88,7 +88,7 @@ test('the language switch turns the pages into English and back', async (t) => {
   await page.selectOption('#lang-switch', 'en');
   await page.waitForFunction(() => document.documentElement.lang === 'en');
   assert.equal(new URL(page.url()).pathname, '/', 'back on the page it was switched on');
-  assert.deepEqual(await menu(page), ['Home', 'Units', 'Scores', 'Schemes', 'Bulletins', 'Records', 'Audit log', 'My account']);
+  assert.deepEqual(await menu(page), ['Home', 'Units', 'Scores', 'Schemes', 'Bulletins', 'Records', 'Leader dashboard', 'Supervision', 'Audit log', 'My account']);
   assert.match(await page.textContent('main h1'), /^Welcome, /);
   await shot(page, 'language-en');
   // The choice is the user's: it holds on another page.
