@@ -21,7 +21,8 @@
 //! - `records` — bonus and deduction records registered in the browser, bonus
 //!   applications, the topic reports;
 //! - `supervision` — supervision tasks (督办事项): assigning, steps, ledger, metrics,
-//!   the overdue pass and the leader's dashboard;
+//!   the overdue pass and the leader's dashboard; `filled` — the one writer of the
+//!   entries the system fills from a source's metrics (service, supervision);
 //! - `reminders` — deadline reminders; `accounts` — users, sessions, API tokens,
 //!   Open311 keys; `files` — what an uploaded file may be; `evidence` — evidence of
 //!   entries, and downloads;
@@ -42,6 +43,7 @@ pub mod collection;
 pub mod error;
 pub mod evidence;
 pub mod files;
+pub mod filled;
 pub mod i18n;
 pub mod imports;
 pub mod input;

@@ -6,21 +6,18 @@
 //! (`core::service::metrics`), saved `accepted` by `system:service`. From there the
 //! engine scores it like any entry. The entries are rewritten whenever a request
 //! closes (or is reopened by a redo), skipping months that are closed or locked, in
-//! one transaction with an audit entry listing what changed; then the year is
-//! rescored before the step returns.
+//! one transaction with an audit entry listing what changed (`filled`, shared with
+//! supervision); its commit rescores the year.
 //!
 //! Pages that show a department's metrics (its dashboard, the unit's page) read them
 //! through `unit_months`, which computes them the same way — the same `facts` of
 //! each request and `core::service::monthly_metrics` — so a page and an indicator
 //! never disagree.
 
-use std::collections::HashMap;
-
-use jixiao_core::data::EntryRow;
 use jixiao_core::period::Month;
+use jixiao_core::scheme::FilledBy;
 use jixiao_core::service::{MonthMetrics, RequestFacts, monthly_metrics};
-use jixiao_store::{PeriodState, ServiceRequest};
-use serde_json::{Map, Value, json};
+use jixiao_store::ServiceRequest;
 
 use crate::error::AppError;
 use crate::{App, Clock};
@@ -50,15 +47,7 @@ pub async fn refresh_year(app: &App, year: i32) -> Result<usize, AppError> {
 /// the number of entries changed.
 pub async fn write_entries(app: &App, scheme: &jixiao_core::scheme::Scheme, year: i32) -> Result<usize, AppError> {
     let store = &app.store;
-    let filled: Vec<(String, Vec<String>)> = scheme
-        .indicators
-        .iter()
-        .filter_map(|&n| {
-            let ind = scheme.nodes[n].indicator.as_ref()?;
-            (ind.filled_by == Some(jixiao_core::scheme::FilledBy::Service))
-                .then(|| (scheme.nodes[n].id.clone(), ind.fields.iter().map(|f| f.key.clone()).collect()))
-        })
-        .collect();
+    let filled = crate::filled::indicators(scheme, FilledBy::Service);
     if filled.is_empty() {
         return Ok(0);
     }
@@ -67,45 +56,15 @@ pub async fn write_entries(app: &App, scheme: &jixiao_core::scheme::Scheme, year
     requests.extend(store.dispatched_service_requests(year).await?);
     let facts: Vec<RequestFacts> = requests.iter().map(|r| facts(&app.clock, r)).collect();
     let metrics = monthly_metrics(&facts);
-    let mut open: HashMap<String, bool> = HashMap::new();
-    let mut tx = store.begin("system:service").await?;
-    let mut changed = Vec::new();
-    for ((unit, month), m) in &metrics {
-        if month.year != year || scheme.unit_index(unit).is_none() {
-            continue;
-        }
-        let month_text = month.to_string();
-        if !*open.entry(month_text.clone()).or_insert(store.period_state(year, &month_text).await? == PeriodState::Open) {
-            continue;
-        }
-        let values = m.fields();
-        for (indicator, keys) in &filled {
-            let mut row_values = Map::new();
-            for k in keys {
-                if let Some(v) = values.get(k.as_str()) {
-                    row_values.insert(k.clone(), json!(jixiao_core::round::round_half_away(*v, 4)));
-                }
-            }
-            if row_values.is_empty() {
-                continue;
-            }
-            let current = store.entry(year, unit, indicator, &month_text).await?;
-            if current.as_ref().is_some_and(|e| e.row.values == row_values && e.state == "accepted") {
-                continue;
-            }
-            let row = EntryRow { unit: unit.clone(), indicator: indicator.clone(), month: month_text.clone(), values: row_values.clone() };
-            store.save_entry(&mut tx, year, &row, current.as_ref().map(|e| e.version), "accepted").await?;
-            changed.push(json!({"unit": unit, "indicator": indicator, "month": month_text, "values": Value::Object(row_values)}));
-        }
-    }
-    if changed.is_empty() {
-        tx.rollback().await?;
-        return Ok(0);
-    }
-    let n = changed.len();
-    tx.audit("service.metrics", "scores", &year.to_string(), None, Some(json!({"entries": changed}))).await?;
-    tx.commit().await?;
-    Ok(n)
+    crate::filled::write(
+        app,
+        scheme,
+        year,
+        FilledBy::Service,
+        &filled,
+        &metrics.iter().map(|(key, m)| (key.clone(), m.fields())).collect::<Vec<_>>(),
+    )
+    .await
 }
 
 /// The metrics of department `unit` in each of `months` (local calendar months), as

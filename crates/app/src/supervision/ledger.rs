@@ -197,5 +197,5 @@ pub async fn workbook(app: &App, tr: &Tr, rows: &[LedgerRow]) -> Result<Vec<u8>>
 
 /// The deadline as a date, for sorting and the dashboard.
 pub fn deadline_of(t: &SupervisionTask) -> Option<NaiveDate> {
-    tasks::date(&t.deadline)
+    super::date(&t.deadline)
 }

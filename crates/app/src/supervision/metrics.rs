@@ -6,18 +6,14 @@
 //! by `system:supervision`. The entries are rewritten after every step of a task and
 //! by the daily overdue pass (a task turns overdue with time alone), skipping months
 //! that are closed, in one transaction with an audit entry listing what changed; its
-//! commit rescores the year.
+//! commit rescores the year (the writing is `filled`'s, shared with the service).
 
-use std::collections::HashMap;
-
-use jixiao_core::data::EntryRow;
 use jixiao_core::period::Month;
 use jixiao_core::scheme::FilledBy;
 use jixiao_core::supervision::{MonthMetrics, TaskFacts, monthly_metrics};
-use jixiao_store::{PeriodState, SupervisionTask};
-use serde_json::{Map, Value, json};
+use jixiao_store::SupervisionTask;
 
-use super::tasks::date;
+use super::date;
 use crate::error::AppError;
 use crate::{App, Clock};
 
@@ -50,60 +46,22 @@ pub async fn refresh_year(app: &App, year: i32) -> Result<usize, AppError> {
 /// the number of entries changed.
 pub async fn write_entries(app: &App, scheme: &jixiao_core::scheme::Scheme, year: i32) -> Result<usize, AppError> {
     let store = &app.store;
-    let filled: Vec<(String, Vec<String>)> = scheme
-        .indicators
-        .iter()
-        .filter_map(|&n| {
-            let ind = scheme.nodes[n].indicator.as_ref()?;
-            (ind.filled_by == Some(FilledBy::Supervision))
-                .then(|| (scheme.nodes[n].id.clone(), ind.fields.iter().map(|f| f.key.clone()).collect()))
-        })
-        .collect();
+    let filled = crate::filled::indicators(scheme, FilledBy::Supervision);
     if filled.is_empty() {
         return Ok(0);
     }
     let tasks = store.supervision_tasks(None).await?;
     let facts: Vec<TaskFacts> = tasks.iter().filter_map(|t| facts(&app.clock, t)).collect();
     let metrics = monthly_metrics(&facts, app.clock.today());
-    let mut open: HashMap<String, bool> = HashMap::new();
-    let mut tx = store.begin("system:supervision").await?;
-    let mut changed = Vec::new();
-    for ((unit, month), m) in &metrics {
-        if month.year != year || scheme.unit_index(unit).is_none() {
-            continue;
-        }
-        let month_text = month.to_string();
-        if !*open.entry(month_text.clone()).or_insert(store.period_state(year, &month_text).await? == PeriodState::Open) {
-            continue;
-        }
-        let values = m.fields();
-        for (indicator, keys) in &filled {
-            let mut row_values = Map::new();
-            for k in keys {
-                if let Some(v) = values.get(k.as_str()) {
-                    row_values.insert(k.clone(), json!(jixiao_core::round::round_half_away(*v, 4)));
-                }
-            }
-            if row_values.is_empty() {
-                continue;
-            }
-            let current = store.entry(year, unit, indicator, &month_text).await?;
-            if current.as_ref().is_some_and(|e| e.row.values == row_values && e.state == "accepted") {
-                continue;
-            }
-            let row = EntryRow { unit: unit.clone(), indicator: indicator.clone(), month: month_text.clone(), values: row_values.clone() };
-            store.save_entry(&mut tx, year, &row, current.as_ref().map(|e| e.version), "accepted").await?;
-            changed.push(json!({"unit": unit, "indicator": indicator, "month": month_text, "values": Value::Object(row_values)}));
-        }
-    }
-    if changed.is_empty() {
-        tx.rollback().await?;
-        return Ok(0);
-    }
-    let n = changed.len();
-    tx.audit("supervision.metrics", "scores", &year.to_string(), None, Some(json!({"entries": changed}))).await?;
-    tx.commit().await?;
-    Ok(n)
+    crate::filled::write(
+        app,
+        scheme,
+        year,
+        FilledBy::Supervision,
+        &filled,
+        &metrics.iter().map(|(key, m)| (key.clone(), m.fields())).collect::<Vec<_>>(),
+    )
+    .await
 }
 
 /// The metrics of `unit` in each of `months` as of today, as the system-filled entries

@@ -21,6 +21,11 @@ use crate::App;
 use crate::error::{AppError, Result};
 use crate::i18n::Tr;
 
+/// A stored or typed date (`2027-03-10`); every module of tasks reads deadlines so.
+pub fn date(text: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+}
+
 /// The working calendar of deadlines.
 pub async fn calendar(app: &App) -> Result<Calendar> {
     crate::service::calendar(app).await

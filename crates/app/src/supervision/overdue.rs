@@ -15,7 +15,8 @@ use jixiao_core::supervision::metrics::overdue;
 use jixiao_store::{NewMessage, NewTaskEvent};
 use serde_json::json;
 
-use super::tasks::{date, light};
+use super::date;
+use super::tasks::light;
 use crate::App;
 use crate::actor::Actor;
 use crate::error::AppError;

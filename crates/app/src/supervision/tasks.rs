@@ -15,7 +15,7 @@ use jixiao_store::{Attachment, NewSupervisionTask, NewTaskEvent, SupervisionTask
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{bad, bounded};
+use super::{bad, bounded, date};
 use crate::App;
 use crate::actor::Actor;
 use crate::error::{AppError, Result};
@@ -204,10 +204,6 @@ pub async fn list(app: &App, actor: &Actor) -> Result<Vec<SupervisionTask>> {
 
 pub fn state_of(t: &SupervisionTask) -> Result<TaskState> {
     t.state.parse::<TaskState>().map_err(AppError::Internal)
-}
-
-pub fn date(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
 }
 
 /// The task as `core` sees it.

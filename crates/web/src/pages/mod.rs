@@ -35,6 +35,21 @@ pub fn render(template: impl Template) -> Result<Html<String>, WebError> {
     Ok(Html(template.render()?))
 }
 
+/// The file of a multipart upload (its field `file`): name and bytes. A body over the
+/// route's limit is `TooLarge`; an upload without a file is refused with the words
+/// people read.
+pub async fn uploaded_file(tr: &jixiao_app::Tr, mut multipart: axum::extract::Multipart) -> Result<(String, axum::body::Bytes), WebError> {
+    let mut file = None;
+    while let Some(field) = multipart.next_field().await.map_err(|_| WebError::invalid(tr.t("service.error.form")))? {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("").to_string();
+            let bytes = field.bytes().await.map_err(|_| WebError::TooLarge)?;
+            file = Some((name, bytes));
+        }
+    }
+    file.ok_or_else(|| WebError::invalid(tr.t("service.error.no_file")))
+}
+
 /// `GET /healthz`: 200 with the backend and schema version when the database answers.
 pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, WebError> {
     let version = state.store.schema_version().await?;

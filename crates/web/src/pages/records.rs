@@ -289,20 +289,13 @@ pub async fn cancel(
     Ok(done(&format!("/records/{}", r.id), "records.cancelled"))
 }
 
-/// The file of a multipart upload (field `file`).
-async fn upload(lang: jixiao_app::Lang, mut multipart: Multipart) -> Result<(String, Vec<u8>), WebError> {
-    let mut file = None;
-    while let Some(field) = multipart.next_field().await.map_err(|e| WebError::invalid(format!("the upload could not be read: {e}")))? {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("").to_string();
-            let bytes = field.bytes().await.map_err(|_| WebError::TooLarge)?;
-            if bytes.len() > jixiao_app::files::MAX_BYTES {
-                return Err(WebError::TooLarge);
-            }
-            file = Some((name, bytes.to_vec()));
-        }
+/// The file of a multipart upload (field `file`), at most an evidence file's size.
+async fn upload(lang: jixiao_app::Lang, multipart: Multipart) -> Result<(String, Vec<u8>), WebError> {
+    let (name, bytes) = crate::pages::uploaded_file(&Tr::new(lang), multipart).await?;
+    if bytes.len() > jixiao_app::files::MAX_BYTES {
+        return Err(WebError::TooLarge);
     }
-    file.ok_or_else(|| WebError::invalid(Tr::new(lang).t("service.error.no_file")))
+    Ok((name, bytes.to_vec()))
 }
 
 /// `POST /records/{id}/evidence` (multipart `file`).

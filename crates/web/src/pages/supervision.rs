@@ -353,7 +353,8 @@ pub async fn show(
         .map(|a| (a.id, a.filename, (a.size + 1023) / 1024, a.uploaded_by, state.clock.short(&a.uploaded_at)))
         .collect();
     let can_attach = tasks::handles(&viewer, &t) && tasks::evidence_open(&t);
-    let min_until = tasks::date(&t.deadline).map(|d| (d.max(today) + chrono::Duration::days(1)).to_string()).unwrap_or_default();
+    let min_until =
+        jixiao_app::supervision::date(&t.deadline).map(|d| (d.max(today) + chrono::Duration::days(1)).to_string()).unwrap_or_default();
     let page = TaskPage {
         source: tr.t(&format!("supervision.source.{}", t.source_kind)).to_string(),
         priority: tr.t(&format!("supervision.priority.{}", t.priority)).to_string(),
@@ -392,18 +393,10 @@ pub async fn upload_evidence(
     viewer: Viewer,
     Language(lang): Language,
     Path(id): Path<i64>,
-    mut multipart: axum::extract::Multipart,
+    multipart: axum::extract::Multipart,
 ) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
-    let mut file = None;
-    while let Some(field) = multipart.next_field().await.map_err(|_| WebError::invalid(tr.t("service.error.form")))? {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("").to_string();
-            let bytes = field.bytes().await.map_err(|_| WebError::TooLarge)?;
-            file = Some((name, bytes));
-        }
-    }
-    let (name, bytes) = file.ok_or_else(|| WebError::invalid(tr.t("service.error.no_file")))?;
+    let (name, bytes) = crate::pages::uploaded_file(&tr, multipart).await?;
     tasks::attach_evidence(&state, &viewer, &tr, id, &name, &bytes).await?;
     Ok(done(&format!("/supervision/tasks/{id}"), "evidence_added"))
 }

@@ -253,18 +253,10 @@ pub async fn upload_evidence(
     viewer: Viewer,
     Language(lang): Language,
     Path(id): Path<i64>,
-    mut multipart: axum::extract::Multipart,
+    multipart: axum::extract::Multipart,
 ) -> Result<Response, WebError> {
     let tr = Tr::new(lang);
-    let mut file = None;
-    while let Some(field) = multipart.next_field().await.map_err(|_| WebError::invalid(tr.t("service.error.form")))? {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("").to_string();
-            let bytes = field.bytes().await.map_err(|_| WebError::TooLarge)?;
-            file = Some((name, bytes));
-        }
-    }
-    let (name, bytes) = file.ok_or_else(|| WebError::invalid(tr.t("service.error.no_file")))?;
+    let (name, bytes) = crate::pages::uploaded_file(&tr, multipart).await?;
     requests::attach_evidence(&state, &viewer, &tr, id, &name, &bytes).await?;
     Ok(done(&format!("/service/requests/{id}"), "evidence_added"))
 }
